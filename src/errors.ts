@@ -1,0 +1,138 @@
+/** Every code a {@link JwtVerifyError} can carry, with the HTTP status it maps to. */
+export const ERROR_STATUS = {
+  ERR_TOKEN_MISSING: 401,
+  ERR_TOKEN_MALFORMED: 401,
+  ERR_ALG_NOT_ALLOWED: 401,
+  ERR_KEY_NOT_FOUND: 401,
+  ERR_SIGNATURE_INVALID: 401,
+  ERR_TOKEN_EXPIRED: 401,
+  ERR_TOKEN_NOT_YET_VALID: 401,
+  ERR_TOKEN_TOO_OLD: 401,
+  ERR_ISSUER_MISMATCH: 401,
+  ERR_AUDIENCE_MISMATCH: 401,
+  ERR_TYPE_MISMATCH: 401,
+  ERR_CLAIM_INVALID: 401,
+  ERR_INSUFFICIENT_SCOPE: 403,
+  ERR_ISSUER_UNAVAILABLE: 503,
+  ERR_METADATA_INVALID: 503,
+} as const;
+
+/** The stable error codes; `switch (err.code)` over this union is exhaustive. */
+export type JwtVerifyErrorCode = keyof typeof ERROR_STATUS;
+
+/** Extra facts an error carries for callers and for the RFC 6750 challenge. */
+export interface JwtVerifyErrorDetails {
+  /** Scopes the resource needs (set on `ERR_INSUFFICIENT_SCOPE`). */
+  requiredScopes?: readonly string[];
+  /** Seconds after which a retry makes sense (set on `ERR_ISSUER_UNAVAILABLE`). */
+  retryAfterSeconds?: number;
+  /** HTTP status the issuer answered with, when that is why the error happened. */
+  issuerStatus?: number;
+  /** The URL that was being fetched, when the error is about a fetch. */
+  url?: string;
+}
+
+const BRAND = Symbol.for('oauth-jwt-verify.JwtVerifyError');
+
+/**
+ * The one error type every verification rejects with.
+ *
+ * `code` is stable (see {@link JwtVerifyErrorCode}); `status` is the HTTP status a resource
+ * server should answer with; the message says what was expected and what was found, and
+ * never contains the token.
+ *
+ * @example
+ * try {
+ *   await verifier.verify(token);
+ * } catch (err) {
+ *   if (isJwtVerifyError(err)) res.status(err.status).set('WWW-Authenticate', err.wwwAuthenticate('api'));
+ * }
+ */
+export class JwtVerifyError extends Error {
+  override readonly name = 'JwtVerifyError';
+  readonly code: JwtVerifyErrorCode;
+  readonly status: number;
+  readonly details: JwtVerifyErrorDetails;
+
+  constructor(
+    code: JwtVerifyErrorCode,
+    message: string,
+    options: { cause?: unknown; details?: JwtVerifyErrorDetails } = {},
+  ) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.status = ERROR_STATUS[code];
+    this.details = options.details ?? {};
+    Object.defineProperty(this, BRAND, { value: true });
+  }
+
+  /**
+   * The RFC 6750 §3 `WWW-Authenticate` value for this error.
+   * `ERR_TOKEN_MISSING` carries no `error` attribute (§3.1); scope errors name the scope.
+   * @see https://www.rfc-editor.org/rfc/rfc6750#section-3
+   */
+  wwwAuthenticate(realm?: string): string {
+    const params: string[] = [];
+    if (realm !== undefined) params.push(`realm="${quotable(realm)}"`);
+    const error = rfc6750Error(this.code);
+    if (error) {
+      params.push(`error="${error}"`, `error_description="${quotable(this.message)}"`);
+    }
+    if (this.code === 'ERR_INSUFFICIENT_SCOPE' && this.details.requiredScopes?.length) {
+      params.push(`scope="${quotable(this.details.requiredScopes.join(' '))}"`);
+    }
+    return params.length ? `Bearer ${params.join(', ')}` : 'Bearer';
+  }
+
+  /** A JSON-friendly view, for logs and response bodies. */
+  toJSON(): { name: string; code: JwtVerifyErrorCode; status: number; message: string } {
+    return { name: this.name, code: this.code, status: this.status, message: this.message };
+  }
+}
+
+function rfc6750Error(code: JwtVerifyErrorCode): string | undefined {
+  if (code === 'ERR_TOKEN_MISSING') return undefined;
+  if (code === 'ERR_INSUFFICIENT_SCOPE') return 'insufficient_scope';
+  if (ERROR_STATUS[code] === 503) return undefined;
+  return 'invalid_token';
+}
+
+/** RFC 6750 §3 allows only %x20-21 / %x23-5B / %x5D-7E inside the quoted values. */
+function quotable(value: string): string {
+  return value.replace(/[^\x20\x21\x23-\x5B\x5D-\x7E]/g, '?');
+}
+
+/**
+ * True for a {@link JwtVerifyError}, also one from another copy of this package
+ * (duplicate installs), optionally with the given code.
+ */
+export function isJwtVerifyError(
+  value: unknown,
+  code?: JwtVerifyErrorCode,
+): value is JwtVerifyError {
+  if (typeof value !== 'object' || value === null) return false;
+  if (!(value instanceof JwtVerifyError) && (value as Record<symbol, unknown>)[BRAND] !== true) {
+    return false;
+  }
+  return code === undefined || (value as JwtVerifyError).code === code;
+}
+
+/** A caller mistake (bad options or arguments): thrown at once, never on a later request. */
+export function invalidArgument(message: string): TypeError {
+  const error = new TypeError(message) as TypeError & { code: string };
+  error.code = 'ERR_INVALID_ARGUMENT';
+  return error;
+}
+
+/** Describes a value for an error message without echoing more than a few characters. */
+export function describeValue(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  if (value === null) return 'null';
+  if (typeof value === 'string') {
+    const shown = value.length > 60 ? `${value.slice(0, 57)}...` : value;
+    return JSON.stringify(shown);
+  }
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  if (Array.isArray(value)) return `an array of ${value.length}`;
+  return `a ${typeof value}`;
+}
