@@ -25,7 +25,7 @@ const MAX_RETRY_AFTER_SECONDS = 300;
 export interface JsonResponse {
   status: number;
   headers: Headers;
-  /** `undefined` for a 304 answer to a conditional request. */
+  /** `undefined` for a 304 answer to a conditional request, or with `ignoreSuccessBody`. */
   body: unknown;
 }
 
@@ -120,6 +120,12 @@ export interface RequestJsonInit {
   body?: string | URLSearchParams;
   /** HTTP statuses whose JSON body is returned instead of becoming an error. */
   acceptStatuses?: readonly number[];
+  /**
+   * Resolve a 2xx answer with `body: undefined` without parsing it (the body is still read
+   * within the size cap). For endpoints whose success body means nothing, e.g. RFC 7009 §2.2
+   * revocation, which may answer 200 with an empty body.
+   */
+  ignoreSuccessBody?: boolean;
 }
 
 /**
@@ -147,6 +153,9 @@ export async function requestJson(
       const text = await readCapped(current, response, http.maxResponseBytes);
       const ok = response.ok || init.acceptStatuses?.includes(response.status);
       if (!ok) throw httpError(current, response, text);
+      if (response.ok && init.ignoreSuccessBody) {
+        return { status: response.status, headers: response.headers, body: undefined };
+      }
       let body: unknown;
       try {
         body = JSON.parse(text);

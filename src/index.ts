@@ -1,4 +1,13 @@
-export * from './errors.js';
+export { JwtVerifier, bearerToken } from './verifier.js';
+export type { CacheOptions, JwtVerifierOptions, VerifyResult } from './verifier.js';
+export { MultiIssuerVerifier } from './multi-issuer.js';
+export { JwtVerifyError, isJwtVerifyError, ERROR_STATUS } from './errors.js';
+export type { JwtVerifyErrorCode, JwtVerifyErrorDetails } from './errors.js';
 export { discover, discoveryUrls } from './discovery.js';
 export type { AuthorizationServerMetadata, DiscoveryMode, DiscoverOptions } from './discovery.js';
+export { decodeUnverified } from './token.js';
+export type { JwtHeader, JwtPayload } from './token.js';
+export { SUPPORTED_ALGORITHMS } from './algorithms.js';
+export type { JwsAlgorithm } from './algorithms.js';
+export type { VerifierEvent, VerifierEventType } from './events.js';
 export type { FetchLike, HttpOptions } from './http.js';

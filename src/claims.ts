@@ -1,0 +1,170 @@
+import { JwtVerifyError, describeValue, invalidArgument } from './errors.js';
+import type { JwtHeader, JwtPayload } from './token.js';
+
+/** The claim checks a verifier applies after the signature verified. */
+export interface ClaimRules {
+  issuer: string;
+  /** `null`: the audience is deliberately not checked. */
+  audiences: readonly string[] | null;
+  clockToleranceSeconds: number;
+  maxTokenAgeSeconds: number | undefined;
+  /** Normalised (see {@link normalizeTyp}). */
+  typ: string | undefined;
+  requiredClaims: readonly string[];
+  requiredScopes: readonly string[];
+}
+
+const STRING_CLAIMS = ['iss', 'sub', 'jti', 'client_id', 'scope'] as const;
+const TIME_CLAIMS = ['exp', 'nbf', 'iat'] as const;
+
+function claimInvalid(message: string): JwtVerifyError {
+  return new JwtVerifyError('ERR_CLAIM_INVALID', message);
+}
+
+/**
+ * RFC 9068 §4 and RFC 8725 §3.11: `typ` compares case-insensitively, and a media type
+ * may drop its `application/` prefix, so `at+jwt` equals `application/at+JWT`.
+ */
+export function normalizeTyp(typ: string): string {
+  const lower = typ.toLowerCase();
+  return lower.startsWith('application/') ? lower.slice('application/'.length) : lower;
+}
+
+/** The scopes a token grants: the space-delimited `scope` (RFC 9068 §2.2.3), else `scp`. */
+export function grantedScopes(payload: JwtPayload): string[] {
+  if (typeof payload.scope === 'string') return payload.scope.split(' ').filter(Boolean);
+  if (Array.isArray(payload.scp)) return payload.scp.filter((s): s is string => typeof s === 'string');
+  if (typeof payload.scp === 'string') return payload.scp.split(' ').filter(Boolean);
+  return [];
+}
+
+/** Reads `requiredScopes`: an array, or one space-delimited string. */
+export function parseScopesOption(value: unknown): string[] {
+  if (value === undefined) return [];
+  const list = typeof value === 'string' ? value.split(' ').filter(Boolean) : value;
+  if (!Array.isArray(list) || list.some((scope) => typeof scope !== 'string' || scope === '')) {
+    throw invalidArgument('requiredScopes must be a space-delimited string or an array of scope strings');
+  }
+  return list as string[];
+}
+
+/** Registered claims present with the wrong type make the token invalid, whatever else holds. */
+function checkClaimTypes(payload: JwtPayload): void {
+  for (const name of STRING_CLAIMS) {
+    const value = payload[name];
+    if (value !== undefined && typeof value !== 'string') {
+      throw claimInvalid(`the "${name}" claim must be a string, found ${describeValue(value)}`);
+    }
+  }
+  for (const name of TIME_CLAIMS) {
+    const value = payload[name];
+    if (value !== undefined && (typeof value !== 'number' || !Number.isFinite(value))) {
+      throw claimInvalid(`the "${name}" claim must be a NumericDate (seconds), found ${describeValue(value)}`);
+    }
+  }
+  const aud = payload.aud;
+  if (aud !== undefined && typeof aud !== 'string' && !(Array.isArray(aud) && aud.every((a) => typeof a === 'string'))) {
+    throw claimInvalid(`the "aud" claim must be a string or an array of strings, found ${describeValue(aud)}`);
+  }
+  const scp = payload.scp;
+  if (scp !== undefined && typeof scp !== 'string' && !(Array.isArray(scp) && scp.every((s) => typeof s === 'string'))) {
+    throw claimInvalid(`the "scp" claim must be a string or an array of strings, found ${describeValue(scp)}`);
+  }
+}
+
+function formatTime(seconds: number): string {
+  const date = new Date(seconds * 1000);
+  return Number.isNaN(date.getTime()) ? String(seconds) : date.toISOString();
+}
+
+/**
+ * Applies the claim rules to a payload whose signature verified. `nowSeconds` comes from
+ * the verifier's clock.
+ * @see https://www.rfc-editor.org/rfc/rfc9068#section-4
+ */
+export function checkClaims(
+  payload: JwtPayload,
+  header: JwtHeader,
+  rules: ClaimRules,
+  nowSeconds: number,
+): void {
+  checkClaimTypes(payload);
+  const required = ['iss', 'exp', ...(rules.audiences === null ? [] : ['aud'])];
+  for (const name of required) {
+    if (payload[name] === undefined) throw claimInvalid(`the required "${name}" claim is missing`);
+  }
+  if (payload.iss !== rules.issuer) {
+    throw new JwtVerifyError(
+      'ERR_ISSUER_MISMATCH',
+      `expected issuer ${JSON.stringify(rules.issuer)}, found ${describeValue(payload.iss)}`,
+    );
+  }
+  if (rules.audiences !== null) {
+    const audiences = Array.isArray(payload.aud) ? payload.aud : [payload.aud];
+    if (!audiences.some((aud) => rules.audiences!.includes(aud as string))) {
+      throw new JwtVerifyError(
+        'ERR_AUDIENCE_MISMATCH',
+        `expected audience ${rules.audiences.map((a) => JSON.stringify(a)).join(' or ')}, found ${audiences.map((a) => JSON.stringify(a)).join(', ') || 'none'}`,
+      );
+    }
+  }
+  if (rules.typ !== undefined) {
+    const typ = typeof header.typ === 'string' ? normalizeTyp(header.typ) : undefined;
+    if (typ !== rules.typ) {
+      throw new JwtVerifyError(
+        'ERR_TYPE_MISMATCH',
+        `expected typ ${JSON.stringify(rules.typ)}, found ${describeValue(header.typ)}`,
+      );
+    }
+  }
+  checkTimes(payload, rules, nowSeconds);
+  for (const name of rules.requiredClaims) {
+    if (payload[name] === undefined) throw claimInvalid(`the required "${name}" claim is missing`);
+  }
+  if (rules.requiredScopes.length) {
+    const granted = new Set(grantedScopes(payload));
+    const missing = rules.requiredScopes.filter((scope) => !granted.has(scope));
+    if (missing.length) {
+      throw new JwtVerifyError(
+        'ERR_INSUFFICIENT_SCOPE',
+        `the token lacks the scope ${missing.join(' ')} (granted: ${[...granted].join(' ') || 'none'})`,
+        { details: { requiredScopes: rules.requiredScopes } },
+      );
+    }
+  }
+}
+
+function checkTimes(payload: JwtPayload, rules: ClaimRules, now: number): void {
+  const tolerance = rules.clockToleranceSeconds;
+  const exp = payload.exp as number;
+  if (exp <= now - tolerance) {
+    throw new JwtVerifyError(
+      'ERR_TOKEN_EXPIRED',
+      `the token expired at ${formatTime(exp)} (exp ${exp}); it is now ${formatTime(now)}, clock tolerance ${tolerance} s`,
+    );
+  }
+  if (payload.nbf !== undefined && payload.nbf > now + tolerance) {
+    throw new JwtVerifyError(
+      'ERR_TOKEN_NOT_YET_VALID',
+      `the token is not valid before ${formatTime(payload.nbf)} (nbf ${payload.nbf}); it is now ${formatTime(now)}, clock tolerance ${tolerance} s`,
+    );
+  }
+  if (payload.iat !== undefined && payload.iat > now + tolerance) {
+    throw new JwtVerifyError(
+      'ERR_TOKEN_NOT_YET_VALID',
+      `the token was issued in the future, at ${formatTime(payload.iat)} (iat ${payload.iat}); it is now ${formatTime(now)}, clock tolerance ${tolerance} s`,
+    );
+  }
+  if (rules.maxTokenAgeSeconds !== undefined) {
+    if (payload.iat === undefined) {
+      throw claimInvalid('the "iat" claim is required when maxTokenAge is set, and it is missing');
+    }
+    const age = now - payload.iat;
+    if (age - tolerance > rules.maxTokenAgeSeconds) {
+      throw new JwtVerifyError(
+        'ERR_TOKEN_TOO_OLD',
+        `the token was issued ${age} s ago, more than the maxTokenAge of ${rules.maxTokenAgeSeconds} s`,
+      );
+    }
+  }
+}

@@ -1,0 +1,140 @@
+import { type JwsAlgorithm, keyRequirement } from './algorithms.js';
+
+/** A public JSON Web Key as published in a JWKS (RFC 7517 §4). */
+export interface PublicJwk {
+  kty: string;
+  kid?: string;
+  alg?: string;
+  use?: string;
+  key_ops?: string[];
+  crv?: string;
+  n?: string;
+  e?: string;
+  x?: string;
+  y?: string;
+  [member: string]: unknown;
+}
+
+/** A JWKS entry accepted for use, with what it was accepted as. */
+export interface JwksKey {
+  readonly kid: string | undefined;
+  readonly jwk: PublicJwk;
+}
+
+export interface SkippedKey {
+  kid: string | undefined;
+  reason: string;
+}
+
+/** RSA moduli below this are refused (RFC 7518 §3.3, RFC 8725 §3.5). */
+export const MIN_RSA_BITS = 2048;
+const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'] as const;
+const MAX_KEYS = 100;
+
+/**
+ * Reads a JWKS document. Keys that cannot be used for signature verification (private or
+ * symmetric material, unknown kty or curve, weak RSA, missing members) are skipped with a
+ * reason rather than failing the whole set, so one odd key cannot take an issuer down.
+ * Returns `undefined` when the document is not a JWKS at all.
+ */
+export function readJwks(body: unknown): { keys: JwksKey[]; skipped: SkippedKey[] } | undefined {
+  if (typeof body !== 'object' || body === null) return undefined;
+  const list = (body as { keys?: unknown }).keys;
+  if (!Array.isArray(list)) return undefined;
+  const keys: JwksKey[] = [];
+  const skipped: SkippedKey[] = [];
+  for (const entry of list.slice(0, MAX_KEYS)) {
+    const kid = typeof entry?.kid === 'string' ? (entry.kid as string) : undefined;
+    const reason = unusableReason(entry);
+    if (reason) skipped.push({ kid, reason });
+    else keys.push({ kid, jwk: entry as PublicJwk });
+  }
+  if (list.length > MAX_KEYS) {
+    skipped.push({ kid: undefined, reason: `only the first ${MAX_KEYS} keys of the set are read` });
+  }
+  return { keys, skipped };
+}
+
+function unusableReason(entry: unknown): string | undefined {
+  if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) return 'not a JSON object';
+  const jwk = entry as Record<string, unknown>;
+  if (PRIVATE_MEMBERS.some((member) => jwk[member] !== undefined)) {
+    return 'holds private or symmetric key material';
+  }
+  if (jwk.kid !== undefined && typeof jwk.kid !== 'string') return '"kid" is not a string';
+  if (jwk.alg !== undefined && typeof jwk.alg !== 'string') return '"alg" is not a string';
+  if (jwk.use !== undefined && typeof jwk.use !== 'string') return '"use" is not a string';
+  if (
+    jwk.key_ops !== undefined &&
+    (!Array.isArray(jwk.key_ops) || jwk.key_ops.some((op) => typeof op !== 'string'))
+  ) {
+    return '"key_ops" is not an array of strings';
+  }
+  switch (jwk.kty) {
+    case 'RSA': {
+      if (typeof jwk.n !== 'string' || typeof jwk.e !== 'string') return 'RSA key without "n" and "e"';
+      const bits = rsaModulusBits(jwk.n);
+      if (bits < MIN_RSA_BITS) return `RSA modulus of ${bits} bits is below ${MIN_RSA_BITS}`;
+      return undefined;
+    }
+    case 'EC':
+      if (!['P-256', 'P-384', 'P-521'].includes(jwk.crv as string)) return `unsupported EC curve ${String(jwk.crv)}`;
+      if (typeof jwk.x !== 'string' || typeof jwk.y !== 'string') return 'EC key without "x" and "y"';
+      return undefined;
+    case 'OKP':
+      if (jwk.crv !== 'Ed25519') return `unsupported OKP curve ${String(jwk.crv)}`;
+      if (typeof jwk.x !== 'string') return 'OKP key without "x"';
+      return undefined;
+    default:
+      return `unsupported key type ${JSON.stringify(jwk.kty)}`;
+  }
+}
+
+/** The bit length of a base64url RSA modulus, ignoring leading zero bytes. */
+function rsaModulusBits(n: string): number {
+  const base64 = n.replace(/-/g, '+').replace(/_/g, '/');
+  let binary: string;
+  try {
+    binary = atob(base64 + '='.repeat((4 - (base64.length % 4)) % 4));
+  } catch {
+    return 0;
+  }
+  let i = 0;
+  while (i < binary.length && binary.charCodeAt(i) === 0) i++;
+  if (i === binary.length) return 0;
+  return (binary.length - i - 1) * 8 + Math.floor(Math.log2(binary.charCodeAt(i))) + 1;
+}
+
+/**
+ * Whether a key may verify a token signed with `alg`: its `kty` (and curve) fit the
+ * algorithm, and its `alg`, `use` and `key_ops`, when present, allow it (RFC 7517 §4).
+ */
+export function keyFitsAlgorithm(jwk: PublicJwk, alg: JwsAlgorithm): boolean {
+  const requirement = keyRequirement(alg);
+  if (jwk.kty !== requirement.kty) return false;
+  if (requirement.crv && !requirement.crv.includes(jwk.crv as string)) return false;
+  if (jwk.alg !== undefined && !algorithmNamesMatch(jwk.alg, alg)) return false;
+  if (jwk.use !== undefined && jwk.use !== 'sig') return false;
+  if (jwk.key_ops !== undefined && !jwk.key_ops.includes('verify')) return false;
+  return true;
+}
+
+/** `EdDSA` and the fully-specified `Ed25519` (RFC 9864) name the same signature over Ed25519. */
+function algorithmNamesMatch(keyAlg: string, tokenAlg: JwsAlgorithm): boolean {
+  if (keyAlg === tokenAlg) return true;
+  const eddsa = ['EdDSA', 'Ed25519'];
+  return eddsa.includes(keyAlg) && eddsa.includes(tokenAlg);
+}
+
+/**
+ * The keys that may have signed a token: those with its `kid` that fit its `alg`; for a
+ * token without `kid`, the only key that fits (none when several do, since guessing
+ * would let the attacker choose).
+ */
+export function selectKeys(keys: readonly JwksKey[], kid: string | undefined, alg: JwsAlgorithm): JwksKey[] {
+  if (kid === undefined) {
+    const fitting = keys.filter((key) => keyFitsAlgorithm(key.jwk, alg));
+    return fitting.length === 1 ? fitting : [];
+  }
+  return keys.filter((key) => key.kid === kid && keyFitsAlgorithm(key.jwk, alg));
+}

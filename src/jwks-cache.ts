@@ -1,0 +1,203 @@
+import type { JwsAlgorithm } from './algorithms.js';
+import { CachedResource } from './cached-resource.js';
+import { JwtVerifyError } from './errors.js';
+import type { VerifierEvent } from './events.js';
+import { type FreshnessBounds, freshnessMs } from './freshness.js';
+import { type ResolvedHttpOptions, requestJson } from './http.js';
+import { type JwksKey, keyFitsAlgorithm, readJwks, selectKeys } from './jwk.js';
+
+/** A fetched JWKS with what is needed to revalidate it. */
+export interface KeySet {
+  uri: string;
+  keys: readonly JwksKey[];
+  etag?: string;
+  lastModified?: string;
+}
+
+export interface JwksCacheOptions {
+  jwksUri: () => Promise<string>;
+  http: ResolvedHttpOptions;
+  freshness: FreshnessBounds;
+  cooldownMs: number;
+  staleIfErrorMs: number;
+  now: () => number;
+  emit: (event: VerifierEvent) => void;
+}
+
+/** How many kids, still unknown after a refetch, are remembered (oldest forgotten first). */
+const MAX_REMEMBERED_UNKNOWN_KIDS = 1000;
+const MIN_UNKNOWN_KID_TTL_MS = 30_000;
+
+/**
+ * The issuer's signing keys. Finds the keys for a token's `kid` and `alg`; when the kid is
+ * unknown, refetches the set at most once per `cooldownMs` for all callers together, and
+ * lets callers that arrive during the cooldown wait for the next allowed refetch rather
+ * than fail, so a newly published key verifies on first sight while a flood of invented
+ * kids costs the issuer one request per cooldown at most. Kids still unknown after a
+ * refetch that started after they were asked for are refused at once for a while.
+ */
+export class JwksCache {
+  private readonly resource: CachedResource<KeySet>;
+  private lastUnknownKidRefetchAt = -Infinity;
+  private cooldownSlot: Promise<void> | undefined;
+  private readonly unknownKids = new Map<string, number>();
+
+  constructor(private readonly options: JwksCacheOptions) {
+    this.resource = new CachedResource<KeySet>({
+      load: (previous) => this.load(previous?.value),
+      now: options.now,
+      staleIfErrorMs: options.staleIfErrorMs,
+      failureBackoffMs: options.cooldownMs,
+      onError: (error, servingStale) =>
+        options.emit({ type: 'jwks_failed', error, servingStale }),
+    });
+  }
+
+  /** Fetches the set unless a fresh one is cached. */
+  async warmup(): Promise<void> {
+    await this.resource.get();
+  }
+
+  /** The current key set, if one was fetched. */
+  get keySet(): KeySet | undefined {
+    return this.resource.current?.value;
+  }
+
+  /**
+   * The keys that may verify a token with this `kid` and `alg` (several only when the issuer
+   * publishes duplicate kids). Rejects with `ERR_KEY_NOT_FOUND` or `ERR_ISSUER_UNAVAILABLE`.
+   */
+  async keysFor(kid: string | undefined, alg: JwsAlgorithm): Promise<JwksKey[]> {
+    const askedAt = this.options.now();
+    const { value: set } = await this.resource.get();
+    const found = selectKeys(set.keys, kid, alg);
+    if (found.length) return found;
+    if (kid === undefined) {
+      throw noKidMatch(set.keys.filter((key) => keyFitsAlgorithm(key.jwk, alg)).length, alg);
+    }
+    if (set.keys.some((key) => key.kid === kid)) throw kidDoesNotFit(kid, alg);
+    if (this.isRememberedUnknown(kid)) throw unknownKid(kid, set);
+
+    const refreshed = await this.refetchCovering(askedAt);
+    const afterRefetch = selectKeys(refreshed.keys, kid, alg);
+    if (afterRefetch.length) return afterRefetch;
+    if (refreshed.keys.some((key) => key.kid === kid)) throw kidDoesNotFit(kid, alg);
+    this.rememberUnknown(kid);
+    throw unknownKid(kid, refreshed);
+  }
+
+  /**
+   * A key set fetched by a request that started at or after `since`, so it reflects any key
+   * the issuer published before the token being checked arrived. Joins a request under way
+   * when that one qualifies; otherwise refetches when the unknown-kid cooldown allows, or
+   * waits for the moment it does.
+   */
+  private async refetchCovering(since: number): Promise<KeySet> {
+    for (;;) {
+      const inflightStartedAt = this.resource.inflightStartedAt;
+      if (inflightStartedAt !== undefined) {
+        if (inflightStartedAt >= since) return (await this.resource.refresh()).value;
+        await this.resource.refresh().catch(() => undefined);
+        continue;
+      }
+      const current = this.resource.current;
+      if (current && current.fetchStartedAt >= since) return current.value;
+      this.resource.throwIfBackingOff();
+      const now = this.options.now();
+      if (now >= this.lastUnknownKidRefetchAt + this.options.cooldownMs) {
+        this.lastUnknownKidRefetchAt = now;
+        return (await this.resource.refresh()).value;
+      }
+      await this.waitForCooldown(this.lastUnknownKidRefetchAt + this.options.cooldownMs - now);
+    }
+  }
+
+  private waitForCooldown(delayMs: number): Promise<void> {
+    this.cooldownSlot ??= new Promise<void>((resolve) => setTimeout(resolve, delayMs)).then(() => {
+      this.cooldownSlot = undefined;
+    });
+    return this.cooldownSlot;
+  }
+
+  private isRememberedUnknown(kid: string): boolean {
+    const until = this.unknownKids.get(kid);
+    if (until === undefined) return false;
+    if (this.options.now() < until) return true;
+    this.unknownKids.delete(kid);
+    return false;
+  }
+
+  private rememberUnknown(kid: string): void {
+    this.unknownKids.delete(kid);
+    if (this.unknownKids.size >= MAX_REMEMBERED_UNKNOWN_KIDS) {
+      const oldest = this.unknownKids.keys().next().value;
+      if (oldest !== undefined) this.unknownKids.delete(oldest);
+    }
+    const ttl = Math.max(this.options.cooldownMs, MIN_UNKNOWN_KID_TTL_MS);
+    this.unknownKids.set(kid, this.options.now() + ttl);
+  }
+
+  private async load(previous: KeySet | undefined): Promise<{ value: KeySet; freshForMs: number }> {
+    const uri = await this.options.jwksUri();
+    const conditional: Record<string, string> = {};
+    if (previous?.uri === uri) {
+      if (previous.etag) conditional['if-none-match'] = previous.etag;
+      if (previous.lastModified) conditional['if-modified-since'] = previous.lastModified;
+    }
+    const response = await requestJson(uri, this.options.http, { headers: conditional });
+    const freshForMs = freshnessMs(response.headers, this.options.freshness);
+    if (response.status === 304 && previous) {
+      this.options.emit({ type: 'jwks_revalidated', url: uri, freshForMs });
+      return { value: previous, freshForMs };
+    }
+    const read = readJwks(response.body);
+    if (!read) {
+      throw new JwtVerifyError('ERR_ISSUER_UNAVAILABLE', `${uri} did not return a JWKS (no "keys" array)`, {
+        details: { url: uri, issuerStatus: response.status },
+      });
+    }
+    for (const skipped of read.skipped) this.options.emit({ type: 'key_skipped', url: uri, ...skipped });
+    const value: KeySet = {
+      uri,
+      keys: read.keys,
+      etag: response.headers.get('etag') ?? undefined,
+      lastModified: response.headers.get('last-modified') ?? undefined,
+    };
+    const kids = read.keys.map((key) => key.kid ?? '(no kid)');
+    this.options.emit({ type: 'jwks_fetched', url: uri, kids, freshForMs });
+    if (previous) {
+      const before = new Set(previous.keys.map((key) => key.kid ?? '(no kid)'));
+      const after = new Set(kids);
+      const added = kids.filter((kid) => !before.has(kid));
+      const removed = [...before].filter((kid) => !after.has(kid));
+      if (added.length || removed.length) this.options.emit({ type: 'key_rotated', added, removed });
+    }
+    return { value, freshForMs };
+  }
+}
+
+function describeSet(set: KeySet): string {
+  const kids = set.keys.map((key) => (key.kid === undefined ? '(no kid)' : JSON.stringify(key.kid)));
+  return kids.length ? `its kids are ${kids.slice(0, 10).join(', ')}${kids.length > 10 ? ', ...' : ''}` : 'it has no usable keys';
+}
+
+function unknownKid(kid: string, set: KeySet): JwtVerifyError {
+  return new JwtVerifyError(
+    'ERR_KEY_NOT_FOUND',
+    `no key with kid ${JSON.stringify(kid)} in the issuer's JWKS (${set.uri}), even after refetching it; ${describeSet(set)}`,
+  );
+}
+
+function kidDoesNotFit(kid: string, alg: JwsAlgorithm): JwtVerifyError {
+  return new JwtVerifyError(
+    'ERR_KEY_NOT_FOUND',
+    `the key with kid ${JSON.stringify(kid)} cannot verify ${alg}: its kty, curve, alg, use or key_ops do not fit`,
+  );
+}
+
+function noKidMatch(fitting: number, alg: JwsAlgorithm): JwtVerifyError {
+  return new JwtVerifyError(
+    'ERR_KEY_NOT_FOUND',
+    `the token has no kid, and a key is chosen without one only when exactly one key of the JWKS fits ${alg}; ${fitting} do`,
+  );
+}

@@ -1,0 +1,69 @@
+import { JwtVerifyError, describeValue, invalidArgument } from './errors.js';
+import { type JwtPayload, decodeUnverified } from './token.js';
+import { type JwtVerifierOptions, JwtVerifier, type VerifyResult, bearerToken } from './verifier.js';
+
+/**
+ * Verifies tokens from several issuers: peeks at the unverified `iss` to choose the
+ * issuer's own {@link JwtVerifier}, which then verifies everything. A token from an issuer
+ * not configured is refused with `ERR_ISSUER_MISMATCH` before any request is made.
+ *
+ * @example
+ * const verifier = new MultiIssuerVerifier([
+ *   { issuer: 'https://tenant-a.example.com', audience: 'https://api.example.com' },
+ *   { issuer: 'https://tenant-b.example.com', audience: 'https://api.example.com' },
+ * ]);
+ * const { payload } = await verifier.verify(token);
+ */
+export class MultiIssuerVerifier {
+  private readonly verifiers = new Map<string, JwtVerifier>();
+
+  constructor(issuers: ReadonlyArray<JwtVerifierOptions | JwtVerifier>) {
+    if (!Array.isArray(issuers) || issuers.length === 0) {
+      throw invalidArgument('MultiIssuerVerifier needs a non-empty array of JwtVerifier options or instances');
+    }
+    for (const entry of issuers) {
+      const verifier = entry instanceof JwtVerifier ? entry : new JwtVerifier(entry);
+      if (this.verifiers.has(verifier.issuer)) {
+        throw invalidArgument(`issuer ${verifier.issuer} is configured twice`);
+      }
+      this.verifiers.set(verifier.issuer, verifier);
+    }
+  }
+
+  /** The configured issuers. */
+  get issuers(): string[] {
+    return [...this.verifiers.keys()];
+  }
+
+  /** The verifier for one issuer, if configured. */
+  verifierFor(issuer: string): JwtVerifier | undefined {
+    return this.verifiers.get(issuer);
+  }
+
+  /** Routes by `iss`, then verifies with that issuer's verifier. */
+  async verify<Payload extends JwtPayload = JwtPayload>(token: string): Promise<VerifyResult<Payload>> {
+    const { payload } = decodeUnverified(token);
+    const verifier = typeof payload.iss === 'string' ? this.verifiers.get(payload.iss) : undefined;
+    if (!verifier) {
+      throw new JwtVerifyError(
+        'ERR_ISSUER_MISMATCH',
+        `the token's issuer ${describeValue(payload.iss)} is not one of the ${this.verifiers.size} configured issuers`,
+      );
+    }
+    return verifier.verify<Payload>(token);
+  }
+
+  /** Verifies the token of an `Authorization: Bearer <jwt>` header value. */
+  async verifyAuthorizationHeader<Payload extends JwtPayload = JwtPayload>(
+    authorization: string | readonly string[] | null | undefined,
+  ): Promise<VerifyResult<Payload>> {
+    return this.verify<Payload>(bearerToken(authorization));
+  }
+
+  /** Warms every issuer's verifier up; rejects if any fails, after all have tried. */
+  async warmup(): Promise<void> {
+    const results = await Promise.allSettled([...this.verifiers.values()].map((v) => v.warmup()));
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+  }
+}

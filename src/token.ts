@@ -1,0 +1,165 @@
+import { JwtVerifyError } from './errors.js';
+
+/** The JOSE header of a signed JWT (RFC 7515 §4). */
+export interface JwtHeader {
+  alg: string;
+  kid?: string;
+  typ?: string;
+  cty?: string;
+  crit?: string[];
+  [parameter: string]: unknown;
+}
+
+/** The registered claims (RFC 7519 §4.1, RFC 9068 §2.2), plus whatever else the issuer put in. */
+export interface JwtPayload {
+  iss?: string;
+  sub?: string;
+  aud?: string | string[];
+  exp?: number;
+  nbf?: number;
+  iat?: number;
+  jti?: string;
+  client_id?: string;
+  scope?: string;
+  scp?: string | string[];
+  [claim: string]: unknown;
+}
+
+/** A compact JWS split into its parts, with header and payload decoded but not trusted. */
+export interface ParsedToken {
+  header: JwtHeader;
+  payload: JwtPayload;
+  /** `base64url(header) + '.' + base64url(payload)`: the bytes the signature covers. */
+  signingInput: string;
+  /** The third segment, still base64url-encoded. */
+  encodedSignature: string;
+  /** The decoded signature bytes. */
+  signature: Uint8Array;
+}
+
+/** Tokens longer than this are refused before any decoding (characters). */
+export const DEFAULT_MAX_TOKEN_LENGTH = 32 * 1024;
+const MAX_KID_LENGTH = 1024;
+const BASE64URL = /^[A-Za-z0-9_-]*$/;
+
+function malformed(message: string, cause?: unknown): JwtVerifyError {
+  return new JwtVerifyError('ERR_TOKEN_MALFORMED', message, { cause });
+}
+
+/**
+ * Decodes base64url strictly (RFC 7515 §2): no padding, no `+`/`/`, no whitespace, and
+ * no non-zero trailing bits, so that each byte string has exactly one encoding.
+ */
+export function decodeBase64Url(input: string, what: string): Uint8Array {
+  const remainder = input.length % 4;
+  if (!BASE64URL.test(input) || remainder === 1) {
+    throw malformed(`the ${what} is not base64url (unpadded, alphabet A-Z a-z 0-9 - _)`);
+  }
+  let binary: string;
+  try {
+    binary = atob(input.replace(/-/g, '+').replace(/_/g, '/') + '='.repeat((4 - remainder) % 4));
+  } catch (cause) {
+    throw malformed(`the ${what} is not base64url`, cause);
+  }
+  const bytes = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+  if (remainder !== 0) {
+    const last = input.charCodeAt(input.length - 1);
+    const sextet = BASE64_VALUE[last] ?? 0;
+    const unusedBits = remainder === 2 ? 0b1111 : 0b11;
+    if ((sextet & unusedBits) !== 0) {
+      throw malformed(`the ${what} is not canonical base64url (non-zero trailing bits)`);
+    }
+  }
+  return bytes;
+}
+
+const BASE64_VALUE: Record<number, number> = (() => {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+  const table: Record<number, number> = {};
+  for (let i = 0; i < alphabet.length; i++) table[alphabet.charCodeAt(i)] = i;
+  return table;
+})();
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+function decodeJsonObject(segment: string, what: string): Record<string, unknown> {
+  const bytes = decodeBase64Url(segment, what);
+  let value: unknown;
+  try {
+    value = JSON.parse(utf8.decode(bytes));
+  } catch (cause) {
+    throw malformed(`the ${what} is not valid UTF-8 JSON`, cause);
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw malformed(`the ${what} is not a JSON object`);
+  }
+  return value as Record<string, unknown>;
+}
+
+/** Rejects a missing token with ERR_TOKEN_MISSING and a non-string with ERR_TOKEN_MALFORMED. */
+export function requireTokenString(token: unknown): string {
+  if (token === undefined || token === null || token === '') {
+    throw new JwtVerifyError('ERR_TOKEN_MISSING', 'no token was given');
+  }
+  if (typeof token !== 'string') {
+    throw malformed(`the token must be a string, got a ${typeof token}`);
+  }
+  return token;
+}
+
+/**
+ * Splits and decodes a compact JWS (RFC 7515 §7.1) without verifying it.
+ * Refuses JWE, unknown `crit` parameters (RFC 7515 §4.1.11) and unencoded payloads (RFC 7797).
+ */
+export function parseToken(token: unknown, maxLength = DEFAULT_MAX_TOKEN_LENGTH): ParsedToken {
+  const compact = requireTokenString(token);
+  if (compact.length > maxLength) {
+    throw malformed(`the token is ${compact.length} characters long, more than the ${maxLength} allowed`);
+  }
+  const parts = compact.split('.');
+  if (parts.length === 5) throw malformed('the token is a JWE (encrypted); only signed JWTs are accepted');
+  if (parts.length !== 3) {
+    throw malformed(`a compact JWS has 3 dot-separated parts, this token has ${parts.length}`);
+  }
+  const [encodedHeader, encodedPayload, encodedSignature] = parts as [string, string, string];
+  const header = parseHeader(decodeJsonObject(encodedHeader, 'header'));
+  const payload = decodeJsonObject(encodedPayload, 'payload') as JwtPayload;
+  const signature = decodeBase64Url(encodedSignature, 'signature');
+  return {
+    header,
+    payload,
+    signingInput: `${encodedHeader}.${encodedPayload}`,
+    encodedSignature,
+    signature,
+  };
+}
+
+function parseHeader(header: Record<string, unknown>): JwtHeader {
+  if (typeof header.alg !== 'string' || header.alg === '') {
+    throw malformed('the header has no "alg" string');
+  }
+  if (header.kid !== undefined && (typeof header.kid !== 'string' || header.kid.length > MAX_KID_LENGTH)) {
+    throw malformed(`the header's "kid" must be a string of at most ${MAX_KID_LENGTH} characters`);
+  }
+  if (header.typ !== undefined && typeof header.typ !== 'string') {
+    throw malformed('the header\'s "typ" must be a string');
+  }
+  if (header.crit !== undefined) {
+    const names = Array.isArray(header.crit) ? header.crit.map(String).join(', ') : String(header.crit);
+    throw malformed(`the header marks parameters as critical that this verifier does not understand: ${names}`);
+  }
+  if (header.b64 !== undefined && header.b64 !== true) {
+    throw malformed('unencoded payloads ("b64": false, RFC 7797) are not accepted in JWTs');
+  }
+  return header as JwtHeader;
+}
+
+/**
+ * Decodes a JWT's header and payload WITHOUT verifying anything. Never trust the result:
+ * it is for routing (which issuer?) and for debugging output.
+ */
+export function decodeUnverified(token: unknown): { header: JwtHeader; payload: JwtPayload } {
+  const { header, payload } = parseToken(token);
+  return { header, payload };
+}

@@ -1,0 +1,322 @@
+import { type JwsAlgorithm, isSupportedAlgorithm, parseAlgorithmsOption } from './algorithms.js';
+import { CachedResource } from './cached-resource.js';
+import { type ClaimRules, checkClaims, normalizeTyp, parseScopesOption } from './claims.js';
+import {
+  type AuthorizationServerMetadata,
+  type DiscoveryMode,
+  type DiscoveryResult,
+  discoverMetadata,
+  parseDiscoveryMode,
+  parseIssuerOption,
+} from './discovery.js';
+import { JwtVerifyError, invalidArgument, isJwtVerifyError } from './errors.js';
+import { type VerifierEvent, createEmitter } from './events.js';
+import type { FreshnessBounds } from './freshness.js';
+import { freshnessMs } from './freshness.js';
+import {
+  type HttpOptions,
+  type ResolvedHttpOptions,
+  parseOptionUrl,
+  positiveNumberOption,
+  resolveHttpOptions,
+} from './http.js';
+import { JwksCache } from './jwks-cache.js';
+import { checkSignature } from './signature.js';
+import {
+  DEFAULT_MAX_TOKEN_LENGTH,
+  type JwtHeader,
+  type JwtPayload,
+  type ParsedToken,
+  parseToken,
+} from './token.js';
+
+/** JWKS and metadata caching. All durations in milliseconds. */
+export interface CacheOptions {
+  /**
+   * How long a JWKS or metadata document is used before it is fetched again when the
+   * response has no `Cache-Control: max-age`, and the longest a `max-age` may ask for.
+   * Default 600000 (10 minutes).
+   */
+  maxAgeMs?: number;
+  /** The shortest time a document is kept, whatever `max-age`/`no-cache` says. Default 30000. */
+  minAgeMs?: number;
+  /**
+   * Least time between two JWKS refetches triggered by unknown `kid`s; tokens with a new
+   * kid that arrive in between wait for the next refetch. Default 5000.
+   */
+  cooldownMs?: number;
+  /** How long past its freshness a key set keeps verifying while the issuer fails. Default 86400000 (24 h). */
+  staleIfErrorMs?: number;
+}
+
+/** Options of {@link JwtVerifier}. `issuer` and `audience` are required. */
+export interface JwtVerifierOptions extends HttpOptions {
+  /** The exact expected `iss`, and the base URL for discovery. */
+  issuer: string;
+  /**
+   * The audience(s) this API accepts: the token's `aud` must contain one of them.
+   * Pass `null` to skip the check, explicitly.
+   */
+  audience: string | readonly string[] | null;
+  /** Use this JWKS URL and skip discovery. */
+  jwksUri?: string;
+  /** Which well-known documents to try. Default `'auto'` (RFC 8414, then OpenID Connect). */
+  discovery?: DiscoveryMode;
+  /** Accepted JWS algorithms. Default: every supported asymmetric algorithm. */
+  algorithms?: readonly JwsAlgorithm[];
+  /** Seconds of clock skew tolerated for `exp`, `nbf` and `iat`. Default 0. */
+  clockTolerance?: number;
+  /** Largest age in seconds, measured from `iat` (then required). */
+  maxTokenAge?: number;
+  /** Required `typ` header, e.g. `'at+jwt'` (RFC 9068); `application/at+jwt` is the same. */
+  typ?: string;
+  /** Claims that must be present. */
+  requiredClaims?: readonly string[];
+  /** Scopes that must all be granted (`scope` string or `scp` array); else `ERR_INSUFFICIENT_SCOPE`. */
+  requiredScopes?: readonly string[] | string;
+  /** A custom check after all others; throw (or reject) to refuse the token. */
+  validate?: (payload: JwtPayload, header: JwtHeader) => void | Promise<void>;
+  /** JWKS and metadata caching. */
+  cache?: CacheOptions;
+  /** Observability: discovery, JWKS fetches, failures, rotations. Exceptions are ignored. */
+  onEvent?: (event: VerifierEvent) => void;
+  /** Longest token accepted, in characters. Default 32768. */
+  maxTokenLength?: number;
+  /** The clock, in milliseconds since the epoch. Default `Date.now`. For tests. */
+  now?: () => number;
+}
+
+/** What a successful verification returns. */
+export interface VerifyResult<Payload extends JwtPayload = JwtPayload> {
+  payload: Payload;
+  header: JwtHeader;
+}
+
+const DEFAULT_CACHE = {
+  maxAgeMs: 600_000,
+  minAgeMs: 30_000,
+  cooldownMs: 5_000,
+  staleIfErrorMs: 86_400_000,
+};
+
+/**
+ * Verifies JWTs (access tokens, ID tokens) from one OAuth 2.0 / OpenID Connect issuer:
+ * discovers its metadata, fetches and caches its JWKS, picks the key by `kid`, checks the
+ * signature, then `iss`, `aud`, `exp`, `nbf`, `iat`, `typ`, scopes and your own rules.
+ *
+ * @example
+ * const verifier = new JwtVerifier({ issuer: 'https://issuer.example.com', audience: 'https://api.example.com' });
+ * const { payload } = await verifier.verify(token);
+ * @see https://www.rfc-editor.org/rfc/rfc9068
+ * @see https://www.rfc-editor.org/rfc/rfc8725
+ */
+export class JwtVerifier {
+  /** The issuer this verifier trusts, exactly as configured. */
+  readonly issuer: string;
+  private readonly algorithms: ReadonlySet<JwsAlgorithm>;
+  private readonly rules: ClaimRules;
+  private readonly validate: JwtVerifierOptions['validate'];
+  private readonly maxTokenLength: number;
+  private readonly now: () => number;
+  private readonly http: ResolvedHttpOptions;
+  private readonly metadataResource: CachedResource<DiscoveryResult>;
+  private readonly jwks: JwksCache;
+
+  constructor(options: JwtVerifierOptions) {
+    if (typeof options !== 'object' || options === null) {
+      throw invalidArgument('JwtVerifier needs an options object with issuer and audience');
+    }
+    this.http = resolveHttpOptions(options);
+    this.issuer = parseIssuerOption(options.issuer, this.http.allowInsecureHttp);
+    this.algorithms = parseAlgorithmsOption(options.algorithms);
+    this.rules = {
+      issuer: this.issuer,
+      audiences: parseAudienceOption(options.audience),
+      clockToleranceSeconds: positiveNumberOption(options.clockTolerance, 'clockTolerance', 0),
+      maxTokenAgeSeconds:
+        options.maxTokenAge === undefined ? undefined : positiveNumberOption(options.maxTokenAge, 'maxTokenAge', 0),
+      typ: parseTypOption(options.typ),
+      requiredClaims: parseClaimNames(options.requiredClaims),
+      requiredScopes: parseScopesOption(options.requiredScopes),
+    };
+    if (options.validate !== undefined && typeof options.validate !== 'function') {
+      throw invalidArgument('validate must be a function');
+    }
+    this.validate = options.validate;
+    this.maxTokenLength = positiveNumberOption(options.maxTokenLength, 'maxTokenLength', DEFAULT_MAX_TOKEN_LENGTH);
+    if (options.now !== undefined && typeof options.now !== 'function') throw invalidArgument('now must be a function');
+    this.now = options.now ?? Date.now;
+    const cache = parseCacheOptions(options.cache);
+    const freshness: FreshnessBounds = { maxAgeMs: cache.maxAgeMs, minAgeMs: cache.minAgeMs };
+    const emit = createEmitter(options.onEvent);
+    const mode = parseDiscoveryMode(options.discovery);
+
+    this.metadataResource = new CachedResource<DiscoveryResult>({
+      load: async () => {
+        const result = await discoverMetadata(this.issuer, mode, this.http, {
+          requireJwksUri: options.jwksUri === undefined,
+        });
+        emit({
+          type: 'discovery',
+          issuer: this.issuer,
+          url: result.url,
+          kind: result.kind,
+          jwksUri: result.metadata.jwks_uri,
+        });
+        return { value: result, freshForMs: freshnessMs(result.headers, freshness) };
+      },
+      now: this.now,
+      staleIfErrorMs: cache.staleIfErrorMs,
+      failureBackoffMs: cache.cooldownMs,
+      onError: (error, servingStale) => emit({ type: 'discovery_failed', issuer: this.issuer, error, servingStale }),
+    });
+
+    const fixedJwksUri =
+      options.jwksUri === undefined
+        ? undefined
+        : parseOptionUrl(options.jwksUri, 'jwksUri', this.http.allowInsecureHttp).href;
+    this.jwks = new JwksCache({
+      jwksUri: async () => fixedJwksUri ?? ((await this.metadataResource.get()).value.metadata.jwks_uri as string),
+      http: this.http,
+      freshness,
+      cooldownMs: cache.cooldownMs,
+      staleIfErrorMs: cache.staleIfErrorMs,
+      now: this.now,
+      emit,
+    });
+  }
+
+  /**
+   * Verifies a compact JWS and returns its payload and header. Rejects with a
+   * {@link JwtVerifyError} whose `code` says why.
+   *
+   * @example
+   * const { payload } = await verifier.verify<{ sub: string; scope: string }>(token);
+   */
+  async verify<Payload extends JwtPayload = JwtPayload>(token: string): Promise<VerifyResult<Payload>> {
+    const parsed = parseToken(token, this.maxTokenLength);
+    const alg = this.allowedAlgorithm(parsed.header.alg);
+    await this.checkSignature(parsed, alg);
+    checkClaims(parsed.payload, parsed.header, this.rules, Math.floor(this.now() / 1000));
+    if (this.validate) await this.runValidate(parsed);
+    return { payload: parsed.payload as Payload, header: parsed.header };
+  }
+
+  /**
+   * Verifies the token of an `Authorization: Bearer <jwt>` header value (RFC 6750 §2.1).
+   * A missing header or another scheme is `ERR_TOKEN_MISSING`.
+   */
+  async verifyAuthorizationHeader<Payload extends JwtPayload = JwtPayload>(
+    authorization: string | readonly string[] | null | undefined,
+  ): Promise<VerifyResult<Payload>> {
+    return this.verify<Payload>(bearerToken(authorization));
+  }
+
+  /** Discovers the issuer and fetches its JWKS now, so the first request does not wait. */
+  async warmup(): Promise<void> {
+    await this.jwks.warmup();
+  }
+
+  /** The issuer's discovered RFC 8414 / OpenID Connect metadata (cached). */
+  async metadata(): Promise<AuthorizationServerMetadata> {
+    return (await this.metadataResource.get()).value.metadata;
+  }
+
+  private allowedAlgorithm(alg: string): JwsAlgorithm {
+    if (isSupportedAlgorithm(alg) && this.algorithms.has(alg)) return alg;
+    throw new JwtVerifyError(
+      'ERR_ALG_NOT_ALLOWED',
+      `the token is signed with ${JSON.stringify(alg)}, which is not allowed; allowed: ${[...this.algorithms].join(', ')}`,
+    );
+  }
+
+  private async checkSignature(parsed: ParsedToken, alg: JwsAlgorithm): Promise<void> {
+    const candidates = await this.jwks.keysFor(parsed.header.kid, alg);
+    let imported = false;
+    for (const key of candidates) {
+      const result = await checkSignature(parsed, key, alg);
+      if (result === 'valid') return;
+      if (result === 'invalid') imported = true;
+    }
+    const kid = parsed.header.kid === undefined ? 'the only fitting key' : `kid ${JSON.stringify(parsed.header.kid)}`;
+    if (!imported) {
+      throw new JwtVerifyError('ERR_KEY_NOT_FOUND', `the JWKS key (${kid}) could not be imported for ${alg}`);
+    }
+    throw new JwtVerifyError('ERR_SIGNATURE_INVALID', `the ${alg} signature does not verify with ${kid}`);
+  }
+
+  private async runValidate(parsed: ParsedToken): Promise<void> {
+    try {
+      await this.validate!(parsed.payload, parsed.header);
+    } catch (error) {
+      if (isJwtVerifyError(error)) throw error;
+      const reason = error instanceof Error ? error.message : String(error);
+      throw new JwtVerifyError('ERR_CLAIM_INVALID', `the validate callback refused the token: ${reason}`, {
+        cause: error,
+      });
+    }
+  }
+}
+
+/**
+ * Extracts the token from an `Authorization` header value: `Bearer` (any case), one or
+ * more spaces, then a b64token (RFC 6750 §2.1).
+ */
+export function bearerToken(authorization: string | readonly string[] | null | undefined): string {
+  if (authorization === undefined || authorization === null || authorization === '') {
+    throw new JwtVerifyError('ERR_TOKEN_MISSING', 'no Authorization header');
+  }
+  if (typeof authorization !== 'string') {
+    throw new JwtVerifyError('ERR_TOKEN_MALFORMED', 'more than one Authorization header');
+  }
+  const match = /^([A-Za-z0-9!#$%&'*+.^_`|~-]+)(?: +(.*))?$/.exec(authorization.trim());
+  if (!match || match[1]!.toLowerCase() !== 'bearer') {
+    throw new JwtVerifyError('ERR_TOKEN_MISSING', 'the Authorization header has no Bearer credentials');
+  }
+  const credentials = match[2] ?? '';
+  if (credentials === '') throw new JwtVerifyError('ERR_TOKEN_MISSING', 'the Bearer credentials are empty');
+  if (!/^[A-Za-z0-9\-._~+/]+=*$/.test(credentials)) {
+    throw new JwtVerifyError('ERR_TOKEN_MALFORMED', 'the Bearer credentials are not a single b64token (RFC 6750 §2.1)');
+  }
+  return credentials;
+}
+
+function parseAudienceOption(value: unknown): readonly string[] | null {
+  if (value === null) return null;
+  if (value === undefined) {
+    throw invalidArgument('audience is required: the API identifier(s) tokens must be issued for (pass null to skip the check explicitly)');
+  }
+  const list = typeof value === 'string' ? [value] : value;
+  if (!Array.isArray(list) || list.length === 0 || list.some((aud) => typeof aud !== 'string' || aud === '')) {
+    throw invalidArgument('audience must be a non-empty string, a non-empty array of strings, or null');
+  }
+  return [...list] as string[];
+}
+
+function parseTypOption(value: unknown): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || value === '') throw invalidArgument('typ must be a non-empty string');
+  return normalizeTyp(value);
+}
+
+function parseClaimNames(value: unknown): readonly string[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value) || value.some((name) => typeof name !== 'string')) {
+    throw invalidArgument('requiredClaims must be an array of claim names');
+  }
+  return [...value] as string[];
+}
+
+function parseCacheOptions(cache: CacheOptions | undefined): Required<CacheOptions> {
+  if (cache !== undefined && (typeof cache !== 'object' || cache === null)) {
+    throw invalidArgument('cache must be an object');
+  }
+  const result = {
+    maxAgeMs: positiveNumberOption(cache?.maxAgeMs, 'cache.maxAgeMs', DEFAULT_CACHE.maxAgeMs),
+    minAgeMs: positiveNumberOption(cache?.minAgeMs, 'cache.minAgeMs', DEFAULT_CACHE.minAgeMs),
+    cooldownMs: positiveNumberOption(cache?.cooldownMs, 'cache.cooldownMs', DEFAULT_CACHE.cooldownMs),
+    staleIfErrorMs: positiveNumberOption(cache?.staleIfErrorMs, 'cache.staleIfErrorMs', DEFAULT_CACHE.staleIfErrorMs),
+  };
+  result.minAgeMs = Math.min(result.minAgeMs, result.maxAgeMs);
+  return result;
+}

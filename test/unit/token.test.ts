@@ -1,0 +1,87 @@
+import { describe, expect, it } from 'vitest';
+import { decodeBase64Url, decodeUnverified, parseToken } from '../../src/token.js';
+import { JwtVerifyError } from '../../src/errors.js';
+
+const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+const token = (header: unknown, payload: unknown, signature = 'c2ln') => `${b64(header)}.${b64(payload)}.${signature}`;
+
+function codeOf(fn: () => unknown): string | undefined {
+  try {
+    fn();
+  } catch (error) {
+    expect(error).toBeInstanceOf(JwtVerifyError);
+    return (error as JwtVerifyError).code;
+  }
+  return undefined;
+}
+
+describe('parseToken', () => {
+  it('splits a compact JWS into header, payload, signing input and signature', () => {
+    const parsed = parseToken(token({ alg: 'RS256', kid: 'k1' }, { sub: 'u' }));
+    expect(parsed.header).toEqual({ alg: 'RS256', kid: 'k1' });
+    expect(parsed.payload).toEqual({ sub: 'u' });
+    expect(parsed.signingInput.split('.')).toHaveLength(2);
+    expect(new TextDecoder().decode(parsed.signature)).toBe('sig');
+  });
+
+  it('calls a missing token ERR_TOKEN_MISSING and a non-string ERR_TOKEN_MALFORMED', () => {
+    expect(codeOf(() => parseToken(undefined))).toBe('ERR_TOKEN_MISSING');
+    expect(codeOf(() => parseToken(''))).toBe('ERR_TOKEN_MISSING');
+    expect(codeOf(() => parseToken(42))).toBe('ERR_TOKEN_MALFORMED');
+    expect(codeOf(() => parseToken({}))).toBe('ERR_TOKEN_MALFORMED');
+  });
+
+  it('refuses the wrong number of parts, and names JWE', () => {
+    expect(codeOf(() => parseToken('a.b'))).toBe('ERR_TOKEN_MALFORMED');
+    expect(() => parseToken('a.b.c.d.e')).toThrow(/JWE/);
+  });
+
+  it.each([
+    ['padding', (t: string) => t.replace(/\.([^.]*)$/, '.c2ln==')],
+    ['plus', (t: string) => `+${t}`],
+    ['slash', (t: string) => t.replace('.', '/.')],
+    ['whitespace', (t: string) => t.replace('.', ' .')],
+  ])('decodes base64url strictly: %s is refused', (_name, mutate) => {
+    expect(codeOf(() => parseToken(mutate(token({ alg: 'RS256' }, { a: 1 }))))).toBe('ERR_TOKEN_MALFORMED');
+  });
+
+  it('refuses non-canonical base64url (non-zero trailing bits)', () => {
+    expect(decodeBase64Url('AA', 'x')).toEqual(new Uint8Array([0]));
+    expect(codeOf(() => decodeBase64Url('AB', 'x'))).toBe('ERR_TOKEN_MALFORMED');
+    expect(codeOf(() => decodeBase64Url('A', 'x'))).toBe('ERR_TOKEN_MALFORMED');
+  });
+
+  it('refuses headers and payloads that are not JSON objects', () => {
+    expect(codeOf(() => parseToken(`${b64([1])}.${b64({})}.c2ln`))).toBe('ERR_TOKEN_MALFORMED');
+    expect(codeOf(() => parseToken(`${b64({ alg: 'RS256' })}.${b64('x')}.c2ln`))).toBe('ERR_TOKEN_MALFORMED');
+    expect(codeOf(() => parseToken(`${Buffer.from('{no').toString('base64url')}.${b64({})}.c2ln`))).toBe('ERR_TOKEN_MALFORMED');
+    expect(codeOf(() => parseToken(`${Buffer.from([0xff, 0xfe]).toString('base64url')}.${b64({})}.c2ln`))).toBe('ERR_TOKEN_MALFORMED');
+  });
+
+  it('refuses a header without alg, a non-string kid or typ, crit and b64:false', () => {
+    expect(codeOf(() => parseToken(token({}, {})))).toBe('ERR_TOKEN_MALFORMED');
+    expect(codeOf(() => parseToken(token({ alg: 'RS256', kid: 7 }, {})))).toBe('ERR_TOKEN_MALFORMED');
+    expect(codeOf(() => parseToken(token({ alg: 'RS256', typ: 1 }, {})))).toBe('ERR_TOKEN_MALFORMED');
+    expect(() => parseToken(token({ alg: 'RS256', crit: ['exp'] }, {}))).toThrow(/critical/);
+    expect(codeOf(() => parseToken(token({ alg: 'RS256', b64: false }, {})))).toBe('ERR_TOKEN_MALFORMED');
+  });
+
+  it('refuses tokens longer than the limit before decoding them', () => {
+    const long = token({ alg: 'RS256' }, { pad: 'x'.repeat(200) });
+    expect(codeOf(() => parseToken(long, 100))).toBe('ERR_TOKEN_MALFORMED');
+  });
+
+  it('never puts the token into an error message', () => {
+    const secretish = token({ alg: 'RS256' }, { secret: 'hunter2' }).replace(/\.[^.]*$/, '.!!!');
+    try {
+      parseToken(secretish);
+      expect.unreachable();
+    } catch (error) {
+      expect((error as Error).message).not.toContain(secretish.split('.')[1]);
+    }
+  });
+
+  it('decodeUnverified returns header and payload', () => {
+    expect(decodeUnverified(token({ alg: 'ES256' }, { iss: 'i' })).payload.iss).toBe('i');
+  });
+});
