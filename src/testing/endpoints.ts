@@ -1,0 +1,81 @@
+import { type AuthorizationServerMetadata, discoveryUrls } from '../discovery.js';
+import type { TestIssuerAlgorithm, TestIssuerEndpoint, TestIssuerProfile } from './types.js';
+
+/** What a URL of the issuer serves. */
+export type Route = 'oauth-metadata' | 'oidc-metadata' | Exclude<TestIssuerEndpoint, 'metadata'>;
+
+/** Where the issuer's endpoints live, and the metadata documents announcing them. */
+export interface Endpoints {
+  /** `origin + pathname` → what it serves. */
+  routes: ReadonlyMap<string, Route>;
+  oauth?: AuthorizationServerMetadata;
+  oidc?: AuthorizationServerMetadata;
+}
+
+const PATHS = {
+  default: { jwks: '/jwks', authorize: '/authorize', token: '/token', revoke: '/revoke' },
+  rfc8414: {
+    jwks: '/.well-known/jwks.json',
+    authorize: '/authorize',
+    token: '/token',
+    revoke: '/revoke',
+  },
+  auth0: {
+    jwks: '/.well-known/jwks.json',
+    authorize: '/authorize',
+    token: '/oauth/token',
+    revoke: '/oauth/revoke',
+  },
+} as const satisfies Record<TestIssuerProfile, Record<string, string>>;
+
+/** The key under which a URL is routed: query and fragment do not matter. */
+export function routeKey(url: string): string {
+  const parsed = new URL(url);
+  return `${parsed.origin}${parsed.pathname}`;
+}
+
+export function describeEndpoints(
+  issuer: string,
+  profile: TestIssuerProfile,
+  discovery: 'oauth' | 'oidc' | 'both',
+  algorithms: readonly TestIssuerAlgorithm[],
+): Endpoints {
+  const base = issuer.replace(/\/+$/, '');
+  const paths = PATHS[profile];
+  const url = (path: string) => `${base}${path}`;
+  const routes = new Map<string, Route>([
+    [routeKey(url(paths.jwks)), 'jwks'],
+    [routeKey(url(paths.authorize)), 'authorize'],
+    [routeKey(url(paths.token)), 'token'],
+    [routeKey(url(paths.revoke)), 'revoke'],
+  ]);
+  // Exactly the members Archera's RFC 8414 schema requires (it allows no others).
+  const metadata: AuthorizationServerMetadata = {
+    issuer,
+    authorization_endpoint: url(paths.authorize),
+    token_endpoint: url(paths.token),
+    revocation_endpoint: url(paths.revoke),
+    jwks_uri: url(paths.jwks),
+    response_types_supported: ['code'],
+    grant_types_supported: ['authorization_code', 'refresh_token', 'client_credentials'],
+    code_challenge_methods_supported: ['S256'],
+    token_endpoint_auth_methods_supported: ['none', 'client_secret_post', 'client_secret_basic'],
+    scopes_supported: ['openid', 'profile', 'email', 'offline_access'],
+  };
+  if (profile === 'default') metadata.authorization_response_iss_parameter_supported = true;
+
+  const endpoints: Endpoints = { routes };
+  for (const candidate of discoveryUrls(issuer, discovery === 'both' ? 'auto' : discovery)) {
+    routes.set(routeKey(candidate.url), `${candidate.kind}-metadata`);
+    endpoints[candidate.kind] =
+      candidate.kind === 'oauth'
+        ? metadata
+        : // OpenID Connect Discovery 1.0 §3 requires these two as well.
+          {
+            ...metadata,
+            subject_types_supported: ['public'],
+            id_token_signing_alg_values_supported: [...algorithms],
+          };
+  }
+  return endpoints;
+}

@@ -1,0 +1,82 @@
+import { authorize } from './authorize.js';
+import type { IssuerContext } from './context.js';
+import { type Endpoints, type Route, routeKey } from './endpoints.js';
+import { type FaultQueue, delay } from './faults.js';
+import { json, withCors } from './responses.js';
+import { revoke } from './revoke.js';
+import { token } from './token.js';
+import type { RequestCounts, TestIssuerEndpoint } from './types.js';
+
+/** Everything the request handler serves from. */
+export interface HandlerState {
+  ctx: IssuerContext;
+  endpoints: Endpoints;
+  faults: FaultQueue;
+  counts: RequestCounts;
+}
+
+const ENDPOINT_OF: Record<Route, TestIssuerEndpoint> = {
+  'oauth-metadata': 'metadata',
+  'oidc-metadata': 'metadata',
+  jwks: 'jwks',
+  authorize: 'authorize',
+  token: 'token',
+  revoke: 'revoke',
+};
+
+function document(request: Request, body: unknown): Response {
+  if (request.method !== 'GET' && request.method !== 'HEAD') {
+    return json(
+      405,
+      { error: 'method_not_allowed', error_description: `use GET, not ${request.method}` },
+      { allow: 'GET, HEAD, OPTIONS' },
+    );
+  }
+  return json(200, body);
+}
+
+function serve(state: HandlerState, route: Route, request: Request): Response | Promise<Response> {
+  switch (route) {
+    case 'oauth-metadata':
+      return document(request, state.endpoints.oauth);
+    case 'oidc-metadata':
+      return document(request, state.endpoints.oidc);
+    case 'jwks':
+      return document(request, state.ctx.keys.jwks());
+    case 'authorize':
+      return authorize(state.ctx, request);
+    case 'token':
+      return token(state.ctx, request);
+    case 'revoke':
+      return revoke(state.ctx, request);
+  }
+}
+
+async function respond(state: HandlerState, request: Request): Promise<Response> {
+  const route = state.endpoints.routes.get(routeKey(request.url));
+  if (!route) {
+    const { pathname } = new URL(request.url);
+    return json(404, {
+      error: 'not_found',
+      error_description: `the test issuer ${state.ctx.issuer} serves nothing at ${pathname}`,
+    });
+  }
+  // CORS preflights are answered, never counted nor failed: the real request follows.
+  if (request.method === 'OPTIONS') return new Response(null, { status: 204 });
+  const endpoint = ENDPOINT_OF[route];
+  state.counts[endpoint] += 1;
+  const fault = state.faults.take(endpoint);
+  if (fault) {
+    await delay(fault.delayMs, request.signal);
+    if (fault.response) return fault.response();
+  }
+  return serve(state, route, request);
+}
+
+/**
+ * The issuer's one request handler, on the Fetch API: msw handlers, `listen` mode and
+ * `issuer.fetch` all call it.
+ */
+export function createHandler(state: HandlerState): (request: Request) => Promise<Response> {
+  return async (request) => withCors(await respond(state, request), request);
+}

@@ -1,0 +1,19 @@
+/**
+ * `oauth-jwt-verify/testing`: a stub OAuth 2.0 / OpenID Connect issuer for tests.
+ * Node only (`listen` uses `node:http`); msw is an optional peer dependency.
+ * @packageDocumentation
+ */
+export { createTestIssuer } from './issuer.js';
+export type {
+  FailureOptions,
+  RequestCounts,
+  RotateKeysOptions,
+  SignOptions,
+  TestClient,
+  TestIssuer,
+  TestIssuerAlgorithm,
+  TestIssuerEndpoint,
+  TestIssuerKey,
+  TestIssuerOptions,
+  TestIssuerProfile,
+} from './types.js';

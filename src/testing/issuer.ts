@@ -1,0 +1,94 @@
+import type { IssuerContext } from './context.js';
+import { describeEndpoints } from './endpoints.js';
+import { FaultQueue } from './faults.js';
+import { GrantStore } from './grants.js';
+import { createHandler } from './handler.js';
+import { KeyRing } from './keys.js';
+import { listen } from './listen.js';
+import { createMswHandlers, loadMsw } from './msw.js';
+import { resolveOptions } from './options.js';
+import { signToken } from './sign.js';
+import type { RequestCounts, TestIssuer, TestIssuerOptions } from './types.js';
+
+/** The issuer identifier without its scheme and authority: `''`, `'/'` or `'/tenant'`. */
+function pathOf(issuer: string): string {
+  return issuer.replace(/^[a-z][a-z\d+.-]*:\/\/[^/]*/i, '');
+}
+
+/**
+ * Creates a stub OAuth 2.0 / OpenID Connect issuer for tests: signing keys, metadata
+ * (RFC 8414 and OpenID Connect), a JWKS, and working `/authorize`, `/token` and `/revoke`
+ * endpoints, reachable through msw `handlers`, a real HTTP server (`listen`) or `fetch`.
+ * Keys are generated once per issuer, so create it once per test file.
+ *
+ * @example
+ * import { setupServer } from 'msw/node';
+ * import { createTestIssuer } from 'oauth-jwt-verify/testing';
+ *
+ * const issuer = await createTestIssuer({ audience: 'https://api.test' });
+ * const server = setupServer(...issuer.handlers);
+ * server.listen({ onUnhandledRequest: 'error' });
+ * const token = await issuer.sign({ sub: 'user-1', scope: 'read' });
+ *
+ * @example
+ * const live = await createTestIssuer({ listen: true });
+ * await fetch(live.metadata.jwks_uri!); // http://127.0.0.1:<port>/jwks
+ * await live.close();
+ *
+ * @see https://www.rfc-editor.org/rfc/rfc8414 (metadata), RFC 9068 (JWT access tokens), RFC 7636 (PKCE)
+ */
+export async function createTestIssuer(options: TestIssuerOptions = {}): Promise<TestIssuer> {
+  const config = resolveOptions(options);
+  const [keys, msw] = await Promise.all([KeyRing.create(config.algorithms), loadMsw()]);
+
+  let handle: (request: Request) => Promise<Response> = () =>
+    Promise.reject(new Error('test issuer not ready'));
+  const server = config.listen
+    ? await listen(config.listen, (request) => handle(request))
+    : undefined;
+  const issuer = server ? `${server.origin}${pathOf(config.issuer)}` : config.issuer;
+
+  const endpoints = describeEndpoints(issuer, config.profile, config.discovery, config.algorithms);
+  const counts: RequestCounts = { metadata: 0, jwks: 0, token: 0, authorize: 0, revoke: 0 };
+  const faults = new FaultQueue();
+  const signing = {
+    issuer,
+    audience: config.audience,
+    tokenTtlSeconds: config.tokenTtlSeconds,
+    now: config.now,
+    keys,
+  };
+  const sign: TestIssuer['sign'] = (claims, signOptions) => signToken(signing, claims, signOptions);
+  const ctx: IssuerContext = {
+    ...signing,
+    subject: config.subject,
+    clients: config.clients,
+    grants: new GrantStore(),
+    sign,
+  };
+  handle = createHandler({ ctx, endpoints, faults, counts });
+  const handlers = createMswHandlers(msw, endpoints.routes.keys(), handle);
+
+  return {
+    issuer,
+    audience: config.audience,
+    metadata: (endpoints.oauth ?? endpoints.oidc)!,
+    get handlers() {
+      return handlers();
+    },
+    requests: counts,
+    get keys() {
+      return keys.list();
+    },
+    jwks: () => keys.jwks(),
+    sign,
+    rotateKeys: ({ keepPrevious = true } = {}) => keys.rotate(keepPrevious),
+    failNext: (endpoint, failure) => faults.add(endpoint, failure),
+    reset() {
+      for (const endpoint of Object.keys(counts) as (keyof RequestCounts)[]) counts[endpoint] = 0;
+      faults.clear();
+    },
+    fetch: (input, init) => handle(new Request(input, init)),
+    close: () => server?.close() ?? Promise.resolve(),
+  };
+}

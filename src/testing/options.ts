@@ -1,0 +1,145 @@
+import { invalidArgument } from '../errors.js';
+import type {
+  TestClient,
+  TestIssuerAlgorithm,
+  TestIssuerOptions,
+  TestIssuerProfile,
+} from './types.js';
+
+export const ALGORITHMS = [
+  'RS256',
+  'RS384',
+  'RS512',
+  'PS256',
+  'PS384',
+  'PS512',
+  'ES256',
+  'ES384',
+  'ES512',
+  'EdDSA',
+  'Ed25519',
+] as const satisfies readonly TestIssuerAlgorithm[];
+
+const PROFILES = ['default', 'rfc8414', 'auth0'] as const satisfies readonly TestIssuerProfile[];
+
+/** The options with every default applied and checked. */
+export interface ResolvedOptions {
+  issuer: string;
+  audience: string | readonly string[];
+  algorithms: readonly TestIssuerAlgorithm[];
+  discovery: 'oauth' | 'oidc' | 'both';
+  profile: TestIssuerProfile;
+  listen: { port: number; host: string } | undefined;
+  tokenTtlSeconds: number;
+  subject: string;
+  clients: readonly TestClient[] | undefined;
+  now: () => number;
+}
+
+function fail(message: string): never {
+  throw invalidArgument(`createTestIssuer: ${message}`);
+}
+
+function oneOf<T extends string>(
+  value: unknown,
+  allowed: readonly T[],
+  name: string,
+  fallback: T,
+): T {
+  if (value === undefined) return fallback;
+  if (!allowed.includes(value as T)) {
+    fail(`${name} must be one of ${allowed.join(', ')}, got ${String(value)}`);
+  }
+  return value as T;
+}
+
+function checkIssuer(value: unknown, profile: TestIssuerProfile): string {
+  const issuer = value ?? 'https://issuer.test';
+  if (typeof issuer !== 'string') fail('issuer must be a URL string');
+  let url: URL;
+  try {
+    url = new URL(issuer);
+  } catch {
+    fail(`issuer is not a URL: ${JSON.stringify(issuer)}`);
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    fail(`issuer must be http(s): ${issuer}`);
+  }
+  if (url.search || url.hash || issuer.includes('?') || issuer.includes('#')) {
+    fail(`issuer must not have a query or fragment (RFC 8414 §2): ${issuer}`);
+  }
+  // Auth0 tenants' identifiers always end in '/'.
+  return profile === 'auth0' && !issuer.endsWith('/') ? `${issuer}/` : issuer;
+}
+
+function checkAudience(value: unknown): string | readonly string[] {
+  if (value === undefined) return 'https://api.test';
+  if (typeof value === 'string' && value) return value;
+  if (
+    Array.isArray(value) &&
+    value.length &&
+    value.every((item) => typeof item === 'string' && item)
+  ) {
+    return [...value];
+  }
+  return fail('audience must be a non-empty string or array of strings');
+}
+
+function checkAlgorithms(value: unknown): readonly TestIssuerAlgorithm[] {
+  if (value === undefined) return ['RS256'];
+  if (!Array.isArray(value) || value.length === 0) fail('algorithms must be a non-empty array');
+  for (const alg of value) oneOf(alg, ALGORITHMS, 'each of algorithms', 'RS256');
+  if (new Set(value).size !== value.length) fail(`algorithms has duplicates: ${value.join(', ')}`);
+  return [...(value as TestIssuerAlgorithm[])];
+}
+
+function checkListen(value: TestIssuerOptions['listen']): ResolvedOptions['listen'] {
+  if (value === undefined || value === false) return undefined;
+  const { port = 0, host = '127.0.0.1' } = value === true ? {} : value;
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    fail(`listen.port must be 0–65535, got ${port}`);
+  }
+  if (typeof host !== 'string' || !host) fail('listen.host must be a host name or address');
+  return { port, host };
+}
+
+function checkClients(value: unknown): readonly TestClient[] | undefined {
+  if (value === undefined) return undefined;
+  if (!Array.isArray(value)) {
+    fail('clients must be an array of { clientId, clientSecret?, redirectUris? }');
+  }
+  for (const client of value as TestClient[]) {
+    if (typeof client?.clientId !== 'string' || !client.clientId) {
+      fail('every client needs a clientId');
+    }
+  }
+  return value as TestClient[];
+}
+
+export function resolveOptions(options: TestIssuerOptions = {}): ResolvedOptions {
+  const profile = oneOf(options.profile, PROFILES, 'profile', 'default');
+  const defaultDiscovery = profile === 'rfc8414' ? 'oauth' : profile === 'auth0' ? 'oidc' : 'both';
+  const tokenTtlSeconds = options.tokenTtlSeconds ?? 3600;
+  if (!Number.isFinite(tokenTtlSeconds) || tokenTtlSeconds <= 0) {
+    fail(`tokenTtlSeconds must be a positive number, got ${tokenTtlSeconds}`);
+  }
+  if (options.subject !== undefined && (typeof options.subject !== 'string' || !options.subject)) {
+    fail('subject must be a non-empty string');
+  }
+  if (options.now !== undefined && typeof options.now !== 'function') {
+    fail('now must be a function');
+  }
+  return {
+    issuer: checkIssuer(options.issuer, profile),
+    audience: checkAudience(options.audience),
+    algorithms: checkAlgorithms(options.algorithms),
+    discovery: oneOf(options.discovery, ['oauth', 'oidc', 'both'], 'discovery', defaultDiscovery),
+    profile,
+    listen: checkListen(options.listen),
+    tokenTtlSeconds,
+    subject: options.subject ?? 'test-user',
+    clients: checkClients(options.clients),
+    // Looked up per call, so fake timers installed later still apply.
+    now: options.now ?? (() => Date.now()),
+  };
+}

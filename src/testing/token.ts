@@ -1,0 +1,154 @@
+import { base64url } from 'jose';
+import { authenticateClient } from './clients.js';
+import type { IssuerContext } from './context.js';
+import { type Grant, normalizeScope, requestedAudience } from './grants.js';
+import { oauthError } from './responses.js';
+
+/** RFC 7636 §4.1: 43–128 unreserved characters. */
+const CODE_VERIFIER = /^[A-Za-z0-9._~-]{43,128}$/;
+
+const invalidRequest = (description: string) => oauthError(400, 'invalid_request', description);
+const invalidGrant = (description: string) => oauthError(400, 'invalid_grant', description);
+
+/** The form body of a token or revocation request (RFC 6749 §3.2), or the error to answer. */
+export async function readForm(request: Request): Promise<URLSearchParams | Response> {
+  if (request.method !== 'POST') {
+    return oauthError(405, 'invalid_request', `use POST, not ${request.method}`, {
+      allow: 'POST, OPTIONS',
+    });
+  }
+  const type = request.headers.get('content-type') ?? '';
+  if (!/^application\/x-www-form-urlencoded\b/i.test(type)) {
+    return invalidRequest(
+      `the body must be application/x-www-form-urlencoded, got ${type || 'no content-type'}`,
+    );
+  }
+  return new URLSearchParams(await request.text());
+}
+
+async function s256(verifier: string): Promise<string> {
+  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(verifier));
+  return base64url.encode(new Uint8Array(digest));
+}
+
+/**
+ * A successful token response (RFC 6749 §5.1): an RFC 9068 JWT access token, a rotating
+ * refresh token when the grant has a `family`, and an ID token when `openid` was granted.
+ */
+async function tokenResponse(
+  ctx: IssuerContext,
+  grant: Grant,
+  refresh?: { family: string; nonce?: string },
+): Promise<Response> {
+  const { clientId, subject, scope, audience } = grant;
+  const body: Record<string, unknown> = {
+    access_token: await ctx.sign(
+      { sub: subject, aud: audience, client_id: clientId, scope: scope || undefined },
+      { header: { typ: 'at+jwt' } },
+    ),
+    token_type: 'Bearer',
+    expires_in: ctx.tokenTtlSeconds,
+  };
+  if (scope) body.scope = scope;
+  if (refresh) {
+    body.refresh_token = ctx.grants.issueRefreshToken(grant, refresh.family);
+    if (scope.split(' ').includes('openid')) {
+      body.id_token = await ctx.sign({ sub: subject, aud: clientId, nonce: refresh.nonce });
+    }
+  }
+  return new Response(JSON.stringify(body), {
+    headers: {
+      'content-type': 'application/json',
+      'cache-control': 'no-store',
+      pragma: 'no-cache',
+    },
+  });
+}
+
+async function authorizationCode(
+  ctx: IssuerContext,
+  form: URLSearchParams,
+  clientId: string,
+): Promise<Response> {
+  const code = form.get('code');
+  const verifier = form.get('code_verifier');
+  if (!code) return invalidRequest('code is required');
+  if (!verifier) return invalidRequest('code_verifier is required (PKCE, RFC 7636 §4.5)');
+  if (!CODE_VERIFIER.test(verifier)) {
+    return invalidRequest('code_verifier must be 43–128 unreserved characters');
+  }
+  const redeemed = ctx.grants.redeemCode(code, ctx.now());
+  if (!redeemed) return invalidGrant('the code is unknown, expired or already used');
+  const { grant, family } = redeemed;
+  if (grant.clientId !== clientId) return invalidGrant('the code was issued to another client');
+  if (form.get('redirect_uri') !== grant.redirectUri) {
+    return invalidGrant('redirect_uri differs from the one sent to the authorization endpoint');
+  }
+  if ((await s256(verifier)) !== grant.codeChallenge) {
+    return invalidGrant('code_verifier does not match the code_challenge (RFC 7636 §4.6)');
+  }
+  return tokenResponse(ctx, grant, { family, nonce: grant.nonce });
+}
+
+async function refreshToken(
+  ctx: IssuerContext,
+  form: URLSearchParams,
+  clientId: string,
+): Promise<Response> {
+  const token = form.get('refresh_token');
+  if (!token) return invalidRequest('refresh_token is required');
+  const found = ctx.grants.findRefreshToken(token);
+  if (!found) return invalidGrant('the refresh token is unknown, revoked or already used');
+  if (found.grant.clientId !== clientId) {
+    return invalidGrant('the refresh token was issued to another client');
+  }
+  let grant = found.grant;
+  if (form.has('scope')) {
+    // RFC 6749 §6: a refresh may narrow the scope, never widen it.
+    const granted = grant.scope.split(' ');
+    const asked = normalizeScope(form.get('scope'));
+    const extra = asked.split(' ').filter((scope) => scope && !granted.includes(scope));
+    if (extra.length) {
+      return oauthError(400, 'invalid_scope', `not granted originally: ${extra.join(' ')}`);
+    }
+    grant = { ...grant, scope: asked };
+  }
+  ctx.grants.spendRefreshToken(token);
+  return tokenResponse(ctx, grant, { family: found.family });
+}
+
+function clientCredentials(
+  ctx: IssuerContext,
+  form: URLSearchParams,
+  clientId: string,
+): Promise<Response> {
+  // RFC 6749 §4.4.3: no refresh token; the client is its own subject.
+  return tokenResponse(ctx, {
+    clientId,
+    subject: clientId,
+    scope: normalizeScope(form.get('scope')),
+    audience: requestedAudience(form, ctx.audience),
+  });
+}
+
+/** The token endpoint (RFC 6749 §3.2): authorization_code + PKCE, refresh_token, client_credentials. */
+export async function token(ctx: IssuerContext, request: Request): Promise<Response> {
+  const form = await readForm(request);
+  if (form instanceof Response) return form;
+  const client = authenticateClient(ctx.clients, request, form);
+  if ('error' in client) return client.error;
+  const grantType = form.get('grant_type');
+  switch (grantType) {
+    case 'authorization_code':
+      return authorizationCode(ctx, form, client.clientId);
+    case 'refresh_token':
+      return refreshToken(ctx, form, client.clientId);
+    case 'client_credentials':
+      return clientCredentials(ctx, form, client.clientId);
+    case null:
+    case '':
+      return invalidRequest('grant_type is required');
+    default:
+      return oauthError(400, 'unsupported_grant_type', `grant_type ${grantType} is not supported`);
+  }
+}

@@ -1,0 +1,188 @@
+import type { CryptoKey, JWK } from 'jose';
+import type { HttpHandler } from 'msw';
+import type { AuthorizationServerMetadata } from '../discovery.js';
+
+/** A JWS algorithm the test issuer can create signing keys for (`EdDSA` and `Ed25519` both mean Ed25519). */
+export type TestIssuerAlgorithm =
+  | 'RS256'
+  | 'RS384'
+  | 'RS512'
+  | 'PS256'
+  | 'PS384'
+  | 'PS512'
+  | 'ES256'
+  | 'ES384'
+  | 'ES512'
+  | 'EdDSA'
+  | 'Ed25519';
+
+/**
+ * The shape of the issuer, after the two issuers this package started from:
+ * - `'default'`: both metadata documents, endpoints `/jwks`, `/authorize`, `/token`,
+ *   `/revoke` under the issuer, RFC 9207 `authorization_response_iss_parameter_supported`.
+ * - `'rfc8414'` (Archera-like): RFC 8414 metadata with exactly the members Archera's
+ *   schema allows, JWKS at `/.well-known/jwks.json`.
+ * - `'auth0'` (Altostrat/Auth0-like): the identifier ends in `/`, OpenID Connect discovery
+ *   only, `/.well-known/jwks.json`, `/authorize`, `/oauth/token`, `/oauth/revoke`.
+ */
+export type TestIssuerProfile = 'default' | 'rfc8414' | 'auth0';
+
+/** An endpoint of the test issuer, as counted by `requests` and targeted by `failNext`. */
+export type TestIssuerEndpoint = 'metadata' | 'jwks' | 'token' | 'authorize' | 'revoke';
+
+/**
+ * A client the issuer knows. When `clients` is given, only these client ids are accepted;
+ * a client with a `clientSecret` must authenticate (`client_secret_basic` or `_post`).
+ */
+export interface TestClient {
+  clientId: string;
+  /** Makes the client confidential. Default: none (a public client, like an SPA). */
+  clientSecret?: string;
+  /** Exact redirect URIs allowed at `/authorize`. Default: any absolute URI. */
+  redirectUris?: readonly string[];
+}
+
+/** Options of {@link createTestIssuer}. All are optional. */
+export interface TestIssuerOptions {
+  /**
+   * The issuer identifier (`iss`, metadata `issuer`). Default `'https://issuer.test'`
+   * (`'https://issuer.test/'` for the auth0 profile, which always ends it with `/`).
+   * With `listen`, the origin becomes the server's and only the path is kept.
+   */
+  issuer?: string;
+  /** The `aud` of signed and issued access tokens. Default `'https://api.test'`. */
+  audience?: string | readonly string[];
+  /** One signing key is created per algorithm; the first is the default. Default `['RS256']`. */
+  algorithms?: readonly TestIssuerAlgorithm[];
+  /**
+   * Which well-known documents to serve: RFC 8414 (`'oauth'`), OpenID Connect (`'oidc'`)
+   * or `'both'`. Default `'both'` (`'oauth'` for the rfc8414 profile, `'oidc'` for auth0).
+   */
+  discovery?: 'oauth' | 'oidc' | 'both';
+  /** The issuer's shape; see {@link TestIssuerProfile}. Default `'default'`. */
+  profile?: TestIssuerProfile;
+  /**
+   * Serve the endpoints on a real `node:http` server. `true` means `127.0.0.1` on a free
+   * port. Default `false` (reach the issuer through `handlers` or `fetch`).
+   */
+  listen?: boolean | { port?: number; host?: string };
+  /** Lifetime of signed and issued tokens, in seconds. Default 3600. */
+  tokenTtlSeconds?: number;
+  /** The `sub` of users at `/authorize` (a `login_hint` parameter overrides it). Default `'test-user'`. */
+  subject?: string;
+  /** Registered clients. Default: any `client_id` and redirect URI is accepted. */
+  clients?: readonly TestClient[];
+  /** The clock, in milliseconds since the epoch. Default `Date.now`. */
+  now?: () => number;
+}
+
+/** Options of {@link TestIssuer.sign}. */
+export interface SignOptions {
+  /**
+   * Sign with this issuer's current key for this algorithm (with `key`: the `alg` the
+   * header names). Default: the first of `algorithms`.
+   */
+  alg?: TestIssuerAlgorithm | (string & {});
+  /** Sign with the published key that has this `kid` (also an older, rotated one). */
+  kid?: string;
+  /**
+   * Sign with this private key (any Web Crypto signing key, HMAC included); the header gets
+   * its algorithm (or `alg`) and no `kid`.
+   */
+  key?: CryptoKey;
+  /** Sign with a key that is not in the JWKS (its own `kid`; reused per algorithm). */
+  unpublishedKey?: boolean;
+  /**
+   * Header fields set last: override `typ` (default `'JWT'`), `kid`, `alg`, add `crit`,
+   * `jku`, anything. A field set to `undefined` is removed. The signature is always made
+   * with the key's own algorithm; `alg: 'none'` produces an empty signature.
+   */
+  header?: Record<string, unknown>;
+  /** `exp` in seconds from now; negative for an expired token. Default `tokenTtlSeconds`. */
+  expiresIn?: number;
+  /** Adds `nbf`, in seconds from now (positive: not yet valid). Default: no `nbf`. */
+  notBefore?: number;
+}
+
+/** Options of {@link TestIssuer.rotateKeys}. */
+export interface RotateKeysOptions {
+  /** Keep the previous keys in the JWKS (they no longer sign). Default `true`. */
+  keepPrevious?: boolean;
+}
+
+/**
+ * What {@link TestIssuer.failNext} makes an endpoint answer. With none of `status`, `body`,
+ * `malformed` and `headers`, a `delayMs` alone gives the normal answer, late (a slow issuer).
+ */
+export interface FailureOptions {
+  /** HTTP status, 200–599. Default 500 (200 with `malformed: true`). */
+  status?: number;
+  /**
+   * The body: a string as is (`text/plain`), anything else as JSON. Default: an RFC 6749
+   * error object (`server_error`, `temporarily_unavailable` for 503, `invalid_request` for 4xx).
+   */
+  body?: unknown;
+  /** `true`: a truncated JSON body; `'html'`: an HTML error page, as a proxy would send. */
+  malformed?: true | 'html';
+  /** Extra response headers, e.g. `{ 'retry-after': '30' }`. */
+  headers?: Record<string, string>;
+  /** Wait this long before answering, in milliseconds (ends early if the client gives up). */
+  delayMs?: number;
+  /** How many requests in a row fail; `Infinity` until {@link TestIssuer.reset}. Default 1. */
+  times?: number;
+}
+
+/** Requests served per endpoint (`metadata` counts both well-known documents; preflights are not counted). */
+export type RequestCounts = Record<TestIssuerEndpoint, number>;
+
+/** One signing key of a test issuer. */
+export interface TestIssuerKey {
+  readonly kid: string;
+  readonly alg: TestIssuerAlgorithm;
+  /** The JWK as published: the public key members plus `kid`, `alg` and `use: 'sig'`. */
+  readonly publicJwk: JWK;
+  readonly publicKey: CryptoKey;
+  readonly privateKey: CryptoKey;
+  /** Whether this is the key `sign()` and the token endpoint use for its algorithm. */
+  readonly active: boolean;
+}
+
+/** A stub OAuth 2.0 / OpenID Connect issuer for tests; see {@link createTestIssuer}. */
+export interface TestIssuer {
+  /** The issuer identifier: `iss` of every token, `issuer` of the metadata. */
+  readonly issuer: string;
+  /** The default `aud`. */
+  readonly audience: string | readonly string[];
+  /** The metadata served (the RFC 8414 document when both are served). */
+  readonly metadata: AuthorizationServerMetadata;
+  /**
+   * msw request handlers for every endpoint, for `server.use(...issuer.handlers)`.
+   * Throws when msw is not installed.
+   */
+  readonly handlers: readonly HttpHandler[];
+  /** Live request counts per endpoint. */
+  readonly requests: Readonly<RequestCounts>;
+  /** The published keys, oldest first. */
+  readonly keys: readonly TestIssuerKey[];
+  /** The JWKS document currently served. */
+  jwks(): { keys: JWK[] };
+  /**
+   * Signs a JWT. `iss`, `aud`, `iat`, `exp` (now + `tokenTtlSeconds`) and `jti` are filled
+   * in; every claim can be overridden, and set to `undefined` to leave it out. The header
+   * is `{ alg, typ: 'JWT', kid }` unless `options.header` says otherwise.
+   */
+  sign(claims?: Record<string, unknown>, options?: SignOptions): Promise<string>;
+  /** Creates new signing keys (one per algorithm) and returns them. */
+  rotateKeys(options?: RotateKeysOptions): Promise<TestIssuerKey[]>;
+  /** Makes the next request(s) to `endpoint` fail (queued after failures already pending). */
+  failNext(endpoint: TestIssuerEndpoint, options?: FailureOptions): void;
+  /** Zeroes `requests` and drops pending `failNext` failures. */
+  reset(): void;
+  /**
+   * The issuer as a `fetch` function (no network, no msw): usable as the `fetch` option
+   * of a verifier. URLs the issuer does not serve answer 404.
+   */
+  fetch(input: string | URL | Request, init?: RequestInit): Promise<Response>;
+  /** Stops the `listen` server and its keep-alive connections; a no-op otherwise. */
+  close(): Promise<void>;
+}
