@@ -1,0 +1,207 @@
+import type { AuthorizationServerMetadata } from '../discovery.js';
+import { JwtVerifyError, describeValue, invalidArgument } from '../errors.js';
+import { AuthorizationResponseError, type AuthorizationResponseErrorCode } from './errors.js';
+import { endpointOf, issuerOf, requireString, setParams } from './params.js';
+import { createPkcePair, randomToken } from './pkce.js';
+
+/** Options of {@link buildAuthorizationUrl}. */
+export interface AuthorizationUrlOptions {
+  /** The client's `client_id`. */
+  clientId: string;
+  /** Where the server sends the browser back; must be registered for the client exactly. */
+  redirectUri: string;
+  /** Space-delimited scopes, e.g. `'openid profile offline_access'`. */
+  scope?: string;
+  /** Auth0's API identifier: Auth0-backed issuers issue a JWT access token only with it. */
+  audience?: string;
+  /** RFC 8707 resource indicator(s): absolute URIs of the APIs the token is for. */
+  resource?: string | readonly string[];
+  /** Default: 32 random bytes, base64url. */
+  state?: string;
+  /** Default: 32 random bytes, base64url, when `scope` contains `openid`; otherwise none. */
+  nonce?: string;
+  /** Default: a new random verifier. Pass one to reuse it (it is checked as RFC 7636 §4.1 says). */
+  codeVerifier?: string;
+  /** `'query'` (the default for `code` at most servers) or `'fragment'`. */
+  responseMode?: 'query' | 'fragment' | (string & {});
+  /** OpenID Connect `prompt`, e.g. `'login'`, `'consent'`, `'none'`. */
+  prompt?: string;
+  /** OpenID Connect `login_hint`, e.g. the user's e-mail address. */
+  loginHint?: string;
+  /** More parameters (e.g. `{ organization: 'org_123' }`); they cannot replace ones set above. */
+  extraParams?: Record<string, string>;
+}
+
+/**
+ * An authorization request, ready for redirecting. Keep `state`, `codeVerifier` (and
+ * `nonce`) until the callback, e.g. in `sessionStorage`; `codeVerifier` is a secret.
+ */
+export interface AuthorizationRequest {
+  /** The `authorization_endpoint` URL with every parameter. */
+  url: string;
+  state: string;
+  /** Set when `scope` contains `openid` or a nonce was given. */
+  nonce: string | undefined;
+  codeVerifier: string;
+  codeChallenge: string;
+}
+
+/**
+ * Builds the authorization request URL for the authorization-code flow with PKCE (S256):
+ * `response_type=code`, `client_id`, `redirect_uri`, `scope`, `state`, `code_challenge`,
+ * `code_challenge_method=S256`, a `nonce` when `scope` contains `openid`, and `resource`,
+ * `audience`, `response_mode`, `prompt`, `login_hint` and `extraParams` when given.
+ *
+ * Refuses (`ERR_METADATA_INVALID`) a server whose `code_challenge_methods_supported` does
+ * not list `S256` (RFC 8414 §2: omitted means no PKCE), or that has no
+ * `authorization_endpoint`. For a server that supports S256 without advertising it, pass
+ * `{ ...metadata, code_challenge_methods_supported: ['S256'] }`.
+ *
+ * @throws {TypeError} `code: 'ERR_INVALID_ARGUMENT'` for bad options (missing `clientId`,
+ *   a malformed `resource`, `extraParams` that would replace a parameter, …).
+ * @example
+ * const metadata = await discover('https://signin.altostrat.io/');
+ * const { url, state, nonce, codeVerifier } = await buildAuthorizationUrl(metadata, {
+ *   clientId: 'my-spa',
+ *   redirectUri: `${location.origin}/callback`,
+ *   scope: 'openid profile offline_access',
+ *   audience: 'https://v1.api.altostrat.io',
+ * });
+ * sessionStorage.setItem('login', JSON.stringify({ state, nonce, codeVerifier }));
+ * location.assign(url);
+ * @see https://www.rfc-editor.org/rfc/rfc7636#section-4.3
+ * @see https://www.rfc-editor.org/rfc/rfc9700#section-2.1.1
+ * @see https://www.rfc-editor.org/rfc/rfc8707#section-2
+ */
+export async function buildAuthorizationUrl(
+  metadata: AuthorizationServerMetadata,
+  options: AuthorizationUrlOptions,
+): Promise<AuthorizationRequest> {
+  const url = new URL(endpointOf(metadata, 'authorization_endpoint'));
+  const methods = metadata.code_challenge_methods_supported;
+  if (!Array.isArray(methods) || !methods.includes('S256')) {
+    throw new JwtVerifyError(
+      'ERR_METADATA_INVALID',
+      `${metadata.issuer} does not list S256 in code_challenge_methods_supported (found ${describeValue(methods)}); ` +
+        'PKCE with S256 is required (RFC 7636, RFC 9700 §2.1.1)',
+    );
+  }
+  const { state = randomToken(), nonce } = options;
+  const scope = options.scope === undefined ? undefined : requireString(options.scope, 'scope');
+  const { codeVerifier, codeChallenge } = await createPkcePair(options.codeVerifier);
+  const request: AuthorizationRequest = {
+    url: '',
+    state: requireString(state, 'state'),
+    nonce: nonce ?? (scope?.split(' ').includes('openid') ? randomToken() : undefined),
+    codeVerifier,
+    codeChallenge,
+  };
+  setParams(
+    url.searchParams,
+    {
+      response_type: 'code',
+      client_id: requireString(options.clientId, 'clientId'),
+      redirect_uri: requireString(options.redirectUri, 'redirectUri'),
+      scope,
+      state,
+      nonce: request.nonce,
+      code_challenge: codeChallenge,
+      code_challenge_method: 'S256',
+      audience: options.audience,
+      response_mode: options.responseMode,
+      prompt: options.prompt,
+      login_hint: options.loginHint,
+    },
+    options.resource,
+    options.extraParams,
+  );
+  request.url = url.href;
+  return request;
+}
+
+/** Options of {@link parseAuthorizationResponse}. */
+export interface ParseAuthorizationResponseOptions {
+  /** The `state` that {@link buildAuthorizationUrl} returned for this browser's request. */
+  expectedState: string;
+  /** The server's metadata: its `issuer` and `authorization_response_iss_parameter_supported`. */
+  metadata: AuthorizationServerMetadata;
+  /** The `iss` to expect. Default: `metadata.issuer`. */
+  expectedIssuer?: string;
+}
+
+/** A successful authorization response. */
+export interface AuthorizationResponse {
+  code: string;
+  state: string;
+  /** RFC 9207 `iss`, when the server sent it (already checked). */
+  iss?: string;
+}
+
+/**
+ * Reads the redirect back from the authorization server (query, or fragment for
+ * `response_mode=fragment`) and checks it, in this order: no parameter is repeated;
+ * `state` equals `expectedState`; RFC 9207 `iss` equals the issuer (required when the
+ * metadata has `authorization_response_iss_parameter_supported: true`, compared whenever
+ * present); then an `error=` answer is raised as is; else `code` is returned.
+ *
+ * @throws {AuthorizationResponseError} `error` is the server's code (`access_denied`, …), or
+ *   `state_mismatch`, `issuer_mismatch` or `invalid_response` when the callback is refused.
+ * @throws {TypeError} `code: 'ERR_INVALID_ARGUMENT'` for a missing `expectedState` or metadata.
+ * @example
+ * const saved = JSON.parse(sessionStorage.getItem('login') ?? '{}');
+ * sessionStorage.removeItem('login');
+ * const { code } = parseAuthorizationResponse(location.href, { expectedState: saved.state, metadata });
+ * @see https://www.rfc-editor.org/rfc/rfc6749#section-4.1.2
+ * @see https://www.rfc-editor.org/rfc/rfc9207#section-2.4
+ */
+export function parseAuthorizationResponse(
+  callbackUrl: string | URL,
+  options: ParseAuthorizationResponseOptions,
+): AuthorizationResponse {
+  let url: URL;
+  try {
+    url = new URL(callbackUrl);
+  } catch {
+    throw invalidArgument('callbackUrl must be an absolute URL, such as location.href');
+  }
+  const expectedState = requireString(options?.expectedState, 'expectedState');
+  const { metadata } = options;
+  const issuer = issuerOf(metadata);
+  const expectedIssuer = options.expectedIssuer ?? issuer;
+  const fragment = new URLSearchParams(url.hash.slice(1));
+  const params = ['code', 'error', 'state'].some((name) => fragment.has(name)) ? fragment : url.searchParams;
+  const state = params.get('state') ?? undefined;
+  const iss = params.get('iss') ?? undefined;
+  const error = params.get('error') ?? undefined;
+  const refuse = (code: AuthorizationResponseErrorCode, message: string) =>
+    new AuthorizationResponseError(code, `authorization response refused: ${message}`, { state });
+  for (const name of params.keys()) {
+    if (params.getAll(name).length > 1) {
+      throw refuse('invalid_response', `${name} appears more than once (RFC 6749 §3.1)`);
+    }
+  }
+  if (state !== expectedState) {
+    throw refuse(
+      'state_mismatch',
+      `${state === undefined ? 'it has no state' : 'its state is not the one this request was sent with'}` +
+        `${error ? ` (it carries error ${describeValue(error)})` : ''}; start the login again`,
+    );
+  }
+  if (iss === undefined ? metadata.authorization_response_iss_parameter_supported === true : iss !== expectedIssuer) {
+    throw refuse(
+      'issuer_mismatch',
+      `iss is ${describeValue(iss)}, expected ${JSON.stringify(expectedIssuer)} (RFC 9207)`,
+    );
+  }
+  if (error !== undefined) {
+    const description = params.get('error_description') ?? undefined;
+    throw new AuthorizationResponseError(
+      error,
+      `the authorization server answered ${error}${description ? `: ${description}` : ''}`,
+      { error_description: description, error_uri: params.get('error_uri') ?? undefined, state },
+    );
+  }
+  const code = params.get('code');
+  if (!code) throw refuse('invalid_response', 'it has neither code nor error');
+  return iss === undefined ? { code, state } : { code, state, iss };
+}

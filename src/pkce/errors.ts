@@ -1,0 +1,90 @@
+/**
+ * What {@link AuthorizationResponseError.error} can hold: the server's own RFC 6749
+ * §4.1.2.1 code (`access_denied`, `login_required`, …), or one of the three codes this
+ * library uses when it refuses a callback itself.
+ */
+export type AuthorizationResponseErrorCode =
+  | 'state_mismatch'
+  | 'issuer_mismatch'
+  | 'invalid_response'
+  | 'access_denied'
+  | 'login_required'
+  | 'consent_required'
+  | 'interaction_required'
+  | 'invalid_request'
+  | 'invalid_scope'
+  | 'server_error'
+  | 'temporarily_unavailable'
+  | (string & {});
+
+/**
+ * The authorization server redirected back with `error=…` (RFC 6749 §4.1.2.1), or the
+ * callback failed a check and must not be used: `state_mismatch` (not the `state` this
+ * browser sent: CSRF or a stale tab), `issuer_mismatch` (RFC 9207 `iss` missing or wrong:
+ * a possible mix-up attack) or `invalid_response` (no `code`, or a repeated parameter).
+ *
+ * @example
+ * try {
+ *   parseAuthorizationResponse(location.href, { expectedState, metadata });
+ * } catch (err) {
+ *   if (err instanceof AuthorizationResponseError && err.error === 'access_denied') showCancelled();
+ *   else throw err;
+ * }
+ * @see https://www.rfc-editor.org/rfc/rfc6749#section-4.1.2.1
+ */
+export class AuthorizationResponseError extends Error {
+  override readonly name = 'AuthorizationResponseError';
+  /** The server's error code, or `state_mismatch` / `issuer_mismatch` / `invalid_response`. */
+  readonly error: AuthorizationResponseErrorCode;
+  /** Human-readable text from the server, when it sent one (not for display as HTML). */
+  readonly error_description?: string;
+  /** A page about the error, when the server sent one. */
+  readonly error_uri?: string;
+  /** The `state` the response carried, if any. */
+  readonly state?: string;
+
+  constructor(
+    error: AuthorizationResponseErrorCode,
+    message: string,
+    fields: { error_description?: string; error_uri?: string; state?: string } = {},
+  ) {
+    super(message);
+    this.error = error;
+    Object.assign(this, fields);
+  }
+}
+
+/**
+ * The token or revocation endpoint answered with an RFC 6749 §5.2 error
+ * (`invalid_grant`, `invalid_client`, …). `status` is the HTTP status (400 or 401).
+ *
+ * @example
+ * try {
+ *   await refreshTokens(metadata, { clientId, refreshToken });
+ * } catch (err) {
+ *   if (err instanceof TokenEndpointError && err.error === 'invalid_grant') startLogin();
+ *   else throw err;
+ * }
+ * @see https://www.rfc-editor.org/rfc/rfc6749#section-5.2
+ */
+export class TokenEndpointError extends Error {
+  override readonly name = 'TokenEndpointError';
+  /** The server's error code, e.g. `invalid_grant`. */
+  readonly error: string;
+  readonly error_description?: string;
+  readonly error_uri?: string;
+  /** The HTTP status of the answer. */
+  readonly status: number;
+
+  constructor(
+    status: number,
+    error: string,
+    message: string,
+    fields: { error_description?: string; error_uri?: string } = {},
+  ) {
+    super(message);
+    this.status = status;
+    this.error = error;
+    Object.assign(this, fields);
+  }
+}

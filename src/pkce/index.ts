@@ -1,0 +1,35 @@
+/**
+ * `oauth-jwt-verify/pkce`: the authorization-code flow with PKCE for single-page apps,
+ * browser-safe (Web Crypto and `fetch` only; no jose, no Node built-ins).
+ *
+ * @example
+ * import { discover, buildAuthorizationUrl } from 'oauth-jwt-verify/pkce';
+ * const metadata = await discover('https://signin.altostrat.io/');
+ * const { url } = await buildAuthorizationUrl(metadata, { clientId: 'my-spa', redirectUri: location.href });
+ * @see https://www.rfc-editor.org/rfc/rfc7636
+ * @module
+ */
+export { discover } from '../discovery.js';
+export type { AuthorizationServerMetadata, DiscoverOptions, DiscoveryMode } from '../discovery.js';
+export { JwtVerifyError, isJwtVerifyError } from '../errors.js';
+export type { JwtVerifyErrorCode, JwtVerifyErrorDetails } from '../errors.js';
+export type { FetchLike, HttpOptions } from '../http.js';
+export { createPkcePair } from './pkce.js';
+export type { PkcePair } from './pkce.js';
+export { buildAuthorizationUrl, parseAuthorizationResponse } from './authorization.js';
+export type {
+  AuthorizationRequest,
+  AuthorizationResponse,
+  AuthorizationUrlOptions,
+  ParseAuthorizationResponseOptions,
+} from './authorization.js';
+export { exchangeAuthorizationCode, refreshTokens, revokeToken } from './token.js';
+export type {
+  ClientOptions,
+  ExchangeAuthorizationCodeOptions,
+  RefreshTokensOptions,
+  RevokeTokenOptions,
+  TokenResponse,
+} from './token.js';
+export { AuthorizationResponseError, TokenEndpointError } from './errors.js';
+export type { AuthorizationResponseErrorCode } from './errors.js';

@@ -1,0 +1,71 @@
+import type { AuthorizationServerMetadata } from '../discovery.js';
+import { JwtVerifyError, describeValue, invalidArgument } from '../errors.js';
+
+/** A required string argument; never echoes a non-empty value (it may be a secret). */
+export function requireString(value: unknown, name: string): string {
+  if (typeof value !== 'string' || !value) {
+    throw invalidArgument(`${name} must be a non-empty string, got ${describeValue(value)}`);
+  }
+  return value;
+}
+
+/** The issuer of what must be the metadata that `discover()` returns. */
+export function issuerOf(metadata: AuthorizationServerMetadata | undefined): string {
+  const issuer = metadata?.issuer;
+  if (typeof issuer !== 'string') {
+    throw invalidArgument('metadata must be the authorization server metadata that discover() returns');
+  }
+  return issuer;
+}
+
+/** An endpoint URL the metadata must have for this step. */
+export function endpointOf(
+  metadata: AuthorizationServerMetadata,
+  member: 'authorization_endpoint' | 'token_endpoint' | 'revocation_endpoint',
+): string {
+  issuerOf(metadata);
+  const url = metadata[member];
+  if (typeof url !== 'string') {
+    throw new JwtVerifyError('ERR_METADATA_INVALID', `the metadata of ${metadata.issuer} has no ${member}`);
+  }
+  return url;
+}
+
+/**
+ * Sets the given parameters (skipping undefined), then RFC 8707 `resource` indicators
+ * (absolute URIs without a fragment, §2), then `extraParams`, which may add parameters but
+ * never replace one already set: state, PKCE and client parameters cannot be overridden.
+ */
+export function setParams(
+  params: URLSearchParams,
+  values: Record<string, string | undefined>,
+  resource: string | readonly string[] | undefined,
+  extraParams: Record<string, string> | undefined,
+): void {
+  for (const [name, value] of Object.entries(values)) {
+    if (value !== undefined) params.set(name, value);
+  }
+  if (resource !== undefined) {
+    params.delete('resource');
+    for (const indicator of [resource].flat()) {
+      let ok = false;
+      try {
+        ok = !!new URL(indicator) && !indicator.includes('#');
+      } catch {
+        // not an absolute URI
+      }
+      if (!ok) {
+        throw invalidArgument(
+          `resource must be absolute URIs without a fragment (RFC 8707 §2), got ${describeValue(indicator)}`,
+        );
+      }
+      params.append('resource', indicator);
+    }
+  }
+  for (const [name, value] of Object.entries(extraParams ?? {})) {
+    if (params.has(name)) {
+      throw invalidArgument(`extraParams.${name} would replace a parameter that is already set`);
+    }
+    params.set(name, requireString(value, `extraParams.${name}`));
+  }
+}

@@ -1,0 +1,233 @@
+import type { AuthorizationServerMetadata } from '../discovery.js';
+import { JwtVerifyError } from '../errors.js';
+import { type HttpOptions, isSecureUrl, requestJson, resolveHttpOptions } from '../http.js';
+import { TokenEndpointError } from './errors.js';
+import { endpointOf, requireString, setParams } from './params.js';
+
+/**
+ * A successful token response (RFC 6749 §5.1), with the server's own field names.
+ * Members the server adds (e.g. `id_token` from OpenID Connect) are kept.
+ */
+export interface TokenResponse {
+  access_token: string;
+  /** Usually `Bearer` (compare case-insensitively). */
+  token_type: string;
+  /** Lifetime of the access token in seconds, when the server says. */
+  expires_in?: number;
+  refresh_token?: string;
+  /** OpenID Connect ID token (not validated here). */
+  id_token?: string;
+  /** Granted scopes, when they differ from the requested ones. */
+  scope?: string;
+  [member: string]: unknown;
+}
+
+/** Client identification and HTTP options shared by the token-endpoint helpers. */
+export interface ClientOptions extends HttpOptions {
+  clientId: string;
+  /**
+   * Only for confidential clients running on a server, never in a browser: sent as
+   * `client_secret_basic`, or `client_secret_post` when the metadata lists only that.
+   */
+  clientSecret?: string;
+  /** More form parameters; they cannot replace ones the helper sets. */
+  extraParams?: Record<string, string>;
+}
+
+/** Options of {@link exchangeAuthorizationCode}. */
+export interface ExchangeAuthorizationCodeOptions extends ClientOptions {
+  /** `code` from {@link parseAuthorizationResponse}. */
+  code: string;
+  /** The verifier kept since {@link buildAuthorizationUrl}. */
+  codeVerifier: string;
+  /** The same `redirectUri` as in the authorization request. */
+  redirectUri: string;
+  /** RFC 8707 resource indicator(s) for the access token. */
+  resource?: string | readonly string[];
+}
+
+/** Options of {@link refreshTokens}. */
+export interface RefreshTokensOptions extends ClientOptions {
+  refreshToken: string;
+  /** A narrower scope than the one granted. */
+  scope?: string;
+  /** RFC 8707 resource indicator(s) for the new access token. */
+  resource?: string | readonly string[];
+}
+
+/** Options of {@link revokeToken}. */
+export interface RevokeTokenOptions extends ClientOptions {
+  /** The refresh token (which revokes the grant at most servers) or an access token. */
+  token: string;
+  tokenTypeHint?: 'refresh_token' | 'access_token' | (string & {});
+}
+
+type Endpoint = 'token_endpoint' | 'revocation_endpoint';
+
+/**
+ * POSTs a form to the token or revocation endpoint (secrets only ever in the body or the
+ * Authorization header, never in the URL) and turns RFC 6749 §5.2 error JSON into a
+ * TokenEndpointError.
+ */
+async function post(
+  metadata: AuthorizationServerMetadata,
+  endpoint: Endpoint,
+  options: ClientOptions,
+  values: Record<string, string | undefined>,
+  resource?: string | readonly string[],
+): Promise<unknown> {
+  const url = endpointOf(metadata, endpoint);
+  const http = resolveHttpOptions(options);
+  // discover() already checked this; metadata written by hand must not send codes over http:.
+  if (!isSecureUrl(new URL(url), http.allowInsecureHttp)) {
+    throw new JwtVerifyError('ERR_METADATA_INVALID', `${endpoint} must use https: ${url}`);
+  }
+  const clientId = requireString(options.clientId, 'clientId');
+  const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded' };
+  const body = new URLSearchParams();
+  let secret = options.clientSecret;
+  if (secret !== undefined) {
+    requireString(secret, 'clientSecret');
+    const methods = (metadata[`${endpoint}_auth_methods_supported`] ??
+      metadata.token_endpoint_auth_methods_supported) as string[] | undefined;
+    // RFC 8414 §2: an omitted list means client_secret_basic; RFC 6749 §2.3.1: the id and
+    // secret are form-encoded before Basic encoding.
+    if (!methods?.includes('client_secret_post') || methods.includes('client_secret_basic')) {
+      const form = (value: string) => new URLSearchParams({ v: value }).toString().slice(2);
+      headers.authorization = `Basic ${btoa(`${form(clientId)}:${form(secret)}`)}`;
+      secret = undefined;
+    }
+  }
+  setParams(
+    body,
+    { ...values, client_id: headers.authorization ? undefined : clientId, client_secret: secret },
+    resource,
+    options.extraParams,
+  );
+  const response = await requestJson(url, http, {
+    method: 'POST',
+    headers,
+    body: body.toString(),
+    acceptStatuses: [400, 401],
+    ignoreSuccessBody: endpoint === 'revocation_endpoint',
+  });
+  const json = (response.body ?? {}) as Record<string, unknown>;
+  if (response.status < 400) return json;
+  const { error, error_description, error_uri } = json;
+  if (typeof error !== 'string') {
+    throw new JwtVerifyError(
+      'ERR_ISSUER_UNAVAILABLE',
+      `${url} answered ${response.status} without an OAuth error (RFC 6749 §5.2)`,
+      { details: { url, issuerStatus: response.status } },
+    );
+  }
+  const description = typeof error_description === 'string' ? error_description : undefined;
+  throw new TokenEndpointError(
+    response.status,
+    error,
+    `${url} answered ${error}${description ? `: ${description}` : ''}`,
+    { error_description: description, error_uri: typeof error_uri === 'string' ? error_uri : undefined },
+  );
+}
+
+async function requestTokens(
+  metadata: AuthorizationServerMetadata,
+  options: ClientOptions,
+  values: Record<string, string | undefined>,
+  resource: string | readonly string[] | undefined,
+): Promise<TokenResponse> {
+  const json = (await post(metadata, 'token_endpoint', options, values, resource)) as TokenResponse;
+  if (typeof json.access_token !== 'string' || !json.access_token || typeof json.token_type !== 'string') {
+    throw new JwtVerifyError(
+      'ERR_ISSUER_UNAVAILABLE',
+      `${metadata.token_endpoint} answered without an access_token and token_type (RFC 6749 §5.1)`,
+      { details: { url: metadata.token_endpoint } },
+    );
+  }
+  return json;
+}
+
+/**
+ * Exchanges an authorization code for tokens (`grant_type=authorization_code` with the
+ * PKCE `code_verifier`), as a form-encoded POST to the `token_endpoint`.
+ *
+ * @throws {TokenEndpointError} the server's RFC 6749 §5.2 error, e.g. `invalid_grant` (code
+ *   used, expired, or the verifier does not match).
+ * @throws {JwtVerifyError} `ERR_ISSUER_UNAVAILABLE` when the server cannot be reached, times
+ *   out, answers 5xx or something that is not a token response; `ERR_METADATA_INVALID`
+ *   when the metadata has no `token_endpoint`.
+ * @example
+ * const tokens = await exchangeAuthorizationCode(metadata, {
+ *   clientId: 'my-spa',
+ *   code,
+ *   codeVerifier: saved.codeVerifier,
+ *   redirectUri: `${location.origin}/callback`,
+ * });
+ * tokens.access_token;
+ * @see https://www.rfc-editor.org/rfc/rfc6749#section-4.1.3
+ * @see https://www.rfc-editor.org/rfc/rfc7636#section-4.5
+ */
+export async function exchangeAuthorizationCode(
+  metadata: AuthorizationServerMetadata,
+  options: ExchangeAuthorizationCodeOptions,
+): Promise<TokenResponse> {
+  return requestTokens(
+    metadata,
+    options,
+    {
+      grant_type: 'authorization_code',
+      code: requireString(options.code, 'code'),
+      code_verifier: requireString(options.codeVerifier, 'codeVerifier'),
+      redirect_uri: requireString(options.redirectUri, 'redirectUri'),
+    },
+    options.resource,
+  );
+}
+
+/**
+ * Gets new tokens with a refresh token (`grant_type=refresh_token`). Servers that rotate
+ * refresh tokens answer with a new `refresh_token`: keep that one, the old one is spent.
+ *
+ * @throws {TokenEndpointError} e.g. `invalid_grant` when the refresh token is expired,
+ *   revoked or already used: start a new login.
+ * @throws {JwtVerifyError} `ERR_ISSUER_UNAVAILABLE` (network, timeout, 5xx, bad answer).
+ * @example
+ * const refreshed = await refreshTokens(metadata, { clientId: 'my-spa', refreshToken: tokens.refresh_token! });
+ * @see https://www.rfc-editor.org/rfc/rfc6749#section-6
+ */
+export async function refreshTokens(
+  metadata: AuthorizationServerMetadata,
+  options: RefreshTokensOptions,
+): Promise<TokenResponse> {
+  return requestTokens(
+    metadata,
+    options,
+    {
+      grant_type: 'refresh_token',
+      refresh_token: requireString(options.refreshToken, 'refreshToken'),
+      scope: options.scope,
+    },
+    options.resource,
+  );
+}
+
+/**
+ * Revokes a refresh or access token at the `revocation_endpoint` (on logout). Resolves when
+ * the server answered 200, which it also does for a token it does not know.
+ *
+ * @throws {TokenEndpointError} e.g. `unsupported_token_type`, `invalid_client`.
+ * @throws {JwtVerifyError} `ERR_METADATA_INVALID` without a `revocation_endpoint`;
+ *   `ERR_ISSUER_UNAVAILABLE` (network, timeout, 5xx with `details.retryAfterSeconds`).
+ * @example
+ * await revokeToken(metadata, { clientId: 'my-spa', token: refreshToken, tokenTypeHint: 'refresh_token' });
+ * @see https://www.rfc-editor.org/rfc/rfc7009#section-2
+ */
+export async function revokeToken(
+  metadata: AuthorizationServerMetadata,
+  options: RevokeTokenOptions,
+): Promise<void> {
+  await post(metadata, 'revocation_endpoint', options, {
+    token: requireString(options.token, 'token'),
+    token_type_hint: options.tokenTypeHint,
+  });
+}

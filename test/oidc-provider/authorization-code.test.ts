@@ -1,0 +1,247 @@
+// The whole authorization-code flow with PKCE against a real authorization server:
+// oidc-provider 9 on 127.0.0.1, its development login and consent pages driven over HTTP,
+// then the token, refresh and revocation endpoints through oauth-jwt-verify/pkce, and the
+// JWT access token it issued (typ at+jwt) verified by JwtVerifier.
+import { type Server, createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { exportJWK, generateKeyPair } from 'jose';
+import Provider from 'oidc-provider';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { JwtVerifier } from '../../src/index.js';
+import {
+  type AuthorizationServerMetadata,
+  TokenEndpointError,
+  buildAuthorizationUrl,
+  discover,
+  exchangeAuthorizationCode,
+  parseAuthorizationResponse,
+  refreshTokens,
+  revokeToken,
+} from '../../src/pkce/index.js';
+
+const API = 'https://api.example.test';
+const CLIENT_ID = 'spa';
+const REDIRECT_URI = 'http://127.0.0.1:5173/callback';
+
+let server: Server;
+let issuer: string;
+let metadata: AuthorizationServerMetadata;
+
+beforeAll(async () => {
+  server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+  const { privateKey } = await generateKeyPair('RS256', { extractable: true });
+  const jwk = { ...(await exportJWK(privateKey)), kid: 'rs-1', alg: 'RS256', use: 'sig' };
+  const provider = new Provider(issuer, {
+    clients: [
+      {
+        client_id: CLIENT_ID,
+        token_endpoint_auth_method: 'none',
+        redirect_uris: [REDIRECT_URI],
+        grant_types: ['authorization_code', 'refresh_token'],
+        response_types: ['code'],
+      },
+    ],
+    jwks: { keys: [jwk] },
+    cookies: { keys: ['a-test-only-cookie-signing-key'] },
+    pkce: { required: () => true },
+    scopes: ['openid', 'offline_access', 'api:read'],
+    features: {
+      devInteractions: { enabled: true },
+      revocation: { enabled: true },
+      resourceIndicators: {
+        enabled: true,
+        getResourceServerInfo: (_ctx: unknown, resource: string) => {
+          if (resource !== API) throw new Provider.errors.InvalidTarget();
+          return {
+            scope: 'api:read',
+            audience: API,
+            accessTokenTTL: 300,
+            accessTokenFormat: 'jwt',
+            jwt: { sign: { alg: 'RS256' } },
+          };
+        },
+      },
+    },
+  });
+  server.on('request', provider.callback());
+  metadata = await discover(issuer);
+});
+
+afterAll(async () => {
+  server.closeAllConnections();
+  await new Promise((resolve) => server.close(resolve));
+});
+
+/** The cookies a browser would keep, by name and path (RFC 6265 path-match, simplified). */
+class CookieJar {
+  private cookies = new Map<string, { name: string; value: string; path: string }>();
+
+  store(response: Response): void {
+    for (const header of response.headers.getSetCookie()) {
+      const [pair, ...attributes] = header.split(';').map((part) => part.trim());
+      const [name, ...rest] = pair!.split('=');
+      const value = rest.join('=');
+      const path = attributes.find((a) => /^path=/i.test(a))?.slice(5) ?? '/';
+      const expired = attributes.some(
+        (a) => /^max-age=0$/i.test(a) || (/^expires=/i.test(a) && Date.parse(a.slice(8)) < Date.now()),
+      );
+      const key = `${name}|${path}`;
+      if (expired || !value) this.cookies.delete(key);
+      else this.cookies.set(key, { name: name!, value, path });
+    }
+  }
+
+  header(url: string): string {
+    const { pathname } = new URL(url);
+    return [...this.cookies.values()]
+      .filter((c) => pathname === c.path || pathname.startsWith(c.path.endsWith('/') ? c.path : `${c.path}/`))
+      .map((c) => `${c.name}=${c.value}`)
+      .join('; ');
+  }
+}
+
+/**
+ * Follows the authorization request the way a browser would, logging in as `accountId`
+ * and consenting, until the server redirects to the client's redirect URI; returns that URL.
+ */
+async function signIn(authorizationUrl: string, accountId: string): Promise<string> {
+  const jar = new CookieJar();
+  let url = authorizationUrl;
+  let form: URLSearchParams | undefined;
+  const pages: string[] = [];
+  for (let step = 0; step < 12; step++) {
+    const response = await fetch(url, {
+      method: form ? 'POST' : 'GET',
+      headers: {
+        cookie: jar.header(url),
+        ...(form ? { 'content-type': 'application/x-www-form-urlencoded' } : {}),
+      },
+      body: form?.toString(),
+      redirect: 'manual',
+    });
+    jar.store(response);
+    form = undefined;
+    const location = response.headers.get('location');
+    if (location) {
+      url = new URL(location, url).href;
+      if (url.startsWith(REDIRECT_URI)) return url;
+      continue;
+    }
+    const html = await response.text();
+    expect(response.status, html).toBe(200);
+    // The development interaction pages: a login form, then a consent form.
+    const action = /<form[^>]*action="([^"]+)"/.exec(html)?.[1];
+    const prompt = /name="prompt" value="(\w+)"/.exec(html)?.[1];
+    expect(action, html).toBeDefined();
+    pages.push(prompt!);
+    url = new URL(action!.replace(/&amp;/g, '&'), url).href;
+    form = new URLSearchParams({ prompt: prompt! });
+    if (prompt === 'login') form.set('login', accountId), form.set('password', 'any');
+  }
+  throw new Error(`no redirect to the client after ${pages.join(', ')}`);
+}
+
+async function authorize(accountId: string) {
+  const request = await buildAuthorizationUrl(metadata, {
+    clientId: CLIENT_ID,
+    redirectUri: REDIRECT_URI,
+    scope: 'openid offline_access api:read',
+    resource: API,
+    // oidc-provider grants offline_access (a refresh token) only with prompt=consent.
+    prompt: 'consent',
+  });
+  const callbackUrl = await signIn(request.url, accountId);
+  return { request, callbackUrl };
+}
+
+describe('authorization code with PKCE against oidc-provider', () => {
+  it('discovers a server that offers S256 and RFC 9207 iss', () => {
+    expect(metadata.issuer).toBe(issuer);
+    expect(metadata.code_challenge_methods_supported).toContain('S256');
+    expect(metadata.authorization_response_iss_parameter_supported).toBe(true);
+    expect(metadata.revocation_endpoint).toBe(`${issuer}/token/revocation`);
+  });
+
+  it('signs in, exchanges the code, refreshes, verifies the JWT access tokens and revokes', async () => {
+    const { request, callbackUrl } = await authorize('alice');
+    const response = parseAuthorizationResponse(callbackUrl, { expectedState: request.state, metadata });
+    expect(response.iss).toBe(issuer);
+    expect(response.state).toBe(request.state);
+
+    const tokens = await exchangeAuthorizationCode(metadata, {
+      clientId: CLIENT_ID,
+      code: response.code,
+      codeVerifier: request.codeVerifier,
+      redirectUri: REDIRECT_URI,
+      resource: API,
+    });
+    expect(tokens.token_type).toBe('Bearer');
+    expect(tokens.expires_in).toBe(300);
+    expect(typeof tokens.id_token).toBe('string');
+    expect(typeof tokens.refresh_token).toBe('string');
+
+    const verifier = new JwtVerifier({ issuer, audience: API, typ: 'at+jwt', discovery: 'oidc' });
+    const { payload, header } = await verifier.verify(tokens.access_token);
+    expect(header).toMatchObject({ typ: 'at+jwt', alg: 'RS256', kid: 'rs-1' });
+    expect(payload).toMatchObject({ iss: issuer, aud: API, sub: 'alice', client_id: CLIENT_ID, scope: 'api:read' });
+
+    // The ID token carries the nonce buildAuthorizationUrl sent (openid was in scope).
+    const idClaims = JSON.parse(Buffer.from(tokens.id_token!.split('.')[1]!, 'base64url').toString());
+    expect(idClaims.nonce).toBe(request.nonce);
+
+    const refreshed = await refreshTokens(metadata, {
+      clientId: CLIENT_ID,
+      refreshToken: tokens.refresh_token!,
+      resource: API,
+    });
+    expect(refreshed.access_token).not.toBe(tokens.access_token);
+    expect((await verifier.verify(refreshed.access_token)).payload.sub).toBe('alice');
+    // Public clients get rotating refresh tokens: the first one is spent now.
+    expect(refreshed.refresh_token).toBeDefined();
+    expect(refreshed.refresh_token).not.toBe(tokens.refresh_token);
+
+    await revokeToken(metadata, { clientId: CLIENT_ID, token: refreshed.refresh_token!, tokenTypeHint: 'refresh_token' });
+    const afterRevoke = await refreshTokens(metadata, { clientId: CLIENT_ID, refreshToken: refreshed.refresh_token! }).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    expect(afterRevoke).toBeInstanceOf(TokenEndpointError);
+    expect(afterRevoke).toMatchObject({ error: 'invalid_grant', status: 400 });
+  });
+
+  it('refuses the code with another verifier (invalid_grant from the real PKCE check)', async () => {
+    const { request, callbackUrl } = await authorize('bob');
+    const { code } = parseAuthorizationResponse(callbackUrl, { expectedState: request.state, metadata });
+    const other = await buildAuthorizationUrl(metadata, { clientId: CLIENT_ID, redirectUri: REDIRECT_URI });
+    const error = await exchangeAuthorizationCode(metadata, {
+      clientId: CLIENT_ID,
+      code,
+      codeVerifier: other.codeVerifier,
+      redirectUri: REDIRECT_URI,
+    }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(TokenEndpointError);
+    expect(error).toMatchObject({ error: 'invalid_grant', status: 400 });
+    // Only the verifier was wrong: the same code with the right one is honoured.
+    const tokens = await exchangeAuthorizationCode(metadata, {
+      clientId: CLIENT_ID,
+      code,
+      codeVerifier: request.codeVerifier,
+      redirectUri: REDIRECT_URI,
+      resource: API,
+    });
+    expect(typeof tokens.access_token).toBe('string');
+  });
+
+  it('refuses a callback from this server with another browser session state', async () => {
+    const { callbackUrl } = await authorize('carol');
+    expect(() => parseAuthorizationResponse(callbackUrl, { expectedState: 'another-tab', metadata })).toThrow(
+      expect.objectContaining({ name: 'AuthorizationResponseError', error: 'state_mismatch' }),
+    );
+  });
+});
