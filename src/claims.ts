@@ -121,16 +121,20 @@ export function checkClaims(
   for (const name of rules.requiredClaims) {
     if (payload[name] === undefined) throw claimInvalid(`the required "${name}" claim is missing`);
   }
-  if (rules.requiredScopes.length) {
-    const granted = new Set(grantedScopes(payload));
-    const missing = rules.requiredScopes.filter((scope) => !granted.has(scope));
-    if (missing.length) {
-      throw new JwtVerifyError(
-        'ERR_INSUFFICIENT_SCOPE',
-        `the token lacks the scope ${missing.join(' ')} (granted: ${[...granted].join(' ') || 'none'})`,
-        { details: { requiredScopes: rules.requiredScopes } },
-      );
-    }
+  checkScopes(payload, rules.requiredScopes);
+}
+
+/** Throws `ERR_INSUFFICIENT_SCOPE` (naming the required scopes) unless all of `required` are granted. */
+export function checkScopes(payload: JwtPayload, required: readonly string[]): void {
+  if (!required.length) return;
+  const granted = new Set(grantedScopes(payload));
+  const missing = required.filter((scope) => !granted.has(scope));
+  if (missing.length) {
+    throw new JwtVerifyError(
+      'ERR_INSUFFICIENT_SCOPE',
+      `the token lacks the scope ${missing.join(' ')} (granted: ${[...granted].join(' ') || 'none'})`,
+      { details: { requiredScopes: required } },
+    );
   }
 }
 
