@@ -28,7 +28,9 @@ export interface CachedResourceOptions<T> {
  */
 export class CachedResource<T> {
   private entry: CachedEntry<T> | undefined;
-  private inflight: { promise: Promise<CachedEntry<T>>; startedAt: number } | undefined;
+  private entryOrdinal = 0;
+  private inflight: { promise: Promise<CachedEntry<T>>; startedAt: number; ordinal: number } | undefined;
+  private fetchesStarted = 0;
   private retryNotBefore = -Infinity;
   private lastError: JwtVerifyError | undefined;
 
@@ -41,6 +43,24 @@ export class CachedResource<T> {
   /** When the request under way started, if one is. */
   get inflightStartedAt(): number | undefined {
     return this.inflight?.startedAt;
+  }
+
+  /**
+   * How many fetches have started so far. A fetch whose ordinal is above the count read at
+   * some moment started after that moment, however coarse (or frozen) the clock is.
+   */
+  get startedCount(): number {
+    return this.fetchesStarted;
+  }
+
+  /** The ordinal of the fetch under way, if one is (1 for the first fetch). */
+  get inflightOrdinal(): number | undefined {
+    return this.inflight?.ordinal;
+  }
+
+  /** The ordinal of the fetch that produced the current value (0 when none did). */
+  get currentOrdinal(): number {
+    return this.entryOrdinal;
   }
 
   /** A fresh value, fetched if need be; a stale one while the server fails. */
@@ -65,20 +85,24 @@ export class CachedResource<T> {
   refresh(): Promise<CachedEntry<T>> {
     if (this.inflight) return this.inflight.promise;
     const startedAt = this.options.now();
-    const promise = this.fetch(startedAt).finally(() => {
+    const ordinal = ++this.fetchesStarted;
+    const promise = this.fetch(startedAt, ordinal).finally(() => {
       this.inflight = undefined;
     });
-    this.inflight = { promise, startedAt };
+    this.inflight = { promise, startedAt, ordinal };
     return promise;
   }
 
-  private async fetch(startedAt: number): Promise<CachedEntry<T>> {
+  private async fetch(startedAt: number, ordinal: number): Promise<CachedEntry<T>> {
     const previous = this.entry;
     try {
       const { value, freshForMs } = await this.options.load(previous);
       const entry = { value, fetchStartedAt: startedAt, freshUntil: this.options.now() + freshForMs };
       // A slower, older response never replaces a newer one.
-      if (!this.entry || this.entry.fetchStartedAt <= startedAt) this.entry = entry;
+      if (ordinal > this.entryOrdinal) {
+        this.entry = entry;
+        this.entryOrdinal = ordinal;
+      }
       this.lastError = undefined;
       return entry;
     } catch (thrown) {

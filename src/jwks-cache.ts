@@ -68,7 +68,9 @@ export class JwksCache {
    * publishes duplicate kids). Rejects with `ERR_KEY_NOT_FOUND` or `ERR_ISSUER_UNAVAILABLE`.
    */
   async keysFor(kid: string | undefined, alg: JwsAlgorithm): Promise<JwksKey[]> {
-    const askedAt = this.options.now();
+    // Counted, not timed: with a coarse or frozen clock, a fetch in the same millisecond
+    // as the token may still predate the key the token names.
+    const askedAfter = this.resource.startedCount;
     const { value: set } = await this.resource.get();
     const found = selectKeys(set.keys, kid, alg);
     if (found.length) return found;
@@ -78,7 +80,7 @@ export class JwksCache {
     if (set.keys.some((key) => key.kid === kid)) throw kidDoesNotFit(kid, alg);
     if (this.isRememberedUnknown(kid)) throw unknownKid(kid, set);
 
-    const refreshed = await this.refetchCovering(askedAt);
+    const refreshed = await this.refetchCovering(askedAfter);
     const afterRefetch = selectKeys(refreshed.keys, kid, alg);
     if (afterRefetch.length) return afterRefetch;
     if (refreshed.keys.some((key) => key.kid === kid)) throw kidDoesNotFit(kid, alg);
@@ -87,21 +89,21 @@ export class JwksCache {
   }
 
   /**
-   * A key set fetched by a request that started at or after `since`, so it reflects any key
-   * the issuer published before the token being checked arrived. Joins a request under way
-   * when that one qualifies; otherwise refetches when the unknown-kid cooldown allows, or
-   * waits for the moment it does.
+   * A key set fetched by a request that started after the `fetchesStarted`-th one, so it
+   * reflects any key the issuer published before the token being checked arrived. Joins a
+   * request under way when that one qualifies; otherwise refetches when the unknown-kid
+   * cooldown allows, or waits for the moment it does.
    */
-  private async refetchCovering(since: number): Promise<KeySet> {
+  private async refetchCovering(fetchesStarted: number): Promise<KeySet> {
     for (;;) {
-      const inflightStartedAt = this.resource.inflightStartedAt;
-      if (inflightStartedAt !== undefined) {
-        if (inflightStartedAt >= since) return (await this.resource.refresh()).value;
+      const inflightOrdinal = this.resource.inflightOrdinal;
+      if (inflightOrdinal !== undefined) {
+        if (inflightOrdinal > fetchesStarted) return (await this.resource.refresh()).value;
         await this.resource.refresh().catch(() => undefined);
         continue;
       }
       const current = this.resource.current;
-      if (current && current.fetchStartedAt >= since) return current.value;
+      if (current && this.resource.currentOrdinal > fetchesStarted) return current.value;
       this.resource.throwIfBackingOff();
       const now = this.options.now();
       if (now >= this.lastUnknownKidRefetchAt + this.options.cooldownMs) {
@@ -115,6 +117,9 @@ export class JwksCache {
   private waitForCooldown(delayMs: number): Promise<void> {
     this.cooldownSlot ??= new Promise<void>((resolve) => setTimeout(resolve, delayMs)).then(() => {
       this.cooldownSlot = undefined;
+      // The timer measured the cooldown; a clock that did not move with it (an injected
+      // `now`) must not keep the waiters waiting.
+      this.lastUnknownKidRefetchAt = -Infinity;
     });
     return this.cooldownSlot;
   }

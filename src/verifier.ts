@@ -145,7 +145,8 @@ export class JwtVerifier {
     this.validate = options.validate;
     this.maxTokenLength = positiveNumberOption(options.maxTokenLength, 'maxTokenLength', DEFAULT_MAX_TOKEN_LENGTH);
     if (options.now !== undefined && typeof options.now !== 'function') throw invalidArgument('now must be a function');
-    this.now = options.now ?? Date.now;
+    // Looked up per call, so fake timers installed after construction still apply.
+    this.now = options.now ?? (() => Date.now());
     const cache = parseCacheOptions(options.cache);
     const freshness: FreshnessBounds = { maxAgeMs: cache.maxAgeMs, minAgeMs: cache.minAgeMs };
     const emit = createEmitter(options.onEvent);
