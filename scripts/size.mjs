@@ -6,15 +6,30 @@
 //
 //   node scripts/size.mjs          (npm run size)
 //   node scripts/size.mjs --json
+//
+// With --entries, a size report of every entry of package.json `exports` as built (dist/),
+// each bundled with its dependencies as an app would ship it (peer dependencies left out;
+// Node-only entries for Node, the others for the browser), and the import rules per entry:
+// `./pkce` pulls in no jose and no Node built-in, `.` no undici and no msw. --root DIR
+// measures the package installed at DIR (the packed tarball, in test/package) instead.
+//
+//   node scripts/size.mjs --entries [--json] [--root DIR]
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
+import { packageEntries } from './ci-entries.mjs';
 
 const BUDGET_GZIP_BYTES = 3072;
 const ENTRY = 'src/pkce/index.ts';
 const FORBIDDEN = /(^|\/)node_modules\/jose\/|^node:|^src\/(verifier|jwks)/;
 
 const root = fileURLToPath(new URL('..', import.meta.url));
+if (process.argv.includes('--entries')) {
+  await reportEntries();
+  process.exit();
+}
 const result = await build({
   entryPoints: [ENTRY],
   absWorkingDir: root,
@@ -54,3 +69,71 @@ if (process.argv.includes('--json')) {
   }
 }
 process.exitCode = ok ? 0 : 1;
+
+/** Import rules of the --entries mode, by `exports` subpath. */
+function forbiddenFor(subpath) {
+  if (subpath === './pkce') return FORBIDDEN;
+  if (subpath === '.') return /(^|\/)node_modules\/(undici|msw)\//;
+  return undefined;
+}
+
+/** The --entries mode: one bundle per entry of package.json `exports`. */
+async function reportEntries() {
+  const rootIndex = process.argv.indexOf('--root');
+  const packageRoot = rootIndex === -1 ? root : resolve(process.argv[rootIndex + 1]);
+  const pkg = JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8'));
+  const peers = Object.keys(pkg.peerDependencies ?? {});
+  const reports = [];
+  const bundle = (entry, platform) =>
+    build({
+      entryPoints: [join(packageRoot, entry.file)],
+      absWorkingDir: packageRoot,
+      bundle: true,
+      minify: true,
+      format: 'esm',
+      platform,
+      target: 'es2022',
+      external: peers,
+      write: false,
+      metafile: true,
+      logLevel: 'error',
+    });
+  for (const entry of packageEntries(packageRoot)) {
+    const platform = entry.browser ? 'browser' : 'node';
+    const bundled = await bundle(entry, platform);
+    const code = bundled.outputFiles[0].contents;
+    const inputs = Object.keys(bundled.metafile.inputs);
+    const rule = forbiddenFor(entry.subpath);
+    const forbidden = [];
+    if (rule) {
+      // A browser entry is also imported by Node apps: its rule holds for both platforms.
+      const builds = entry.browser ? [bundled, await bundle(entry, 'node')] : [bundled];
+      for (const { metafile } of builds) {
+        const imports = Object.values(metafile.outputs).flatMap((output) => output.imports.map((i) => i.path));
+        forbidden.push(...[...Object.keys(metafile.inputs), ...imports].filter((path) => rule.test(path)));
+      }
+    }
+    reports.push({
+      entry: entry.specifier,
+      platform,
+      bytes: code.byteLength,
+      gzipBytes: gzipSync(code, { level: 9 }).byteLength,
+      packages: [...new Set(inputs.map((path) => /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(path)?.[1]).filter(Boolean))].sort(),
+      forbidden: [...new Set(forbidden)],
+    });
+  }
+  const ok = reports.every((report) => report.forbidden.length === 0);
+  if (process.argv.includes('--json')) {
+    console.log(JSON.stringify({ ok, entries: reports }, null, 2));
+  } else {
+    console.log('Size per entry (dist/, bundled with its dependencies, minified; peers excluded)');
+    for (const report of reports) {
+      const packages = report.packages.length > 0 ? ` + ${report.packages.join(', ')}` : '';
+      console.log(
+        `  ${report.entry.padEnd(28)} ${report.platform.padEnd(7)} ${String(report.bytes).padStart(7)} B  gzip ${String(report.gzipBytes).padStart(6)} B${packages}`,
+      );
+      for (const path of report.forbidden) console.error(`    FORBIDDEN import in ${report.entry}: ${path}`);
+    }
+  }
+  process.exitCode = ok ? 0 : 1;
+}
