@@ -1,4 +1,15 @@
+import type { Plugin } from 'esbuild';
 import { defineConfig } from 'tsup';
+
+// src/signature.ts stands for the package's `#signature` import (package.json `imports`):
+// node:crypto under the `node` condition, jose everywhere else. The build keeps that
+// import conditional instead of bundling one implementation.
+const conditionalSignature: Plugin = {
+  name: 'conditional-signature',
+  setup(build) {
+    build.onResolve({ filter: /^\.\/signature\.js$/ }, () => ({ path: '#signature', external: true }));
+  },
+};
 
 export default defineConfig({
   entry: {
@@ -7,6 +18,8 @@ export default defineConfig({
     'testing/index': 'src/testing/index.ts',
     'node/index': 'src/node/index.ts',
     'cli/index': 'src/cli/index.ts',
+    'signature-node': 'src/signature-node.ts',
+    'signature-web': 'src/signature-web.ts',
   },
   format: ['esm'],
   target: 'es2022',
@@ -17,4 +30,7 @@ export default defineConfig({
   clean: true,
   sourcemap: false,
   external: ['jose', 'undici', 'msw', /^node:/],
+  esbuildPlugins: [conditionalSignature],
+  // Keep `node:crypto` (not bare `crypto`): Deno and bundlers know the prefixed name as built-in.
+  removeNodeProtocol: false,
 });

@@ -1,10 +1,8 @@
 import { flattenedVerify, importJWK } from 'jose';
 import type { JwsAlgorithm } from './algorithms.js';
 import type { JwksKey } from './jwk.js';
+import type { SignatureCheck } from './signature-types.js';
 import type { ParsedToken } from './token.js';
-
-/** `valid`/`invalid` for a checked signature; `unusable` when the key could not be imported. */
-export type SignatureCheck = 'valid' | 'invalid' | 'unusable';
 
 type ImportedKey = Awaited<ReturnType<typeof importJWK>>;
 
@@ -23,18 +21,27 @@ function importKey(key: JwksKey, alg: JwsAlgorithm): Promise<ImportedKey | undef
   return imported;
 }
 
-/** Checks a token's signature with one JWKS key through jose (Web Crypto). */
+/**
+ * Checks a token's signature with one JWKS key through jose (Web Crypto): the path on
+ * every runtime but Node (browsers, Deno, Bun, workerd), chosen by the `#signature` import.
+ */
 export async function checkSignature(
   token: ParsedToken,
   key: JwksKey,
   alg: JwsAlgorithm,
+  _inFlight?: number,
 ): Promise<SignatureCheck> {
   const cryptoKey = await importKey(key, alg);
   if (!cryptoKey) return 'unusable';
-  const [protectedHeader, payload] = token.signingInput.split('.') as [string, string];
+  const { signingInput } = token;
+  const dot = signingInput.indexOf('.');
   try {
     await flattenedVerify(
-      { protected: protectedHeader, payload, signature: token.encodedSignature },
+      {
+        protected: signingInput.slice(0, dot),
+        payload: signingInput.slice(dot + 1),
+        signature: token.encodedSignature,
+      },
       cryptoKey,
       { algorithms: [alg] },
     );

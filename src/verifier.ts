@@ -92,6 +92,10 @@ export interface VerifyResult<Payload extends JwtPayload = JwtPayload> {
   header: JwtHeader;
 }
 
+// Signature checks under way, process-wide: the Node signature path moves to the
+// thread pool when many are (see signature-node.ts).
+let verificationsInFlight = 0;
+
 const DEFAULT_CACHE = {
   maxAgeMs: 600_000,
   minAgeMs: 30_000,
@@ -232,10 +236,20 @@ export class JwtVerifier {
   }
 
   private async checkSignature(parsed: ParsedToken, alg: JwsAlgorithm): Promise<void> {
+    verificationsInFlight++;
+    try {
+      await this.checkSignatureWithKeys(parsed, alg);
+    } finally {
+      verificationsInFlight--;
+    }
+  }
+
+  private async checkSignatureWithKeys(parsed: ParsedToken, alg: JwsAlgorithm): Promise<void> {
     const candidates = await this.jwks.keysFor(parsed.header.kid, alg);
     let imported = false;
     for (const key of candidates) {
-      const result = await checkSignature(parsed, key, alg);
+      let result = checkSignature(parsed, key, alg, verificationsInFlight);
+      if (typeof result !== 'string') result = await result;
       if (result === 'valid') return;
       if (result === 'invalid') imported = true;
     }

@@ -1,0 +1,120 @@
+import { type KeyObject, constants, createPublicKey, verify } from 'node:crypto';
+import type { JwsAlgorithm } from './algorithms.js';
+import type { JwksKey } from './jwk.js';
+import type { SignatureCheck } from './signature-types.js';
+import type { ParsedToken } from './token.js';
+
+/** What `crypto.verify` needs for one (key, algorithm) pair, built once and reused. */
+interface PreparedKey {
+  digest: string | null;
+  input: {
+    key: KeyObject;
+    dsaEncoding?: 'ieee-p1363';
+    padding?: number;
+    saltLength?: number;
+  };
+}
+
+/**
+ * Calls in flight at which verification moves from the synchronous `crypto.verify` to its
+ * callback form, which runs on libuv's thread pool: one at a time the synchronous call is
+ * cheaper, but when requests pile up the pool uses the other cores (see docs/performance.md).
+ */
+export const THREAD_POOL_THRESHOLD = 4;
+
+const DIGESTS: Record<JwsAlgorithm, string | null> = {
+  RS256: 'sha256',
+  RS384: 'sha384',
+  RS512: 'sha512',
+  PS256: 'sha256',
+  PS384: 'sha384',
+  PS512: 'sha512',
+  ES256: 'sha256',
+  ES384: 'sha384',
+  ES512: 'sha512',
+  EdDSA: null,
+  Ed25519: null,
+};
+
+const CURVES: Record<string, string> = { ES256: 'prime256v1', ES384: 'secp384r1', ES512: 'secp521r1' };
+
+// Same rule as jose's (RFC 7518 §3.3): an RSA key under 2048 bits fails every signature.
+const MIN_RSA_BITS = 2048;
+
+// `null`: the key cannot be used for this algorithm; `'invalid'`: it can, but never verifies.
+const prepared = new WeakMap<JwksKey, Map<JwsAlgorithm, PreparedKey | 'invalid' | null>>();
+
+function prepare(key: JwksKey, alg: JwsAlgorithm): PreparedKey | 'invalid' | null {
+  let keyObject: KeyObject;
+  try {
+    const { kty, crv, n, e, x, y } = key.jwk;
+    keyObject = createPublicKey({ key: { kty, crv, n, e, x, y } as never, format: 'jwk' });
+  } catch {
+    return null;
+  }
+  const type = keyObject.asymmetricKeyType;
+  const family = alg.slice(0, 2);
+  const digest = DIGESTS[alg];
+  if (family === 'RS' || family === 'PS') {
+    if (type !== 'rsa') return null;
+    if ((keyObject.asymmetricKeyDetails?.modulusLength ?? 0) < MIN_RSA_BITS) return 'invalid';
+    return family === 'RS'
+      ? { digest, input: { key: keyObject } }
+      : {
+          digest,
+          input: {
+            key: keyObject,
+            padding: constants.RSA_PKCS1_PSS_PADDING,
+            saltLength: constants.RSA_PSS_SALTLEN_DIGEST,
+          },
+        };
+  }
+  if (family === 'ES') {
+    if (type !== 'ec' || keyObject.asymmetricKeyDetails?.namedCurve !== CURVES[alg]) return null;
+    return { digest, input: { key: keyObject, dsaEncoding: 'ieee-p1363' } };
+  }
+  if (type !== 'ed25519') return null;
+  return { digest, input: { key: keyObject } };
+}
+
+function preparedKey(key: JwksKey, alg: JwsAlgorithm): PreparedKey | 'invalid' | null {
+  let byAlg = prepared.get(key);
+  if (byAlg === undefined) prepared.set(key, (byAlg = new Map()));
+  let entry = byAlg.get(alg);
+  if (entry === undefined) byAlg.set(alg, (entry = prepare(key, alg)));
+  return entry;
+}
+
+/**
+ * Checks a token's signature with one JWKS key through `node:crypto`: a `KeyObject` made
+ * once per JWK, ECDSA in IEEE P1363 form (RFC 7518 §3.4), RSA-PSS with a salt as long as
+ * the hash (RFC 7518 §3.5). Answers synchronously while fewer than
+ * {@link THREAD_POOL_THRESHOLD} verifications are in flight, else through the thread pool.
+ */
+export function checkSignature(
+  token: ParsedToken,
+  key: JwksKey,
+  alg: JwsAlgorithm,
+  inFlight = 1,
+): SignatureCheck | Promise<SignatureCheck> {
+  const entry = preparedKey(key, alg);
+  if (entry === null) return 'unusable';
+  if (entry === 'invalid') return 'invalid';
+  const data = Buffer.from(token.signingInput, 'latin1');
+  if (inFlight < THREAD_POOL_THRESHOLD) {
+    try {
+      return verify(entry.digest, data, entry.input, token.signature) ? 'valid' : 'invalid';
+    } catch {
+      return 'invalid';
+    }
+  }
+  return new Promise((resolve) => {
+    try {
+      verify(entry.digest, data, entry.input, token.signature, (error, ok) =>
+        resolve(!error && ok ? 'valid' : 'invalid'),
+      );
+    } catch {
+      resolve('invalid');
+    }
+  });
+}

@@ -1,0 +1,9 @@
+/**
+ * The signature check. Source code (tests, type checks) gets the Node implementation; the
+ * build replaces this module with the package's `#signature` import, which picks
+ * `signature-node` under the `node` condition and the jose one (`signature-web`) everywhere
+ * else, so browser, Deno, Bun and workerd bundles never see `node:crypto`.
+ * See docs/performance.md and tsup.config.ts.
+ */
+export { checkSignature } from './signature-node.js';
+export type { SignatureCheck } from './signature-types.js';
