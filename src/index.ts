@@ -1,6 +1,16 @@
 export { JwtVerifier, bearerToken } from './verifier.js';
 export type { CacheOptions, JwtVerifierOptions, VerifyResult } from './verifier.js';
 export { MultiIssuerVerifier } from './multi-issuer.js';
+export { authenticate } from './authenticate.js';
+export type {
+  AuthenticateErrorBody,
+  AuthenticateFailure,
+  AuthenticateOptions,
+  AuthenticateRequest,
+  AuthenticateResult,
+  AuthenticateSuccess,
+  TokenVerifier,
+} from './authenticate.js';
 export { JwtVerifyError, isJwtVerifyError, ERROR_STATUS } from './errors.js';
 export type { JwtVerifyErrorCode, JwtVerifyErrorDetails } from './errors.js';
 export { discover, discoveryUrls } from './discovery.js';

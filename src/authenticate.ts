@@ -1,0 +1,241 @@
+import { checkScopes, parseScopesOption } from './claims.js';
+import { type JwtVerifyErrorCode, type JwtVerifyError, invalidArgument, isJwtVerifyError } from './errors.js';
+import { positiveNumberOption } from './http.js';
+import type { JwtPayload } from './token.js';
+import { type VerifyResult, bearerToken } from './verifier.js';
+
+/**
+ * What {@link authenticate} needs from a verifier: `verify(token)`. `JwtVerifier` and
+ * `MultiIssuerVerifier` both fit.
+ */
+export interface TokenVerifier {
+  verify<Payload extends JwtPayload = JwtPayload>(token: string): Promise<VerifyResult<Payload>>;
+}
+
+/**
+ * The requests {@link authenticate} reads the `Authorization` header of: a Fetch `Request`
+ * (Workers, Deno, Bun, Hono) or a Node `IncomingMessage` (`node:http`, Express, Fastify's
+ * `request.raw`). Only the shape is checked, so the main entry imports nothing from Node.
+ */
+export type AuthenticateRequest =
+  | { readonly headers: { get(name: string): string | null } }
+  | {
+      readonly headers: Readonly<Record<string, string | readonly string[] | undefined>>;
+      readonly rawHeaders?: readonly string[];
+    };
+
+/** Options of {@link authenticate}. All are optional. */
+export interface AuthenticateOptions {
+  /** The `realm` of the `WWW-Authenticate` challenge (RFC 6750 §3). Default: none. */
+  realm?: string;
+  /**
+   * Scopes this request needs on top of the verifier's own `requiredScopes` (an array or
+   * one space-delimited string); else 403 `insufficient_scope`. Default: none.
+   */
+  requiredScopes?: readonly string[] | string;
+  /**
+   * The `Retry-After` (seconds) of a 503 when the issuer sent none itself. Default 10.
+   */
+  retryAfterSeconds?: number;
+}
+
+/** The JSON body of a rejection. */
+export interface AuthenticateErrorBody {
+  /**
+   * `invalid_token` or `insufficient_scope` (RFC 6750 §3.1), `unauthorized` when no token
+   * was sent, `temporarily_unavailable` (503), `server_error` (500).
+   */
+  error: 'invalid_token' | 'insufficient_scope' | 'unauthorized' | 'temporarily_unavailable' | 'server_error';
+  /** Why, for a developer: the verifier's message for 401/403, a fixed sentence for 500/503. */
+  error_description: string;
+  /** The {@link JwtVerifyError} code, or `ERR_INTERNAL` for a 500. */
+  code: JwtVerifyErrorCode | 'ERR_INTERNAL';
+}
+
+/** A verified request: the token's payload and header. */
+export interface AuthenticateSuccess<Payload extends JwtPayload = JwtPayload> {
+  ok: true;
+  token: VerifyResult<Payload>;
+}
+
+/**
+ * A refused request, ready to send: `status`, `headers` (`WWW-Authenticate` on 401/403,
+ * `Retry-After` on 503, `Content-Type`, `Cache-Control: no-store`) and a JSON `body`.
+ * `error` is the reason to log: a {@link JwtVerifyError}, or whatever failed unexpectedly (500).
+ */
+export interface AuthenticateFailure {
+  ok: false;
+  status: 401 | 403 | 500 | 503;
+  headers: Record<string, string>;
+  body: AuthenticateErrorBody;
+  error: Error;
+}
+
+/** What {@link authenticate} resolves to; switch on `ok`. */
+export type AuthenticateResult<Payload extends JwtPayload = JwtPayload> =
+  | AuthenticateSuccess<Payload>
+  | AuthenticateFailure;
+
+/** {@link AuthenticateOptions} once checked. */
+export interface ResolvedAuthenticateOptions {
+  realm: string | undefined;
+  requiredScopes: readonly string[];
+  retryAfterSeconds: number;
+}
+
+const DEFAULT_RETRY_AFTER_SECONDS = 10;
+
+/**
+ * Checks {@link AuthenticateOptions}; throws a coded `TypeError` for a mistake. The
+ * framework adapters call it when they are set up, so mistakes surface at start-up.
+ */
+export function resolveAuthenticateOptions(options: AuthenticateOptions = {}): ResolvedAuthenticateOptions {
+  if (typeof options !== 'object' || options === null) throw invalidArgument('authenticate options must be an object');
+  if (options.realm !== undefined && typeof options.realm !== 'string') throw invalidArgument('realm must be a string');
+  return {
+    realm: options.realm,
+    requiredScopes: parseScopesOption(options.requiredScopes),
+    // Retry-After is whole delta-seconds (RFC 9110 §10.2.3).
+    retryAfterSeconds: Math.ceil(
+      positiveNumberOption(options.retryAfterSeconds, 'retryAfterSeconds', DEFAULT_RETRY_AFTER_SECONDS),
+    ),
+  };
+}
+
+/** Throws a coded `TypeError` unless `verifier` has a `verify` method. */
+export function checkVerifier(verifier: unknown): asserts verifier is TokenVerifier {
+  if (typeof (verifier as TokenVerifier | null)?.verify !== 'function') {
+    throw invalidArgument('a JwtVerifier or MultiIssuerVerifier (anything with verify(token)) is required');
+  }
+}
+
+/**
+ * Authenticates a request by its `Authorization: Bearer` header (RFC 6750 §2.1) and
+ * decides the answer: the verified token, or a ready RFC 6750 rejection.
+ *
+ * - 401 for a missing or bad token, with `WWW-Authenticate: Bearer realm=…, error="invalid_token", error_description=…`
+ *   (no `error` when no token was sent, RFC 6750 §3.1).
+ * - 403 `insufficient_scope` naming the required `scope`.
+ * - 503 with `Retry-After` when the issuer's metadata or JWKS cannot be had: an outage is
+ *   never reported as the caller's bad token.
+ * - 500 `server_error` for anything unexpected (a bug, a custom verifier that throws
+ *   something else, or a mistake in `options` or the arguments).
+ *
+ * Only the header is read: tokens in the query string or a form body (RFC 6750 §2.2, §2.3)
+ * are ignored. It never rejects.
+ *
+ * @example
+ * const result = await authenticate(verifier, request, { realm: 'api', requiredScopes: 'read:orders' });
+ * if (!result.ok) return new Response(JSON.stringify(result.body), { status: result.status, headers: result.headers });
+ * const { payload } = result.token;
+ * @see https://www.rfc-editor.org/rfc/rfc6750#section-3
+ */
+export async function authenticate<Payload extends JwtPayload = JwtPayload>(
+  verifier: TokenVerifier,
+  request: AuthenticateRequest,
+  options?: AuthenticateOptions,
+): Promise<AuthenticateResult<Payload>> {
+  let resolved: ResolvedAuthenticateOptions = {
+    realm: undefined,
+    requiredScopes: [],
+    retryAfterSeconds: DEFAULT_RETRY_AFTER_SECONDS,
+  };
+  try {
+    resolved = resolveAuthenticateOptions(options);
+    checkVerifier(verifier);
+    const token = await verifier.verify<Payload>(bearerToken(authorizationHeader(request)));
+    return authorizeScopes(token, resolved.requiredScopes, resolved);
+  } catch (error) {
+    return rejection(error, resolved);
+  }
+}
+
+/**
+ * The scope decision on a token already verified: success, or the 403 rejection (with the
+ * realm of `options`). The adapters' per-route `requireScopes()` is this.
+ */
+export function authorizeScopes<Payload extends JwtPayload>(
+  token: VerifyResult<Payload>,
+  requiredScopes: readonly string[],
+  options: ResolvedAuthenticateOptions,
+): AuthenticateResult<Payload> {
+  try {
+    checkScopes(token.payload, requiredScopes);
+    return { ok: true, token };
+  } catch (error) {
+    return rejection(error, options);
+  }
+}
+
+/** The scopes given to an adapter's `requireScopes(...)`: at least one; throws a coded `TypeError` else. */
+export function parseRequiredScopes(scopes: readonly string[]): readonly string[] {
+  const list = scopes.every((scope) => typeof scope === 'string') ? parseScopesOption(scopes.join(' ')) : [];
+  if (!list.length) throw invalidArgument('requireScopes needs one or more scope strings');
+  return list;
+}
+
+function authorizationHeader(request: AuthenticateRequest): string | readonly string[] | undefined | null {
+  const headers = (request as { headers?: unknown } | null)?.headers;
+  if (typeof headers !== 'object' || headers === null) {
+    throw invalidArgument('authenticate needs a Fetch Request or a Node IncomingMessage');
+  }
+  if (typeof (headers as { get?: unknown }).get === 'function') {
+    // Fetch joins repeated headers with ", ", which is then not a single b64token: refused.
+    return (headers as { get(name: string): string | null }).get('authorization');
+  }
+  // Node keeps only the first of repeated Authorization headers in `headers`; the raw list shows them all.
+  const raw = (request as { rawHeaders?: unknown }).rawHeaders;
+  if (Array.isArray(raw)) {
+    const values = raw.filter((_, i) => i % 2 === 1 && String(raw[i - 1]).toLowerCase() === 'authorization');
+    if (values.length > 1) return values as string[];
+  }
+  return (headers as Record<string, string | readonly string[] | undefined>).authorization;
+}
+
+function rejection(error: unknown, options: ResolvedAuthenticateOptions): AuthenticateFailure {
+  const headers: Record<string, string> = {
+    'Content-Type': 'application/json; charset=utf-8',
+    'Cache-Control': 'no-store',
+  };
+  if (!isJwtVerifyError(error)) {
+    return {
+      ok: false,
+      status: 500,
+      headers,
+      body: {
+        error: 'server_error',
+        error_description: 'the access token could not be checked because of an internal error',
+        code: 'ERR_INTERNAL',
+      },
+      error: error instanceof Error ? error : new Error(String(error), { cause: error }),
+    };
+  }
+  if (error.status === 503) {
+    headers['Retry-After'] = String(error.details.retryAfterSeconds ?? options.retryAfterSeconds);
+    return {
+      ok: false,
+      status: 503,
+      headers,
+      // The issuer's URL and its answer stay in `error`, for logs: clients learn only that it is down.
+      body: {
+        error: 'temporarily_unavailable',
+        error_description: 'the token issuer cannot be reached to check the access token; retry later',
+        code: error.code,
+      },
+      error,
+    };
+  }
+  headers['WWW-Authenticate'] = error.wwwAuthenticate(options.realm);
+  const status = error.status === 403 ? 403 : 401;
+  return {
+    ok: false,
+    status,
+    headers,
+    body: {
+      error: error.code === 'ERR_TOKEN_MISSING' ? 'unauthorized' : status === 403 ? 'insufficient_scope' : 'invalid_token',
+      error_description: error.message,
+      code: error.code,
+    },
+    error: error as JwtVerifyError,
+  };
+}

@@ -1,0 +1,155 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { serve } from '@hono/node-server';
+import express from 'express';
+import Fastify from 'fastify';
+import { Hono } from 'hono';
+import { type AuthenticateOptions, type TokenVerifier, authenticate } from '../../src/index.js';
+import * as forExpress from '../../src/express/index.js';
+import * as forFastify from '../../src/fastify/index.js';
+import * as forHono from '../../src/hono/index.js';
+
+/** What a client sees of a response. */
+export interface Answer {
+  status: number;
+  wwwAuthenticate: string | null;
+  retryAfter: string | null;
+  cacheControl: string | null;
+  contentType: string | null;
+  body: unknown;
+}
+
+/** One way of serving the same protected route, `GET /orders` needing `read:orders`. */
+export interface Target {
+  name: string;
+  /** Sends `GET /orders`, with this Authorization header when given. */
+  get(authorization?: string, path?: string): Promise<Answer>;
+  close(): Promise<void>;
+}
+
+export const ROUTE_SCOPE = 'read:orders';
+
+/** The route's answer once the token is accepted: the same in every framework. */
+const granted = (payload: Record<string, unknown>) => ({ sub: payload.sub, iss: payload.iss });
+
+async function toAnswer(response: Response): Promise<Answer> {
+  const text = await response.text();
+  return {
+    status: response.status,
+    wwwAuthenticate: response.headers.get('www-authenticate'),
+    retryAfter: response.headers.get('retry-after'),
+    cacheControl: response.headers.get('cache-control'),
+    contentType: response.headers.get('content-type'),
+    body: text ? JSON.parse(text) : undefined,
+  };
+}
+
+function httpTarget(name: string, origin: string, close: () => Promise<void>): Target {
+  return {
+    name,
+    async get(authorization, path = '/orders') {
+      const headers: Record<string, string> = authorization === undefined ? {} : { authorization };
+      return toAnswer(await fetch(`${origin}${path}`, { headers }));
+    },
+    close,
+  };
+}
+
+function closeServer(server: Server): () => Promise<void> {
+  return () =>
+    new Promise<void>((resolve, reject) => {
+      server.closeAllConnections();
+      server.close((error) => (error ? reject(error) : resolve()));
+    });
+}
+
+function originOf(server: Server): string {
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+async function listenOn(server: Server): Promise<Server> {
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  return server;
+}
+
+export async function startExpress(verifier: TokenVerifier, options: AuthenticateOptions): Promise<Target> {
+  const app = express();
+  app.use(forExpress.bearerAuth(verifier, options));
+  app.get('/orders', forExpress.requireScopes(ROUTE_SCOPE), (req, res) => {
+    res.json(granted(req.auth!.payload));
+  });
+  const server = await listenOn(createServer(app));
+  return httpTarget('express', originOf(server), closeServer(server));
+}
+
+export async function startFastify(verifier: TokenVerifier, options: AuthenticateOptions): Promise<Target> {
+  const app = Fastify();
+  await app.register(forFastify.bearerAuth, { verifier, ...options });
+  app.get('/orders', { onRequest: forFastify.requireScopes(ROUTE_SCOPE) }, async (request) =>
+    granted(request.auth!.payload),
+  );
+  const origin = await app.listen({ port: 0, host: '127.0.0.1' });
+  return httpTarget('fastify', origin, () => app.close());
+}
+
+export function honoApp(verifier: TokenVerifier, options: AuthenticateOptions) {
+  const app = new Hono<forHono.BearerAuthEnv>();
+  app.use('*', forHono.bearerAuth(verifier, options));
+  app.get('/orders', forHono.requireScopes(ROUTE_SCOPE), (c) => c.json(granted(c.get('auth').payload)));
+  return app;
+}
+
+export async function startHono(verifier: TokenVerifier, options: AuthenticateOptions): Promise<Target> {
+  const app = honoApp(verifier, options);
+  const server = await new Promise<Server>((resolve) => {
+    const started = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(started as Server));
+  });
+  return httpTarget('hono', originOf(server), closeServer(server));
+}
+
+/** `node:http` with nothing but `authenticate()`, as docs/resource-server.md shows it. */
+export async function startNodeHttp(verifier: TokenVerifier, options: AuthenticateOptions): Promise<Target> {
+  const server = createServer(async (req, res) => {
+    const result = await authenticate(verifier, req, { ...options, requiredScopes: ROUTE_SCOPE });
+    if (!result.ok) {
+      res.writeHead(result.status, result.headers).end(JSON.stringify(result.body));
+      return;
+    }
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(granted(result.token.payload)));
+  });
+  await listenOn(server);
+  return httpTarget('node:http', originOf(server), closeServer(server));
+}
+
+/** A Fetch-style handler (Workers, Deno, Bun), called with a `Request` directly. */
+export function fetchHandlerTarget(verifier: TokenVerifier, options: AuthenticateOptions): Target {
+  const handle = async (request: Request): Promise<Response> => {
+    const result = await authenticate(verifier, request, { ...options, requiredScopes: ROUTE_SCOPE });
+    if (!result.ok) {
+      return new Response(JSON.stringify(result.body), { status: result.status, headers: result.headers });
+    }
+    return Response.json(granted(result.token.payload));
+  };
+  return {
+    name: 'fetch handler',
+    async get(authorization, path = '/orders') {
+      const headers: Record<string, string> = authorization === undefined ? {} : { authorization };
+      return toAnswer(await handle(new Request(`https://api.example${path}`, { headers })));
+    },
+    close: async () => undefined,
+  };
+}
+
+/** Every target, serving the same route with the same verifier and options. */
+export async function startAll(verifier: TokenVerifier, options: AuthenticateOptions): Promise<Target[]> {
+  return Promise.all([
+    startExpress(verifier, options),
+    startFastify(verifier, options),
+    startHono(verifier, options),
+    startNodeHttp(verifier, options),
+    fetchHandlerTarget(verifier, options),
+  ]);
+}
