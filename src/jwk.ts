@@ -91,7 +91,7 @@ function unusableReason(entry: unknown): string | undefined {
 }
 
 /** The bit length of a base64url RSA modulus, ignoring leading zero bytes. */
-function rsaModulusBits(n: string): number {
+export function rsaModulusBits(n: string): number {
   const base64 = n.replace(/-/g, '+').replace(/_/g, '/');
   let binary: string;
   try {

@@ -1,3 +1,11 @@
 #!/usr/bin/env node
-/** oauth-jwt-verify command-line tool (work in progress). */
-process.stdout.write("oauth-jwt-verify: CLI under construction\n");
+/**
+ * The `oauth-jwt-verify` command: `demo`, `discover <issuer>`, `verify <token|->`,
+ * `decode <token|->`. See docs/cli.md.
+ * @module
+ */
+import { processIo } from './io.js';
+import { main } from './main.js';
+
+// exitCode rather than exit(): stdout is a pipe in scripts, and must drain first.
+process.exitCode = await main(process.argv.slice(2), processIo());

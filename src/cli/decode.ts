@@ -1,0 +1,79 @@
+import { decodeUnverified, isJwtVerifyError } from '../index.js';
+import { COMMON_HELP, type Command, onePositional } from './command.js';
+import { errorJson, exitCodeFor } from './errors.js';
+import { formatShortToken, indentJson, shortToken, table, timeClaims, timeClaimsObject } from './format.js';
+import { EXIT } from './io.js';
+import { readTokenArgument } from './token-input.js';
+
+const WARNING = 'UNVERIFIED: decoded only; neither the signature nor any claim was checked (use `verify` for that)';
+
+export const decodeCommand: Command = {
+  name: 'decode',
+  summary: 'show a token’s header and payload, UNVERIFIED, with its times as dates',
+  help: `Usage: oauth-jwt-verify decode <token|-> [options]
+
+Decodes a JWT's header and payload WITHOUT verifying anything, and shows exp, iat and nbf
+as dates and relative times. Pass - to read the token from stdin (keeps it out of shell
+history). Nothing is fetched. Use \`verify\` to know whether the token can be trusted.
+
+Options:
+${COMMON_HELP}
+
+Examples:
+  oauth-jwt-verify decode eyJhbGciOiJSUzI1NiIs...
+  pbpaste | oauth-jwt-verify decode -
+  oauth-jwt-verify decode - --json < token.txt | jq .payload.sub
+
+Exit status: 0 decoded, 1 not a JWT (ERR_TOKEN_MALFORMED), 2 usage.`,
+  options: {},
+  async run(ctx, _values, positionals) {
+    const token = await readTokenArgument(onePositional(positionals, 'token'), ctx.io);
+    const now = Date.now();
+    let decoded: ReturnType<typeof decodeUnverified>;
+    try {
+      decoded = decodeUnverified(token);
+    } catch (error) {
+      if (!isJwtVerifyError(error)) throw error;
+      if (ctx.json) ctx.emitJson({ ok: false, verified: false, token: shortToken(token), error: errorJson(error) });
+      else ctx.err(`${ctx.errorStyle.red('not a JWT')} ${ctx.errorStyle.bold(error.code)}: ${error.message}`);
+      return exitCodeFor(error);
+    }
+    const { header, payload } = decoded;
+    if (ctx.json) {
+      ctx.emitJson({
+        ok: true,
+        verified: false,
+        warning: WARNING,
+        token: shortToken(token),
+        header,
+        payload,
+        times: timeClaimsObject(payload, now),
+      });
+      return EXIT.ok;
+    }
+    const { style } = ctx;
+    ctx.out(style.yellow(style.bold(WARNING)));
+    ctx.out(`token    ${formatShortToken(token)}`);
+    ctx.out('');
+    ctx.out(style.bold('header') + style.yellow(' (UNVERIFIED)'));
+    ctx.out(indentJson(header));
+    ctx.out(style.bold('payload') + style.yellow(' (UNVERIFIED)'));
+    ctx.out(indentJson(payload));
+    const times = timeClaims(payload, now);
+    if (times.length) {
+      ctx.out(style.bold('times'));
+      for (const line of table(times.map((t) => [t.claim, t.iso, t.relative + timeNote(t.claim, t.value, now)]))) {
+        ctx.out(line);
+      }
+    }
+    return EXIT.ok;
+  },
+};
+
+/** A hint for the reader of a time that already makes the token unusable. */
+export function timeNote(claim: string, value: number, nowMs: number): string {
+  const past = value * 1000 <= nowMs;
+  if (claim === 'exp' && past) return ' (expired)';
+  if ((claim === 'nbf' || claim === 'iat') && !past) return ' (in the future)';
+  return '';
+}

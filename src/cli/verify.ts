@@ -1,0 +1,167 @@
+import { type JwtVerifierOptions, JwtVerifier, type VerifierEvent, isJwtVerifyError } from '../index.js';
+import {
+  COMMON_HELP,
+  type Command,
+  discoveryValue,
+  numberValue,
+  onePositional,
+  requiredString,
+  stringList,
+  stringValue,
+} from './command.js';
+import { timeNote } from './decode.js';
+import { errorJson, exitCodeFor, isInvalidArgument } from './errors.js';
+import { formatShortToken, indentJson, shortToken, table, timeClaims, timeClaimsObject } from './format.js';
+import { EXIT, UsageError } from './io.js';
+import { readTokenArgument } from './token-input.js';
+
+export const verifyCommand: Command = {
+  name: 'verify',
+  summary: 'verify a token against the live issuer; say why when it is rejected',
+  help: `Usage: oauth-jwt-verify verify <token|-> --issuer <url> --audience <aud> [options]
+
+Verifies a JWT the way a resource server using JwtVerifier would: discovers the issuer,
+fetches its JWKS, checks the signature, then iss, aud, exp, nbf, iat and the options
+below. On rejection it prints the error code and what was expected versus what was found,
+in one line. Pass - as the token to read it from stdin (keeps it out of shell history).
+
+Options:
+  --issuer <url>            the exact expected iss, and the discovery base (required)
+  --audience <aud>          an accepted audience; repeat for several (required)
+  --typ <typ>               required typ header, e.g. at+jwt (RFC 9068)
+  --scope <scope>           a required scope; repeat, or space-separate, for several
+  --jwks-uri <url>          use this JWKS and skip discovery
+  --discovery <mode>        auto (RFC 8414, then OpenID Connect; default), oauth or oidc
+  --clock-tolerance <s>     seconds of clock skew tolerated for exp, nbf, iat (default 0)
+  --max-token-age <s>       largest age in seconds since iat
+  --timeout-ms <ms>         per HTTP request (default 5000)
+  --allow-insecure-http     allow http: to hosts other than loopback
+${COMMON_HELP}
+
+Examples:
+  oauth-jwt-verify verify - --issuer https://issuer.example.com --audience https://api.example.com < token.txt
+  oauth-jwt-verify verify "$TOKEN" --issuer https://issuer.example.com/ --audience api --typ at+jwt --scope read:orders
+  oauth-jwt-verify verify - --issuer https://issuer.example.com --audience api --json | jq .error.code
+
+Exit status: 0 valid, 1 rejected (the code says why), 2 usage, or the issuer could not be
+reached or answered badly (ERR_ISSUER_UNAVAILABLE, ERR_METADATA_INVALID).`,
+  options: {
+    issuer: { type: 'string' },
+    audience: { type: 'string', multiple: true },
+    typ: { type: 'string' },
+    scope: { type: 'string', multiple: true },
+    'jwks-uri': { type: 'string' },
+    discovery: { type: 'string' },
+    'clock-tolerance': { type: 'string' },
+    'max-token-age': { type: 'string' },
+    'timeout-ms': { type: 'string' },
+    'allow-insecure-http': { type: 'boolean' },
+  },
+  async run(ctx, values, positionals) {
+    const tokenArgument = onePositional(positionals, 'token');
+    const issuer = requiredString(values, 'issuer');
+    const audience = stringList(values, 'audience');
+    if (audience.length === 0) throw new UsageError('--audience is required (the API identifier the token must be issued for)');
+    const scopes = stringList(values, 'scope').flatMap((scope) => scope.split(/\s+/).filter(Boolean));
+    const events: VerifierEvent[] = [];
+    const options: JwtVerifierOptions = {
+      issuer,
+      audience,
+      typ: stringValue(values, 'typ'),
+      requiredScopes: scopes.length ? scopes : undefined,
+      jwksUri: stringValue(values, 'jwks-uri'),
+      discovery: discoveryValue(values),
+      clockTolerance: numberValue(values, 'clock-tolerance'),
+      maxTokenAge: numberValue(values, 'max-token-age'),
+      timeoutMs: numberValue(values, 'timeout-ms'),
+      allowInsecureHttp: values['allow-insecure-http'] === true,
+      onEvent: (event) => events.push(event),
+    };
+    let verifier: JwtVerifier;
+    try {
+      verifier = new JwtVerifier(options);
+    } catch (error) {
+      if (isInvalidArgument(error)) throw new UsageError(error.message);
+      throw error;
+    }
+    const token = await readTokenArgument(tokenArgument, ctx.io);
+    const now = Date.now();
+
+    const sources = () => {
+      const discovery = events.find((event) => event.type === 'discovery');
+      const jwks = events.find((event) => event.type === 'jwks_fetched');
+      return {
+        discovery: discovery ? { url: discovery.url, kind: discovery.kind } : null,
+        jwksUri: jwks?.url ?? options.jwksUri ?? null,
+      };
+    };
+
+    try {
+      const { header, payload } = await verifier.verify(token);
+      const { discovery, jwksUri } = sources();
+      if (ctx.json) {
+        ctx.emitJson({
+          ok: true,
+          verified: true,
+          token: shortToken(token),
+          issuer,
+          discovery,
+          jwksUri,
+          header,
+          payload,
+          times: timeClaimsObject(payload, now),
+        });
+        return EXIT.ok;
+      }
+      const { style } = ctx;
+      const checks = [
+        `iss ${JSON.stringify(issuer)}`,
+        `aud ${audience.map((a) => JSON.stringify(a)).join(' or ')}`,
+        'exp/nbf/iat',
+        ...(options.typ ? [`typ ${JSON.stringify(options.typ)}`] : []),
+        ...(scopes.length ? [`scope ${scopes.join(' ')}`] : []),
+      ];
+      ctx.out(`${style.green(style.bold('✔ VALID'))}  ${formatShortToken(token)}`);
+      ctx.out(
+        `  signature  ${header.alg}${header.kid === undefined ? '' : `, kid ${JSON.stringify(header.kid)}`}` +
+          (jwksUri ? `, key from ${jwksUri}` : ''),
+      );
+      if (discovery) ctx.out(`  discovery  ${discovery.url} (${kindName(discovery.kind)})`);
+      ctx.out(`  checked    ${checks.join(', ')}`);
+      ctx.out(style.bold('header'));
+      ctx.out(indentJson(header));
+      ctx.out(style.bold('payload'));
+      ctx.out(indentJson(payload));
+      const times = timeClaims(payload, now);
+      if (times.length) {
+        ctx.out(style.bold('times'));
+        for (const line of table(times.map((t) => [t.claim, t.iso, t.relative + timeNote(t.claim, t.value, now)]))) {
+          ctx.out(line);
+        }
+      }
+      return EXIT.ok;
+    } catch (error) {
+      if (!isJwtVerifyError(error)) throw error;
+      const exitCode = exitCodeFor(error);
+      if (ctx.json) {
+        ctx.emitJson({
+          ok: false,
+          verified: false,
+          token: shortToken(token),
+          issuer,
+          ...sources(),
+          error: errorJson(error),
+        });
+      } else {
+        const { errorStyle } = ctx;
+        const label = exitCode === EXIT.rejected ? 'rejected' : 'issuer failure';
+        ctx.err(`${errorStyle.red(`✖ ${label}`)} ${errorStyle.bold(error.code)}: ${error.message}`);
+      }
+      return exitCode;
+    }
+  },
+};
+
+export function kindName(kind: 'oauth' | 'oidc'): string {
+  return kind === 'oauth' ? 'RFC 8414' : 'OpenID Connect Discovery';
+}
