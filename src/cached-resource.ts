@@ -8,16 +8,37 @@ export interface CachedEntry<T> {
   freshUntil: number;
 }
 
+/** What a caller of `refresh` tells the load, e.g. the time a token that needs new keys arrived. */
+export interface LoadHint {
+  notBefore?: number;
+}
+
 export interface CachedResourceOptions<T> {
-  /** Fetches the value; gets the current entry for conditional requests. */
-  load: (previous: CachedEntry<T> | undefined) => Promise<{ value: T; freshForMs: number }>;
+  /**
+   * Fetches the value; gets the current entry for conditional requests. `fetchedAt` says
+   * when the request behind the value started, when that is not now (a copy shared by
+   * another instance).
+   */
+  load: (
+    previous: CachedEntry<T> | undefined,
+    hint: LoadHint | undefined,
+  ) => Promise<{ value: T; freshForMs: number; fetchedAt?: number }>;
   now: () => number;
   /** How long past freshness a value still serves while refetching fails. */
   staleIfErrorMs: number;
   /** After a failure with a value in hand, how long to serve it before asking again. */
   failureBackoffMs: number;
   onError?: (error: JwtVerifyError, servingStale: boolean) => void;
+  /** Random in [0, 1), for the refresh-ahead jitter. Default `Math.random`. */
+  random?: () => number;
 }
+
+/** Refresh ahead at a random point between these fractions of a value's lifetime. */
+const REFRESH_AHEAD_FROM = 0.8;
+const REFRESH_AHEAD_TO = 0.9;
+/** Background retries after failures back off from this, doubling up to the cap. */
+const REFRESH_RETRY_MIN_MS = 1000;
+const REFRESH_RETRY_MAX_MS = 300_000;
 
 /**
  * One remote document, cached: concurrent callers share a single in-flight request, a
@@ -33,6 +54,7 @@ export class CachedResource<T> {
   private fetchesStarted = 0;
   private retryNotBefore = -Infinity;
   private lastError: JwtVerifyError | undefined;
+  private ahead: { timer: ReturnType<typeof setTimeout> | undefined; failures: number } | undefined;
 
   constructor(private readonly options: CachedResourceOptions<T>) {}
 
@@ -67,6 +89,12 @@ export class CachedResource<T> {
   async get(): Promise<CachedEntry<T>> {
     const entry = this.entry;
     if (entry && this.options.now() < entry.freshUntil) return entry;
+    if (this.ahead && entry && this.lastError && this.options.now() < entry.freshUntil + this.options.staleIfErrorMs) {
+      // Warm and the server failing: serve the value in hand and let the background retry
+      // bring the next one, rather than hold requests on a server that is down.
+      if (!this.inflight && this.options.now() >= this.retryNotBefore) this.refresh().catch(() => undefined);
+      return entry;
+    }
     try {
       this.throwIfBackingOff();
       return await this.refresh();
@@ -82,28 +110,80 @@ export class CachedResource<T> {
   }
 
   /** Fetches now, or joins the fetch under way. */
-  refresh(): Promise<CachedEntry<T>> {
+  refresh(hint?: LoadHint): Promise<CachedEntry<T>> {
     if (this.inflight) return this.inflight.promise;
     const startedAt = this.options.now();
     const ordinal = ++this.fetchesStarted;
-    const promise = this.fetch(startedAt, ordinal).finally(() => {
+    const promise = this.fetch(startedAt, ordinal, hint).finally(() => {
       this.inflight = undefined;
     });
     this.inflight = { promise, startedAt, ordinal };
     return promise;
   }
 
-  private async fetch(startedAt: number, ordinal: number): Promise<CachedEntry<T>> {
+  /**
+   * Keeps the value fresh in the background from now on: refetches (conditionally) at 80–90%
+   * of each value's lifetime, and after a failure retries with a growing backoff. The timer
+   * is `unref`ed, so it never keeps a process alive. Idempotent.
+   */
+  startRefreshAhead(): void {
+    if (this.ahead) return;
+    this.ahead = { timer: undefined, failures: 0 };
+    this.scheduleRefreshAhead();
+  }
+
+  /** Stops the background refresh (a request under way completes). */
+  stopRefreshAhead(): void {
+    if (this.ahead?.timer !== undefined) clearTimeout(this.ahead.timer);
+    this.ahead = undefined;
+  }
+
+  /** Takes a value obtained elsewhere (a snapshot) unless a newer one is in hand. */
+  restore(entry: CachedEntry<T>): void {
+    if (this.entry && this.entry.fetchStartedAt >= entry.fetchStartedAt) return;
+    this.entry = entry;
+    this.scheduleRefreshAhead();
+  }
+
+  private scheduleRefreshAhead(): void {
+    const ahead = this.ahead;
+    const entry = this.entry;
+    if (!ahead || !entry) return;
+    if (ahead.timer !== undefined) clearTimeout(ahead.timer);
+    const now = this.options.now();
+    let at: number;
+    if (ahead.failures > 0) {
+      const backoff = Math.min(REFRESH_RETRY_MIN_MS * 2 ** (ahead.failures - 1), REFRESH_RETRY_MAX_MS);
+      at = Math.max(this.retryNotBefore, now + Math.max(backoff, this.options.failureBackoffMs));
+    } else {
+      const lifetime = Math.max(0, entry.freshUntil - entry.fetchStartedAt);
+      const fraction = REFRESH_AHEAD_FROM + (REFRESH_AHEAD_TO - REFRESH_AHEAD_FROM) * (this.options.random ?? Math.random)();
+      at = entry.fetchStartedAt + lifetime * fraction;
+    }
+    const timer = setTimeout(() => {
+      ahead.timer = undefined;
+      // Failures are reported through onError and rescheduled by fetch.
+      this.refresh().catch(() => undefined);
+    }, Math.max(0, at - now));
+    (timer as { unref?: () => void }).unref?.();
+    ahead.timer = timer;
+  }
+
+  private async fetch(startedAt: number, ordinal: number, hint: LoadHint | undefined): Promise<CachedEntry<T>> {
     const previous = this.entry;
     try {
-      const { value, freshForMs } = await this.options.load(previous);
-      const entry = { value, fetchStartedAt: startedAt, freshUntil: this.options.now() + freshForMs };
+      const { value, freshForMs, fetchedAt } = await this.options.load(previous, hint);
+      const entry = { value, fetchStartedAt: fetchedAt ?? startedAt, freshUntil: this.options.now() + freshForMs };
       // A slower, older response never replaces a newer one.
       if (ordinal > this.entryOrdinal) {
         this.entry = entry;
         this.entryOrdinal = ordinal;
       }
       this.lastError = undefined;
+      if (this.ahead) {
+        this.ahead.failures = 0;
+        this.scheduleRefreshAhead();
+      }
       return entry;
     } catch (thrown) {
       const error =
@@ -119,6 +199,10 @@ export class CachedResource<T> {
       const servingStale =
         previous !== undefined && this.options.now() < previous.freshUntil + this.options.staleIfErrorMs;
       this.options.onError?.(error, servingStale);
+      if (this.ahead) {
+        this.ahead.failures += 1;
+        this.scheduleRefreshAhead();
+      }
       throw error;
     }
   }

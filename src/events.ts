@@ -11,7 +11,13 @@ export type VerifierEvent =
   | { type: 'jwks_revalidated'; url: string; freshForMs: number }
   | { type: 'jwks_failed'; error: JwtVerifyError; servingStale: boolean }
   | { type: 'key_rotated'; added: string[]; removed: string[] }
-  | { type: 'key_skipped'; url: string; kid: string | undefined; reason: string };
+  | { type: 'key_skipped'; url: string; kid: string | undefined; reason: string }
+  /** A key set taken from a shared `cache.store` or a `cache.snapshot` instead of the issuer. */
+  | { type: 'jwks_loaded'; url: string; source: 'store' | 'snapshot'; kids: string[]; freshForMs: number }
+  /** A `cache.store` call failed or returned an unusable value; the verifier fetched by itself. */
+  | { type: 'jwks_store_failed'; url: string; operation: 'get' | 'set' | 'acquire' | 'read'; reason: string }
+  /** A `cache.snapshot` was not used (wrong issuer, bad shape, stale); the verifier starts cold. */
+  | { type: 'snapshot_ignored'; reason: string };
 
 /** The `type` of each {@link VerifierEvent}. */
 export type VerifierEventType = VerifierEvent['type'];

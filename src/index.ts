@@ -1,6 +1,11 @@
 export { JwtVerifier, bearerToken } from './verifier.js';
 export type { CacheOptions, JwtVerifierOptions, VerifyResult } from './verifier.js';
 export { MultiIssuerVerifier } from './multi-issuer.js';
+export { createMemoryJwksStore } from './jwks-store.js';
+export type { JwksStore, MemoryJwksStoreOptions, StoredKeySet } from './jwks-store.js';
+export { createRedisJwksStore } from './redis-jwks-store.js';
+export type { RedisJwksStoreClient, RedisJwksStoreOptions } from './redis-jwks-store.js';
+export type { VerifierCacheSnapshot } from './cache-snapshot.js';
 export { authenticate } from './authenticate.js';
 export type {
   AuthenticateErrorBody,

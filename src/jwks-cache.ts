@@ -1,10 +1,19 @@
 import type { JwsAlgorithm } from './algorithms.js';
-import { CachedResource } from './cached-resource.js';
+import { type CachedEntry, CachedResource, type LoadHint } from './cached-resource.js';
 import { JwtVerifyError } from './errors.js';
 import type { VerifierEvent } from './events.js';
 import { type FreshnessBounds, freshnessMs } from './freshness.js';
 import { type ResolvedHttpOptions, requestJson } from './http.js';
 import { type JwksKey, keyFitsAlgorithm, readJwks, selectKeys } from './jwk.js';
+import {
+  type DecodedKeySet,
+  type JwksStore,
+  type LoadedKeySet,
+  type StoredKeySet,
+  encodeKeySet,
+  kidsOf,
+  loadThroughStore,
+} from './jwks-store.js';
 
 /** A fetched JWKS with what is needed to revalidate it. */
 export interface KeySet {
@@ -22,7 +31,14 @@ export interface JwksCacheOptions {
   staleIfErrorMs: number;
   now: () => number;
   emit: (event: VerifierEvent) => void;
+  /** Shared with other verifiers: one of them fetches, the others read. */
+  store?: JwksStore;
+  /** Keep the set fresh in the background once warm (after `warmup` or a snapshot). */
+  refreshAhead?: boolean;
 }
+
+/** The longest one call to a JwksStore may take before the verifier fetches by itself. */
+const STORE_TIMEOUT_MS = 1000;
 
 /** How many kids, still unknown after a refetch, are remembered (oldest forgotten first). */
 const MAX_REMEMBERED_UNKNOWN_KIDS = 1000;
@@ -41,10 +57,11 @@ export class JwksCache {
   private lastUnknownKidRefetchAt = -Infinity;
   private cooldownSlot: Promise<void> | undefined;
   private readonly unknownKids = new Map<string, number>();
+  private closed = false;
 
   constructor(private readonly options: JwksCacheOptions) {
     this.resource = new CachedResource<KeySet>({
-      load: (previous) => this.load(previous?.value),
+      load: (previous, hint) => this.load(previous, hint),
       now: options.now,
       staleIfErrorMs: options.staleIfErrorMs,
       failureBackoffMs: options.cooldownMs,
@@ -56,6 +73,33 @@ export class JwksCache {
   /** Fetches the set unless a fresh one is cached. */
   async warmup(): Promise<void> {
     await this.resource.get();
+    this.startRefreshAhead();
+  }
+
+  /** Stops the background refresh for good; the cache keeps serving and fetching on demand. */
+  close(): void {
+    this.closed = true;
+    this.resource.stopRefreshAhead();
+  }
+
+  /** The current set with its times, as JSON, for a snapshot. */
+  exportKeySet(): StoredKeySet | undefined {
+    const entry = this.resource.current;
+    return entry && encodeKeySet(entry.value, entry.fetchStartedAt, entry.freshUntil);
+  }
+
+  /** Starts from a set saved earlier (already checked by `decodeKeySet`), unless it is stale. */
+  restoreKeySet(saved: DecodedKeySet): boolean {
+    const freshForMs = saved.freshUntil - this.options.now();
+    if (freshForMs <= 0) return false;
+    this.resource.restore({ value: saved.set, fetchStartedAt: saved.fetchedAt, freshUntil: saved.freshUntil });
+    this.options.emit({ type: 'jwks_loaded', url: saved.set.uri, source: 'snapshot', kids: kidsOf(saved.set), freshForMs });
+    this.startRefreshAhead();
+    return true;
+  }
+
+  private startRefreshAhead(): void {
+    if (this.options.refreshAhead && !this.closed) this.resource.startRefreshAhead();
   }
 
   /** The current key set, if one was fetched. */
@@ -71,6 +115,7 @@ export class JwksCache {
     // Counted, not timed: with a coarse or frozen clock, a fetch in the same millisecond
     // as the token may still predate the key the token names.
     const askedAfter = this.resource.startedCount;
+    const askedAt = this.options.now();
     const { value: set } = await this.resource.get();
     const found = selectKeys(set.keys, kid, alg);
     if (found.length) return found;
@@ -80,7 +125,7 @@ export class JwksCache {
     if (set.keys.some((key) => key.kid === kid)) throw kidDoesNotFit(kid, alg);
     if (this.isRememberedUnknown(kid)) throw unknownKid(kid, set);
 
-    const refreshed = await this.refetchCovering(askedAfter);
+    const refreshed = await this.refetchCovering(askedAfter, askedAt);
     const afterRefetch = selectKeys(refreshed.keys, kid, alg);
     if (afterRefetch.length) return afterRefetch;
     if (refreshed.keys.some((key) => key.kid === kid)) throw kidDoesNotFit(kid, alg);
@@ -94,7 +139,7 @@ export class JwksCache {
    * request under way when that one qualifies; otherwise refetches when the unknown-kid
    * cooldown allows, or waits for the moment it does.
    */
-  private async refetchCovering(fetchesStarted: number): Promise<KeySet> {
+  private async refetchCovering(fetchesStarted: number, askedAt: number): Promise<KeySet> {
     for (;;) {
       const inflightOrdinal = this.resource.inflightOrdinal;
       if (inflightOrdinal !== undefined) {
@@ -108,7 +153,8 @@ export class JwksCache {
       const now = this.options.now();
       if (now >= this.lastUnknownKidRefetchAt + this.options.cooldownMs) {
         this.lastUnknownKidRefetchAt = now;
-        return (await this.resource.refresh()).value;
+        // A shared store's copy must be as recent as the token (other instances' clocks).
+        return (await this.resource.refresh({ notBefore: askedAt })).value;
       }
       await this.waitForCooldown(this.lastUnknownKidRefetchAt + this.options.cooldownMs - now);
     }
@@ -142,8 +188,40 @@ export class JwksCache {
     this.unknownKids.set(kid, this.options.now() + ttl);
   }
 
-  private async load(previous: KeySet | undefined): Promise<{ value: KeySet; freshForMs: number }> {
+  private async load(previous: CachedEntry<KeySet> | undefined, hint: LoadHint | undefined): Promise<LoadedKeySet> {
     const uri = await this.options.jwksUri();
+    const { store, http } = this.options;
+    const storeTimeoutMs = Math.min(STORE_TIMEOUT_MS, http.timeoutMs);
+    const loaded = store
+      ? await loadThroughStore({
+          store,
+          uri,
+          previous: previous && { set: previous.value, fetchedAt: previous.fetchStartedAt },
+          notBefore: hint?.notBefore,
+          now: this.options.now,
+          maxAgeMs: this.options.freshness.maxAgeMs,
+          allowInsecureHttp: http.allowInsecureHttp,
+          storeTimeoutMs,
+          leaseMs: http.timeoutMs + 2 * storeTimeoutMs,
+          emit: this.options.emit,
+          fetchFromIssuer: (validators) => this.fetchFromIssuer(uri, validators),
+        })
+      : await this.fetchFromIssuer(uri, previous?.value);
+    if (previous) this.reportRotation(previous.value, loaded.value);
+    return loaded;
+  }
+
+  private reportRotation(previous: KeySet, next: KeySet): void {
+    if (next === previous) return;
+    const kids = kidsOf(next);
+    const before = new Set(kidsOf(previous));
+    const after = new Set(kids);
+    const added = kids.filter((kid) => !before.has(kid));
+    const removed = [...before].filter((kid) => !after.has(kid));
+    if (added.length || removed.length) this.options.emit({ type: 'key_rotated', added, removed });
+  }
+
+  private async fetchFromIssuer(uri: string, previous: KeySet | undefined): Promise<{ value: KeySet; freshForMs: number }> {
     const conditional: Record<string, string> = {};
     if (previous?.uri === uri) {
       if (previous.etag) conditional['if-none-match'] = previous.etag;
@@ -168,15 +246,7 @@ export class JwksCache {
       etag: response.headers.get('etag') ?? undefined,
       lastModified: response.headers.get('last-modified') ?? undefined,
     };
-    const kids = read.keys.map((key) => key.kid ?? '(no kid)');
-    this.options.emit({ type: 'jwks_fetched', url: uri, kids, freshForMs });
-    if (previous) {
-      const before = new Set(previous.keys.map((key) => key.kid ?? '(no kid)'));
-      const after = new Set(kids);
-      const added = kids.filter((kid) => !before.has(kid));
-      const removed = [...before].filter((kid) => !after.has(kid));
-      if (added.length || removed.length) this.options.emit({ type: 'key_rotated', added, removed });
-    }
+    this.options.emit({ type: 'jwks_fetched', url: uri, kids: kidsOf(value), freshForMs });
     return { value, freshForMs };
   }
 }

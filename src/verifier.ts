@@ -1,4 +1,5 @@
 import { type JwsAlgorithm, isSupportedAlgorithm, parseAlgorithmsOption } from './algorithms.js';
+import { CACHE_SNAPSHOT_FORMAT, type VerifierCacheSnapshot, metadataSnapshot, readSnapshot } from './cache-snapshot.js';
 import { CachedResource } from './cached-resource.js';
 import { type ClaimRules, checkClaims, normalizeTyp, parseScopesOption } from './claims.js';
 import {
@@ -21,6 +22,7 @@ import {
   resolveHttpOptions,
 } from './http.js';
 import { JwksCache } from './jwks-cache.js';
+import type { JwksStore } from './jwks-store.js';
 import { checkSignature } from './signature.js';
 import {
   DEFAULT_MAX_TOKEN_LENGTH,
@@ -47,6 +49,25 @@ export interface CacheOptions {
   cooldownMs?: number;
   /** How long past its freshness a key set keeps verifying while the issuer fails. Default 86400000 (24 h). */
   staleIfErrorMs?: number;
+  /**
+   * Once warm (after `warmup()`, or started from a `snapshot`), revalidate the JWKS in the
+   * background at 80–90% of its freshness lifetime, with `If-None-Match`/`If-Modified-Since`,
+   * so no request waits on the issuer. The timer is `unref`ed; `close()` stops it.
+   * Default true.
+   */
+  refreshAhead?: boolean;
+  /**
+   * Share fetched key sets with other verifiers (other instances of a fleet): one fetches
+   * from the issuer while the others read its result. See `createRedisJwksStore` and
+   * `createMemoryJwksStore`. Default: none (each verifier fetches for itself).
+   */
+  store?: JwksStore;
+  /**
+   * Start warm from what `exportCache()` returned earlier (an object or its JSON), e.g.
+   * bundled with a serverless function. Checked like fresh responses; a snapshot of another
+   * issuer, of a bad shape or past its freshness is ignored (event `snapshot_ignored`).
+   */
+  snapshot?: VerifierCacheSnapshot | string;
 }
 
 /** Options of {@link JwtVerifier}. `issuer` and `audience` are required. */
@@ -180,6 +201,7 @@ export class JwtVerifier {
       options.jwksUri === undefined
         ? undefined
         : parseOptionUrl(options.jwksUri, 'jwksUri', this.http.allowInsecureHttp).href;
+    const fleet = parseFleetOptions(options.cache);
     this.jwks = new JwksCache({
       jwksUri: async () => fixedJwksUri ?? ((await this.metadataResource.get()).value.metadata.jwks_uri as string),
       http: this.http,
@@ -188,7 +210,21 @@ export class JwtVerifier {
       staleIfErrorMs: cache.staleIfErrorMs,
       now: this.now,
       emit,
+      store: fleet.store,
+      refreshAhead: fleet.refreshAhead,
     });
+    if (fleet.snapshot !== undefined) {
+      const read = readSnapshot(fleet.snapshot, {
+        issuer: this.issuer,
+        jwksUri: fixedJwksUri,
+        now: this.now(),
+        maxAgeMs: cache.maxAgeMs,
+        allowInsecureHttp: this.http.allowInsecureHttp,
+      });
+      if (read.metadata) this.metadataResource.restore(read.metadata);
+      if (read.jwks) this.jwks.restoreKeySet(read.jwks);
+      for (const reason of read.ignored) emit({ type: 'snapshot_ignored', reason });
+    }
   }
 
   /**
@@ -217,9 +253,53 @@ export class JwtVerifier {
     return this.verify<Payload>(bearerToken(authorization));
   }
 
-  /** Discovers the issuer and fetches its JWKS now, so the first request does not wait. */
+  /**
+   * Discovers the issuer and fetches its JWKS now, so the first request does not wait.
+   * From then on (unless `cache.refreshAhead` is false) the JWKS is revalidated in the
+   * background before it goes stale; {@link JwtVerifier.close} stops that.
+   */
   async warmup(): Promise<void> {
     await this.jwks.warmup();
+  }
+
+  /**
+   * The cached metadata and JWKS with their fetch times and validators, as JSON-serialisable
+   * data for the `cache.snapshot` option of another verifier (a serverless cold start, a
+   * new instance). Holds public keys and metadata only.
+   *
+   * @example
+   * await verifier.warmup();
+   * await writeFile('jwks-snapshot.json', JSON.stringify(verifier.exportCache()));
+   * // later, elsewhere:
+   * const warm = new JwtVerifier({ issuer, audience, cache: { snapshot: await readFile('jwks-snapshot.json', 'utf8') } });
+   */
+  exportCache(): VerifierCacheSnapshot {
+    const metadata = metadataSnapshot(this.metadataResource.current);
+    const jwks = this.jwks.exportKeySet();
+    return {
+      format: CACHE_SNAPSHOT_FORMAT,
+      issuer: this.issuer,
+      exportedAt: this.now(),
+      ...(metadata ? { metadata } : {}),
+      ...(jwks ? { jwks } : {}),
+    };
+  }
+
+  /**
+   * Stops the background refresh timer. The verifier keeps verifying (fetching on demand)
+   * afterwards; calling it again does nothing. The timer never keeps a process alive
+   * anyway, so this is for tests and for verifiers you drop before the process ends.
+   *
+   * @example
+   * using verifier = new JwtVerifier({ issuer, audience }); // closed at the end of the block
+   */
+  close(): void {
+    this.jwks.close();
+  }
+
+  /** Same as {@link JwtVerifier.close}, for `using` declarations. */
+  [Symbol.dispose](): void {
+    this.close();
   }
 
   /** The issuer's discovered RFC 8414 / OpenID Connect metadata (cached). */
@@ -322,7 +402,27 @@ function parseClaimNames(value: unknown): readonly string[] {
   return [...value] as string[];
 }
 
-function parseCacheOptions(cache: CacheOptions | undefined): Required<CacheOptions> {
+function parseFleetOptions(cache: CacheOptions | undefined): Pick<CacheOptions, 'store' | 'snapshot'> & { refreshAhead: boolean } {
+  if (cache?.refreshAhead !== undefined && typeof cache.refreshAhead !== 'boolean') {
+    throw invalidArgument('cache.refreshAhead must be a boolean');
+  }
+  const store = cache?.store;
+  if (
+    store !== undefined &&
+    (typeof store !== 'object' ||
+      store === null ||
+      typeof store.get !== 'function' ||
+      typeof store.set !== 'function' ||
+      (store.acquire !== undefined && typeof store.acquire !== 'function'))
+  ) {
+    throw invalidArgument('cache.store must be a JwksStore: an object with get, set and optionally acquire functions');
+  }
+  return { store, snapshot: cache?.snapshot, refreshAhead: cache?.refreshAhead ?? true };
+}
+
+function parseCacheOptions(
+  cache: CacheOptions | undefined,
+): Required<Pick<CacheOptions, 'maxAgeMs' | 'minAgeMs' | 'cooldownMs' | 'staleIfErrorMs'>> {
   if (cache !== undefined && (typeof cache !== 'object' || cache === null)) {
     throw invalidArgument('cache must be an object');
   }

@@ -1,0 +1,303 @@
+import type { VerifierEvent } from './events.js';
+import { isSecureUrl } from './http.js';
+import { type PublicJwk, readJwks } from './jwk.js';
+import type { KeySet } from './jwks-cache.js';
+
+/**
+ * Where several verifiers (the instances of a fleet, or several verifiers of one issuer in
+ * one process) share the key set they fetched, so that the issuer sees one JWKS request
+ * per fleet instead of one per instance. Values are opaque JSON strings written by the
+ * verifier; a verifier checks every value it reads as it checks a JWKS from the network,
+ * so a store only has to keep strings for a while.
+ *
+ * Every method may reject or hang: the verifier bounds each call with a short timeout and
+ * then fetches from the issuer itself, so a store that is down costs latency, never
+ * availability. Implement it over Redis ({@link createRedisJwksStore}), Memcached,
+ * DynamoDB or anything with expiring keys.
+ *
+ * @example
+ * const store: JwksStore = {
+ *   get: (uri) => cache.get(`jwks:${uri}`),
+ *   set: (uri, value, ttlMs) => cache.set(`jwks:${uri}`, value, { ttlMs }),
+ *   acquire: (lease, ttlMs) => cache.add(`lease:${lease}`, '1', { ttlMs }), // true when added
+ * };
+ * const verifier = new JwtVerifier({ issuer, audience, cache: { store } });
+ */
+export interface JwksStore {
+  /** The value last `set` for this JWKS URL and not yet expired, or `null`/`undefined`. */
+  get(uri: string): Promise<string | null | undefined>;
+  /** Keeps `value` for this JWKS URL for `ttlMs` milliseconds, replacing any older value. */
+  set(uri: string, value: string, ttlMs: number): Promise<void>;
+  /**
+   * Claims the named lease for `ttlMs` milliseconds if nobody holds it, and resolves `true`
+   * when this caller got it (Redis: `SET name 1 NX PX ttlMs`). The verifier that holds it
+   * fetches from the issuer; the others wait for its result in the store. The name is
+   * derived from the JWKS URL and the version of the set being replaced, so a lease is never
+   * released: it expires. Without `acquire`, every verifier whose store copy is stale fetches.
+   */
+  acquire?(lease: string, ttlMs: number): Promise<boolean>;
+}
+
+/** A key set as kept in a {@link JwksStore} or a cache snapshot: JSON, times in ms since the epoch. */
+export interface StoredKeySet {
+  /** The JWKS URL the keys were fetched from. */
+  uri: string;
+  /** The keys that passed the verifier's checks, as the issuer published them. */
+  keys: PublicJwk[];
+  etag?: string;
+  lastModified?: string;
+  /** When the request that fetched (or revalidated) the set started. */
+  fetchedAt: number;
+  /** Until when the set is fresh (from `Cache-Control: max-age`, within `cache.maxAgeMs`). */
+  freshUntil: number;
+}
+
+/** A stored key set that passed {@link decodeKeySet}. */
+export interface DecodedKeySet {
+  set: KeySet;
+  fetchedAt: number;
+  freshUntil: number;
+}
+
+const STORE_FORMAT = 1;
+/** A writer's clock may run ahead of ours by this much before its entries are refused. */
+const MAX_CLOCK_AHEAD_MS = 60_000;
+
+export function encodeKeySet(set: KeySet, fetchedAt: number, freshUntil: number): StoredKeySet {
+  return {
+    uri: set.uri,
+    keys: set.keys.map((key) => key.jwk),
+    ...(set.etag === undefined ? {} : { etag: set.etag }),
+    ...(set.lastModified === undefined ? {} : { lastModified: set.lastModified }),
+    fetchedAt,
+    freshUntil,
+  };
+}
+
+/**
+ * Checks a stored key set (from a store or a snapshot) as strictly as a JWKS from the
+ * network: the URL must be the one expected, the keys pass `readJwks`, and its freshness is
+ * cut to `maxAgeMs` after its fetch, so a tampered or old entry is never trusted longer
+ * than a fetched one would be. Returns the reason when it must be ignored.
+ */
+export function decodeKeySet(
+  value: unknown,
+  expect: { uri?: string; now: number; maxAgeMs: number; allowInsecureHttp: boolean },
+): DecodedKeySet | { reason: string } {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return { reason: 'not a JSON object' };
+  const stored = value as Partial<Record<keyof StoredKeySet, unknown>>;
+  if (typeof stored.uri !== 'string') return { reason: 'no JWKS uri' };
+  let url: URL;
+  try {
+    url = new URL(stored.uri);
+  } catch {
+    return { reason: 'the JWKS uri is not a URL' };
+  }
+  if (!isSecureUrl(url, expect.allowInsecureHttp)) return { reason: `the JWKS uri ${url.href} is not https` };
+  if (expect.uri !== undefined && stored.uri !== expect.uri) {
+    return { reason: `it holds the keys of ${stored.uri}, not of ${expect.uri}` };
+  }
+  const { fetchedAt, freshUntil } = stored;
+  if (typeof fetchedAt !== 'number' || !Number.isFinite(fetchedAt) || typeof freshUntil !== 'number' || !Number.isFinite(freshUntil)) {
+    return { reason: 'fetchedAt and freshUntil must be numbers (ms since the epoch)' };
+  }
+  if (fetchedAt > expect.now + MAX_CLOCK_AHEAD_MS) return { reason: 'it claims to be fetched in the future' };
+  if (stored.etag !== undefined && typeof stored.etag !== 'string') return { reason: 'etag is not a string' };
+  if (stored.lastModified !== undefined && typeof stored.lastModified !== 'string') {
+    return { reason: 'lastModified is not a string' };
+  }
+  const read = readJwks({ keys: stored.keys });
+  if (!read) return { reason: 'keys is not an array' };
+  if (read.skipped.length) {
+    return { reason: `it holds keys that are not usable (${read.skipped.map((key) => key.reason).join('; ')})` };
+  }
+  return {
+    set: {
+      uri: stored.uri,
+      keys: read.keys,
+      etag: stored.etag as string | undefined,
+      lastModified: stored.lastModified as string | undefined,
+    },
+    fetchedAt,
+    freshUntil: Math.min(freshUntil, fetchedAt + expect.maxAgeMs),
+  };
+}
+
+/** What a key-set load produced, for the cached resource. */
+export interface LoadedKeySet {
+  value: KeySet;
+  freshForMs: number;
+  /** When the request behind the value started, when not the load's own start. */
+  fetchedAt?: number;
+}
+
+export interface SharedLoadOptions {
+  store: JwksStore;
+  uri: string;
+  /** The set in hand, if any: a stored copy must be newer to be worth taking. */
+  previous: { set: KeySet; fetchedAt: number } | undefined;
+  /** A stored copy must come from a request that started at or after this (unknown kid). */
+  notBefore: number | undefined;
+  now: () => number;
+  maxAgeMs: number;
+  allowInsecureHttp: boolean;
+  /** How long one store call may take before the store counts as down for this load. */
+  storeTimeoutMs: number;
+  /** How long the fetching verifier may take; the others wait this long, then fetch themselves. */
+  leaseMs: number;
+  emit: (event: VerifierEvent) => void;
+  /** Fetches from the issuer, conditionally on `validators` when given. */
+  fetchFromIssuer: (validators: KeySet | undefined) => Promise<{ value: KeySet; freshForMs: number }>;
+}
+
+/**
+ * Loads a key set through a shared store: a fresh enough stored copy is taken as is;
+ * otherwise one verifier (the lease holder) fetches from the issuer and stores the result
+ * while the others wait for it. When the store fails, every verifier fetches for itself.
+ */
+export async function loadThroughStore(options: SharedLoadOptions): Promise<LoadedKeySet> {
+  const { store, uri, now } = options;
+  let storeUp = true;
+  const call = async <R>(operation: 'get' | 'set' | 'acquire', run: () => Promise<R>): Promise<R | undefined> => {
+    try {
+      return await withTimeout(run(), options.storeTimeoutMs);
+    } catch (error) {
+      storeUp = false;
+      options.emit({ type: 'jwks_store_failed', url: uri, operation, reason: errorReason(error) });
+      return undefined;
+    }
+  };
+  const read = async (): Promise<DecodedKeySet | undefined> => {
+    const raw = await call('get', () => store.get(uri));
+    if (raw === undefined || raw === null) return undefined;
+    let parsed: unknown;
+    try {
+      parsed = typeof raw === 'string' ? JSON.parse(raw) : raw;
+    } catch {
+      parsed = undefined;
+    }
+    const format = (parsed as { format?: unknown } | undefined)?.format;
+    const decoded =
+      format === STORE_FORMAT
+        ? decodeKeySet(parsed, { uri, now: now(), maxAgeMs: options.maxAgeMs, allowInsecureHttp: options.allowInsecureHttp })
+        : { reason: 'not a key set written by this library' };
+    if ('reason' in decoded) {
+      options.emit({ type: 'jwks_store_failed', url: uri, operation: 'read', reason: decoded.reason });
+      return undefined;
+    }
+    return decoded;
+  };
+  const taken = (entry: DecodedKeySet): LoadedKeySet => {
+    const freshForMs = entry.freshUntil - now();
+    options.emit({ type: 'jwks_loaded', url: uri, source: 'store', kids: kidsOf(entry.set), freshForMs });
+    return { value: entry.set, freshForMs, fetchedAt: entry.fetchedAt };
+  };
+  const isFresh = (entry: DecodedKeySet) => now() < entry.freshUntil;
+
+  const seen = await read();
+  if (seen && isFresh(seen)) {
+    const newerThanOurs = !options.previous || seen.fetchedAt > options.previous.fetchedAt;
+    const coversToken = options.notBefore === undefined || seen.fetchedAt >= options.notBefore;
+    if (newerThanOurs && coversToken) return taken(seen);
+  }
+
+  if (storeUp && store.acquire) {
+    const lease = `${uri}#${seen ? seen.fetchedAt : 'none'}`;
+    const acquired = await call('acquire', () => store.acquire!(lease, options.leaseMs));
+    if (acquired === false) {
+      // Another verifier is fetching. Its result is taken even when its request started a
+      // moment before our token arrived: waiting for a second fetch would make every
+      // instance that saw the token a few milliseconds late ask the issuer again.
+      const shared = await waitForNewer(read, seen?.fetchedAt ?? -Infinity, options.leaseMs, now);
+      if (shared && isFresh(shared)) return taken(shared);
+    }
+  }
+
+  const fetchedAt = now();
+  const validators =
+    options.previous?.set.uri === uri ? options.previous.set : seen?.set.uri === uri ? seen.set : undefined;
+  const fetched = await options.fetchFromIssuer(validators);
+  if (storeUp) {
+    const freshUntil = now() + fetched.freshForMs;
+    const value = JSON.stringify({ format: STORE_FORMAT, ...encodeKeySet(fetched.value, fetchedAt, freshUntil) });
+    await call('set', () => store.set(uri, value, Math.max(1, Math.ceil(fetched.freshForMs))));
+  }
+  return { ...fetched, fetchedAt };
+}
+
+/** Polls the store until it holds a set fetched after `after`, for at most `forMs`. */
+async function waitForNewer(
+  read: () => Promise<DecodedKeySet | undefined>,
+  after: number,
+  forMs: number,
+  now: () => number,
+): Promise<DecodedKeySet | undefined> {
+  const until = now() + forMs;
+  let intervalMs = 10;
+  while (now() < until) {
+    await new Promise((resolve) => setTimeout(resolve, Math.min(intervalMs, Math.max(1, until - now()))));
+    const entry = await read();
+    if (entry && entry.fetchedAt > after) return entry;
+    intervalMs = Math.min(intervalMs * 1.5, 250);
+  }
+  return undefined;
+}
+
+function withTimeout<R>(promise: Promise<R>, ms: number): Promise<R> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+function errorReason(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+export function kidsOf(set: KeySet): string[] {
+  return set.keys.map((key) => key.kid ?? '(no kid)');
+}
+
+/** Options of {@link createMemoryJwksStore}. */
+export interface MemoryJwksStoreOptions {
+  /** The clock, in milliseconds since the epoch. Default `Date.now`. For tests. */
+  now?: () => number;
+}
+
+/**
+ * A {@link JwksStore} in this process's memory: lets several verifiers of one issuer (one
+ * per audience, say, or per tenant route) share one fetched key set and one lease. For a
+ * fleet of processes use a shared store such as {@link createRedisJwksStore}.
+ *
+ * @example
+ * const store = createMemoryJwksStore();
+ * const api = new JwtVerifier({ issuer, audience: 'https://api.example.com', cache: { store } });
+ * const admin = new JwtVerifier({ issuer, audience: 'https://admin.example.com', cache: { store } });
+ */
+export function createMemoryJwksStore(options: MemoryJwksStoreOptions = {}): JwksStore {
+  const now = options.now ?? Date.now;
+  const values = new Map<string, { value: string; expiresAt: number }>();
+  const leases = new Map<string, number>();
+  const sweep = (map: Map<string, unknown>, expiresAt: (entry: never) => number) => {
+    const time = now();
+    for (const [key, entry] of map) if (expiresAt(entry as never) <= time) map.delete(key);
+  };
+  return {
+    async get(uri) {
+      const entry = values.get(uri);
+      if (!entry || entry.expiresAt <= now()) return undefined;
+      return entry.value;
+    },
+    async set(uri, value, ttlMs) {
+      sweep(values, (entry: { expiresAt: number }) => entry.expiresAt);
+      values.set(uri, { value, expiresAt: now() + ttlMs });
+    },
+    async acquire(lease, ttlMs) {
+      sweep(leases, (expiresAt: number) => expiresAt);
+      if (leases.has(lease)) return false;
+      leases.set(lease, now() + ttlMs);
+      return true;
+    },
+  };
+}

@@ -1,0 +1,59 @@
+import { invalidArgument } from './errors.js';
+import type { JwksStore } from './jwks-store.js';
+
+/**
+ * The part of a node-redis (`redis` package, v5 or later) client that
+ * {@link createRedisJwksStore} uses: `GET`, and `SET` with `PX` and `NX`. A cluster client
+ * or a wrapper with these two methods works too.
+ */
+export interface RedisJwksStoreClient {
+  get(key: string): Promise<string | null | unknown>;
+  set(
+    key: string,
+    value: string,
+    options: { expiration: { type: 'PX'; value: number }; condition?: 'NX' },
+  ): Promise<string | null | unknown>;
+}
+
+/** Options of {@link createRedisJwksStore}. */
+export interface RedisJwksStoreOptions {
+  /** Prepended to every key. Default `'oauth-jwt-verify:'`. */
+  prefix?: string;
+}
+
+/**
+ * A {@link JwksStore} on Redis, over the client you already have: this package does not
+ * import `redis`. Key sets live under `<prefix>jwks:<jwks_uri>` with a `PX` expiry; the
+ * fetch lease is `SET <prefix>lease:<name> 1 NX PX <ttl>`.
+ *
+ * Create the client with `disableOfflineQueue: true` so that commands fail at once while
+ * Redis is down (the verifier then fetches from the issuer itself) instead of waiting in
+ * the client's queue until the verifier's store timeout.
+ *
+ * @example
+ * import { createClient } from 'redis';
+ * const redis = await createClient({ url: process.env.REDIS_URL, disableOfflineQueue: true }).connect();
+ * const verifier = new JwtVerifier({ issuer, audience, cache: { store: createRedisJwksStore(redis) } });
+ * @see https://redis.io/docs/latest/commands/set/
+ */
+export function createRedisJwksStore(client: RedisJwksStoreClient, options: RedisJwksStoreOptions = {}): JwksStore {
+  if (typeof client !== 'object' || client === null || typeof client.get !== 'function' || typeof client.set !== 'function') {
+    throw invalidArgument('createRedisJwksStore needs a connected redis client (with get and set)');
+  }
+  const prefix = options.prefix ?? 'oauth-jwt-verify:';
+  if (typeof prefix !== 'string') throw invalidArgument('prefix must be a string');
+  const ttl = (ttlMs: number) => ({ type: 'PX' as const, value: Math.max(1, Math.ceil(ttlMs)) });
+  return {
+    async get(uri) {
+      const value = await client.get(`${prefix}jwks:${uri}`);
+      return typeof value === 'string' ? value : undefined;
+    },
+    async set(uri, value, ttlMs) {
+      await client.set(`${prefix}jwks:${uri}`, value, { expiration: ttl(ttlMs) });
+    },
+    async acquire(lease, ttlMs) {
+      const reply = await client.set(`${prefix}lease:${lease}`, '1', { expiration: ttl(ttlMs), condition: 'NX' });
+      return reply === 'OK';
+    },
+  };
+}
