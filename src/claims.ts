@@ -16,6 +16,8 @@ export interface ClaimRules {
 
 const STRING_CLAIMS = ['iss', 'sub', 'jti', 'client_id', 'scope'] as const;
 const TIME_CLAIMS = ['exp', 'nbf', 'iat'] as const;
+/** The farthest NumericDate a JavaScript Date can hold (±100 000 000 days), in seconds. */
+const MAX_NUMERIC_DATE = 8.64e12;
 
 function claimInvalid(message: string): JwtVerifyError {
   return new JwtVerifyError('ERR_CLAIM_INVALID', message);
@@ -58,7 +60,8 @@ function checkClaimTypes(payload: JwtPayload): void {
   }
   for (const name of TIME_CLAIMS) {
     const value = payload[name];
-    if (value !== undefined && (typeof value !== 'number' || !Number.isFinite(value))) {
+    // 1e400 parses to Infinity, and 1e308 would make a token that never expires.
+    if (value !== undefined && (typeof value !== 'number' || !(Math.abs(value) <= MAX_NUMERIC_DATE))) {
       throw claimInvalid(`the "${name}" claim must be a NumericDate (seconds), found ${describeValue(value)}`);
     }
   }
@@ -70,6 +73,11 @@ function checkClaimTypes(payload: JwtPayload): void {
   if (scp !== undefined && typeof scp !== 'string' && !(Array.isArray(scp) && scp.every((s) => typeof s === 'string'))) {
     throw claimInvalid(`the "scp" claim must be a string or an array of strings, found ${describeValue(scp)}`);
   }
+}
+
+/** Own members only: `requiredClaims: ['constructor']` must not be met by Object.prototype. */
+function hasClaim(payload: JwtPayload, name: string): boolean {
+  return Object.prototype.hasOwnProperty.call(payload, name) && payload[name] !== undefined;
 }
 
 function formatTime(seconds: number): string {
@@ -91,7 +99,7 @@ export function checkClaims(
   checkClaimTypes(payload);
   const required = ['iss', 'exp', ...(rules.audiences === null ? [] : ['aud'])];
   for (const name of required) {
-    if (payload[name] === undefined) throw claimInvalid(`the required "${name}" claim is missing`);
+    if (!hasClaim(payload, name)) throw claimInvalid(`the required "${name}" claim is missing`);
   }
   if (payload.iss !== rules.issuer) {
     throw new JwtVerifyError(
@@ -119,7 +127,7 @@ export function checkClaims(
   }
   checkTimes(payload, rules, nowSeconds);
   for (const name of rules.requiredClaims) {
-    if (payload[name] === undefined) throw claimInvalid(`the required "${name}" claim is missing`);
+    if (!hasClaim(payload, name)) throw claimInvalid(`the required "${name}" claim is missing`);
   }
   checkScopes(payload, rules.requiredScopes);
 }

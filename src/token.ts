@@ -86,15 +86,55 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
 function decodeJsonObject(segment: string, what: string): Record<string, unknown> {
   const bytes = decodeBase64Url(segment, what);
   let value: unknown;
+  let text: string;
   try {
-    value = JSON.parse(utf8.decode(bytes));
+    text = utf8.decode(bytes);
+    value = JSON.parse(text);
   } catch (cause) {
     throw malformed(`the ${what} is not valid UTF-8 JSON`, cause);
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw malformed(`the ${what} is not a JSON object`);
   }
+  const duplicate = duplicateMemberName(text);
+  if (duplicate !== undefined) {
+    throw malformed(`the ${what} has the member ${JSON.stringify(duplicate.slice(0, 60))} more than once`);
+  }
   return value as Record<string, unknown>;
+}
+
+/**
+ * The first top-level member name of a JSON object text that occurs twice, after escapes
+ * are decoded (`"\u0061lg"` is `"alg"`). RFC 7515 §5.2 and RFC 7519 §4 let a JWT parser
+ * refuse duplicates; JSON.parse keeps the last one, and another parser may keep the first,
+ * so refusing is the only reading every party agrees on. Expects text JSON.parse accepted.
+ */
+function duplicateMemberName(text: string): string | undefined {
+  const seen = new Set<string>();
+  let depth = 0;
+  let expectName = false;
+  for (let i = 0; i < text.length; i++) {
+    const char = text[i];
+    if (char === '"') {
+      let end = i + 1;
+      while (text[end] !== '"') end += text[end] === '\\' ? 2 : 1;
+      if (depth === 1 && expectName) {
+        const name = JSON.parse(text.slice(i, end + 1)) as string;
+        if (seen.has(name)) return name;
+        seen.add(name);
+        expectName = false;
+      }
+      i = end;
+    } else if (char === '{' || char === '[') {
+      depth++;
+      expectName = depth === 1;
+    } else if (char === '}' || char === ']') {
+      depth--;
+    } else if (char === ',' && depth === 1) {
+      expectName = true;
+    }
+  }
+  return undefined;
 }
 
 /** Rejects a missing token with ERR_TOKEN_MISSING and a non-string with ERR_TOKEN_MALFORMED. */

@@ -1,0 +1,109 @@
+import { base64url } from 'jose';
+import type { JWK } from 'jose';
+import { expect } from 'vitest';
+import { ERROR_STATUS, type JwtVerifyErrorCode, isJwtVerifyError } from '../../src/errors.js';
+import type { VerifierEvent } from '../../src/events.js';
+import { JwtVerifier, type JwtVerifierOptions } from '../../src/verifier.js';
+
+export const ISSUER = 'https://issuer.test';
+export const AUDIENCE = 'https://api.test';
+export const JWKS_URI = 'https://issuer.test/jwks';
+
+const CODES = Object.keys(ERROR_STATUS) as JwtVerifyErrorCode[];
+
+/** The contract's code a rejection carries; fails the test for anything but a JwtVerifyError. */
+export async function rejectionCode(promise: Promise<unknown>): Promise<JwtVerifyErrorCode | 'resolved'> {
+  try {
+    await promise;
+  } catch (error) {
+    if (!isJwtVerifyError(error)) throw new Error(`not a JwtVerifyError: ${String(error)}`, { cause: error });
+    expect(CODES).toContain(error.code);
+    return error.code;
+  }
+  return 'resolved';
+}
+
+/** A JSON object as a base64url segment. */
+export function segment(value: unknown): string {
+  return base64url.encode(JSON.stringify(value));
+}
+
+/** A raw text as a base64url segment (for JSON that JSON.stringify cannot produce). */
+export function rawSegment(text: string): string {
+  return base64url.encode(text);
+}
+
+/**
+ * Signs `header.payload` given as base64url segments with an ECDSA P-256 or Ed25519 private
+ * key, exactly as given: for tokens whose JSON cannot be built with JSON.stringify
+ * (duplicate members, 1e400, escapes).
+ */
+export async function signSegments(encodedHeader: string, encodedPayload: string, key: CryptoKey): Promise<string> {
+  const input = `${encodedHeader}.${encodedPayload}`;
+  const params = key.algorithm.name === 'ECDSA' ? { name: 'ECDSA', hash: 'SHA-256' } : { name: key.algorithm.name };
+  const signature = await crypto.subtle.sign(params, key, new TextEncoder().encode(input));
+  return `${input}.${base64url.encode(new Uint8Array(signature))}`;
+}
+
+/** A fetch that serves one JWKS document, and remembers every URL asked for. */
+export function jwksFetch(jwks: () => { keys: JWK[] } | unknown): {
+  fetch: (input: string | URL | Request) => Promise<Response>;
+  urls: string[];
+} {
+  const urls: string[] = [];
+  return {
+    urls,
+    fetch: async (input) => {
+      const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
+      urls.push(url);
+      if (url !== JWKS_URI) return new Response('not found', { status: 404 });
+      return Response.json(jwks());
+    },
+  };
+}
+
+/**
+ * A verifier for {@link ISSUER} that reads its keys from `jwks` at {@link JWKS_URI} (no
+ * discovery), with the events it emitted and the URLs it fetched.
+ */
+export function verifierWithJwks(
+  jwks: () => { keys: JWK[] } | unknown,
+  options: Partial<JwtVerifierOptions> = {},
+): { verifier: JwtVerifier; events: VerifierEvent[]; urls: string[] } {
+  const events: VerifierEvent[] = [];
+  const served = jwksFetch(jwks);
+  const verifier = new JwtVerifier({
+    issuer: ISSUER,
+    audience: AUDIENCE,
+    jwksUri: JWKS_URI,
+    fetch: served.fetch,
+    onEvent: (event) => events.push(event),
+    ...options,
+  });
+  return { verifier, events, urls: served.urls };
+}
+
+/**
+ * Re-encodes an IEEE P1363 ECDSA signature (r ‖ s, RFC 7518 §3.4) as ASN.1 DER
+ * (`SEQUENCE { INTEGER r, INTEGER s }`), the form JWS forbids.
+ */
+export function p1363ToDer(signature: Uint8Array): Uint8Array {
+  const half = signature.length / 2;
+  const integer = (bytes: Uint8Array): number[] => {
+    let start = 0;
+    while (start < bytes.length - 1 && bytes[start] === 0) start++;
+    const body = [...bytes.slice(start)];
+    if (body[0]! & 0x80) body.unshift(0);
+    return [0x02, body.length, ...body];
+  };
+  const content = [...integer(signature.slice(0, half)), ...integer(signature.slice(half))];
+  return new Uint8Array([0x30, content.length, ...content]);
+}
+
+/** Collects unhandled rejections while a test file runs. */
+export function trackUnhandledRejections(): { reasons: unknown[]; stop: () => void } {
+  const reasons: unknown[] = [];
+  const listener = (reason: unknown) => reasons.push(reason);
+  process.on('unhandledRejection', listener);
+  return { reasons, stop: () => process.off('unhandledRejection', listener) };
+}
