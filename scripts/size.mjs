@@ -84,6 +84,8 @@ async function reportEntries() {
   const pkg = JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8'));
   const peers = Object.keys(pkg.peerDependencies ?? {});
   const reports = [];
+  // Paths of bundled files, absolute: relative to --root they would not show `node_modules/`.
+  const absoluteInputs = (metafile) => Object.keys(metafile.inputs).map((path) => resolve(packageRoot, path));
   const bundle = (entry, platform) =>
     build({
       entryPoints: [join(packageRoot, entry.file)],
@@ -102,7 +104,7 @@ async function reportEntries() {
     const platform = entry.browser ? 'browser' : 'node';
     const bundled = await bundle(entry, platform);
     const code = bundled.outputFiles[0].contents;
-    const inputs = Object.keys(bundled.metafile.inputs);
+    const inputs = absoluteInputs(bundled.metafile);
     const rule = forbiddenFor(entry.subpath);
     const forbidden = [];
     if (rule) {
@@ -110,7 +112,7 @@ async function reportEntries() {
       const builds = entry.browser ? [bundled, await bundle(entry, 'node')] : [bundled];
       for (const { metafile } of builds) {
         const imports = Object.values(metafile.outputs).flatMap((output) => output.imports.map((i) => i.path));
-        forbidden.push(...[...Object.keys(metafile.inputs), ...imports].filter((path) => rule.test(path)));
+        forbidden.push(...[...absoluteInputs(metafile), ...imports].filter((path) => rule.test(path)));
       }
     }
     reports.push({
@@ -118,7 +120,9 @@ async function reportEntries() {
       platform,
       bytes: code.byteLength,
       gzipBytes: gzipSync(code, { level: 9 }).byteLength,
-      packages: [...new Set(inputs.map((path) => /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(path)?.[1]).filter(Boolean))].sort(),
+      packages: [...new Set(inputs.map((path) => /.*\/node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(path)?.[1]))]
+        .filter((name) => name !== undefined && name !== pkg.name)
+        .sort(),
       forbidden: [...new Set(forbidden)],
     });
   }
