@@ -22,8 +22,10 @@ import {
   resolveHttpOptions,
 } from './http.js';
 import { JwksCache } from './jwks-cache.js';
+import type { JwksKey } from './jwk.js';
 import type { JwksStore } from './jwks-store.js';
 import { checkSignature } from './signature.js';
+import { VerifiedTokenCache, type VerifiedToken, isSameKey } from './verified-token-cache.js';
 import {
   DEFAULT_MAX_TOKEN_LENGTH,
   type JwtHeader,
@@ -68,6 +70,15 @@ export interface CacheOptions {
    * issuer, of a bad shape or past its freshness is ignored (event `snapshot_ignored`).
    */
   snapshot?: VerifierCacheSnapshot | string;
+  /**
+   * Remember up to this many verified tokens (an LRU keyed by the exact token string), so
+   * a token seen again skips decoding and the signature check. Every claim is still
+   * checked on each hit with the verifier's clock (`exp`, `nbf`, `iat`, `maxTokenAge`),
+   * `validate` still runs, and an entry is dropped when its `exp` passes or its key leaves
+   * the JWKS. Tokens over 4096 characters are never cached. Hits return shallow copies of
+   * the cached payload and header. Default 0 (off). See docs/performance.md.
+   */
+  verifiedTokens?: number;
 }
 
 /** Options of {@link JwtVerifier}. `issuer` and `audience` are required. */
@@ -146,6 +157,7 @@ export class JwtVerifier {
   private readonly http: ResolvedHttpOptions;
   private readonly metadataResource: CachedResource<DiscoveryResult>;
   private readonly jwks: JwksCache;
+  private readonly verifiedTokens: VerifiedTokenCache | undefined;
 
   constructor(options: JwtVerifierOptions) {
     if (typeof options !== 'object' || options === null) {
@@ -174,7 +186,13 @@ export class JwtVerifier {
     this.now = options.now ?? (() => Date.now());
     const cache = parseCacheOptions(options.cache);
     const freshness: FreshnessBounds = { maxAgeMs: cache.maxAgeMs, minAgeMs: cache.minAgeMs };
-    const emit = createEmitter(options.onEvent);
+    const emitEvent = createEmitter(options.onEvent);
+    const verifiedTokens = parseVerifiedTokensOption(options.cache?.verifiedTokens);
+    this.verifiedTokens = verifiedTokens ? new VerifiedTokenCache(verifiedTokens, this.now) : undefined;
+    const emit: typeof emitEvent = (event) => {
+      if (event.type === 'key_rotated') this.verifiedTokens?.dropKids(event.removed);
+      emitEvent(event);
+    };
     const mode = parseDiscoveryMode(options.discovery);
 
     this.metadataResource = new CachedResource<DiscoveryResult>({
@@ -235,12 +253,36 @@ export class JwtVerifier {
    * const { payload } = await verifier.verify<{ sub: string; scope: string }>(token);
    */
   async verify<Payload extends JwtPayload = JwtPayload>(token: string): Promise<VerifyResult<Payload>> {
+    const cache = this.verifiedTokens;
+    if (cache !== undefined && typeof token === 'string') {
+      const entry = cache.get(token);
+      if (entry !== undefined) {
+        const hit = await this.verifyCached(token, entry);
+        if (hit) return hit as VerifyResult<Payload>;
+      }
+    }
     const parsed = parseToken(token, this.maxTokenLength);
     const alg = this.allowedAlgorithm(parsed.header.alg);
-    await this.checkSignature(parsed, alg);
+    const key = await this.checkSignature(parsed, alg);
     checkClaims(parsed.payload, parsed.header, this.rules, Math.floor(this.now() / 1000));
     if (this.validate) await this.runValidate(parsed);
-    return { payload: parsed.payload as Payload, header: parsed.header };
+    if (cache === undefined) return { payload: parsed.payload as Payload, header: parsed.header };
+    const expiresAtMs = ((parsed.payload.exp as number) + this.rules.clockToleranceSeconds) * 1000;
+    cache.set(token, { payload: parsed.payload, header: parsed.header, alg, key, expiresAtMs });
+    return { payload: { ...parsed.payload } as Payload, header: { ...parsed.header } };
+  }
+
+  /** A cache hit, checked again: its key still fits and is in the JWKS, its claims hold now. */
+  private async verifyCached(token: string, entry: VerifiedToken): Promise<VerifyResult | undefined> {
+    const candidates = await this.jwks.keysFor(entry.header.kid, entry.alg).catch(() => undefined);
+    if (!candidates?.some((key) => isSameKey(key, entry.key))) {
+      this.verifiedTokens!.delete(token);
+      return undefined;
+    }
+    checkClaims(entry.payload, entry.header, this.rules, Math.floor(this.now() / 1000));
+    const result = { payload: { ...entry.payload }, header: { ...entry.header } };
+    if (this.validate) await this.runValidate(result);
+    return result;
   }
 
   /**
@@ -315,22 +357,22 @@ export class JwtVerifier {
     );
   }
 
-  private async checkSignature(parsed: ParsedToken, alg: JwsAlgorithm): Promise<void> {
+  private async checkSignature(parsed: ParsedToken, alg: JwsAlgorithm): Promise<JwksKey> {
     verificationsInFlight++;
     try {
-      await this.checkSignatureWithKeys(parsed, alg);
+      return await this.checkSignatureWithKeys(parsed, alg);
     } finally {
       verificationsInFlight--;
     }
   }
 
-  private async checkSignatureWithKeys(parsed: ParsedToken, alg: JwsAlgorithm): Promise<void> {
+  private async checkSignatureWithKeys(parsed: ParsedToken, alg: JwsAlgorithm): Promise<JwksKey> {
     const candidates = await this.jwks.keysFor(parsed.header.kid, alg);
     let imported = false;
     for (const key of candidates) {
       let result = checkSignature(parsed, key, alg, verificationsInFlight);
       if (typeof result !== 'string') result = await result;
-      if (result === 'valid') return;
+      if (result === 'valid') return key;
       if (result === 'invalid') imported = true;
     }
     const kid = parsed.header.kid === undefined ? 'the only fitting key' : `kid ${JSON.stringify(parsed.header.kid)}`;
@@ -340,7 +382,7 @@ export class JwtVerifier {
     throw new JwtVerifyError('ERR_SIGNATURE_INVALID', `the ${alg} signature does not verify with ${kid}`);
   }
 
-  private async runValidate(parsed: ParsedToken): Promise<void> {
+  private async runValidate(parsed: Pick<ParsedToken, 'payload' | 'header'>): Promise<void> {
     try {
       await this.validate!(parsed.payload, parsed.header);
     } catch (error) {
@@ -418,6 +460,14 @@ function parseFleetOptions(cache: CacheOptions | undefined): Pick<CacheOptions, 
     throw invalidArgument('cache.store must be a JwksStore: an object with get, set and optionally acquire functions');
   }
   return { store, snapshot: cache?.snapshot, refreshAhead: cache?.refreshAhead ?? true };
+}
+
+function parseVerifiedTokensOption(value: unknown): number {
+  if (value === undefined) return 0;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > 10_000_000) {
+    throw invalidArgument('cache.verifiedTokens must be a whole number of tokens from 0 (off) to 10000000');
+  }
+  return value;
 }
 
 function parseCacheOptions(
