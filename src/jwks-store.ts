@@ -167,6 +167,8 @@ export async function loadThroughStore(options: SharedLoadOptions): Promise<Load
       return undefined;
     }
   };
+  let unreadable = false;
+  /** The stored set; an unusable value is reported once per load and read as none. */
   const read = async (): Promise<DecodedKeySet | undefined> => {
     const raw = await call('get', () => store.get(uri));
     if (raw === undefined || raw === null) return undefined;
@@ -182,7 +184,8 @@ export async function loadThroughStore(options: SharedLoadOptions): Promise<Load
         ? decodeKeySet(parsed, { uri, now: now(), maxAgeMs: options.maxAgeMs, allowInsecureHttp: options.allowInsecureHttp })
         : { reason: 'not a key set written by this library' };
     if ('reason' in decoded) {
-      options.emit({ type: 'jwks_store_failed', url: uri, operation: 'read', reason: decoded.reason });
+      if (!unreadable) options.emit({ type: 'jwks_store_failed', url: uri, operation: 'read', reason: decoded.reason });
+      unreadable = true;
       return undefined;
     }
     return decoded;
@@ -201,7 +204,9 @@ export async function loadThroughStore(options: SharedLoadOptions): Promise<Load
     if (newerThanOurs && coversToken) return taken(seen);
   }
 
-  if (storeUp && store.acquire) {
+  // Over an unusable value no lease is taken: its name could not tell that value apart, and
+  // the fetch below overwrites it.
+  if (storeUp && store.acquire && !unreadable) {
     const lease = `${uri}#${seen ? seen.fetchedAt : 'none'}`;
     const acquired = await call('acquire', () => store.acquire!(lease, options.leaseMs));
     if (acquired === false) {
