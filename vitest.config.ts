@@ -7,5 +7,7 @@ export default defineConfig({
     hookTimeout: 60_000,
     restoreMocks: true,
     unstubGlobals: true,
+    // Type tests (expectTypeOf, @ts-expect-error) run by tsc alongside the suite.
+    typecheck: { enabled: true, include: ['test/types/**/*.test-d.ts'], tsconfig: 'test/types/tsconfig.json' },
   },
 });
