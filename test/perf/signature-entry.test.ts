@@ -1,0 +1,68 @@
+import { readFileSync } from 'node:fs';
+import { build } from 'esbuild';
+import { describe, expect, it } from 'vitest';
+
+// The package chooses its signature path with the `#signature` import (package.json
+// `imports`): node:crypto under the `node` condition, jose on every other runtime.
+
+const root = new URL('../../', import.meta.url);
+const imports = JSON.parse(readFileSync(new URL('package.json', root), 'utf8')).imports as Record<string, Record<string, string>>;
+
+/** What a resolver with these conditions picks: the first key that matches, in order (Node's rule). */
+function resolveSignature(conditions: readonly string[]): string {
+  const map = imports['#signature']!;
+  const key = Object.keys(map).find((condition) => condition === 'default' || conditions.includes(condition));
+  return map[key!]!;
+}
+
+const RUNTIMES: [string, string[], string][] = [
+  ['Node (import)', ['node', 'import'], './dist/signature-node.js'],
+  ['Node (require)', ['node', 'require'], './dist/signature-node.js'],
+  ['a browser bundle', ['browser', 'import'], './dist/signature-web.js'],
+  ['Deno', ['deno', 'node', 'import'], './dist/signature-web.js'],
+  ['Bun', ['bun', 'node', 'import'], './dist/signature-web.js'],
+  ['workerd with nodejs_compat', ['workerd', 'worker', 'node', 'import'], './dist/signature-web.js'],
+  ['an edge runtime', ['edge-light', 'import'], './dist/signature-web.js'],
+  ['a bundler with no conditions', ['import'], './dist/signature-web.js'],
+];
+
+/** Bundles the main entry from source, standing `signature-*.ts` in for what `#signature` resolves to. */
+async function bundleMainEntry(platform: 'browser' | 'node', conditions: string[]): Promise<string> {
+  const chosen = resolveSignature(conditions).replace('./dist/', './').replace(/\.js$/, '.ts');
+  const result = await build({
+    entryPoints: [new URL('src/index.ts', root).pathname],
+    bundle: true,
+    write: false,
+    format: 'esm',
+    platform,
+    external: ['jose', 'undici', 'node:*'],
+    logLevel: 'silent',
+    plugins: [
+      {
+        name: 'signature-condition',
+        setup(b) {
+          b.onResolve({ filter: /^\.\/signature\.js$/ }, () => ({ path: new URL(`src/${chosen}`, root).pathname }));
+        },
+      },
+    ],
+  });
+  return result.outputFiles[0]!.text;
+}
+
+describe('#signature', () => {
+  it.each(RUNTIMES)('resolves for %s', (_, conditions, expected) => {
+    expect(resolveSignature(conditions)).toBe(expected);
+  });
+
+  it('keeps node:crypto out of a browser bundle of the main entry', async () => {
+    const code = await bundleMainEntry('browser', ['browser', 'import']);
+    expect(code).not.toMatch(/node:crypto|from ["']crypto["']/);
+    expect(code).toContain('flattenedVerify');
+  });
+
+  it('uses node:crypto in a Node bundle of the main entry', async () => {
+    const code = await bundleMainEntry('node', ['node', 'import']);
+    expect(code).toMatch(/from ["']node:crypto["']/);
+    expect(code).not.toContain('flattenedVerify');
+  });
+});
