@@ -1,6 +1,6 @@
 import { SignJWT, exportJWK, generateKeyPair } from 'jose';
 import type { CryptoKey, JWK } from 'jose';
-import type { SetupServerApi } from 'msw/node';
+import type { SetupServer } from 'msw/node';
 import { expect } from 'vitest';
 import { ERROR_STATUS, JwtVerifyError, type JwtVerifyErrorCode, isJwtVerifyError } from '../../src/index.js';
 
@@ -41,7 +41,7 @@ export async function expectRejection(
 }
 
 /** The URLs a msw server was asked for, in order, from now on. */
-export function recordRequests(server: SetupServerApi): string[] {
+export function recordRequests(server: SetupServer): string[] {
   const urls: string[] = [];
   server.events.on('request:start', ({ request }) => {
     urls.push(`${request.method} ${request.url}`);

@@ -76,7 +76,7 @@ describe('timeout and size cap', () => {
   it('refuses a body over maxResponseBytes, declared by content-length', async () => {
     const verifier = verifierFor({ maxResponseBytes: 200 });
     const error = await expectRejection(verifier.warmup(), 'ERR_ISSUER_UNAVAILABLE');
-    expect(error.message).toContain('200-byte');
+    expect(error.message).toMatch(/200.byte/);
   });
 
   it('refuses a streamed body over maxResponseBytes, without content-length', async () => {
@@ -95,7 +95,7 @@ describe('timeout and size cap', () => {
     );
     const verifier = verifierFor({ maxResponseBytes: 10_000 });
     const error = await expectRejection(verifier.warmup(), 'ERR_ISSUER_UNAVAILABLE');
-    expect(error.message).toContain('10000-byte');
+    expect(error.message).toMatch(/10000.byte/);
   });
 
   it('accepts a JWKS within the cap', async () => {
