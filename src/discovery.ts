@@ -1,13 +1,6 @@
 import { JwtVerifyError, invalidArgument } from './errors.js';
-import {
-  type HttpOptions,
-  type JsonResponse,
-  type ResolvedHttpOptions,
-  isSecureUrl,
-  parseOptionUrl,
-  requestJson,
-  resolveHttpOptions,
-} from './http.js';
+import { type HttpOptions, type ResolvedHttpOptions, isSecureUrl, parseOptionUrl, requestJson } from './http-core.js';
+import { resolveHttpOptions } from './http.js';
 
 /** Which well-known documents to try: RFC 8414, OpenID Connect, or RFC 8414 then OIDC. */
 export type DiscoveryMode = 'auto' | 'oauth' | 'oidc';
@@ -103,9 +96,7 @@ export function parseDiscoveryMode(value: unknown): DiscoveryMode {
 }
 
 function invalidMetadata(url: string, message: string): JwtVerifyError {
-  return new JwtVerifyError('ERR_METADATA_INVALID', `metadata at ${url}: ${message}`, {
-    details: { url },
-  });
+  return new JwtVerifyError('ERR_METADATA_INVALID', `metadata at ${url}: ${message}`, { details: { url } });
 }
 
 /**
@@ -119,19 +110,18 @@ export function validateMetadata(
   url: string,
   options: { requireJwksUri?: boolean; allowInsecureHttp?: boolean } = {},
 ): AuthorizationServerMetadata {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+  if (!body || typeof body !== 'object' || Array.isArray(body)) {
     throw invalidMetadata(url, 'the document is not a JSON object');
   }
-  const metadata = body as Record<string, unknown>;
-  if (metadata.issuer !== expectedIssuer) {
+  const metadata = body as AuthorizationServerMetadata;
+  const { issuer } = metadata;
+  if (issuer !== expectedIssuer) {
     throw invalidMetadata(
       url,
-      `issuer is ${JSON.stringify(metadata.issuer)}, expected ${JSON.stringify(expectedIssuer)} exactly (RFC 8414 §3.3)`,
+      `issuer is ${JSON.stringify(issuer)}, expected ${JSON.stringify(expectedIssuer)} exactly (RFC 8414 §3.3)`,
     );
   }
-  if (options.requireJwksUri && metadata.jwks_uri === undefined) {
-    throw invalidMetadata(url, 'jwks_uri is missing');
-  }
+  if (options.requireJwksUri && metadata.jwks_uri === undefined) throw invalidMetadata(url, 'jwks_uri is missing');
   for (const member of URL_MEMBERS) {
     const value = metadata[member];
     if (value === undefined) continue;
@@ -139,14 +129,14 @@ export function validateMetadata(
     try {
       parsed = typeof value === 'string' ? new URL(value) : undefined;
     } catch {
-      parsed = undefined;
+      // reported below
     }
     if (!parsed) throw invalidMetadata(url, `${member} is not a URL: ${JSON.stringify(value)}`);
     if (!isSecureUrl(parsed, options.allowInsecureHttp)) {
       throw invalidMetadata(url, `${member} must use https: ${parsed.href}`);
     }
   }
-  return metadata as AuthorizationServerMetadata;
+  return metadata;
 }
 
 /**
@@ -161,23 +151,20 @@ export async function discoverMetadata(
   options: { requireJwksUri?: boolean } = {},
 ): Promise<DiscoveryResult> {
   const failures: JwtVerifyError[] = [];
-  for (const candidate of discoveryUrls(issuer, mode)) {
-    let response: JsonResponse;
-    try {
-      response = await requestJson(candidate.url, http);
-    } catch (error) {
+  for (const { kind, url } of discoveryUrls(issuer, mode)) {
+    const response = await requestJson(url, http).catch((error: unknown) => {
       if (!(error instanceof JwtVerifyError)) throw error;
       failures.push(error);
-      continue;
-    }
-    const metadata = validateMetadata(response.body, issuer, candidate.url, {
+    });
+    if (!response) continue;
+    const metadata = validateMetadata(response.body, issuer, url, {
       requireJwksUri: options.requireJwksUri,
       allowInsecureHttp: http.allowInsecureHttp,
     });
-    return { metadata, url: candidate.url, kind: candidate.kind, headers: response.headers };
+    return { metadata, url, kind, headers: response.headers };
   }
-  if (failures.length === 1) throw failures[0]!;
   const last = failures[failures.length - 1]!;
+  if (failures.length === 1) throw last;
   throw new JwtVerifyError(
     'ERR_ISSUER_UNAVAILABLE',
     `no metadata found for ${issuer}: ${failures.map((f) => f.message).join('; ')}`,
@@ -204,8 +191,18 @@ export async function discover(
   issuer: string,
   options: DiscoverOptions = {},
 ): Promise<AuthorizationServerMetadata> {
-  const http = resolveHttpOptions(options);
+  return discoverUsing(issuer, options, resolveHttpOptions(options));
+}
+
+/**
+ * {@link discover} over a given transport: the one implementation of the discovery rules,
+ * which `./pkce` calls with the browser-sized core transport (no redirect following).
+ */
+export async function discoverUsing(
+  issuer: string,
+  options: DiscoverOptions,
+  http: ResolvedHttpOptions,
+): Promise<AuthorizationServerMetadata> {
   const checkedIssuer = parseIssuerOption(issuer, http.allowInsecureHttp);
-  const result = await discoverMetadata(checkedIssuer, parseDiscoveryMode(options.discovery), http);
-  return result.metadata;
+  return (await discoverMetadata(checkedIssuer, parseDiscoveryMode(options.discovery), http)).metadata;
 }

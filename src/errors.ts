@@ -50,9 +50,9 @@ const BRAND = Symbol.for('oauth-jwt-verify.JwtVerifyError');
  */
 export class JwtVerifyError extends Error {
   override readonly name = 'JwtVerifyError';
-  readonly code: JwtVerifyErrorCode;
-  readonly status: number;
-  readonly details: JwtVerifyErrorDetails;
+  declare readonly code: JwtVerifyErrorCode;
+  declare readonly status: number;
+  declare readonly details: JwtVerifyErrorDetails;
 
   constructor(
     code: JwtVerifyErrorCode,
@@ -60,9 +60,11 @@ export class JwtVerifyError extends Error {
     options: { cause?: unknown; details?: JwtVerifyErrorDetails } = {},
   ) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
-    this.code = code;
-    this.status = ERROR_STATUS[code];
-    this.details = options.details ?? {};
+    // The status is derived rather than looked up in ERROR_STATUS so that the browser
+    // bundle of ./pkce does not carry the whole table (a test checks both agree).
+    const status =
+      code === 'ERR_INSUFFICIENT_SCOPE' ? 403 : code === 'ERR_ISSUER_UNAVAILABLE' || code === 'ERR_METADATA_INVALID' ? 503 : 401;
+    Object.assign(this, { code, status, details: options.details ?? {} });
     Object.defineProperty(this, BRAND, { value: true });
   }
 
@@ -72,29 +74,23 @@ export class JwtVerifyError extends Error {
    * @see https://www.rfc-editor.org/rfc/rfc6750#section-3
    */
   wwwAuthenticate(realm?: string): string {
-    const params: string[] = [];
-    if (realm !== undefined) params.push(`realm="${quotable(realm)}"`);
-    const error = rfc6750Error(this.code);
-    if (error) {
-      params.push(`error="${error}"`, `error_description="${quotable(this.message)}"`);
-    }
-    if (this.code === 'ERR_INSUFFICIENT_SCOPE' && this.details.requiredScopes?.length) {
-      params.push(`scope="${quotable(this.details.requiredScopes.join(' '))}"`);
-    }
-    return params.length ? `Bearer ${params.join(', ')}` : 'Bearer';
+    const { code, details } = this;
+    const scope = code === 'ERR_INSUFFICIENT_SCOPE';
+    const params = [
+      realm !== undefined && `realm="${quotable(realm)}"`,
+      code !== 'ERR_TOKEN_MISSING' &&
+        this.status < 503 &&
+        `error="${scope ? 'insufficient_scope' : 'invalid_token'}", error_description="${quotable(this.message)}"`,
+      scope && details.requiredScopes?.length && `scope="${quotable(details.requiredScopes.join(' '))}"`,
+    ].filter(Boolean);
+    return `Bearer ${params.join(', ')}`.trim();
   }
 
   /** A JSON-friendly view, for logs and response bodies. */
   toJSON(): { name: string; code: JwtVerifyErrorCode; status: number; message: string } {
-    return { name: this.name, code: this.code, status: this.status, message: this.message };
+    const { name, code, status, message } = this;
+    return { name, code, status, message };
   }
-}
-
-function rfc6750Error(code: JwtVerifyErrorCode): string | undefined {
-  if (code === 'ERR_TOKEN_MISSING') return undefined;
-  if (code === 'ERR_INSUFFICIENT_SCOPE') return 'insufficient_scope';
-  if (ERROR_STATUS[code] === 503) return undefined;
-  return 'invalid_token';
 }
 
 /** RFC 6750 §3 allows only %x20-21 / %x23-5B / %x5D-7E inside the quoted values. */
@@ -110,18 +106,17 @@ export function isJwtVerifyError(
   value: unknown,
   code?: JwtVerifyErrorCode,
 ): value is JwtVerifyError {
-  if (typeof value !== 'object' || value === null) return false;
-  if (!(value instanceof JwtVerifyError) && (value as Record<symbol, unknown>)[BRAND] !== true) {
-    return false;
-  }
-  return code === undefined || (value as JwtVerifyError).code === code;
+  return (
+    !!value &&
+    typeof value === 'object' &&
+    (value instanceof JwtVerifyError || (value as Record<symbol, unknown>)[BRAND] === true) &&
+    (code === undefined || (value as JwtVerifyError).code === code)
+  );
 }
 
 /** A caller mistake (bad options or arguments): thrown at once, never on a later request. */
 export function invalidArgument(message: string): TypeError {
-  const error = new TypeError(message) as TypeError & { code: string };
-  error.code = 'ERR_INVALID_ARGUMENT';
-  return error;
+  return Object.assign(new TypeError(message), { code: 'ERR_INVALID_ARGUMENT' });
 }
 
 /** Describes a value for an error message without echoing more than a few characters. */

@@ -1,5 +1,5 @@
 import type { AuthorizationServerMetadata } from '../discovery.js';
-import { JwtVerifyError, describeValue, invalidArgument } from '../errors.js';
+import { JwtVerifyError, invalidArgument } from '../errors.js';
 import { AuthorizationResponseError, type AuthorizationResponseErrorCode } from './errors.js';
 import { endpointOf, issuerOf, requireString, setParams } from './params.js';
 import { createPkcePair, randomToken } from './pkce.js';
@@ -82,20 +82,13 @@ export async function buildAuthorizationUrl(
   if (!Array.isArray(methods) || !methods.includes('S256')) {
     throw new JwtVerifyError(
       'ERR_METADATA_INVALID',
-      `${metadata.issuer} does not list S256 in code_challenge_methods_supported (found ${describeValue(methods)}); ` +
-        'PKCE with S256 is required (RFC 7636, RFC 9700 §2.1.1)',
+      `${metadata.issuer} lacks S256 in code_challenge_methods_supported (RFC 9700 §2.1.1)`,
     );
   }
-  const { state = randomToken(), nonce } = options;
-  const scope = options.scope === undefined ? undefined : requireString(options.scope, 'scope');
+  const { scope, state = randomToken() } = options;
   const { codeVerifier, codeChallenge } = await createPkcePair(options.codeVerifier);
-  const request: AuthorizationRequest = {
-    url: '',
-    state: requireString(state, 'state'),
-    nonce: nonce ?? (scope?.split(' ').includes('openid') ? randomToken() : undefined),
-    codeVerifier,
-    codeChallenge,
-  };
+  if (scope !== undefined) requireString(scope, 'scope');
+  const nonce = options.nonce ?? (scope?.split(' ').includes('openid') ? randomToken() : undefined);
   setParams(
     url.searchParams,
     {
@@ -103,8 +96,8 @@ export async function buildAuthorizationUrl(
       client_id: requireString(options.clientId, 'clientId'),
       redirect_uri: requireString(options.redirectUri, 'redirectUri'),
       scope,
-      state,
-      nonce: request.nonce,
+      state: requireString(state, 'state'),
+      nonce,
       code_challenge: codeChallenge,
       code_challenge_method: 'S256',
       audience: options.audience,
@@ -115,8 +108,7 @@ export async function buildAuthorizationUrl(
     options.resource,
     options.extraParams,
   );
-  request.url = url.href;
-  return request;
+  return { url: url.href, state, nonce, codeVerifier, codeChallenge };
 }
 
 /** Options of {@link parseAuthorizationResponse}. */
@@ -162,46 +154,36 @@ export function parseAuthorizationResponse(
   try {
     url = new URL(callbackUrl);
   } catch {
-    throw invalidArgument('callbackUrl must be an absolute URL, such as location.href');
+    throw invalidArgument('callbackUrl must be an absolute URL');
   }
   const expectedState = requireString(options?.expectedState, 'expectedState');
-  const { metadata } = options;
-  const issuer = issuerOf(metadata);
-  const expectedIssuer = options.expectedIssuer ?? issuer;
+  const { metadata, expectedIssuer = issuerOf(metadata) } = options;
   const fragment = new URLSearchParams(url.hash.slice(1));
   const params = ['code', 'error', 'state'].some((name) => fragment.has(name)) ? fragment : url.searchParams;
-  const state = params.get('state') ?? undefined;
-  const iss = params.get('iss') ?? undefined;
-  const error = params.get('error') ?? undefined;
+  const get = (name: string) => params.get(name) ?? undefined;
+  const state = get('state');
+  const iss = get('iss');
+  const error = get('error');
   const refuse = (code: AuthorizationResponseErrorCode, message: string) =>
-    new AuthorizationResponseError(code, `authorization response refused: ${message}`, { state });
+    new AuthorizationResponseError(code, `callback refused: ${message}`, { state });
   for (const name of params.keys()) {
-    if (params.getAll(name).length > 1) {
-      throw refuse('invalid_response', `${name} appears more than once (RFC 6749 §3.1)`);
-    }
+    if (params.getAll(name).length > 1) throw refuse('invalid_response', `${name} appears more than once`);
   }
   if (state !== expectedState) {
-    throw refuse(
-      'state_mismatch',
-      `${state === undefined ? 'it has no state' : 'its state is not the one this request was sent with'}` +
-        `${error ? ` (it carries error ${describeValue(error)})` : ''}; start the login again`,
-    );
+    throw refuse('state_mismatch', `${state ? 'wrong' : 'no'} state${error ? ` (error ${error})` : ''}`);
   }
   if (iss === undefined ? metadata.authorization_response_iss_parameter_supported === true : iss !== expectedIssuer) {
-    throw refuse(
-      'issuer_mismatch',
-      `iss is ${describeValue(iss)}, expected ${JSON.stringify(expectedIssuer)} (RFC 9207)`,
-    );
+    throw refuse('issuer_mismatch', `iss ${iss}, expected ${expectedIssuer} (RFC 9207)`);
   }
   if (error !== undefined) {
-    const description = params.get('error_description') ?? undefined;
+    const description = get('error_description');
     throw new AuthorizationResponseError(
       error,
       `the authorization server answered ${error}${description ? `: ${description}` : ''}`,
-      { error_description: description, error_uri: params.get('error_uri') ?? undefined, state },
+      { error_description: description, error_uri: get('error_uri'), state },
     );
   }
-  const code = params.get('code');
-  if (!code) throw refuse('invalid_response', 'it has neither code nor error');
+  const code = get('code');
+  if (!code) throw refuse('invalid_response', 'neither code nor error');
   return iss === undefined ? { code, state } : { code, state, iss };
 }

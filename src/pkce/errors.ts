@@ -17,6 +17,12 @@ export type AuthorizationResponseErrorCode =
   | 'temporarily_unavailable'
   | (string & {});
 
+/** The RFC 6749 error members both error classes carry. */
+interface OAuthErrorFields {
+  error_description?: string | undefined;
+  error_uri?: string | undefined;
+}
+
 /**
  * The authorization server redirected back with `error=…` (RFC 6749 §4.1.2.1), or the
  * callback failed a check and must not be used: `state_mismatch` (not the `state` this
@@ -35,22 +41,21 @@ export type AuthorizationResponseErrorCode =
 export class AuthorizationResponseError extends Error {
   override readonly name = 'AuthorizationResponseError';
   /** The server's error code, or `state_mismatch` / `issuer_mismatch` / `invalid_response`. */
-  readonly error: AuthorizationResponseErrorCode;
+  declare readonly error: AuthorizationResponseErrorCode;
   /** Human-readable text from the server, when it sent one (not for display as HTML). */
-  readonly error_description?: string;
+  declare readonly error_description?: string;
   /** A page about the error, when the server sent one. */
-  readonly error_uri?: string;
+  declare readonly error_uri?: string;
   /** The `state` the response carried, if any. */
-  readonly state?: string;
+  declare readonly state?: string;
 
   constructor(
     error: AuthorizationResponseErrorCode,
     message: string,
-    fields: { error_description?: string; error_uri?: string; state?: string } = {},
+    fields: OAuthErrorFields & { state?: string | undefined } = {},
   ) {
     super(message);
-    this.error = error;
-    Object.assign(this, fields);
+    Object.assign(this, { error }, fields);
   }
 }
 
@@ -70,21 +75,14 @@ export class AuthorizationResponseError extends Error {
 export class TokenEndpointError extends Error {
   override readonly name = 'TokenEndpointError';
   /** The server's error code, e.g. `invalid_grant`. */
-  readonly error: string;
-  readonly error_description?: string;
-  readonly error_uri?: string;
+  declare readonly error: string;
+  declare readonly error_description?: string;
+  declare readonly error_uri?: string;
   /** The HTTP status of the answer. */
-  readonly status: number;
+  declare readonly status: number;
 
-  constructor(
-    status: number,
-    error: string,
-    message: string,
-    fields: { error_description?: string; error_uri?: string } = {},
-  ) {
+  constructor(status: number, error: string, message: string, fields: OAuthErrorFields = {}) {
     super(message);
-    this.status = status;
-    this.error = error;
-    Object.assign(this, fields);
+    Object.assign(this, { status, error }, fields);
   }
 }

@@ -9,11 +9,11 @@
  * @see https://www.rfc-editor.org/rfc/rfc7636
  * @module
  */
-export { discover } from '../discovery.js';
+export { discover } from './discover.js';
 export type { AuthorizationServerMetadata, DiscoverOptions, DiscoveryMode } from '../discovery.js';
 export { JwtVerifyError, isJwtVerifyError } from '../errors.js';
 export type { JwtVerifyErrorCode, JwtVerifyErrorDetails } from '../errors.js';
-export type { FetchLike, HttpOptions } from '../http.js';
+export type { FetchLike, HttpOptions } from '../http-core.js';
 export { createPkcePair } from './pkce.js';
 export type { PkcePair } from './pkce.js';
 export { buildAuthorizationUrl, parseAuthorizationResponse } from './authorization.js';

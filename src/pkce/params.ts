@@ -1,20 +1,16 @@
 import type { AuthorizationServerMetadata } from '../discovery.js';
-import { JwtVerifyError, describeValue, invalidArgument } from '../errors.js';
+import { JwtVerifyError, invalidArgument } from '../errors.js';
 
-/** A required string argument; never echoes a non-empty value (it may be a secret). */
+/** A required string argument; never echoes the value (it may be a secret). */
 export function requireString(value: unknown, name: string): string {
-  if (typeof value !== 'string' || !value) {
-    throw invalidArgument(`${name} must be a non-empty string, got ${describeValue(value)}`);
-  }
+  if (typeof value !== 'string' || !value) throw invalidArgument(`${name} must be a non-empty string`);
   return value;
 }
 
 /** The issuer of what must be the metadata that `discover()` returns. */
 export function issuerOf(metadata: AuthorizationServerMetadata | undefined): string {
   const issuer = metadata?.issuer;
-  if (typeof issuer !== 'string') {
-    throw invalidArgument('metadata must be the authorization server metadata that discover() returns');
-  }
+  if (typeof issuer !== 'string') throw invalidArgument('metadata must be what discover() returns');
   return issuer;
 }
 
@@ -23,11 +19,9 @@ export function endpointOf(
   metadata: AuthorizationServerMetadata,
   member: 'authorization_endpoint' | 'token_endpoint' | 'revocation_endpoint',
 ): string {
-  issuerOf(metadata);
+  const issuer = issuerOf(metadata);
   const url = metadata[member];
-  if (typeof url !== 'string') {
-    throw new JwtVerifyError('ERR_METADATA_INVALID', `the metadata of ${metadata.issuer} has no ${member}`);
-  }
+  if (typeof url !== 'string') throw new JwtVerifyError('ERR_METADATA_INVALID', `${issuer} has no ${member}`);
   return url;
 }
 
@@ -40,32 +34,25 @@ export function setParams(
   params: URLSearchParams,
   values: Record<string, string | undefined>,
   resource: string | readonly string[] | undefined,
-  extraParams: Record<string, string> | undefined,
+  extraParams: Record<string, string> = {},
 ): void {
-  for (const [name, value] of Object.entries(values)) {
-    if (value !== undefined) params.set(name, value);
-  }
+  for (const [name, value] of Object.entries(values)) if (value !== undefined) params.set(name, value);
   if (resource !== undefined) {
     params.delete('resource');
     for (const indicator of [resource].flat()) {
-      let ok = false;
+      let ok: unknown;
       try {
-        ok = !!new URL(indicator) && !indicator.includes('#');
+        ok = new URL(indicator) && !indicator.includes('#');
       } catch {
         // not an absolute URI
       }
-      if (!ok) {
-        throw invalidArgument(
-          `resource must be absolute URIs without a fragment (RFC 8707 §2), got ${describeValue(indicator)}`,
-        );
-      }
+      if (!ok) throw invalidArgument('resource must be absolute URIs without # (RFC 8707)');
       params.append('resource', indicator);
     }
   }
-  for (const [name, value] of Object.entries(extraParams ?? {})) {
-    if (params.has(name)) {
-      throw invalidArgument(`extraParams.${name} would replace a parameter that is already set`);
-    }
-    params.set(name, requireString(value, `extraParams.${name}`));
+  for (const [name, value] of Object.entries(extraParams)) {
+    const key = `extraParams.${name}`;
+    if (params.has(name)) throw invalidArgument(`${key} would replace a parameter`);
+    params.set(name, requireString(value, key));
   }
 }

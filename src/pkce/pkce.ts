@@ -10,15 +10,9 @@ export interface PkcePair {
   codeChallengeMethod: 'S256';
 }
 
-/** RFC 7636 §4.1: code-verifier = 43*128unreserved. */
-const VERIFIER = /^[\w.~-]{43,128}$/;
-
 /** Unpadded base64url (RFC 4648 §5). */
 export function base64url(bytes: Uint8Array): string {
-  return btoa(String.fromCharCode(...bytes))
-    .replace(/=+$/, '')
-    .replace(/\+/g, '-')
-    .replace(/\//g, '_');
+  return btoa(String.fromCharCode(...bytes)).replace(/=/g, '').replace(/\+/g, '-').replace(/\//g, '_');
 }
 
 /** 32 bytes from the Web Crypto CSPRNG as 43 base64url characters (256 bits). */
@@ -43,20 +37,17 @@ export function randomToken(): string {
  * @see https://www.rfc-editor.org/rfc/rfc7636#section-4.1
  */
 export async function createPkcePair(existingVerifier?: string): Promise<PkcePair> {
-  if (!globalThis.crypto?.subtle) {
-    throw invalidArgument('Web Crypto (crypto.subtle) is missing: a page must be served over https: or from localhost');
-  }
+  if (!globalThis.crypto?.subtle) throw invalidArgument('no crypto.subtle: serve the page over https:');
   const codeVerifier = existingVerifier ?? randomToken();
-  if (typeof codeVerifier !== 'string' || !VERIFIER.test(codeVerifier)) {
+  // RFC 7636 §4.1: code-verifier = 43*128unreserved. The verifier itself is never echoed.
+  if (typeof codeVerifier !== 'string' || !/^[\w.~-]{43,128}$/.test(codeVerifier)) {
     const found =
       typeof codeVerifier !== 'string'
-        ? typeof codeVerifier
-        : codeVerifier.length < 43 || codeVerifier.length > 128
+        ? `a ${typeof codeVerifier}`
+        : /^[\w.~-]*$/.test(codeVerifier)
           ? `${codeVerifier.length} characters`
           : 'a character outside that set';
-    throw invalidArgument(
-      `a PKCE code verifier must be 43 to 128 characters of A-Z a-z 0-9 - . _ ~ (RFC 7636 §4.1), got ${found}`,
-    );
+    throw invalidArgument(`codeVerifier must be 43 to 128 characters [A-Za-z0-9-._~] (RFC 7636), got ${found}`);
   }
   const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(codeVerifier));
   return { codeVerifier, codeChallenge: base64url(new Uint8Array(digest)), codeChallengeMethod: 'S256' };

@@ -1,6 +1,6 @@
 import type { AuthorizationServerMetadata } from '../discovery.js';
 import { JwtVerifyError } from '../errors.js';
-import { type HttpOptions, isSecureUrl, requestJson, resolveHttpOptions } from '../http.js';
+import { type HttpOptions, isSecureUrl, requestJson, resolveBaseHttpOptions } from '../http-core.js';
 import { TokenEndpointError } from './errors.js';
 import { endpointOf, requireString, setParams } from './params.js';
 
@@ -67,7 +67,7 @@ type Endpoint = 'token_endpoint' | 'revocation_endpoint';
 /**
  * POSTs a form to the token or revocation endpoint (secrets only ever in the body or the
  * Authorization header, never in the URL) and turns RFC 6749 §5.2 error JSON into a
- * TokenEndpointError.
+ * TokenEndpointError. Resolves to the token response, or nothing for revocation.
  */
 async function post(
   metadata: AuthorizationServerMetadata,
@@ -75,76 +75,54 @@ async function post(
   options: ClientOptions,
   values: Record<string, string | undefined>,
   resource?: string | readonly string[],
-): Promise<unknown> {
+): Promise<TokenResponse> {
   const url = endpointOf(metadata, endpoint);
-  const http = resolveHttpOptions(options);
+  const http = resolveBaseHttpOptions(options);
   // discover() already checked this; metadata written by hand must not send codes over http:.
   if (!isSecureUrl(new URL(url), http.allowInsecureHttp)) {
     throw new JwtVerifyError('ERR_METADATA_INVALID', `${endpoint} must use https: ${url}`);
   }
   const clientId = requireString(options.clientId, 'clientId');
   const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded' };
-  const body = new URLSearchParams();
   let secret = options.clientSecret;
+  let basic: string | undefined;
   if (secret !== undefined) {
-    requireString(secret, 'clientSecret');
     const methods = (metadata[`${endpoint}_auth_methods_supported`] ??
       metadata.token_endpoint_auth_methods_supported) as string[] | undefined;
     // RFC 8414 §2: an omitted list means client_secret_basic; RFC 6749 §2.3.1: the id and
     // secret are form-encoded before Basic encoding.
     if (!methods?.includes('client_secret_post') || methods.includes('client_secret_basic')) {
       const form = (value: string) => new URLSearchParams({ v: value }).toString().slice(2);
-      headers.authorization = `Basic ${btoa(`${form(clientId)}:${form(secret)}`)}`;
+      basic = headers.authorization = `Basic ${btoa(`${form(clientId)}:${form(requireString(secret, 'clientSecret'))}`)}`;
       secret = undefined;
     }
   }
-  setParams(
-    body,
-    { ...values, client_id: headers.authorization ? undefined : clientId, client_secret: secret },
-    resource,
-    options.extraParams,
-  );
-  const response = await requestJson(url, http, {
+  const body = new URLSearchParams();
+  setParams(body, { ...values, client_id: basic ? undefined : clientId, client_secret: secret }, resource, options.extraParams);
+  const { status, body: json } = await requestJson(url, http, {
     method: 'POST',
     headers,
-    body: body.toString(),
+    body,
     acceptStatuses: [400, 401],
     ignoreSuccessBody: endpoint === 'revocation_endpoint',
   });
-  const json = (response.body ?? {}) as Record<string, unknown>;
-  if (response.status < 400) return json;
-  const { error, error_description, error_uri } = json;
-  if (typeof error !== 'string') {
-    throw new JwtVerifyError(
-      'ERR_ISSUER_UNAVAILABLE',
-      `${url} answered ${response.status} without an OAuth error (RFC 6749 §5.2)`,
-      { details: { url, issuerStatus: response.status } },
-    );
+  const answer = (json ?? {}) as Record<string, string | undefined>;
+  const { error, error_description } = answer;
+  const fail = (text: string) =>
+    new JwtVerifyError('ERR_ISSUER_UNAVAILABLE', `${url} answered ${status} without ${text}`, {
+      details: { url, issuerStatus: status },
+    });
+  if (status > 399) {
+    if (typeof error !== 'string') throw fail('an OAuth error');
+    throw new TokenEndpointError(status, error, `${url} answered ${error}${error_description ? `: ${error_description}` : ''}`, {
+      error_description: typeof error_description === 'string' ? error_description : undefined,
+      error_uri: typeof answer.error_uri === 'string' ? answer.error_uri : undefined,
+    });
   }
-  const description = typeof error_description === 'string' ? error_description : undefined;
-  throw new TokenEndpointError(
-    response.status,
-    error,
-    `${url} answered ${error}${description ? `: ${description}` : ''}`,
-    { error_description: description, error_uri: typeof error_uri === 'string' ? error_uri : undefined },
-  );
-}
-
-async function requestTokens(
-  metadata: AuthorizationServerMetadata,
-  options: ClientOptions,
-  values: Record<string, string | undefined>,
-  resource: string | readonly string[] | undefined,
-): Promise<TokenResponse> {
-  const json = (await post(metadata, 'token_endpoint', options, values, resource)) as TokenResponse;
-  if (typeof json.access_token !== 'string' || !json.access_token || typeof json.token_type !== 'string') {
-    throw new JwtVerifyError(
-      'ERR_ISSUER_UNAVAILABLE',
-      `${metadata.token_endpoint} answered without an access_token and token_type (RFC 6749 §5.1)`,
-      { details: { url: metadata.token_endpoint } },
-    );
+  if (json !== undefined && (typeof answer.access_token !== 'string' || !answer.access_token || typeof answer.token_type !== 'string')) {
+    throw fail('an access_token and token_type');
   }
-  return json;
+  return json as TokenResponse;
 }
 
 /**
@@ -171,8 +149,9 @@ export async function exchangeAuthorizationCode(
   metadata: AuthorizationServerMetadata,
   options: ExchangeAuthorizationCodeOptions,
 ): Promise<TokenResponse> {
-  return requestTokens(
+  return post(
     metadata,
+    'token_endpoint',
     options,
     {
       grant_type: 'authorization_code',
@@ -199,8 +178,9 @@ export async function refreshTokens(
   metadata: AuthorizationServerMetadata,
   options: RefreshTokensOptions,
 ): Promise<TokenResponse> {
-  return requestTokens(
+  return post(
     metadata,
+    'token_endpoint',
     options,
     {
       grant_type: 'refresh_token',

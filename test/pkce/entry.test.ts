@@ -6,7 +6,7 @@ import * as pkce from '../../src/pkce/index.js';
 const root = fileURLToPath(new URL('../../', import.meta.url));
 
 describe('the oauth-jwt-verify/pkce entry', () => {
-  it('bundles for the browser from its own files and the shared errors, HTTP and discovery modules only', async () => {
+  it('bundles for the browser from its own files and the shared errors, HTTP core and discovery modules only', async () => {
     const result = await build({
       entryPoints: [`${root}src/pkce/index.ts`],
       bundle: true,
@@ -17,9 +17,15 @@ describe('the oauth-jwt-verify/pkce entry', () => {
       logLevel: 'silent',
       absWorkingDir: root,
     });
-    const inputs = Object.keys(result.metafile.inputs).sort();
-    expect(inputs.filter((input) => !/^src\/(pkce\/[\w-]+|errors|http|discovery)\.ts$/.test(input))).toEqual([]);
-    expect(inputs).toContain('src/discovery.ts');
+    const [output] = Object.values(result.metafile.outputs);
+    const bundled = Object.entries(output!.inputs)
+      .filter(([, { bytesInOutput }]) => bytesInOutput > 0)
+      .map(([input]) => input)
+      .sort();
+    expect(bundled.filter((input) => !/^src\/(pkce\/[\w-]+|errors|http-core|discovery)\.ts$/.test(input))).toEqual([]);
+    // The verifier's transport extras (redirects, Retry-After) stay out of the browser bundle.
+    expect(bundled).not.toContain('src/http.ts');
+    expect(bundled).toContain('src/discovery.ts');
     expect(result.outputFiles[0]!.text).not.toMatch(/from ["'](node:|jose)/);
   });
 

@@ -1,0 +1,208 @@
+import { JwtVerifyError, type JwtVerifyErrorDetails, invalidArgument } from './errors.js';
+
+// The transport core shared by the verifier and the browser bundle of ./pkce, kept small
+// on purpose (scripts/size.mjs measures it). Redirect following and the server's error
+// text and Retry-After are verifier extras that http.ts plugs in through `extras`.
+
+/** A `fetch`-compatible function: the global `fetch`, undici's, or a test double. */
+export type FetchLike = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
+
+/** How the library talks HTTP: shared by discovery, the JWKS cache and the PKCE helpers. */
+export interface HttpOptions {
+  /** Default: the global `fetch`, looked up on every request (so msw's patch applies). */
+  fetch?: FetchLike;
+  /** Per request, headers and body included. Default 5000. */
+  timeoutMs?: number;
+  /** Extra request headers (e.g. a `User-Agent`). */
+  headers?: Record<string, string>;
+  /** Largest response body accepted, in bytes. Default 1 MiB. */
+  maxResponseBytes?: number;
+  /** Allow `http:` URLs to non-loopback hosts. Default false. */
+  allowInsecureHttp?: boolean;
+}
+
+export const DEFAULT_TIMEOUT_MS = 5000;
+export const DEFAULT_MAX_RESPONSE_BYTES = 1024 * 1024;
+
+export interface JsonResponse {
+  status: number;
+  headers: Headers;
+  /** `undefined` for a 304 answer to a conditional request, or with `ignoreSuccessBody`. */
+  body: unknown;
+}
+
+/** True for `localhost`, 127.0.0.0/8 and `[::1]` (RFC 8252 §8.3 loopback). */
+export function isLoopbackHost(hostname: string): boolean {
+  return /^((.*\.)?localhost|\[::1\]|127\.\d{1,3}\.\d{1,3}\.\d{1,3})$/i.test(hostname);
+}
+
+/** Whether a URL may carry keys or metadata: HTTPS, or HTTP to a loopback host, or opted in. */
+export function isSecureUrl(url: URL, allowInsecureHttp = false): boolean {
+  const { protocol } = url;
+  return protocol === 'https:' || (protocol === 'http:' && (allowInsecureHttp || isLoopbackHost(url.hostname)));
+}
+
+/** Parses a URL given in options; a bad one is the caller's mistake, so a TypeError now. */
+export function parseOptionUrl(value: unknown, name: string, allowInsecureHttp = false): URL {
+  if (typeof value !== 'string' && !(value instanceof URL)) throw invalidArgument(`${name} must be a URL string`);
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw invalidArgument(`${name} is not a valid URL: ${JSON.stringify(String(value))}`);
+  }
+  if (!isSecureUrl(url, allowInsecureHttp)) {
+    throw invalidArgument(
+      `${name} must use https: (http: is allowed only for loopback hosts or with allowInsecureHttp): ${url.href}`,
+    );
+  }
+  return url;
+}
+
+/** Validates a `timeoutMs`-like option: a positive finite number, or the default. */
+export function positiveNumberOption(value: unknown, name: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !(value >= 0 && value < Infinity)) {
+    throw invalidArgument(`${name} must be a non-negative number, got ${String(value)}`);
+  }
+  return value;
+}
+
+export interface ResolvedHttpOptions {
+  fetch: FetchLike | undefined;
+  timeoutMs: number;
+  headers: Record<string, string>;
+  maxResponseBytes: number;
+  allowInsecureHttp: boolean;
+  /** Redirects, the server's error text and Retry-After; http.ts sets them for the verifier. */
+  extras?: HttpExtras;
+}
+
+/** What the verifier adds to {@link requestJson} and the browser bundle leaves out. */
+export interface HttpExtras {
+  /** The URL to follow a 3xx answer to, or throws. Without extras a 3xx is an error. */
+  follow(current: string, response: Response, hop: number): string;
+  /** Text to append to the message of an error answer (status text, the server's words), and its Retry-After in seconds. */
+  explain(response: Response, text: string): { message: string; retryAfterSeconds: number | undefined };
+}
+
+/** Checks and defaults the {@link HttpOptions}, without the verifier's extras. */
+export function resolveBaseHttpOptions(options: HttpOptions = {}): ResolvedHttpOptions {
+  const { fetch } = options;
+  if (fetch !== undefined && typeof fetch !== 'function') throw invalidArgument('fetch must be a function');
+  return {
+    fetch,
+    timeoutMs: positiveNumberOption(options.timeoutMs, 'timeoutMs', DEFAULT_TIMEOUT_MS),
+    headers: { ...options.headers },
+    maxResponseBytes: positiveNumberOption(options.maxResponseBytes, 'maxResponseBytes', DEFAULT_MAX_RESPONSE_BYTES),
+    allowInsecureHttp: options.allowInsecureHttp === true,
+  };
+}
+
+/** `ERR_ISSUER_UNAVAILABLE` about `url`; the message starts with the URL. */
+export function unavailable(url: string, text: string, status?: number, cause?: unknown, retryAfter?: number): JwtVerifyError {
+  const details: JwtVerifyErrorDetails = { url };
+  if (status !== undefined) details.issuerStatus = status;
+  if (retryAfter !== undefined) details.retryAfterSeconds = retryAfter;
+  return new JwtVerifyError('ERR_ISSUER_UNAVAILABLE', `${url} ${text}`, { cause, details });
+}
+
+export interface RequestJsonInit {
+  method?: 'GET' | 'POST';
+  headers?: Record<string, string>;
+  body?: string | URLSearchParams;
+  /** HTTP statuses whose JSON body is returned instead of becoming an error. */
+  acceptStatuses?: readonly number[];
+  /**
+   * Resolve a 2xx answer with `body: undefined` without parsing it (the body is still read
+   * within the size cap). For endpoints whose success body means nothing, e.g. RFC 7009 §2.2
+   * revocation, which may answer 200 with an empty body.
+   */
+  ignoreSuccessBody?: boolean;
+}
+
+/**
+ * Fetches a URL and parses its JSON body, within the timeout and size cap.
+ * Any failure becomes `ERR_ISSUER_UNAVAILABLE` naming the URL and the status. With
+ * `http.extras` (the verifier's, from http.ts) same-origin redirects are followed and the
+ * server's own message and Retry-After are reported; without them a 3xx is an error.
+ */
+export async function requestJson(
+  url: string,
+  http: ResolvedHttpOptions,
+  init: RequestInit & RequestJsonInit = {},
+): Promise<JsonResponse> {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), http.timeoutMs);
+  (timer as { unref?: () => void }).unref?.();
+  let current = url;
+  try {
+    for (let hop = 0; ; hop++) {
+      const fetchImpl = http.fetch ?? (globalThis.fetch as FetchLike | undefined);
+      if (typeof fetchImpl !== 'function') {
+        throw new JwtVerifyError('ERR_ISSUER_UNAVAILABLE', 'no fetch implementation: pass the fetch option on this runtime', {
+          details: { url },
+        });
+      }
+      const response = await fetchImpl(current, {
+        method: init.method ?? 'GET',
+        headers: { accept: 'application/json', ...http.headers, ...init.headers },
+        body: init.body,
+        redirect: 'manual',
+        signal: controller.signal,
+      });
+      const { status, headers } = response;
+      // A browser hides manual redirects behind an opaque response.
+      if (response.type === 'opaqueredirect') throw unavailable(current, 'answered with a redirect, which is not followed here');
+      if (status === 304) return { status, headers, body: undefined };
+      if (status > 299 && status < 400 && http.extras) {
+        current = http.extras.follow(current, response, hop);
+        continue;
+      }
+      const text = await readCapped(current, response, http.maxResponseBytes);
+      if (!response.ok && !init.acceptStatuses?.includes(status)) {
+        const extra = http.extras?.explain(response, text);
+        throw unavailable(current, `answered ${status}${extra?.message ?? ''}`, status, undefined, extra?.retryAfterSeconds);
+      }
+      if (response.ok && init.ignoreSuccessBody) return { status, headers, body: undefined };
+      try {
+        return { status, headers, body: JSON.parse(text) };
+      } catch (cause) {
+        const type = headers.get('content-type');
+        throw unavailable(current, `answered ${status} with a body that is not JSON (${type ? `content-type ${type.split(';')[0]}` : 'no content-type'})`, status, cause);
+      }
+    }
+  } catch (error) {
+    if (error instanceof JwtVerifyError) throw error;
+    const cause = (error as { cause?: unknown } | undefined)?.cause;
+    throw unavailable(
+      url,
+      controller.signal.aborted
+        ? `did not answer within ${http.timeoutMs} ms`
+        : `could not be fetched: ${error instanceof Error ? error.message + (cause instanceof Error && cause.message ? ` (${cause.message})` : '') : String(error)}`,
+      undefined,
+      error,
+    );
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** The body as text, refusing more than `maxBytes` (declared or streamed). */
+async function readCapped(url: string, response: Response, maxBytes: number): Promise<string> {
+  const { body } = response;
+  const reader = body?.getReader();
+  const decoder = new TextDecoder();
+  let text = '';
+  let total = Number(response.headers.get('content-length')) || 0;
+  if (total <= maxBytes) total = 0;
+  while (reader && total <= maxBytes) {
+    const { done, value } = await reader.read();
+    if (done) return text + decoder.decode();
+    total += value.byteLength;
+    text += decoder.decode(value, { stream: true });
+  }
+  void (reader ?? body)?.cancel().catch(() => undefined);
+  if (total <= maxBytes) return text;
+  throw unavailable(url, `sent a body larger than the ${maxBytes}-byte limit`, response.status);
+}
