@@ -29,8 +29,6 @@ export interface CachedResourceOptions<T> {
   /** After a failure with a value in hand, how long to serve it before asking again. */
   failureBackoffMs: number;
   onError?: (error: JwtVerifyError, servingStale: boolean) => void;
-  /** Random in [0, 1), for the refresh-ahead jitter. Default `Math.random`. */
-  random?: () => number;
 }
 
 /** Refresh ahead at a random point between these fractions of a value's lifetime. */
@@ -157,7 +155,8 @@ export class CachedResource<T> {
       at = Math.max(this.retryNotBefore, now + Math.max(backoff, this.options.failureBackoffMs));
     } else {
       const lifetime = Math.max(0, entry.freshUntil - entry.fetchStartedAt);
-      const fraction = REFRESH_AHEAD_FROM + (REFRESH_AHEAD_TO - REFRESH_AHEAD_FROM) * (this.options.random ?? Math.random)();
+      // Jittered, so the instances of a fleet do not all ask at the same moment.
+      const fraction = REFRESH_AHEAD_FROM + (REFRESH_AHEAD_TO - REFRESH_AHEAD_FROM) * Math.random();
       at = entry.fetchStartedAt + lifetime * fraction;
     }
     const timer = setTimeout(() => {

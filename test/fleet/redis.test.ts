@@ -9,13 +9,12 @@ import { EventLog } from './helpers.js';
 import { type RedisServer, startRedisServer } from './redis-server.js';
 
 const FLEET = 20;
-type Client = ReturnType<typeof createClient>;
 
 let redis: RedisServer;
 let issuer: TestIssuer;
-const clients: Client[] = [];
+const clients: { destroy(): void }[] = [];
 
-async function connectedClient(): Promise<Client> {
+async function connectedClient() {
   const client = createClient({
     url: redis.url,
     disableOfflineQueue: true,
