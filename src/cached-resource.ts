@@ -34,7 +34,10 @@ export interface CachedResourceOptions<T> {
 /** Refresh ahead at a random point between these fractions of a value's lifetime. */
 const REFRESH_AHEAD_FROM = 0.8;
 const REFRESH_AHEAD_TO = 0.9;
-/** Background retries after failures back off from this, doubling up to the cap. */
+/**
+ * Background retries after failures back off from this, doubling up to the cap; it is also
+ * the least time between two background refreshes, whatever lifetime a server gives.
+ */
 const REFRESH_RETRY_MIN_MS = 1000;
 const REFRESH_RETRY_MAX_MS = 300_000;
 
@@ -157,7 +160,7 @@ export class CachedResource<T> {
       const lifetime = Math.max(0, entry.freshUntil - entry.fetchStartedAt);
       // Jittered, so the instances of a fleet do not all ask at the same moment.
       const fraction = REFRESH_AHEAD_FROM + (REFRESH_AHEAD_TO - REFRESH_AHEAD_FROM) * Math.random();
-      at = entry.fetchStartedAt + lifetime * fraction;
+      at = Math.max(entry.fetchStartedAt + lifetime * fraction, now + REFRESH_RETRY_MIN_MS);
     }
     const timer = setTimeout(() => {
       ahead.timer = undefined;

@@ -154,6 +154,16 @@ describe('refresh ahead', () => {
     verifier.close();
   });
 
+  it('refreshes at most once a second when the issuer forbids caching and minAgeMs is 0', async () => {
+    issuer.failNext('jwks', { status: 200, body: issuer.jwks(), headers: { 'cache-control': 'no-store' }, times: Infinity });
+    const { verifier } = verifierFor({ cache: { maxAgeMs: MAX_AGE_MS, minAgeMs: 0 } });
+    await verifier.warmup();
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(issuer.requests.jwks).toBeGreaterThanOrEqual(5);
+    expect(issuer.requests.jwks).toBeLessThanOrEqual(11);
+    verifier.close();
+  });
+
   it('stops refreshing after close(), and then fetches on demand like a cold verifier', async () => {
     const { verifier } = verifierFor();
     await verifier.warmup();
