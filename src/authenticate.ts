@@ -37,6 +37,12 @@ export interface AuthenticateOptions {
    * The `Retry-After` (seconds) of a 503 when the issuer sent none itself. Default 10.
    */
   retryAfterSeconds?: number;
+  /**
+   * Called with every rejection before it is returned or sent, for logs and metrics
+   * (`failure.error` holds the real reason, e.g. the issuer's URL and answer on a 503).
+   * What it throws is ignored. Default: none.
+   */
+  onFailure?: (failure: AuthenticateFailure) => void;
 }
 
 /** The JSON body of a rejection. */
@@ -81,6 +87,7 @@ export interface ResolvedAuthenticateOptions {
   realm: string | undefined;
   requiredScopes: readonly string[];
   retryAfterSeconds: number;
+  onFailure: ((failure: AuthenticateFailure) => void) | undefined;
 }
 
 const DEFAULT_RETRY_AFTER_SECONDS = 10;
@@ -92,6 +99,9 @@ const DEFAULT_RETRY_AFTER_SECONDS = 10;
 export function resolveAuthenticateOptions(options: AuthenticateOptions = {}): ResolvedAuthenticateOptions {
   if (typeof options !== 'object' || options === null) throw invalidArgument('authenticate options must be an object');
   if (options.realm !== undefined && typeof options.realm !== 'string') throw invalidArgument('realm must be a string');
+  if (options.onFailure !== undefined && typeof options.onFailure !== 'function') {
+    throw invalidArgument('onFailure must be a function');
+  }
   return {
     realm: options.realm,
     requiredScopes: parseScopesOption(options.requiredScopes),
@@ -99,6 +109,7 @@ export function resolveAuthenticateOptions(options: AuthenticateOptions = {}): R
     retryAfterSeconds: Math.ceil(
       positiveNumberOption(options.retryAfterSeconds, 'retryAfterSeconds', DEFAULT_RETRY_AFTER_SECONDS),
     ),
+    onFailure: options.onFailure,
   };
 }
 
@@ -139,6 +150,7 @@ export async function authenticate<Payload extends JwtPayload = JwtPayload>(
     realm: undefined,
     requiredScopes: [],
     retryAfterSeconds: DEFAULT_RETRY_AFTER_SECONDS,
+    onFailure: undefined,
   };
   try {
     resolved = resolveAuthenticateOptions(options);
@@ -146,7 +158,7 @@ export async function authenticate<Payload extends JwtPayload = JwtPayload>(
     const token = await verifier.verify<Payload>(bearerToken(authorizationHeader(request)));
     return authorizeScopes(token, resolved.requiredScopes, resolved);
   } catch (error) {
-    return rejection(error, resolved);
+    return report(rejection(error, resolved), resolved);
   }
 }
 
@@ -163,7 +175,7 @@ export function authorizeScopes<Payload extends JwtPayload>(
     checkScopes(token.payload, requiredScopes);
     return { ok: true, token };
   } catch (error) {
-    return rejection(error, options);
+    return report(rejection(error, options), options);
   }
 }
 
@@ -190,6 +202,15 @@ function authorizationHeader(request: AuthenticateRequest): string | readonly st
     if (values.length > 1) return values as string[];
   }
   return (headers as Record<string, string | readonly string[] | undefined>).authorization;
+}
+
+function report(failure: AuthenticateFailure, options: ResolvedAuthenticateOptions): AuthenticateFailure {
+  try {
+    options.onFailure?.(failure);
+  } catch {
+    // A logging hook must not change the answer.
+  }
+  return failure;
 }
 
 function rejection(error: unknown, options: ResolvedAuthenticateOptions): AuthenticateFailure {

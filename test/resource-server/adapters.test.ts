@@ -4,7 +4,7 @@ import express from 'express';
 import Fastify from 'fastify';
 import { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from 'vitest';
-import { JwtVerifier, type VerifyResult } from '../../src/index.js';
+import { type AuthenticateFailure, JwtVerifier, type VerifyResult } from '../../src/index.js';
 import * as forExpress from '../../src/express/index.js';
 import * as forFastify from '../../src/fastify/index.js';
 import * as forHono from '../../src/hono/index.js';
@@ -92,6 +92,29 @@ describe('requireScopes()', () => {
     hono.get('/x', forHono.requireScopes('a'), (c) => c.text('reached'));
     hono.onError((_error, c) => c.text('misconfigured', 500));
     expect((await hono.request('/x')).status).toBe(500);
+  });
+});
+
+describe('onFailure in the adapters', () => {
+  it('sees the rejections of bearerAuth and of requireScopes, with the realm of bearerAuth', async () => {
+    const seen: Array<[number, string]> = [];
+    const onFailure = (failure: AuthenticateFailure) => seen.push([failure.status, failure.body.code]);
+    const app = new Hono<forHono.BearerAuthEnv>();
+    app.use('*', forHono.bearerAuth(verifier, { realm: 'api', onFailure }));
+    app.get('/x', forHono.requireScopes('admin'), (c) => c.text('ok'));
+    expect((await app.request('/x')).status).toBe(401);
+    const token = await issuer.sign({ scope: 'read' });
+    const refused = await app.request('/x', { headers: { authorization: `Bearer ${token}` } });
+    expect(refused.status).toBe(403);
+    expect(refused.headers.get('www-authenticate')).toMatch(/^Bearer realm="api", error="insufficient_scope", .*, scope="admin"$/);
+    expect(seen).toEqual([
+      [401, 'ERR_TOKEN_MISSING'],
+      [403, 'ERR_INSUFFICIENT_SCOPE'],
+    ]);
+  });
+
+  it('is checked at start-up', () => {
+    expect(thrown(() => forExpress.bearerAuth(verifier, { onFailure: 1 as never }))).toMatchObject(invalidArgument);
   });
 });
 

@@ -134,6 +134,23 @@ describe('how failures are answered', () => {
     expect(result.error).toBe(reason);
   });
 
+  it('calls onFailure with each rejection, and ignores what it throws', async () => {
+    const seen: AuthenticateFailure[] = [];
+    const onFailure = (failure: AuthenticateFailure) => {
+      seen.push(failure);
+      throw new Error('a broken logger');
+    };
+    const outage = new JwtVerifyError('ERR_ISSUER_UNAVAILABLE', 'https://idp.internal/jwks answered 502');
+    const result = failed(await authenticate(rejecting(outage), fetchRequest('Bearer a.b.c'), { onFailure }));
+    expect(result.body.code).toBe('ERR_ISSUER_UNAVAILABLE');
+    expect(seen).toEqual([result]);
+    expect(seen[0]!.error.message).toContain('idp.internal');
+
+    const missing = failed(await authenticate(verifier, fetchRequest(), { onFailure }));
+    expect(seen).toEqual([result, missing]);
+    expect((await authenticate(verifierStub(), fetchRequest(), { onFailure: 'log' as never })).ok).toBe(false);
+  });
+
   it('rounds a fractional retryAfterSeconds option up to whole seconds', async () => {
     const reason = new JwtVerifyError('ERR_ISSUER_UNAVAILABLE', 'down');
     const result = failed(await authenticate(rejecting(reason), fetchRequest('Bearer a.b.c'), { retryAfterSeconds: 2.5 }));
