@@ -173,7 +173,7 @@ export function parseAuthorizationResponse(
     throw refuse('state_mismatch', `${state ? 'wrong' : 'no'} state${error ? ` (error ${error})` : ''}`);
   }
   if (iss === undefined ? metadata.authorization_response_iss_parameter_supported === true : iss !== expectedIssuer) {
-    throw refuse('issuer_mismatch', `iss ${iss}, expected ${expectedIssuer} (RFC 9207)`);
+    throw refuse('issuer_mismatch', `iss ${iss ?? 'missing'}, expected ${expectedIssuer} (RFC 9207)`);
   }
   if (error !== undefined) {
     const description = get('error_description');
