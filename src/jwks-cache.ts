@@ -12,7 +12,7 @@ import {
   type StoredKeySet,
   encodeKeySet,
   kidsOf,
-  loadThroughStore,
+  loadKeySetThroughStore,
 } from './jwks-store.js';
 
 /** A fetched JWKS with what is needed to revalidate it. */
@@ -193,10 +193,10 @@ export class JwksCache {
     const { store, http } = this.options;
     const storeTimeoutMs = Math.min(STORE_TIMEOUT_MS, http.timeoutMs);
     const loaded = store
-      ? await loadThroughStore({
+      ? await loadKeySetThroughStore({
           store,
           uri,
-          previous: previous && { set: previous.value, fetchedAt: previous.fetchStartedAt },
+          previous: previous && { value: previous.value, fetchedAt: previous.fetchStartedAt },
           notBefore: hint?.notBefore,
           now: this.options.now,
           maxAgeMs: this.options.freshness.maxAgeMs,
@@ -204,10 +204,13 @@ export class JwksCache {
           storeTimeoutMs,
           leaseMs: http.timeoutMs + 2 * storeTimeoutMs,
           emit: this.options.emit,
-          fetchFromIssuer: (validators) => this.fetchFromIssuer(uri, validators),
+          fetch: (validators) => this.fetchFromIssuer(uri, validators),
         })
       : await this.fetchFromIssuer(uri, previous?.value);
-    if (previous) this.reportRotation(previous.value, loaded.value);
+    if (previous) {
+      this.reportRotation(previous.value, loaded.value);
+      loaded.value = { ...loaded.value, keys: keepUnchangedKeys(previous.value.keys, loaded.value.keys) };
+    }
     return loaded;
   }
 
@@ -249,6 +252,17 @@ export class JwksCache {
     this.options.emit({ type: 'jwks_fetched', url: uri, kids: kidsOf(value), freshForMs });
     return { value, freshForMs };
   }
+}
+
+/**
+ * The new set's keys, with each key the issuer still publishes exactly as before replaced
+ * by the object already held: imported keys are cached per object, so a refetch that
+ * brings nothing new imports nothing again.
+ */
+function keepUnchangedKeys(before: readonly JwksKey[], after: readonly JwksKey[]): readonly JwksKey[] {
+  if (before === after) return after;
+  const held = new Map(before.map((key) => [JSON.stringify(key.jwk), key]));
+  return after.map((key) => held.get(JSON.stringify(key.jwk)) ?? key);
 }
 
 function describeSet(set: KeySet): string {

@@ -96,6 +96,37 @@ describe('cold start', () => {
   });
 });
 
+describe('refetches', () => {
+  it('import again only the keys that changed', async () => {
+    const [a, b] = [await rsaKey(0), await rsaKey(1)];
+    const tokenA = await signWith(a, claims, { kid: 'a' });
+    const tokenB = await signWith(b, claims, { kid: 'b' });
+    let now = Date.now();
+    let served = 0;
+    let keys: unknown[] = [{ ...a.publicJwk, kid: 'a' }];
+    server.use(
+      http.get(JWKS_URL, () => {
+        served++;
+        return jsonResponse({ keys }, { headers: { 'cache-control': 'max-age=60' } });
+      }),
+    );
+    const verifier = new JwtVerifier({ issuer: KEYS_ISSUER, audience: AUDIENCE, jwksUri: JWKS_URL, now: () => now });
+    const before = imports.count;
+    await verifier.verify(tokenA);
+    now += 61_000;
+    keys = [{ ...a.publicJwk, kid: 'a' }, { ...b.publicJwk, kid: 'b' }];
+    await verifier.verify(tokenA); // a refetch that brings key a unchanged
+    await verifier.verify(tokenB);
+    expect(served).toBe(2);
+    expect(imports.count - before).toBe(2);
+
+    // The same key material published with another use is a changed key: judged anew.
+    now += 61_000;
+    keys = [{ ...a.publicJwk, kid: 'a', use: 'enc' }];
+    await expectRejection(verifier.verify(tokenA), 'ERR_KEY_NOT_FOUND', tokenA);
+  });
+});
+
 describe('key selection', () => {
   it.each(['RS256', 'PS256', 'ES256', 'ES384', 'ES512', 'EdDSA'] as const)('picks the %s key by kid', async (alg) => {
     const verifier = new JwtVerifier({ issuer: issuer.issuer, audience: AUDIENCE });

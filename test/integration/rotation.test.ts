@@ -78,6 +78,19 @@ describe('rotation', () => {
     expect(issuer.requests.jwks).toBe(3);
   });
 
+  it('ends the wait after the cooldown even when an injected clock does not move', async () => {
+    vi.useRealTimers();
+    const frozen = Date.now();
+    const verifier = verifierFor({ now: () => frozen, cache: { cooldownMs: 50 } });
+    await verifier.warmup();
+    const base = await issuer.sign();
+    await codesOf(floodTokens(10, base).map((t) => verifier.verify(t)));
+    await issuer.rotateKeys();
+    // Waits the 50 ms cooldown (timed by setTimeout), then refetches.
+    expect((await verifier.verify(await issuer.sign({ sub: 'frozen' }))).payload.sub).toBe('frozen');
+    expect(issuer.requests.jwks).toBe(3);
+  });
+
   it('lets 1000 tokens with random unknown kids cost at most 2 JWKS requests from a cold start', async () => {
     const verifier = verifierFor();
     const base = await issuer.sign();
