@@ -1,10 +1,12 @@
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import type { Server } from 'node:http';
+import { type Server, createServer } from 'node:http';
 import type { AddressInfo, Server as NetServer, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { type ProxyServer, createProxy } from 'proxy';
+import { type NodeFetch, createNodeFetch } from '../../src/node/index.js';
 
 const run = promisify(execFile);
 
@@ -103,5 +105,34 @@ export function proxyEnv(values: { HTTP_PROXY?: string; HTTPS_PROXY?: string; NO
     HTTP_PROXY: values.HTTP_PROXY,
     HTTPS_PROXY: values.HTTPS_PROXY,
     NO_PROXY: values.NO_PROXY,
+  };
+}
+
+/**
+ * A forward proxy (the `proxy` package) on 127.0.0.1 that logs what it is asked:
+ * `GET http://…` (absolute form) or `CONNECT host:port`.
+ */
+export async function startLoggingProxy(): Promise<{ url: string; proxy: ProxyServer; log: string[]; close(): Promise<void> }> {
+  const proxy = createProxy(createServer());
+  const sockets = trackSockets(proxy);
+  const log: string[] = [];
+  proxy.on('request', (req) => log.push(`${req.method} ${req.url}`));
+  proxy.on('connect', (req) => log.push(`CONNECT ${req.url}`));
+  const url = `http://127.0.0.1:${await listen(proxy)}`;
+  return { url, proxy, log, close: () => close(proxy as Server, sockets) };
+}
+
+/** `createNodeFetch`, remembering each fetch so `closeAll()` can close them after the tests. */
+export function nodeFetches(): { make: typeof createNodeFetch; closeAll(): Promise<void> } {
+  const made: NodeFetch[] = [];
+  return {
+    make: (...args) => {
+      const fetch = createNodeFetch(...args);
+      made.push(fetch);
+      return fetch;
+    },
+    closeAll: async () => {
+      await Promise.all(made.map((fetch) => fetch.close()));
+    },
   };
 }

@@ -1,12 +1,18 @@
-import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { Socket } from 'node:net';
-import { createProxy } from 'proxy';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { JwtVerifier, authenticate, isJwtVerifyError } from '../../src/index.js';
-import { createNodeFetch, type NodeFetch } from '../../src/node/index.js';
 import { type TestIssuer, createTestIssuer } from '../../src/testing/index.js';
-import { close, createTestCertificates, listen, proxyEnv, trackSockets, withEnv } from './helpers.js';
+import {
+  close,
+  createTestCertificates,
+  listen,
+  nodeFetches,
+  proxyEnv,
+  startLoggingProxy,
+  trackSockets,
+  withEnv,
+} from './helpers.js';
 
 // The verifier's own requests (discovery, then the JWKS) through createNodeFetch: a forward
 // proxy that logs what it is asked to forward or tunnel, and issuers that count connections.
@@ -22,19 +28,10 @@ let httpsSockets: Set<Socket>;
 let tlsConnections = 0;
 let ca: string;
 
-const proxy = createProxy(createHttpServer());
-const proxySockets = trackSockets(proxy);
-const proxyLog: string[] = [];
-proxy.on('request', (req) => proxyLog.push(`${req.method} ${req.url}`));
-proxy.on('connect', (req) => proxyLog.push(`CONNECT ${req.url}`));
+let proxy: Awaited<ReturnType<typeof startLoggingProxy>>;
 let proxyUrl: string;
-
-const fetches: NodeFetch[] = [];
-const make = (...args: Parameters<typeof createNodeFetch>) => {
-  const fetch = createNodeFetch(...args);
-  fetches.push(fetch);
-  return fetch;
-};
+let proxyLog: string[];
+const { make, closeAll } = nodeFetches();
 
 beforeAll(async () => {
   const certificates = await createTestCertificates();
@@ -55,7 +52,8 @@ beforeAll(async () => {
     createTestIssuer({ issuer: `https://127.0.0.1:${port}`, audience: AUDIENCE }),
     createTestIssuer({ listen: true, audience: AUDIENCE }),
   ]);
-  proxyUrl = `http://127.0.0.1:${await listen(proxy)}`;
+  proxy = await startLoggingProxy();
+  ({ url: proxyUrl, log: proxyLog } = proxy);
 });
 beforeEach(() => {
   proxyLog.length = 0;
@@ -64,8 +62,8 @@ beforeEach(() => {
   tlsIssuer.reset();
 });
 afterAll(async () => {
-  await Promise.all(fetches.map((fetch) => fetch.close()));
-  await Promise.all([close(https, httpsSockets), close(proxy as Server, proxySockets), plainIssuer?.close()]);
+  await closeAll();
+  await Promise.all([close(https, httpsSockets), proxy?.close(), plainIssuer?.close()]);
 });
 
 describe('a JwtVerifier behind a forward proxy', () => {
@@ -122,7 +120,7 @@ describe('a JwtVerifier behind a forward proxy', () => {
   });
 
   it('reports a proxy that refuses the request as the issuer being unavailable (503), not as a bad token', async () => {
-    proxy.authenticate = () => false;
+    proxy.proxy.authenticate = () => false;
     try {
       const verifier = new JwtVerifier({
         issuer: tlsIssuer.issuer,
@@ -139,7 +137,7 @@ describe('a JwtVerifier behind a forward proxy', () => {
       expect(tlsIssuer.requests).toMatchObject({ metadata: 0, jwks: 0 });
       expect(proxyLog.length).toBeGreaterThan(0);
     } finally {
-      delete proxy.authenticate;
+      delete proxy.proxy.authenticate;
     }
   });
 });
