@@ -51,18 +51,21 @@ function malformed(message: string, cause?: unknown): JwtVerifyError {
  * no non-zero trailing bits, so that each byte string has exactly one encoding.
  */
 export function decodeBase64Url(input: string, what: string): Uint8Array {
+  return binaryToBytes(decodeBase64UrlToBinary(input, what));
+}
+
+function binaryToBytes(binary: string): Uint8Array {
+  const bytes = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+  return bytes;
+}
+
+/** Throws unless `input` is strict base64url (see {@link decodeBase64Url}), without decoding it. */
+function checkBase64Url(input: string, what: string): void {
   const remainder = input.length % 4;
   if (!BASE64URL.test(input) || remainder === 1) {
     throw malformed(`the ${what} is not base64url (unpadded, alphabet A-Z a-z 0-9 - _)`);
   }
-  let binary: string;
-  try {
-    binary = atob(input.replace(/-/g, '+').replace(/_/g, '/') + '='.repeat((4 - remainder) % 4));
-  } catch (cause) {
-    throw malformed(`the ${what} is not base64url`, cause);
-  }
-  const bytes = new Uint8Array(binary.length);
-  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
   if (remainder !== 0) {
     const last = input.charCodeAt(input.length - 1);
     const sextet = BASE64_VALUE[last] ?? 0;
@@ -71,7 +74,17 @@ export function decodeBase64Url(input: string, what: string): Uint8Array {
       throw malformed(`the ${what} is not canonical base64url (non-zero trailing bits)`);
     }
   }
-  return bytes;
+}
+
+/** Strict base64url to a binary string (one char per byte), as `atob` gives. */
+function decodeBase64UrlToBinary(input: string, what: string): string {
+  checkBase64Url(input, what);
+  try {
+    // atob accepts unpadded input (forgiving-base64); the checks above made it canonical.
+    return atob(input.replace(/-/g, '+').replace(/_/g, '/'));
+  } catch (cause) {
+    throw malformed(`the ${what} is not base64url`, cause);
+  }
 }
 
 const BASE64_VALUE: Record<number, number> = (() => {
@@ -82,13 +95,15 @@ const BASE64_VALUE: Record<number, number> = (() => {
 })();
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
+const NON_ASCII = /[^\x00-\x7f]/;
 
 function decodeJsonObject(segment: string, what: string): Record<string, unknown> {
-  const bytes = decodeBase64Url(segment, what);
+  const binary = decodeBase64UrlToBinary(segment, what);
   let value: unknown;
   let text: string;
   try {
-    text = utf8.decode(bytes);
+    // ASCII (nearly every JWT) reads the same as bytes and as UTF-8: skip the byte copy.
+    text = NON_ASCII.test(binary) ? utf8.decode(binaryToBytes(binary)) : binary;
     value = JSON.parse(text);
   } catch (cause) {
     throw malformed(`the ${what} is not valid UTF-8 JSON`, cause);
@@ -119,7 +134,8 @@ function duplicateMemberName(text: string): string | undefined {
       let end = i + 1;
       while (text[end] !== '"') end += text[end] === '\\' ? 2 : 1;
       if (depth === 1 && expectName) {
-        const name = JSON.parse(text.slice(i, end + 1)) as string;
+        const raw = text.slice(i + 1, end);
+        const name = raw.includes('\\') ? (JSON.parse(text.slice(i, end + 1)) as string) : raw;
         if (seen.has(name)) return name;
         seen.add(name);
         expectName = false;
@@ -165,13 +181,16 @@ export function parseToken(token: unknown, maxLength = DEFAULT_MAX_TOKEN_LENGTH)
   const [encodedHeader, encodedPayload, encodedSignature] = parts as [string, string, string];
   const header = parseHeader(decodeJsonObject(encodedHeader, 'header'));
   const payload = decodeJsonObject(encodedPayload, 'payload') as JwtPayload;
-  const signature = decodeBase64Url(encodedSignature, 'signature');
+  checkBase64Url(encodedSignature, 'signature');
   return {
     header,
     payload,
     signingInput: `${encodedHeader}.${encodedPayload}`,
     encodedSignature,
-    signature,
+    // Decoded on demand: the signature paths read `encodedSignature` with faster decoders.
+    get signature() {
+      return decodeBase64Url(encodedSignature, 'signature');
+    },
   };
 }
 
