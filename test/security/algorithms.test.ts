@@ -60,7 +60,7 @@ describe('alg "none" (RFC 8725 §3.1)', () => {
   });
 });
 
-describe('HMAC key confusion (RFC 8725 §2.2): HS* keyed with the public key', () => {
+describe('HMAC key confusion (RFC 8725 §2.1): HS* keyed with the public key', () => {
   async function publicKeyPem(): Promise<Uint8Array<ArrayBuffer>> {
     const rsa = issuer.keys.find((key) => key.alg === 'RS256')!;
     return new TextEncoder().encode(await exportSPKI(rsa.publicKey));

@@ -115,11 +115,11 @@ describe('exp, nbf and iat of the wrong type (RFC 7519 §2 NumericDate)', () => 
     ['false', false],
     ['an object', { valueOf: NOW + 600 }],
   ];
-  for (const claim of ['exp', 'nbf', 'iat']) {
-    it.each(wrongTypes)(`refuses ${claim} that is %s with ERR_CLAIM_INVALID`, async (_name, value) => {
-      expect(await codeFor({ [claim]: value })).toBe('ERR_CLAIM_INVALID');
-    });
-  }
+  const cases = ['exp', 'nbf', 'iat'].flatMap((claim) => wrongTypes.map(([name, value]) => [claim, name, value] as const));
+
+  it.each(cases)('refuses %s that is %s with ERR_CLAIM_INVALID', async (claim, _name, value) => {
+    expect(await codeFor({ [claim]: value })).toBe('ERR_CLAIM_INVALID');
+  });
 
   it('refuses NaN, which is not JSON at all, with ERR_TOKEN_MALFORMED', async () => {
     expect(await codeForRawPayload('"exp":NaN')).toBe('ERR_TOKEN_MALFORMED');

@@ -57,6 +57,11 @@ function unknownKidMemory(v: JwtVerifier): Map<string, number> {
   return (v as unknown as { jwks: { unknownKids: Map<string, number> } }).jwks.unknownKids;
 }
 
+/** The opt-in verified-token cache (private; read here to prove it stays bounded). */
+function verifiedTokenCacheSize(v: JwtVerifier): number | undefined {
+  return (v as unknown as { verifiedTokens?: { size: number } }).verifiedTokens?.size;
+}
+
 function gcIfExposed(): number | undefined {
   const gc = (globalThis as { gc?: () => void }).gc;
   if (!gc) return undefined;
@@ -179,5 +184,18 @@ describe('load', () => {
     if (heapBefore !== undefined && heapAfter !== undefined) {
       expect(heapAfter - heapBefore).toBeLessThan(16 * 1024 * 1024);
     }
+  });
+
+  it('keeps the opt-in verified-token cache within its cap under a flood of distinct valid tokens', async () => {
+    issuer.reset();
+    const { verifier: v } = verifier({ cache: { verifiedTokens: 100 } });
+    const tokens = await Promise.all(Array.from({ length: 1000 }, (_, i) => issuer.sign({ sub: `user-${i}` })));
+    let maxSize = 0;
+    await runPool(tokens.length * 2, 500, async (index) => {
+      await v.verify(tokens[index % tokens.length]!);
+      maxSize = Math.max(maxSize, verifiedTokenCacheSize(v)!);
+    });
+    expect(maxSize).toBe(100);
+    expect(issuer.requests.jwks).toBe(1);
   });
 });
