@@ -1,13 +1,15 @@
-// The SPA flow in real headless Chromium: a page served from 127.0.0.1 loads the
-// oauth-jwt-verify/pkce entry bundled for the browser, discovers the stub issuer
+// The SPA flow in real headless Chromium: a page served from 127.0.0.1 loads the built
+// ESM bundle of oauth-jwt-verify/pkce (dist/pkce/index.js and its chunks, as `npm run
+// build` wrote them; CI builds before testing), discovers the stub issuer
 // (oauth-jwt-verify/testing, listening on another 127.0.0.1 port), keeps state and verifier
 // in sessionStorage across the redirect to /authorize, parses the callback, exchanges the
 // code with a CORS POST and shows what it got. Node then verifies the access token the page
 // reports.
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { type Server, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
 import { type Browser, type Page, type Request, chromium } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { JwtVerifier } from '../../src/index.js';
@@ -16,7 +18,8 @@ import { type TestIssuer, createTestIssuer } from '../../src/testing/index.js';
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const API = 'https://api.example.test';
 const CLIENT_ID = 'browser-spa';
-const root = fileURLToPath(new URL('../../', import.meta.url));
+const dist = fileURLToPath(new URL('../../dist/', import.meta.url));
+const BUNDLE = '/dist/pkce/index.js';
 
 /** What the page reports in #result. */
 interface PageResult {
@@ -38,7 +41,7 @@ function appPage(config: { issuer: string; clientId: string; audience: string })
 <script type="module">
 import {
   discover, buildAuthorizationUrl, parseAuthorizationResponse, exchangeAuthorizationCode,
-} from '/pkce.js';
+} from '${BUNDLE}';
 const config = ${JSON.stringify(config)};
 const show = (id, value) => {
   document.getElementById(id).textContent = typeof value === 'string' ? value : JSON.stringify(value);
@@ -91,24 +94,19 @@ let requests: Request[];
 let pageErrors: string[];
 
 beforeAll(async () => {
-  const bundle = await build({
-    entryPoints: ['src/pkce/index.ts'],
-    absWorkingDir: root,
-    bundle: true,
-    format: 'esm',
-    platform: 'browser',
-    target: 'es2022',
-    write: false,
-    logLevel: 'error',
-  });
-  const script = bundle.outputFiles[0]!.contents;
+  if (!existsSync(`${dist}pkce/index.js`)) {
+    throw new Error('dist/pkce/index.js is missing: run `npm run build` before this test (CI does)');
+  }
 
   issuer = await createTestIssuer({ listen: true, audience: API });
   const html = appPage({ issuer: issuer.issuer, clientId: CLIENT_ID, audience: API });
-  app = createServer((req, res) => {
+  app = createServer(async (req, res) => {
     const { pathname } = new URL(req.url ?? '/', 'http://127.0.0.1');
-    if (pathname === '/pkce.js') {
-      res.writeHead(200, { 'content-type': 'text/javascript; charset=utf-8' }).end(script);
+    // The built files as they are: the entry and the chunks it imports relatively.
+    if (/^\/dist\/(pkce\/index|chunk-[\w-]+)\.js$/.test(pathname)) {
+      const file = await readFile(`${dist}${pathname.slice('/dist/'.length)}`).catch(() => undefined);
+      if (file) res.writeHead(200, { 'content-type': 'text/javascript; charset=utf-8' }).end(file);
+      else res.writeHead(404).end();
     } else if (pathname === '/' || pathname === '/callback') {
       res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' }).end(html);
     } else {
@@ -165,6 +163,11 @@ describe('oauth-jwt-verify/pkce in Chromium', () => {
     expect(result.error).toBeUndefined();
     expect(pageErrors).toEqual([]);
     expect(await page.locator('#status').textContent()).toBe('signed in');
+
+    // The page ran the built bundle from dist (the entry and its shared chunks).
+    const scripts = requests.map((r) => new URL(r.url())).filter((url) => url.origin === appOrigin && url.pathname.startsWith('/dist/'));
+    expect(scripts.map((url) => url.pathname)).toContain(BUNDLE);
+    expect(scripts.some((url) => /^\/dist\/chunk-[\w-]+\.js$/.test(url.pathname))).toBe(true);
 
     // The page shows what the server sent, and cleaned up after itself.
     expect(result.iss).toBe(issuer.issuer);
