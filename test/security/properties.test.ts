@@ -10,7 +10,7 @@ import type { JwtVerifier } from '../../src/verifier.js';
 import { AUDIENCE, ISSUER, rejectionCode, segment, verifierWithJwks } from './helpers.js';
 
 // Modest run counts: the whole suite shares two cores. A failure prints its seed for replay.
-const RUNS = 150;
+const RUNS = 100;
 
 let issuer: TestIssuer;
 let token: string;
