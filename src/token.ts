@@ -118,6 +118,15 @@ function decodeJsonObject(segment: string, what: string): Record<string, unknown
   return value as Record<string, unknown>;
 }
 
+// Character codes the duplicate-member scan looks for.
+const QUOTE = 0x22; // "
+const BACKSLASH = 0x5c;
+const COMMA = 0x2c;
+const OPEN_BRACE = 0x7b;
+const CLOSE_BRACE = 0x7d;
+const OPEN_BRACKET = 0x5b;
+const CLOSE_BRACKET = 0x5d;
+
 /**
  * The first top-level member name of a JSON object text that occurs twice, after escapes
  * are decoded (`"\u0061lg"` is `"alg"`). RFC 7515 §5.2 and RFC 7519 §4 let a JWT parser
@@ -129,10 +138,10 @@ function duplicateMemberName(text: string): string | undefined {
   let depth = 0;
   let expectName = false;
   for (let i = 0; i < text.length; i++) {
-    const char = text[i];
-    if (char === '"') {
+    const char = text.charCodeAt(i);
+    if (char === QUOTE) {
       let end = i + 1;
-      while (text[end] !== '"') end += text[end] === '\\' ? 2 : 1;
+      while (text.charCodeAt(end) !== QUOTE) end += text.charCodeAt(end) === BACKSLASH ? 2 : 1;
       if (depth === 1 && expectName) {
         const raw = text.slice(i + 1, end);
         const name = raw.includes('\\') ? (JSON.parse(text.slice(i, end + 1)) as string) : raw;
@@ -141,12 +150,12 @@ function duplicateMemberName(text: string): string | undefined {
         expectName = false;
       }
       i = end;
-    } else if (char === '{' || char === '[') {
+    } else if (char === OPEN_BRACE || char === OPEN_BRACKET) {
       depth++;
       expectName = depth === 1;
-    } else if (char === '}' || char === ']') {
+    } else if (char === CLOSE_BRACE || char === CLOSE_BRACKET) {
       depth--;
-    } else if (char === ',' && depth === 1) {
+    } else if (char === COMMA && depth === 1) {
       expectName = true;
     }
   }
@@ -182,16 +191,21 @@ export function parseToken(token: unknown, maxLength = DEFAULT_MAX_TOKEN_LENGTH)
   const header = parseHeader(decodeJsonObject(encodedHeader, 'header'));
   const payload = decodeJsonObject(encodedPayload, 'payload') as JwtPayload;
   checkBase64Url(encodedSignature, 'signature');
-  return {
-    header,
-    payload,
-    signingInput: `${encodedHeader}.${encodedPayload}`,
-    encodedSignature,
-    // Decoded on demand: the signature paths read `encodedSignature` with faster decoders.
-    get signature() {
-      return decodeBase64Url(encodedSignature, 'signature');
-    },
-  };
+  return new CompactJws(header, payload, compact.slice(0, compact.length - encodedSignature.length - 1), encodedSignature);
+}
+
+class CompactJws implements ParsedToken {
+  constructor(
+    readonly header: JwtHeader,
+    readonly payload: JwtPayload,
+    readonly signingInput: string,
+    readonly encodedSignature: string,
+  ) {}
+
+  // Decoded on demand: the signature paths read `encodedSignature` with faster decoders.
+  get signature(): Uint8Array {
+    return decodeBase64Url(this.encodedSignature, 'signature');
+  }
 }
 
 function parseHeader(header: Record<string, unknown>): JwtHeader {
