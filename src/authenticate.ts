@@ -9,6 +9,7 @@ import { type VerifyResult, bearerToken } from './verifier.js';
  * `MultiIssuerVerifier` both fit.
  */
 export interface TokenVerifier {
+  /** Verifies a compact JWS; rejects with a {@link JwtVerifyError}. */
   verify<Payload extends JwtPayload = JwtPayload>(token: string): Promise<VerifyResult<Payload>>;
 }
 
@@ -18,7 +19,12 @@ export interface TokenVerifier {
  * `request.raw`). Only the shape is checked, so the main entry imports nothing from Node.
  */
 export type AuthenticateRequest =
-  | { readonly headers: { get(name: string): string | null } }
+  | {
+      readonly headers: {
+        /** The header's value, or `null` when absent (Fetch `Headers.get`). */
+        get(name: string): string | null;
+      };
+    }
   | {
       readonly headers: Readonly<Record<string, string | readonly string[] | undefined>>;
       readonly rawHeaders?: readonly string[];

@@ -31,8 +31,11 @@ export interface AuthorizationServerMetadata {
   [member: string]: unknown;
 }
 
+/** A well-known metadata URL to try, in order, and which kind of document it serves. */
 export interface DiscoveryCandidate {
+  /** `'oauth'` (RFC 8414) or `'oidc'` (OpenID Connect Discovery 1.0). */
   kind: 'oauth' | 'oidc';
+  /** The absolute URL of the document. */
   url: string;
 }
 

@@ -7,7 +7,9 @@ import type { JwksStore } from './jwks-store.js';
  * or a wrapper with these two methods works too.
  */
 export interface RedisJwksStoreClient {
+  /** `GET key`: the stored string, or `null` when there is none. */
   get(key: string): Promise<string | null | unknown>;
+  /** `SET key value PX ms [NX]`: `'OK'` when set, `null` when `NX` found the key taken. */
   set(
     key: string,
     value: string,

@@ -1,3 +1,10 @@
+/**
+ * `oauth-jwt-verify/express`: bearer-token middleware for Express over {@link authenticate}
+ * (401/403/503 with the RFC 6750 `WWW-Authenticate` header). Express is an optional peer.
+ *
+ * @see https://www.rfc-editor.org/rfc/rfc6750
+ * @module
+ */
 import type { RequestHandler, Response } from 'express';
 import {
   type AuthenticateFailure,

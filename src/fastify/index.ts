@@ -1,3 +1,10 @@
+/**
+ * `oauth-jwt-verify/fastify`: a bearer-token plugin for Fastify over {@link authenticate}
+ * (401/403/503 with the RFC 6750 `WWW-Authenticate` header). Fastify is an optional peer.
+ *
+ * @see https://www.rfc-editor.org/rfc/rfc6750
+ * @module
+ */
 import type { FastifyPluginAsync, FastifyReply, onRequestAsyncHookHandler } from 'fastify';
 import fastifyPlugin from 'fastify-plugin';
 import {

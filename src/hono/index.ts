@@ -1,3 +1,10 @@
+/**
+ * `oauth-jwt-verify/hono`: bearer-token middleware for Hono over {@link authenticate}
+ * (401/403/503 with the RFC 6750 `WWW-Authenticate` header). Hono is an optional peer.
+ *
+ * @see https://www.rfc-editor.org/rfc/rfc6750
+ * @module
+ */
 import type { MiddlewareHandler } from 'hono';
 import {
   type AuthenticateFailure,

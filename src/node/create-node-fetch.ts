@@ -51,7 +51,7 @@ export interface NodeFetchOptions {
   /**
    * Your own undici dispatcher (`Agent`, `ProxyAgent`, `MockAgent`, …). It then owns the
    * connection settings, so it cannot be combined with `proxy`, `ca` or the timeouts, and
-   * {@link NodeFetch.close} leaves it open. `maxResponseSize` still applies.
+   * `close()` of the {@link NodeFetch} leaves it open. `maxResponseSize` still applies.
    */
   dispatcher?: Dispatcher;
 }

@@ -18,7 +18,7 @@ export type AuthorizationResponseErrorCode =
   | (string & {});
 
 /** The RFC 6749 error members both error classes carry. */
-interface OAuthErrorFields {
+export interface OAuthErrorFields {
   error_description?: string | undefined;
   error_uri?: string | undefined;
 }

@@ -32,4 +32,4 @@ export type {
   TokenResponse,
 } from './token.js';
 export { AuthorizationResponseError, TokenEndpointError } from './errors.js';
-export type { AuthorizationResponseErrorCode } from './errors.js';
+export type { AuthorizationResponseErrorCode, OAuthErrorFields } from './errors.js';
