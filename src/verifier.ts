@@ -360,26 +360,22 @@ export class JwtVerifier {
   private async checkSignature(parsed: ParsedToken, alg: JwsAlgorithm): Promise<JwksKey> {
     verificationsInFlight++;
     try {
-      return await this.checkSignatureWithKeys(parsed, alg);
+      const candidates = await this.jwks.keysFor(parsed.header.kid, alg);
+      let imported = false;
+      for (const key of candidates) {
+        let result = checkSignature(parsed, key, alg, verificationsInFlight);
+        if (typeof result !== 'string') result = await result;
+        if (result === 'valid') return key;
+        if (result === 'invalid') imported = true;
+      }
+      const kid = parsed.header.kid === undefined ? 'the only fitting key' : `kid ${JSON.stringify(parsed.header.kid)}`;
+      if (!imported) {
+        throw new JwtVerifyError('ERR_KEY_NOT_FOUND', `the JWKS key (${kid}) could not be imported for ${alg}`);
+      }
+      throw new JwtVerifyError('ERR_SIGNATURE_INVALID', `the ${alg} signature does not verify with ${kid}`);
     } finally {
       verificationsInFlight--;
     }
-  }
-
-  private async checkSignatureWithKeys(parsed: ParsedToken, alg: JwsAlgorithm): Promise<JwksKey> {
-    const candidates = await this.jwks.keysFor(parsed.header.kid, alg);
-    let imported = false;
-    for (const key of candidates) {
-      let result = checkSignature(parsed, key, alg, verificationsInFlight);
-      if (typeof result !== 'string') result = await result;
-      if (result === 'valid') return key;
-      if (result === 'invalid') imported = true;
-    }
-    const kid = parsed.header.kid === undefined ? 'the only fitting key' : `kid ${JSON.stringify(parsed.header.kid)}`;
-    if (!imported) {
-      throw new JwtVerifyError('ERR_KEY_NOT_FOUND', `the JWKS key (${kid}) could not be imported for ${alg}`);
-    }
-    throw new JwtVerifyError('ERR_SIGNATURE_INVALID', `the ${alg} signature does not verify with ${kid}`);
   }
 
   private async runValidate(parsed: Pick<ParsedToken, 'payload' | 'header'>): Promise<void> {
