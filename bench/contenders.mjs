@@ -1,0 +1,143 @@
+// The verifiers the benchmark compares. Each factory gets the issuer under test and the
+// algorithm, and resolves to `verify(token)` (a promise or a value; throws when rejected),
+// or `undefined` when the library cannot verify that algorithm.
+import { constants, createPublicKey, verify as cryptoVerify } from 'node:crypto';
+
+/** Algorithms and how `node:crypto` verifies each (what a hand-written verifier would do). */
+const RAW = {
+  RS256: (key) => ['sha256', { key }],
+  PS256: (key) => ['sha256', { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_DIGEST }],
+  ES256: (key) => ['sha256', { key, dsaEncoding: 'ieee-p1363' }],
+  EdDSA: (key) => [null, { key }],
+};
+
+async function fetchJwks(jwksUri) {
+  const response = await fetch(jwksUri);
+  return response.json();
+}
+
+function publicKeyFor(jwks, alg) {
+  const jwk = jwks.keys.filter((key) => key.alg === alg).at(-1);
+  return { jwk, keyObject: createPublicKey({ key: jwk, format: 'jwk' }) };
+}
+
+/** name → { label, create(context) }, in table order. The first two are ours. */
+export const CONTENDERS = {
+  ours: {
+    label: 'oauth-jwt-verify JwtVerifier (warm)',
+    async create({ issuer, audience }, options = {}) {
+      const { JwtVerifier } = await import('oauth-jwt-verify');
+      const verifier = new JwtVerifier({ issuer, audience, ...options });
+      return (token) => verifier.verify(token);
+    },
+  },
+  'ours-cached': {
+    label: 'oauth-jwt-verify with cache.verifiedTokens: 10000',
+    async create({ issuer, audience }) {
+      return CONTENDERS.ours.create({ issuer, audience }, { cache: { verifiedTokens: 10_000 } });
+    },
+  },
+  'jose-floor': {
+    label: 'jose jwtVerify, key imported once (the floor)',
+    async create({ issuer, audience, jwksUri, alg }) {
+      const { importJWK, jwtVerify } = await import('jose');
+      const { jwk } = publicKeyFor(await fetchJwks(jwksUri), alg);
+      const key = await importJWK(jwk, alg);
+      return (token) => jwtVerify(token, key, { issuer, audience, algorithms: [alg] });
+    },
+  },
+  'jose-remote': {
+    label: 'jose jwtVerify + createRemoteJWKSet',
+    async create({ issuer, audience, jwksUri, alg }) {
+      const { createRemoteJWKSet, jwtVerify } = await import('jose');
+      const jwks = createRemoteJWKSet(new URL(jwksUri));
+      return (token) => jwtVerify(token, jwks, { issuer, audience, algorithms: [alg] });
+    },
+  },
+  aws: {
+    label: 'aws-jwt-verify JwtVerifier (jwksUri)',
+    async create({ issuer, audience, jwksUri, alg }) {
+      if (alg === 'PS256') return undefined; // not among aws-jwt-verify's algorithms
+      const { JwtVerifier } = await import('aws-jwt-verify');
+      const { SimpleJwksCache } = await import('aws-jwt-verify/jwk');
+      // Its default fetcher speaks HTTPS only; this one reaches the same loopback issuer over HTTP.
+      const fetcher = { fetch: async (uri) => (await fetch(uri)).arrayBuffer() };
+      const verifier = JwtVerifier.create(
+        { issuer, audience, jwksUri },
+        { jwksCache: new SimpleJwksCache({ fetcher }) },
+      );
+      return (token) => verifier.verify(token);
+    },
+  },
+  'fast-jwt': {
+    label: 'fast-jwt createVerifier + JWKS fetcher (PEM per kid, shared fetch)',
+    async create({ issuer, audience, jwksUri, alg }) {
+      const { createVerifier } = await import('fast-jwt');
+      const pems = new Map();
+      let fetching;
+      const refresh = () =>
+        (fetching ??= fetchJwks(jwksUri)
+          .then((jwks) => {
+            for (const jwk of jwks.keys) {
+              pems.set(jwk.kid, createPublicKey({ key: jwk, format: 'jwk' }).export({ type: 'spki', format: 'pem' }));
+            }
+          })
+          .finally(() => (fetching = undefined)));
+      const verifier = createVerifier({
+        algorithms: [alg],
+        allowedIss: issuer,
+        allowedAud: audience,
+        key: async ({ header }) => {
+          if (!pems.has(header.kid)) await refresh();
+          const pem = pems.get(header.kid);
+          if (!pem) throw new Error('unknown kid');
+          return pem;
+        },
+      });
+      return (token) => verifier(token);
+    },
+  },
+  jsonwebtoken: {
+    label: 'jsonwebtoken + jwks-rsa',
+    async create({ issuer, audience, jwksUri, alg }) {
+      if (alg === 'EdDSA') return undefined; // jsonwebtoken has no EdDSA
+      const { default: jwt } = await import('jsonwebtoken');
+      const { default: jwksRsa } = await import('jwks-rsa');
+      const client = jwksRsa({ jwksUri, cache: true });
+      const getKey = (header, callback) =>
+        client.getSigningKey(header.kid, (error, key) => callback(error, key?.getPublicKey()));
+      const options = { algorithms: [alg], issuer, audience };
+      return (token) =>
+        new Promise((resolve, reject) =>
+          jwt.verify(token, getKey, options, (error, payload) => (error ? reject(error) : resolve(payload))),
+        );
+    },
+  },
+  'raw-sync': {
+    label: 'node:crypto verify, synchronous (signature only)',
+    async create({ jwksUri, alg }) {
+      const [digest, input] = RAW[alg](publicKeyFor(await fetchJwks(jwksUri), alg).keyObject);
+      return (token) => {
+        const dot = token.lastIndexOf('.');
+        const ok = cryptoVerify(digest, Buffer.from(token.slice(0, dot)), input, Buffer.from(token.slice(dot + 1), 'base64url'));
+        if (!ok) throw new Error('invalid signature');
+      };
+    },
+  },
+  'raw-pool': {
+    label: 'node:crypto verify, callback (thread pool, signature only)',
+    async create({ jwksUri, alg }) {
+      const [digest, input] = RAW[alg](publicKeyFor(await fetchJwks(jwksUri), alg).keyObject);
+      return (token) =>
+        new Promise((resolve, reject) => {
+          const dot = token.lastIndexOf('.');
+          cryptoVerify(digest, Buffer.from(token.slice(0, dot)), input, Buffer.from(token.slice(dot + 1), 'base64url'), (error, ok) =>
+            error || !ok ? reject(error ?? new Error('invalid signature')) : resolve(),
+          );
+        });
+    },
+  },
+};
+
+/** Contenders that fetch keys over HTTP (the others get them handed over). */
+export const NETWORKED = ['ours', 'ours-cached', 'jose-remote', 'aws', 'fast-jwt', 'jsonwebtoken'];
