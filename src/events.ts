@@ -14,8 +14,13 @@ export type VerifierEvent =
   | { type: 'key_skipped'; url: string; kid: string | undefined; reason: string }
   /** A key set taken from a shared `cache.store` or a `cache.snapshot` instead of the issuer. */
   | { type: 'jwks_loaded'; url: string; source: 'store' | 'snapshot'; kids: string[]; freshForMs: number }
-  /** A `cache.store` call failed or returned an unusable value; the verifier fetched by itself. */
-  | { type: 'jwks_store_failed'; url: string; operation: 'get' | 'set' | 'acquire' | 'read'; reason: string }
+  /** Discovery metadata taken from a shared `cache.store` or a `cache.snapshot` instead of the issuer. */
+  | { type: 'metadata_loaded'; issuer: string; url: string; source: 'store' | 'snapshot' }
+  /**
+   * A `cache.store` call failed or returned an unusable value; the verifier fetched by itself.
+   * `key` is the JWKS URL, or `discovery:<mode>:<issuer>` for metadata.
+   */
+  | { type: 'store_failed'; key: string; operation: 'get' | 'set' | 'acquire' | 'read'; reason: string }
   /** A `cache.snapshot` was not used (wrong issuer, bad shape, stale); the verifier starts cold. */
   | { type: 'snapshot_ignored'; reason: string };
 

@@ -13,6 +13,7 @@ import {
   encodeKeySet,
   kidsOf,
   loadKeySetThroughStore,
+  storeTimings,
 } from './jwks-store.js';
 
 /** A fetched JWKS with what is needed to revalidate it. */
@@ -37,8 +38,6 @@ export interface JwksCacheOptions {
   refreshAhead?: boolean;
 }
 
-/** The longest one call to a JwksStore may take before the verifier fetches by itself. */
-const STORE_TIMEOUT_MS = 1000;
 
 /** How many kids, still unknown after a refetch, are remembered (oldest forgotten first). */
 const MAX_REMEMBERED_UNKNOWN_KIDS = 1000;
@@ -191,7 +190,6 @@ export class JwksCache {
   private async load(previous: CachedEntry<KeySet> | undefined, hint: LoadHint | undefined): Promise<LoadedKeySet> {
     const uri = await this.options.jwksUri();
     const { store, http } = this.options;
-    const storeTimeoutMs = Math.min(STORE_TIMEOUT_MS, http.timeoutMs);
     const loaded = store
       ? await loadKeySetThroughStore({
           store,
@@ -201,8 +199,7 @@ export class JwksCache {
           now: this.options.now,
           maxAgeMs: this.options.freshness.maxAgeMs,
           allowInsecureHttp: http.allowInsecureHttp,
-          storeTimeoutMs,
-          leaseMs: http.timeoutMs + 2 * storeTimeoutMs,
+          ...storeTimings(http.timeoutMs),
           emit: this.options.emit,
           fetch: (validators) => this.fetchFromIssuer(uri, validators),
         })

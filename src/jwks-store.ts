@@ -60,6 +60,17 @@ export interface DecodedKeySet {
 }
 
 const STORE_FORMAT = 1;
+/** The longest one call to a JwksStore may take before the verifier fetches by itself. */
+const STORE_TIMEOUT_MS = 1000;
+
+/**
+ * How long a store call may take, and how long a lease lasts: the holder's fetch (within
+ * `fetchTimeoutMs`) plus reading and writing the store.
+ */
+export function storeTimings(fetchTimeoutMs: number): { storeTimeoutMs: number; leaseMs: number } {
+  const storeTimeoutMs = Math.min(STORE_TIMEOUT_MS, fetchTimeoutMs);
+  return { storeTimeoutMs, leaseMs: fetchTimeoutMs + 2 * storeTimeoutMs };
+}
 /** A writer's clock may run ahead of ours by this much before its entries are refused. */
 const MAX_CLOCK_AHEAD_MS = 60_000;
 
@@ -131,46 +142,61 @@ export interface LoadedKeySet {
   fetchedAt?: number;
 }
 
-export interface SharedLoadOptions {
+/** A value read back from a store, checked. */
+export interface SharedEntry<V> {
+  value: V;
+  fetchedAt: number;
+  freshUntil: number;
+}
+
+/** How one kind of document (a key set, discovery metadata) goes through a store. */
+export interface SharedLoadOptions<V> {
   store: JwksStore;
-  uri: string;
-  /** The set in hand, if any: a stored copy must be newer to be worth taking. */
-  previous: { set: KeySet; fetchedAt: number } | undefined;
+  /** The store key: the JWKS URL, or the discovery key of an issuer. */
+  key: string;
+  /** The value in hand, if any: a stored copy must be newer to be worth taking. */
+  previous: { value: V; fetchedAt: number } | undefined;
   /** A stored copy must come from a request that started at or after this (unknown kid). */
   notBefore: number | undefined;
   now: () => number;
-  maxAgeMs: number;
-  allowInsecureHttp: boolean;
   /** How long one store call may take before the store counts as down for this load. */
   storeTimeoutMs: number;
   /** How long the fetching verifier may take; the others wait this long, then fetch themselves. */
   leaseMs: number;
   emit: (event: VerifierEvent) => void;
-  /** Fetches from the issuer, conditionally on `validators` when given. */
-  fetchFromIssuer: (validators: KeySet | undefined) => Promise<{ value: KeySet; freshForMs: number }>;
+  /** Checks a parsed stored value as strictly as a response (see {@link decodeKeySet}). */
+  decode: (parsed: unknown) => SharedEntry<V> | { reason: string };
+  /** The JSON form of a value, for the store. */
+  encode: (entry: SharedEntry<V>) => object;
+  /** Reports a value taken from the store. */
+  taken: (value: V, freshForMs: number) => void;
+  /** Fetches from the issuer, conditionally on `validators` (a value in hand) when given. */
+  fetch: (validators: V | undefined) => Promise<{ value: V; freshForMs: number }>;
 }
 
 /**
- * Loads a key set through a shared store: a fresh enough stored copy is taken as is;
+ * Loads a document through a shared store: a fresh enough stored copy is taken as is;
  * otherwise one verifier (the lease holder) fetches from the issuer and stores the result
  * while the others wait for it. When the store fails, every verifier fetches for itself.
  */
-export async function loadThroughStore(options: SharedLoadOptions): Promise<LoadedKeySet> {
-  const { store, uri, now } = options;
+export async function loadShared<V>(
+  options: SharedLoadOptions<V>,
+): Promise<{ value: V; freshForMs: number; fetchedAt: number }> {
+  const { store, key, now } = options;
   let storeUp = true;
   const call = async <R>(operation: 'get' | 'set' | 'acquire', run: () => Promise<R>): Promise<R | undefined> => {
     try {
       return await withTimeout(run(), options.storeTimeoutMs);
     } catch (error) {
       storeUp = false;
-      options.emit({ type: 'jwks_store_failed', url: uri, operation, reason: errorReason(error) });
+      options.emit({ type: 'store_failed', key, operation, reason: errorReason(error) });
       return undefined;
     }
   };
   let unreadable = false;
-  /** The stored set; an unusable value is reported once per load and read as none. */
-  const read = async (): Promise<DecodedKeySet | undefined> => {
-    const raw = await call('get', () => store.get(uri));
+  /** The stored value; an unusable one is reported once per load and read as none. */
+  const read = async (): Promise<SharedEntry<V> | undefined> => {
+    const raw = await call('get', () => store.get(key));
     if (raw === undefined || raw === null) return undefined;
     let parsed: unknown;
     try {
@@ -179,23 +205,20 @@ export async function loadThroughStore(options: SharedLoadOptions): Promise<Load
       parsed = undefined;
     }
     const format = (parsed as { format?: unknown } | undefined)?.format;
-    const decoded =
-      format === STORE_FORMAT
-        ? decodeKeySet(parsed, { uri, now: now(), maxAgeMs: options.maxAgeMs, allowInsecureHttp: options.allowInsecureHttp })
-        : { reason: 'not a key set written by this library' };
+    const decoded = format === STORE_FORMAT ? options.decode(parsed) : { reason: 'not a value written by this library' };
     if ('reason' in decoded) {
-      if (!unreadable) options.emit({ type: 'jwks_store_failed', url: uri, operation: 'read', reason: decoded.reason });
+      if (!unreadable) options.emit({ type: 'store_failed', key, operation: 'read', reason: decoded.reason });
       unreadable = true;
       return undefined;
     }
     return decoded;
   };
-  const taken = (entry: DecodedKeySet): LoadedKeySet => {
+  const taken = (entry: SharedEntry<V>) => {
     const freshForMs = entry.freshUntil - now();
-    options.emit({ type: 'jwks_loaded', url: uri, source: 'store', kids: kidsOf(entry.set), freshForMs });
-    return { value: entry.set, freshForMs, fetchedAt: entry.fetchedAt };
+    options.taken(entry.value, freshForMs);
+    return { value: entry.value, freshForMs, fetchedAt: entry.fetchedAt };
   };
-  const isFresh = (entry: DecodedKeySet) => now() < entry.freshUntil;
+  const isFresh = (entry: SharedEntry<V>) => now() < entry.freshUntil;
 
   const seen = await read();
   if (seen && isFresh(seen)) {
@@ -207,7 +230,7 @@ export async function loadThroughStore(options: SharedLoadOptions): Promise<Load
   // Over an unusable value no lease is taken: its name could not tell that value apart, and
   // the fetch below overwrites it.
   if (storeUp && store.acquire && !unreadable) {
-    const lease = `${uri}#${seen ? seen.fetchedAt : 'none'}`;
+    const lease = `${key}#${seen ? seen.fetchedAt : 'none'}`;
     const acquired = await call('acquire', () => store.acquire!(lease, options.leaseMs));
     if (acquired === false) {
       // Another verifier is fetching. Its result is taken even when its request started a
@@ -219,24 +242,46 @@ export async function loadThroughStore(options: SharedLoadOptions): Promise<Load
   }
 
   const fetchedAt = now();
-  const validators =
-    options.previous?.set.uri === uri ? options.previous.set : seen?.set.uri === uri ? seen.set : undefined;
-  const fetched = await options.fetchFromIssuer(validators);
+  const fetched = await options.fetch(options.previous?.value ?? seen?.value);
   if (storeUp) {
     const freshUntil = now() + fetched.freshForMs;
-    const value = JSON.stringify({ format: STORE_FORMAT, ...encodeKeySet(fetched.value, fetchedAt, freshUntil) });
-    await call('set', () => store.set(uri, value, Math.max(1, Math.ceil(fetched.freshForMs))));
+    const value = JSON.stringify({ format: STORE_FORMAT, ...options.encode({ value: fetched.value, fetchedAt, freshUntil }) });
+    await call('set', () => store.set(key, value, Math.max(1, Math.ceil(fetched.freshForMs))));
   }
   return { ...fetched, fetchedAt };
 }
 
+/** {@link loadShared} for a key set, stored under its JWKS URL. */
+export function loadKeySetThroughStore(
+  options: Omit<SharedLoadOptions<KeySet>, 'key' | 'decode' | 'encode' | 'taken'> & {
+    uri: string;
+    maxAgeMs: number;
+    allowInsecureHttp: boolean;
+  },
+): Promise<LoadedKeySet> {
+  const { uri } = options;
+  return loadShared<KeySet>({
+    ...options,
+    key: uri,
+    decode: (parsed) => {
+      const decoded = decodeKeySet(parsed, { ...options, now: options.now() });
+      return 'reason' in decoded ? decoded : { value: decoded.set, fetchedAt: decoded.fetchedAt, freshUntil: decoded.freshUntil };
+    },
+    encode: (entry) => encodeKeySet(entry.value, entry.fetchedAt, entry.freshUntil),
+    taken: (set, freshForMs) =>
+      options.emit({ type: 'jwks_loaded', url: uri, source: 'store', kids: kidsOf(set), freshForMs }),
+    // Validators of a set from another URL (the issuer moved its JWKS) would be meaningless.
+    fetch: (validators) => options.fetch(validators?.uri === uri ? validators : undefined),
+  });
+}
+
 /** Polls the store until it holds a set fetched after `after`, for at most `forMs`. */
-async function waitForNewer(
-  read: () => Promise<DecodedKeySet | undefined>,
+async function waitForNewer<V>(
+  read: () => Promise<SharedEntry<V> | undefined>,
   after: number,
   forMs: number,
   now: () => number,
-): Promise<DecodedKeySet | undefined> {
+): Promise<SharedEntry<V> | undefined> {
   const until = now() + forMs;
   let intervalMs = 10;
   while (now() < until) {

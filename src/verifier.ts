@@ -1,5 +1,11 @@
 import { type JwsAlgorithm, isSupportedAlgorithm, parseAlgorithmsOption } from './algorithms.js';
-import { CACHE_SNAPSHOT_FORMAT, type VerifierCacheSnapshot, metadataSnapshot, readSnapshot } from './cache-snapshot.js';
+import {
+  CACHE_SNAPSHOT_FORMAT,
+  type VerifierCacheSnapshot,
+  loadMetadataThroughStore,
+  metadataSnapshot,
+  readSnapshot,
+} from './cache-snapshot.js';
 import { CachedResource } from './cached-resource.js';
 import { type ClaimRules, checkClaims, normalizeTyp, parseScopesOption } from './claims.js';
 import {
@@ -195,20 +201,37 @@ export class JwtVerifier {
     };
     const mode = parseDiscoveryMode(options.discovery);
 
+    const fleet = parseFleetOptions(options.cache);
+    const discoverNow = async () => {
+      const result = await discoverMetadata(this.issuer, mode, this.http, {
+        requireJwksUri: options.jwksUri === undefined,
+      });
+      emit({
+        type: 'discovery',
+        issuer: this.issuer,
+        url: result.url,
+        kind: result.kind,
+        jwksUri: result.metadata.jwks_uri,
+      });
+      return { value: result, freshForMs: freshnessMs(result.headers, freshness) };
+    };
     this.metadataResource = new CachedResource<DiscoveryResult>({
-      load: async () => {
-        const result = await discoverMetadata(this.issuer, mode, this.http, {
-          requireJwksUri: options.jwksUri === undefined,
-        });
-        emit({
-          type: 'discovery',
-          issuer: this.issuer,
-          url: result.url,
-          kind: result.kind,
-          jwksUri: result.metadata.jwks_uri,
-        });
-        return { value: result, freshForMs: freshnessMs(result.headers, freshness) };
-      },
+      load: (previous) =>
+        fleet.store
+          ? loadMetadataThroughStore({
+              store: fleet.store,
+              issuer: this.issuer,
+              mode,
+              jwksUri: options.jwksUri,
+              previous,
+              now: this.now,
+              maxAgeMs: cache.maxAgeMs,
+              allowInsecureHttp: this.http.allowInsecureHttp,
+              timeoutMs: this.http.timeoutMs,
+              emit,
+              fetch: discoverNow,
+            })
+          : discoverNow(),
       now: this.now,
       staleIfErrorMs: cache.staleIfErrorMs,
       failureBackoffMs: cache.cooldownMs,
@@ -219,7 +242,6 @@ export class JwtVerifier {
       options.jwksUri === undefined
         ? undefined
         : parseOptionUrl(options.jwksUri, 'jwksUri', this.http.allowInsecureHttp).href;
-    const fleet = parseFleetOptions(options.cache);
     this.jwks = new JwksCache({
       jwksUri: async () => fixedJwksUri ?? ((await this.metadataResource.get()).value.metadata.jwks_uri as string),
       http: this.http,
@@ -239,7 +261,10 @@ export class JwtVerifier {
         maxAgeMs: cache.maxAgeMs,
         allowInsecureHttp: this.http.allowInsecureHttp,
       });
-      if (read.metadata) this.metadataResource.restore(read.metadata);
+      if (read.metadata) {
+        this.metadataResource.restore(read.metadata);
+        emit({ type: 'metadata_loaded', issuer: this.issuer, url: read.metadata.value.url, source: 'snapshot' });
+      }
       if (read.jwks) this.jwks.restoreKeySet(read.jwks);
       for (const reason of read.ignored) emit({ type: 'snapshot_ignored', reason });
     }

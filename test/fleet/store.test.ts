@@ -45,9 +45,9 @@ describe('a shared store over real HTTP', () => {
   it('makes one JWKS request for 20 verifiers on cold start, and one on rotation', async () => {
     const { verifiers, logs } = fleetOf(issuer, createMemoryJwksStore());
     expect(await verifyAll(verifiers, await issuer.sign({ sub: 'u' }))).toEqual(Array(FLEET).fill('ok'));
-    expect(issuer.requests.jwks).toBe(1);
-    // Discovery is per verifier (metadata is not shared; see docs/scaling.md).
-    expect(issuer.requests.metadata).toBe(FLEET);
+    // One verifier discovered and fetched; the other 19 took both from the store.
+    expect(issuer.requests).toMatchObject({ metadata: 1, jwks: 1 });
+    expect(logs.flatMap((log) => log.of('metadata_loaded'))).toHaveLength(FLEET - 1);
     expect(logs.flatMap((log) => log.of('jwks_loaded'))).toHaveLength(FLEET - 1);
 
     const [fresh] = await issuer.rotateKeys();
@@ -71,7 +71,7 @@ describe('a shared store over real HTTP', () => {
   it('makes one request per verifier without a store (the baseline the store improves on)', async () => {
     const { verifiers } = fleetOf(issuer, undefined);
     expect(await verifyAll(verifiers, await issuer.sign({ sub: 'u' }))).toEqual(Array(FLEET).fill('ok'));
-    expect(issuer.requests.jwks).toBe(FLEET);
+    expect(issuer.requests).toMatchObject({ metadata: FLEET, jwks: FLEET });
   });
 
   it('falls back to fetching when the store fails, and says so', async () => {
@@ -88,8 +88,11 @@ describe('a shared store over real HTTP', () => {
     };
     const { verifiers, logs } = fleetOf(issuer, broken);
     expect(await verifyAll(verifiers, await issuer.sign({ sub: 'u' }))).toEqual(Array(FLEET).fill('ok'));
-    expect(issuer.requests.jwks).toBe(FLEET);
-    expect(logs[0]!.of('jwks_store_failed')).toMatchObject([{ operation: 'get', reason: 'connection refused' }]);
+    expect(issuer.requests).toMatchObject({ metadata: FLEET, jwks: FLEET });
+    expect(logs[0]!.of('store_failed')).toMatchObject([
+      { operation: 'get', key: `discovery:auto:${issuer.issuer}`, reason: 'connection refused' },
+      { operation: 'get', key: issuer.metadata.jwks_uri, reason: 'connection refused' },
+    ]);
   });
 
   it('falls back to fetching when the store hangs, within its own timeout', async () => {
@@ -97,7 +100,7 @@ describe('a shared store over real HTTP', () => {
     const { verifiers, logs } = fleetOf(issuer, hanging, { timeoutMs: 200 });
     await verifiers[0]!.verify(await issuer.sign({ sub: 'u' }));
     expect(issuer.requests.jwks).toBe(1);
-    expect(logs[0]!.of('jwks_store_failed').map((event) => event.operation)).toEqual(['get']);
+    expect(logs[0]!.of('store_failed').map((event) => event.operation)).toEqual(['get', 'get']);
   });
 
   it('fetches by itself when the lease holder never delivers', async () => {
@@ -118,11 +121,30 @@ describe('a shared store over real HTTP', () => {
     stored.keys.push({ kty: 'RSA', kid: 'private', n: stored.keys[0].n, e: 'AQAB', d: 'AQAB' });
     await store.set(uri, JSON.stringify(stored), 60_000);
     await verifiers[1]!.warmup();
-    expect(logs[1]!.of('jwks_store_failed')).toMatchObject([{ operation: 'read', reason: expect.stringContaining('private') }]);
+    expect(logs[1]!.of('store_failed')).toMatchObject([
+      { operation: 'read', key: uri, reason: expect.stringContaining('private') },
+    ]);
     await store.set(uri, 'not json', 60_000);
     await verifiers[2]!.warmup();
-    expect(logs[2]!.of('jwks_store_failed')).toMatchObject([{ operation: 'read' }]);
+    expect(logs[2]!.of('store_failed')).toMatchObject([{ operation: 'read' }]);
     expect(issuer.requests.jwks).toBe(3);
+    for (const verifier of verifiers) verifier.close();
+  });
+
+  it('checks discovery metadata read from the store like a discovered document', async () => {
+    const store = createMemoryJwksStore();
+    const { verifiers, logs } = fleetOf(issuer, store);
+    await verifiers[0]!.warmup();
+    const key = `discovery:auto:${issuer.issuer}`;
+    const stored = JSON.parse((await store.get(key))!);
+    expect(stored.document.issuer).toBe(issuer.issuer);
+    stored.document.jwks_uri = 'https://attacker.example/jwks';
+    stored.document.issuer = 'https://attacker.example';
+    await store.set(key, JSON.stringify(stored), 60_000);
+    await verifiers[1]!.warmup();
+    expect(logs[1]!.of('store_failed')).toMatchObject([{ operation: 'read', key, reason: expect.stringContaining('§3.3') }]);
+    expect(logs[1]!.of('discovery')).toHaveLength(1);
+    expect(issuer.requests.metadata).toBe(2);
     for (const verifier of verifiers) verifier.close();
   });
 
