@@ -5,10 +5,11 @@ import type { KeySet } from './jwks-cache.js';
 
 /**
  * Where several verifiers (the instances of a fleet, or several verifiers of one issuer in
- * one process) share the key set they fetched, so that the issuer sees one JWKS request
- * per fleet instead of one per instance. Values are opaque JSON strings written by the
- * verifier; a verifier checks every value it reads as it checks a JWKS from the network,
- * so a store only has to keep strings for a while.
+ * one process) share the key set and the discovery metadata they fetched, so that the
+ * issuer sees one request per fleet instead of one per instance. Keys are the JWKS URL, or
+ * `discovery:<mode>:<issuer>` for metadata; values are opaque JSON strings written by the
+ * verifier, which checks every value it reads as it checks a response from the network, so
+ * a store only has to keep strings for a while.
  *
  * Every method may reject or hang: the verifier bounds each call with a short timeout and
  * then fetches from the issuer itself, so a store that is down costs latency, never
@@ -17,22 +18,22 @@ import type { KeySet } from './jwks-cache.js';
  *
  * @example
  * const store: JwksStore = {
- *   get: (uri) => cache.get(`jwks:${uri}`),
- *   set: (uri, value, ttlMs) => cache.set(`jwks:${uri}`, value, { ttlMs }),
+ *   get: (key) => cache.get(`jwks:${key}`),
+ *   set: (key, value, ttlMs) => cache.set(`jwks:${key}`, value, { ttlMs }),
  *   acquire: (lease, ttlMs) => cache.add(`lease:${lease}`, '1', { ttlMs }), // true when added
  * };
  * const verifier = new JwtVerifier({ issuer, audience, cache: { store } });
  */
 export interface JwksStore {
-  /** The value last `set` for this JWKS URL and not yet expired, or `null`/`undefined`. */
-  get(uri: string): Promise<string | null | undefined>;
-  /** Keeps `value` for this JWKS URL for `ttlMs` milliseconds, replacing any older value. */
-  set(uri: string, value: string, ttlMs: number): Promise<void>;
+  /** The value last `set` under this key and not yet expired, or `null`/`undefined`. */
+  get(key: string): Promise<string | null | undefined>;
+  /** Keeps `value` under this key for `ttlMs` milliseconds, replacing any older value. */
+  set(key: string, value: string, ttlMs: number): Promise<void>;
   /**
    * Claims the named lease for `ttlMs` milliseconds if nobody holds it, and resolves `true`
    * when this caller got it (Redis: `SET name 1 NX PX ttlMs`). The verifier that holds it
    * fetches from the issuer; the others wait for its result in the store. The name is
-   * derived from the JWKS URL and the version of the set being replaced, so a lease is never
+   * derived from the key and the version of the value being replaced, so a lease is never
    * released: it expires. Without `acquire`, every verifier whose store copy is stale fetches.
    */
   acquire?(lease: string, ttlMs: number): Promise<boolean>;
@@ -334,14 +335,14 @@ export function createMemoryJwksStore(options: MemoryJwksStoreOptions = {}): Jwk
     for (const [key, entry] of map) if (expiresAt(entry as never) <= time) map.delete(key);
   };
   return {
-    async get(uri) {
-      const entry = values.get(uri);
+    async get(key) {
+      const entry = values.get(key);
       if (!entry || entry.expiresAt <= now()) return undefined;
       return entry.value;
     },
-    async set(uri, value, ttlMs) {
+    async set(key, value, ttlMs) {
       sweep(values, (entry: { expiresAt: number }) => entry.expiresAt);
-      values.set(uri, { value, expiresAt: now() + ttlMs });
+      values.set(key, { value, expiresAt: now() + ttlMs });
     },
     async acquire(lease, ttlMs) {
       sweep(leases, (expiresAt: number) => expiresAt);

@@ -25,8 +25,9 @@ export interface RedisJwksStoreOptions {
 
 /**
  * A {@link JwksStore} on Redis, over the client you already have: this package does not
- * import `redis`. Key sets live under `<prefix>jwks:<jwks_uri>` with a `PX` expiry; the
- * fetch lease is `SET <prefix>lease:<name> 1 NX PX <ttl>`.
+ * import `redis`. Values live under `<prefix>jwks:<key>` (the key is the JWKS URL, or
+ * `discovery:<mode>:<issuer>` for metadata) with a `PX` expiry; the fetch lease is
+ * `SET <prefix>lease:<name> 1 NX PX <ttl>`.
  *
  * Create the client with `disableOfflineQueue: true` so that commands fail at once while
  * Redis is down (the verifier then fetches from the issuer itself) instead of waiting in
@@ -46,12 +47,12 @@ export function createRedisJwksStore(client: RedisJwksStoreClient, options: Redi
   if (typeof prefix !== 'string') throw invalidArgument('prefix must be a string');
   const ttl = (ttlMs: number) => ({ type: 'PX' as const, value: Math.max(1, Math.ceil(ttlMs)) });
   return {
-    async get(uri) {
-      const value = await client.get(`${prefix}jwks:${uri}`);
+    async get(key) {
+      const value = await client.get(`${prefix}jwks:${key}`);
       return typeof value === 'string' ? value : undefined;
     },
-    async set(uri, value, ttlMs) {
-      await client.set(`${prefix}jwks:${uri}`, value, { expiration: ttl(ttlMs) });
+    async set(key, value, ttlMs) {
+      await client.set(`${prefix}jwks:${key}`, value, { expiration: ttl(ttlMs) });
     },
     async acquire(lease, ttlMs) {
       const reply = await client.set(`${prefix}lease:${lease}`, '1', { expiration: ttl(ttlMs), condition: 'NX' });
