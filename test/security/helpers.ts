@@ -62,6 +62,26 @@ export function jwksFetch(jwks: () => { keys: JWK[] } | unknown): {
   };
 }
 
+/** A verifier with its events recorded and a clock the test can move forward. */
+export interface ObservedVerifier {
+  verifier: JwtVerifier;
+  events: VerifierEvent[];
+  /** Added to `Date.now()` by the verifier's `now` option. */
+  clock: { offsetMs: number };
+  ofType: (type: VerifierEvent['type']) => VerifierEvent[];
+}
+
+export function observedVerifier(options: JwtVerifierOptions): ObservedVerifier {
+  const events: VerifierEvent[] = [];
+  const clock = { offsetMs: 0 };
+  const verifier = new JwtVerifier({
+    now: () => Date.now() + clock.offsetMs,
+    onEvent: (event) => events.push(event),
+    ...options,
+  });
+  return { verifier, events, clock, ofType: (type) => events.filter((event) => event.type === type) };
+}
+
 /**
  * A verifier for {@link ISSUER} that reads its keys from `jwks` at {@link JWKS_URI} (no
  * discovery), with the events it emitted and the URLs it fetched.
@@ -69,18 +89,16 @@ export function jwksFetch(jwks: () => { keys: JWK[] } | unknown): {
 export function verifierWithJwks(
   jwks: () => { keys: JWK[] } | unknown,
   options: Partial<JwtVerifierOptions> = {},
-): { verifier: JwtVerifier; events: VerifierEvent[]; urls: string[] } {
-  const events: VerifierEvent[] = [];
+): ObservedVerifier & { urls: string[] } {
   const served = jwksFetch(jwks);
-  const verifier = new JwtVerifier({
+  const observed = observedVerifier({
     issuer: ISSUER,
     audience: AUDIENCE,
     jwksUri: JWKS_URI,
     fetch: served.fetch,
-    onEvent: (event) => events.push(event),
     ...options,
   });
-  return { verifier, events, urls: served.urls };
+  return { ...observed, urls: served.urls };
 }
 
 /**

@@ -1,11 +1,10 @@
 import type { ServerResponse } from 'node:http';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { isJwtVerifyError } from '../../../src/errors.js';
-import type { VerifierEvent } from '../../../src/events.js';
 import { createTestIssuer } from '../../../src/testing/index.js';
 import type { TestIssuer } from '../../../src/testing/index.js';
-import { JwtVerifier, type JwtVerifierOptions } from '../../../src/verifier.js';
-import { AUDIENCE, ISSUER, rejectionCode, trackUnhandledRejections } from '../helpers.js';
+import type { JwtVerifierOptions } from '../../../src/verifier.js';
+import { AUDIENCE, ISSUER, observedVerifier, rejectionCode, trackUnhandledRejections } from '../helpers.js';
 import { type ScriptedServer, startScriptedServer, writeForever } from './server.js';
 
 type Mode =
@@ -142,20 +141,16 @@ afterAll(async () => {
 });
 
 function verifier(options: Partial<JwtVerifierOptions> = {}) {
-  const events: VerifierEvent[] = [];
-  const clock = { offsetMs: 0 };
-  const v = new JwtVerifier({
+  const observed = observedVerifier({
     issuer: ISSUER,
     audience: AUDIENCE,
     jwksUri: `${server.origin}/jwks`,
     timeoutMs: TIMEOUT_MS,
     maxResponseBytes: MAX_BYTES,
-    now: () => Date.now() + clock.offsetMs,
-    onEvent: (event) => events.push(event),
     cache: { maxAgeMs: MAX_AGE_MS, cooldownMs: 1000 },
     ...options,
   });
-  return { verifier: v, events, clock, failures: () => events.filter((e) => e.type === 'jwks_failed') };
+  return { ...observed, failures: () => observed.ofType('jwks_failed') };
 }
 
 describe('a misbehaving JWKS server on 127.0.0.1', () => {
@@ -283,14 +278,10 @@ describe('metadata that changes jwks_uri', () => {
     sets['/keys-b'] = rotating.jwks();
     const tokenB = await rotating.sign({ sub: 'b' });
 
-    const events: VerifierEvent[] = [];
-    const clock = { offsetMs: 0 };
-    const v = new JwtVerifier({
+    const { verifier: v, events, clock } = observedVerifier({
       issuer: discovery.origin,
       audience: AUDIENCE,
       discovery: 'oauth',
-      now: () => Date.now() + clock.offsetMs,
-      onEvent: (event) => events.push(event),
       cache: { maxAgeMs: MAX_AGE_MS, cooldownMs: 0 },
     });
     await expect(v.verify(tokenA)).resolves.toMatchObject({ payload: { sub: 'a' } });

@@ -1,11 +1,9 @@
 import { exportJWK, generateKeyPair } from 'jose';
 import { setupServer } from 'msw/node';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { VerifierEvent } from '../../../src/events.js';
 import { createTestIssuer } from '../../../src/testing/index.js';
 import type { TestIssuer } from '../../../src/testing/index.js';
-import { JwtVerifier } from '../../../src/verifier.js';
-import { AUDIENCE, ISSUER, rejectionCode, trackUnhandledRejections } from '../helpers.js';
+import { AUDIENCE, ISSUER, observedVerifier, rejectionCode, trackUnhandledRejections } from '../helpers.js';
 
 const MAX_AGE_MS = 60_000;
 const server = setupServer();
@@ -34,16 +32,7 @@ afterAll(() => {
 });
 
 function verifier() {
-  const events: VerifierEvent[] = [];
-  const clock = { offsetMs: 0 };
-  const v = new JwtVerifier({
-    issuer: ISSUER,
-    audience: AUDIENCE,
-    now: () => Date.now() + clock.offsetMs,
-    onEvent: (event) => events.push(event),
-    cache: { maxAgeMs: MAX_AGE_MS, cooldownMs: 1000 },
-  });
-  return { verifier: v, events, clock };
+  return observedVerifier({ issuer: ISSUER, audience: AUDIENCE, cache: { maxAgeMs: MAX_AGE_MS, cooldownMs: 1000 } });
 }
 
 describe('stub issuer faults through msw', () => {

@@ -1,10 +1,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { isJwtVerifyError } from '../../../src/errors.js';
-import type { VerifierEvent } from '../../../src/events.js';
 import { createTestIssuer } from '../../../src/testing/index.js';
 import type { FailureOptions, TestIssuer } from '../../../src/testing/index.js';
-import { JwtVerifier } from '../../../src/verifier.js';
-import { AUDIENCE, rejectionCode, trackUnhandledRejections } from '../helpers.js';
+import { AUDIENCE, observedVerifier, rejectionCode, trackUnhandledRejections } from '../helpers.js';
 
 const MAX_AGE_MS = 60_000;
 const COOLDOWN_MS = 1000;
@@ -29,18 +27,12 @@ afterAll(async () => {
 });
 
 function verifier(issuer: TestIssuer = live) {
-  const events: VerifierEvent[] = [];
-  const clock = { offsetMs: 0 };
-  const v = new JwtVerifier({
+  return observedVerifier({
     issuer: issuer.issuer,
     audience: AUDIENCE,
     timeoutMs: 250,
-    now: () => Date.now() + clock.offsetMs,
-    onEvent: (event) => events.push(event),
     cache: { maxAgeMs: MAX_AGE_MS, cooldownMs: COOLDOWN_MS },
   });
-  const ofType = (type: VerifierEvent['type']) => events.filter((event) => event.type === type);
-  return { verifier: v, events, clock, ofType };
 }
 
 type Code = 'ERR_ISSUER_UNAVAILABLE' | 'ERR_METADATA_INVALID';

@@ -1,11 +1,10 @@
 import { base64url } from 'jose';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type JwtVerifyErrorCode, isJwtVerifyError } from '../../../src/errors.js';
-import type { VerifierEvent } from '../../../src/events.js';
 import { createTestIssuer } from '../../../src/testing/index.js';
 import type { TestIssuer } from '../../../src/testing/index.js';
-import { JwtVerifier, type JwtVerifierOptions } from '../../../src/verifier.js';
-import { AUDIENCE, ISSUER, segment, trackUnhandledRejections } from '../helpers.js';
+import type { JwtVerifier, JwtVerifierOptions } from '../../../src/verifier.js';
+import { AUDIENCE, ISSUER, observedVerifier, segment, trackUnhandledRejections } from '../helpers.js';
 
 /** The cap of the unknown-kid memory in jwks-cache.ts (MAX_REMEMBERED_UNKNOWN_KIDS). */
 const UNKNOWN_KID_CAP = 1000;
@@ -40,18 +39,13 @@ async function runPool(total: number, inFlight: number, task: (index: number) =>
 }
 
 function verifier(options: Partial<JwtVerifierOptions> = {}) {
-  const events: VerifierEvent[] = [];
-  const clock = { offsetMs: 0 };
-  const v = new JwtVerifier({
+  return observedVerifier({
     issuer: ISSUER,
     audience: AUDIENCE,
     fetch: issuer.fetch,
-    now: () => Date.now() + clock.offsetMs,
-    onEvent: (event) => events.push(event),
     cache: { maxAgeMs: MAX_AGE_MS, cooldownMs: COOLDOWN_MS },
     ...options,
   });
-  return { verifier: v, events, clock };
 }
 
 /** The JWKS cache's unknown-kid memory (private; read here to prove it stays bounded). */
