@@ -70,6 +70,38 @@ describe('the core shared by ./pkce and the verifier', () => {
     expect(pkce.message).toBe(`${OAUTH} answered 503`);
   });
 
+  it('refuses a metadata body over maxResponseBytes, streamed without a content-length', async () => {
+    const big = JSON.stringify({ ...document, padding: 'x'.repeat(5000) });
+    server.use(
+      http.get(OAUTH, () => {
+        const body = new ReadableStream<Uint8Array>({
+          start(controller) {
+            for (let i = 0; i < big.length; i += 1000) controller.enqueue(new TextEncoder().encode(big.slice(i, i + 1000)));
+            controller.close();
+          },
+        });
+        return new HttpResponse(body, { headers: { 'content-type': 'application/json' } });
+      }),
+    );
+    const error = await caught(() => discover(ISSUER, { discovery: 'oauth', maxResponseBytes: 4096 }));
+    expect(error.code).toBe('ERR_ISSUER_UNAVAILABLE');
+    expect(error.message).toContain('4096-byte');
+    await expect(discover(ISSUER, { discovery: 'oauth', maxResponseBytes: 8192 })).resolves.toMatchObject(document);
+  });
+
+  it("reports a browser's opaque redirect (redirect: 'manual') as ERR_ISSUER_UNAVAILABLE", async () => {
+    const seen: RequestInit[] = [];
+    // What a browser's fetch hands back for a 3xx under redirect: 'manual'.
+    const fetch = async (_input: string | URL | Request, init?: RequestInit) => {
+      seen.push(init!);
+      return Object.defineProperty(new Response(null), 'type', { value: 'opaqueredirect' });
+    };
+    const error = await caught(() => discover(ISSUER, { discovery: 'oauth', fetch }));
+    expect(error.code).toBe('ERR_ISSUER_UNAVAILABLE');
+    expect(error.message).toMatch(/redirect/);
+    expect(seen[0]!.redirect).toBe('manual');
+  });
+
   it('rejects bad options of the browser discover with a coded TypeError', async () => {
     const error = await caught(() => discover(ISSUER, { timeoutMs: -1 }));
     expect(error.code).toBe('ERR_INVALID_ARGUMENT');
