@@ -252,13 +252,14 @@ describe('metadata that changes jwks_uri', () => {
   let discovery: ScriptedServer;
   let rotating: TestIssuer;
   let jwksPath = '/keys-a';
+  let metadataOverride: Record<string, unknown> = {};
   const sets: Record<string, unknown> = {};
 
   beforeAll(async () => {
     discovery = await startScriptedServer((req, res) => {
       res.setHeader('content-type', 'application/json');
       if (req.url === '/.well-known/oauth-authorization-server') {
-        res.end(JSON.stringify({ issuer: discovery.origin, jwks_uri: `${discovery.origin}${jwksPath}` }));
+        res.end(JSON.stringify({ issuer: discovery.origin, jwks_uri: `${discovery.origin}${jwksPath}`, ...metadataOverride }));
       } else if (req.url! in sets) {
         res.end(JSON.stringify(sets[req.url!]));
       } else {
@@ -296,5 +297,26 @@ describe('metadata that changes jwks_uri', () => {
     ]);
     expect(await rejectionCode(v.verify(tokenA))).toBe('ERR_KEY_NOT_FOUND');
     expect(discovery.paths.filter((path) => path === '/keys-a')).toHaveLength(1);
+  });
+
+  it.each([
+    ['an issuer with a trailing slash', () => ({ issuer: `${discovery.origin}/` })],
+    ['another issuer (mix-up)', () => ({ issuer: 'https://evil.test' })],
+    ['a jwks_uri over plain http to another host', () => ({ jwks_uri: 'http://evil.test/jwks' })],
+    ['a jwks_uri that is not a URL', () => ({ jwks_uri: 'keys' })],
+    ['no jwks_uri', () => ({ jwks_uri: undefined })],
+  ])('refuses metadata with %s with ERR_METADATA_INVALID, and fetches no keys', async (_name, override) => {
+    metadataOverride = override();
+    try {
+      sets['/keys-a'] = rotating.jwks();
+      jwksPath = '/keys-a';
+      const before = discovery.paths.filter((path) => path.startsWith('/keys')).length;
+      const { verifier: v, ofType } = observedVerifier({ issuer: discovery.origin, audience: AUDIENCE, discovery: 'oauth' });
+      expect(await rejectionCode(v.verify(await rotating.sign()))).toBe('ERR_METADATA_INVALID');
+      expect(ofType('discovery_failed')).toEqual([expect.objectContaining({ error: expect.objectContaining({ code: 'ERR_METADATA_INVALID' }) })]);
+      expect(discovery.paths.filter((path) => path.startsWith('/keys')).length).toBe(before);
+    } finally {
+      metadataOverride = {};
+    }
   });
 });
