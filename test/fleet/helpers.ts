@@ -1,4 +1,7 @@
+import { setupServer } from 'msw/node';
+import { afterAll, afterEach, beforeAll, beforeEach, vi } from 'vitest';
 import type { VerifierEvent, VerifierEventType } from '../../src/index.js';
+import { type TestIssuer, type TestIssuerOptions, createTestIssuer } from '../../src/testing/index.js';
 
 /** Records a verifier's events and lets a test await the next one of a type. */
 export class EventLog {
@@ -41,4 +44,29 @@ export function countingFetch(): { fetch: typeof fetch; readonly calls: number }
     }) as typeof fetch,
   };
   return counter;
+}
+
+/**
+ * Stub issuers behind msw (`onUnhandledRequest: 'error'`) on vitest's fake clock (setTimeout,
+ * clearTimeout, Date), for the enclosing file or describe block. The array fills in before
+ * the block's own `beforeAll` hooks run; request counts are reset before each test.
+ */
+export function stubIssuersOnFakeClock(...options: TestIssuerOptions[]): TestIssuer[] {
+  const issuers: TestIssuer[] = [];
+  const server = setupServer();
+  beforeAll(async () => {
+    issuers.push(...(await Promise.all(options.map((each) => createTestIssuer(each)))));
+    server.listen({ onUnhandledRequest: 'error' });
+  });
+  beforeEach(() => {
+    server.use(...issuers.flatMap((issuer) => issuer.handlers));
+    for (const issuer of issuers) issuer.reset();
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+    server.resetHandlers();
+  });
+  afterAll(() => server.close());
+  return issuers;
 }

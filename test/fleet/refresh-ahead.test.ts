@@ -1,30 +1,17 @@
 // Refresh ahead: once warm, the JWKS is revalidated in the background before it goes stale,
 // so verify() never waits on the issuer. Time is vitest's fake clock (setTimeout and Date),
 // the issuer is the stub behind msw; nothing sleeps.
-import { setupServer } from 'msw/node';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { JwtVerifier, type JwtVerifierOptions } from '../../src/index.js';
-import { type TestIssuer, createTestIssuer } from '../../src/testing/index.js';
-import { EventLog, countingFetch } from './helpers.js';
+import type { TestIssuer } from '../../src/testing/index.js';
+import { EventLog, countingFetch, stubIssuersOnFakeClock } from './helpers.js';
 
 const MAX_AGE_MS = 60_000;
+const stubs = stubIssuersOnFakeClock({ issuer: 'https://refresh-ahead.test', audience: 'https://api.test' });
 let issuer: TestIssuer;
-const server = setupServer();
-
-beforeAll(async () => {
-  issuer = await createTestIssuer({ issuer: 'https://refresh-ahead.test', audience: 'https://api.test' });
-  server.listen({ onUnhandledRequest: 'error' });
+beforeAll(() => {
+  issuer = stubs[0]!;
 });
-beforeEach(() => {
-  server.use(...issuer.handlers);
-  issuer.reset();
-  vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
-});
-afterEach(() => {
-  vi.useRealTimers();
-  server.resetHandlers();
-});
-afterAll(() => server.close());
 
 function verifierFor(options: Partial<JwtVerifierOptions> = {}) {
   const log = new EventLog();

@@ -1,32 +1,21 @@
 // exportCache() and cache.snapshot: a verifier (a serverless cold start) starts warm from
 // what another one fetched, checked as strictly as a fresh response and never trusted past
 // its freshness. The issuer is the stub behind msw; time is vitest's fake clock.
-import { setupServer } from 'msw/node';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { JwtVerifier, type JwtVerifierOptions, type VerifierCacheSnapshot } from '../../src/index.js';
-import { type TestIssuer, createTestIssuer } from '../../src/testing/index.js';
-import { EventLog } from './helpers.js';
+import type { TestIssuer } from '../../src/testing/index.js';
+import { EventLog, stubIssuersOnFakeClock } from './helpers.js';
 
 const MAX_AGE_MS = 60_000;
+const stubs = stubIssuersOnFakeClock(
+  { issuer: 'https://snapshot.test', audience: 'https://api.test' },
+  { issuer: 'https://other.test', audience: 'https://api.test' },
+);
 let issuer: TestIssuer;
 let other: TestIssuer;
-const server = setupServer();
-
-beforeAll(async () => {
-  issuer = await createTestIssuer({ issuer: 'https://snapshot.test', audience: 'https://api.test' });
-  other = await createTestIssuer({ issuer: 'https://other.test', audience: 'https://api.test' });
-  server.listen({ onUnhandledRequest: 'error' });
+beforeAll(() => {
+  [issuer, other] = stubs as [TestIssuer, TestIssuer];
 });
-beforeEach(() => {
-  server.use(...issuer.handlers, ...other.handlers);
-  issuer.reset();
-  vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
-});
-afterEach(() => {
-  vi.useRealTimers();
-  server.resetHandlers();
-});
-afterAll(() => server.close());
 
 function verifierFor(options: Partial<JwtVerifierOptions> = {}, from: TestIssuer = issuer) {
   const log = new EventLog();

@@ -1,8 +1,7 @@
 // A JwksStore shared by many verifiers: one of them fetches, the others read its result,
 // so the issuer sees one JWKS request per fleet on cold start, on rotation and per refresh.
 // The in-memory store stands in for Redis here (test/fleet/redis.test.ts runs a real one).
-import { setupServer } from 'msw/node';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
   JwtVerifier,
   type JwtVerifierOptions,
@@ -10,7 +9,7 @@ import {
   createMemoryJwksStore,
 } from '../../src/index.js';
 import { type TestIssuer, createTestIssuer } from '../../src/testing/index.js';
-import { EventLog } from './helpers.js';
+import { EventLog, stubIssuersOnFakeClock } from './helpers.js';
 
 const FLEET = 20;
 
@@ -157,22 +156,11 @@ describe('a shared store over real HTTP', () => {
 });
 
 describe('a shared store with refresh ahead', () => {
+  const stubs = stubIssuersOnFakeClock({ issuer: 'https://fleet.test', audience: 'https://api.test' });
   let issuer: TestIssuer;
-  const server = setupServer();
-  beforeAll(async () => {
-    issuer = await createTestIssuer({ issuer: 'https://fleet.test', audience: 'https://api.test' });
-    server.listen({ onUnhandledRequest: 'error' });
+  beforeAll(() => {
+    issuer = stubs[0]!;
   });
-  beforeEach(() => {
-    server.use(...issuer.handlers);
-    issuer.reset();
-    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
-  });
-  afterEach(() => {
-    vi.useRealTimers();
-    server.resetHandlers();
-  });
-  afterAll(() => server.close());
 
   it('refreshes once per lifetime for the whole fleet, each verifier on its own timer', async () => {
     const { verifiers, logs } = fleetOf(issuer, createMemoryJwksStore(), {
