@@ -6,9 +6,20 @@
 //
 //   node scripts/size.mjs          (npm run size)
 //   node scripts/size.mjs --json
+//
+// With --entries, a size report of every entry of package.json `exports` as built (dist/),
+// each bundled with its dependencies as an app would ship it (peer dependencies left out;
+// Node-only entries for Node, the others for the browser), and the import rules per entry:
+// `./pkce` pulls in no jose and no Node built-in, `.` no undici and no msw. --root DIR
+// measures the package installed at DIR (the packed tarball, in test/package) instead.
+//
+//   node scripts/size.mjs --entries [--json] [--root DIR]
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
+import { packageEntries } from './ci-entries.mjs';
 
 /** The issue 4 budget for the browser bundle of ./pkce, gzip -9 bytes. */
 export const BUDGET_GZIP_BYTES = 3072;
@@ -62,7 +73,90 @@ function print(report) {
   }
 }
 
-if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+/** Import rules of the --entries mode, by `exports` subpath. */
+function forbiddenFor(subpath) {
+  if (subpath === './pkce') return FORBIDDEN;
+  if (subpath === '.') return /(^|\/)node_modules\/(undici|msw)\//;
+  return undefined;
+}
+
+/**
+ * The --entries mode: bundles every entry of package.json `exports` of the package at
+ * `packageRoot` (built, or installed from the tarball) and measures it.
+ * @returns {Promise<{ ok: boolean, entries: { entry: string, platform: string, bytes: number,
+ *   gzipBytes: number, packages: string[], forbidden: string[] }[] }>}
+ */
+export async function measureEntries(packageRoot) {
+  const pkg = JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8'));
+  const peers = Object.keys(pkg.peerDependencies ?? {});
+  const bundle = (entry, platform) =>
+    build({
+      entryPoints: [join(packageRoot, entry.file)],
+      absWorkingDir: packageRoot,
+      bundle: true,
+      minify: true,
+      format: 'esm',
+      platform,
+      target: 'es2022',
+      external: peers,
+      write: false,
+      metafile: true,
+      logLevel: 'error',
+    });
+  // What lands in the output, as absolute paths (relative to --root they would not show
+  // `node_modules/`), and the external imports it keeps (`node:` built-ins).
+  const shipped = (metafile) =>
+    Object.values(metafile.outputs).flatMap((output) => [
+      ...Object.entries(output.inputs)
+        .filter(([, { bytesInOutput }]) => bytesInOutput > 0)
+        .map(([path]) => resolve(packageRoot, path)),
+      ...output.imports.map((i) => i.path),
+    ]);
+  const entries = [];
+  for (const entry of packageEntries(packageRoot)) {
+    const platform = entry.browser ? 'browser' : 'node';
+    const bundled = await bundle(entry, platform);
+    const code = bundled.outputFiles[0].contents;
+    const rule = forbiddenFor(entry.subpath);
+    const forbidden = [];
+    if (rule) {
+      // A browser entry is also imported by Node apps: its rule holds for both platforms.
+      const builds = entry.browser ? [bundled, await bundle(entry, 'node')] : [bundled];
+      for (const { metafile } of builds) forbidden.push(...shipped(metafile).filter((path) => rule.test(path)));
+    }
+    entries.push({
+      entry: entry.specifier,
+      platform,
+      bytes: code.byteLength,
+      gzipBytes: gzipSync(code, { level: 9 }).byteLength,
+      packages: [...new Set(shipped(bundled.metafile).map((path) => /.*\/node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(path)?.[1]))]
+        .filter((name) => name !== undefined && name !== pkg.name)
+        .sort(),
+      forbidden: [...new Set(forbidden)],
+    });
+  }
+  return { ok: entries.every((entry) => entry.forbidden.length === 0), entries };
+}
+
+function printEntries(report) {
+  console.log('Size per entry (dist/, bundled with its dependencies, minified; peers excluded)');
+  for (const entry of report.entries) {
+    const packages = entry.packages.length > 0 ? ` + ${entry.packages.join(', ')}` : '';
+    console.log(
+      `  ${entry.entry.padEnd(28)} ${entry.platform.padEnd(7)} ${String(entry.bytes).padStart(7)} B  gzip ${String(entry.gzipBytes).padStart(6)} B${packages}`,
+    );
+    for (const path of entry.forbidden) console.error(`    FORBIDDEN import in ${entry.entry}: ${path}`);
+  }
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1] && process.argv.includes('--entries')) {
+  const rootIndex = process.argv.indexOf('--root');
+  const packageRoot = rootIndex === -1 ? fileURLToPath(new URL('..', import.meta.url)) : resolve(process.argv[rootIndex + 1]);
+  const report = await measureEntries(packageRoot);
+  if (process.argv.includes('--json')) console.log(JSON.stringify(report, null, 2));
+  else printEntries(report);
+  process.exitCode = report.ok ? 0 : 1;
+} else if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const report = await measurePkceBundle();
   if (process.argv.includes('--json')) console.log(JSON.stringify(report, null, 2));
   else print(report);
