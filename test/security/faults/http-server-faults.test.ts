@@ -248,7 +248,7 @@ describe('a misbehaving JWKS server on 127.0.0.1', () => {
   });
 });
 
-describe('metadata that changes jwks_uri', () => {
+describe('metadata that changes jwks_uri or names another issuer', () => {
   let discovery: ScriptedServer;
   let rotating: TestIssuer;
   let jwksPath = '/keys-a';
