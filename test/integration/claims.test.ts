@@ -1,22 +1,11 @@
 // Claim checks end to end: a stub issuer signs, the verifier (reached through msw) decides.
 // The unit tests cover checkClaims alone; these prove the options reach it.
-import { setupServer } from 'msw/node';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { JwtVerifier, type JwtVerifierOptions, JwtVerifyError } from '../../src/index.js';
-import { type TestIssuer, createTestIssuer } from '../../src/testing/index.js';
-import { expectRejection } from './helpers.js';
+import { expectRejection, useMswIssuer } from './helpers.js';
 
 const AUDIENCE = 'https://api.test';
-const server = setupServer();
-let issuer: TestIssuer;
-
-beforeAll(async () => {
-  issuer = await createTestIssuer({ issuer: 'https://claims.test', audience: AUDIENCE });
-  server.listen({ onUnhandledRequest: 'error' });
-});
-beforeEach(() => server.use(...issuer.handlers));
-afterEach(() => server.resetHandlers());
-afterAll(() => server.close());
+const { issuer } = useMswIssuer({ issuer: 'https://claims.test', audience: AUDIENCE });
 
 const verifierFor = (options: Partial<JwtVerifierOptions> = {}) =>
   new JwtVerifier({ issuer: issuer.issuer, audience: AUDIENCE, ...options });

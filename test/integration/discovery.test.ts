@@ -1,19 +1,13 @@
 // Discovery through msw: which well-known URLs are asked for (RFC 8414 §3.1 insertion, the
 // OIDC append, the trailing-slash rule), the auto fallback, metadata validation and caching.
 import { http } from 'msw';
-import { setupServer } from 'msw/node';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { type DiscoveryMode, JwtVerifier, type VerifierEvent, discover, discoveryUrls } from '../../src/index.js';
 import { createTestIssuer } from '../../src/testing/index.js';
-import { expectRejection, jsonResponse, recordRequests } from './helpers.js';
+import { expectRejection, jsonResponse, recordRequests, useMsw } from './helpers.js';
 
-const server = setupServer();
-beforeAll(() => server.listen({ onUnhandledRequest: 'error' }));
-afterEach(() => {
-  server.resetHandlers();
-  server.events.removeAllListeners();
-});
-afterAll(() => server.close());
+const server = useMsw();
+afterEach(() => server.events.removeAllListeners());
 
 const AUDIENCE = 'https://api.test';
 

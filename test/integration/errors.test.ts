@@ -2,31 +2,17 @@
 // verifyAuthorizationHeader() against a stub issuer on msw: code, status, the RFC 6750
 // challenge, and a message that says expected vs found and never holds the token.
 import { http } from 'msw';
-import { setupServer } from 'msw/node';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   ERROR_STATUS,
   JwtVerifier,
   type JwtVerifierOptions,
   type JwtVerifyErrorCode,
 } from '../../src/index.js';
-import { type TestIssuer, createTestIssuer } from '../../src/testing/index.js';
-import { expectRejection, jsonResponse } from './helpers.js';
+import { expectRejection, jsonResponse, useMswIssuer } from './helpers.js';
 
 const AUDIENCE = 'https://api.test';
-const server = setupServer();
-let issuer: TestIssuer;
-
-beforeAll(async () => {
-  issuer = await createTestIssuer({ issuer: 'https://errors.test' });
-  server.listen({ onUnhandledRequest: 'error' });
-});
-beforeEach(() => {
-  server.use(...issuer.handlers);
-  issuer.reset();
-});
-afterEach(() => server.resetHandlers());
-afterAll(() => server.close());
+const { server, issuer } = useMswIssuer({ issuer: 'https://errors.test' });
 
 interface Case {
   /** What makes the token fail. */

@@ -1,28 +1,17 @@
 // Freshness and outages through msw, on an injected clock: Cache-Control max-age within the
 // bounds, the default max age, no-cache, revalidation, stale-if-error and Retry-After.
 import { http } from 'msw';
-import { setupServer } from 'msw/node';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { type CacheOptions, JwtVerifier, type VerifierEvent } from '../../src/index.js';
-import { type TestIssuer, createTestIssuer } from '../../src/testing/index.js';
-import { expectRejection, jsonResponse } from './helpers.js';
+import { expectRejection, jsonResponse, useMswIssuer } from './helpers.js';
 
 const AUDIENCE = 'https://api.test';
-const server = setupServer();
-let issuer: TestIssuer;
 let now = 1_800_000_000_000;
 const clock = () => now;
-
-beforeAll(async () => {
-  issuer = await createTestIssuer({ issuer: 'https://fresh.test', now: clock, tokenTtlSeconds: 365 * 86_400 });
-  server.listen({ onUnhandledRequest: 'error' });
-});
+const { server, issuer } = useMswIssuer({ issuer: 'https://fresh.test', now: clock, tokenTtlSeconds: 365 * 86_400 });
 beforeEach(() => {
   now = 1_800_000_000_000;
-  issuer.reset();
 });
-afterEach(() => server.resetHandlers());
-afterAll(() => server.close());
 
 /** Serves the issuer's metadata, and its JWKS with these response headers. */
 function serveWithHeaders(headers: Record<string, string>): void {
@@ -94,8 +83,6 @@ describe('Cache-Control', () => {
 });
 
 describe('stale-if-error', () => {
-  beforeEach(() => server.use(...issuer.handlers));
-
   it('keeps verifying known keys while the issuer fails, and refuses unknown kids as unavailable', async () => {
     const events: VerifierEvent[] = [];
     const verifier = verifierFor({ maxAgeMs: 60_000 }, (e) => events.push(e));
@@ -150,8 +137,6 @@ describe('stale-if-error', () => {
 });
 
 describe('Retry-After', () => {
-  beforeEach(() => server.use(...issuer.handlers));
-
   it('does not ask again before Retry-After, and says when to retry', async () => {
     issuer.failNext('jwks', { status: 503, headers: { 'retry-after': '30' } });
     const verifier = verifierFor();

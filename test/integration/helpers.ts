@@ -1,8 +1,46 @@
 import { SignJWT, exportJWK, generateKeyPair } from 'jose';
 import type { CryptoKey, JWK } from 'jose';
-import type { SetupServer } from 'msw/node';
-import { expect } from 'vitest';
+import { type SetupServer, setupServer } from 'msw/node';
+import { afterAll, afterEach, beforeAll, beforeEach, expect } from 'vitest';
 import { ERROR_STATUS, JwtVerifyError, type JwtVerifyErrorCode, isJwtVerifyError } from '../../src/index.js';
+import { type TestIssuer, type TestIssuerOptions, createTestIssuer } from '../../src/testing/index.js';
+
+/** A msw server for this file: unhandled requests fail, handlers reset after each test. */
+export function useMsw(): SetupServer {
+  const server = setupServer();
+  beforeAll(() => server.listen({ onUnhandledRequest: 'error' }));
+  afterEach(() => server.resetHandlers());
+  afterAll(() => server.close());
+  return server;
+}
+
+/**
+ * {@link useMsw} plus one stub issuer for the file (keys are made once), its counts and
+ * faults reset before each test and, unless `installHandlers` is false, its handlers
+ * installed. `issuer` stands for the issuer created in `beforeAll`.
+ */
+export function useMswIssuer(
+  options: TestIssuerOptions,
+  { installHandlers = true } = {},
+): { server: SetupServer; issuer: TestIssuer } {
+  const server = useMsw();
+  let created: TestIssuer | undefined;
+  beforeAll(async () => {
+    created = await createTestIssuer(options);
+  });
+  beforeEach(() => {
+    if (installHandlers) server.use(...created!.handlers);
+    created!.reset();
+  });
+  const issuer = new Proxy({} as TestIssuer, {
+    get(_target, property) {
+      if (!created) throw new Error('the test issuer is created in beforeAll; use it inside tests and hooks');
+      const value: unknown = Reflect.get(created, property, created);
+      return typeof value === 'function' ? value.bind(created) : value;
+    },
+  });
+  return { server, issuer };
+}
 
 /** Awaits a promise that must reject, and returns the rejection. */
 export async function rejectionOf(promise: Promise<unknown>): Promise<unknown> {

@@ -1,23 +1,14 @@
 // The verifier's HTTP through msw and injected fetch functions: the fetch seam, headers,
 // per-request timeout, response size cap, the HTTPS rule, and how failures are reported.
 import { http } from 'msw';
-import { setupServer } from 'msw/node';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { type FetchLike, JwtVerifier } from '../../src/index.js';
 import { type TestIssuer, createTestIssuer } from '../../src/testing/index.js';
-import { expectRejection, jsonResponse } from './helpers.js';
+import { expectRejection, jsonResponse, useMswIssuer } from './helpers.js';
 
 const AUDIENCE = 'https://api.test';
-const server = setupServer();
-let issuer: TestIssuer;
-
-beforeAll(async () => {
-  issuer = await createTestIssuer({ issuer: 'https://http.test' });
-  server.listen({ onUnhandledRequest: 'error' });
-});
-beforeEach(() => issuer.reset());
-afterEach(() => server.resetHandlers());
-afterAll(() => server.close());
+// Handlers are installed per describe: the fetch-option tests need none.
+const { server, issuer } = useMswIssuer({ issuer: 'https://http.test' }, { installHandlers: false });
 
 const verifierFor = (options: Partial<ConstructorParameters<typeof JwtVerifier>[0]> = {}) =>
   new JwtVerifier({ issuer: issuer.issuer, audience: AUDIENCE, ...options });

@@ -2,11 +2,9 @@
 // and by kty/alg/use/key_ops, tokens without kid, odd keys skipped, duplicate kids.
 import { base64url } from 'jose';
 import { http } from 'msw';
-import { setupServer } from 'msw/node';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { JwtVerifier, type VerifierEvent } from '../../src/index.js';
-import { type TestIssuer, createTestIssuer } from '../../src/testing/index.js';
-import { type LooseKey, expectRejection, jsonResponse, looseKey, signWith } from './helpers.js';
+import { expectRejection, jsonResponse, type LooseKey, looseKey, signWith, useMswIssuer } from './helpers.js';
 
 // Count key imports on both signature paths (node:crypto in Node, jose elsewhere).
 const imports = vi.hoisted(() => ({ count: 0 }));
@@ -34,22 +32,10 @@ vi.mock('jose', async (importOriginal) => {
 const AUDIENCE = 'https://api.test';
 const KEYS_ISSUER = 'https://keys.test';
 const JWKS_URL = `${KEYS_ISSUER}/jwks`;
-const server = setupServer();
-let issuer: TestIssuer;
-
-beforeAll(async () => {
-  issuer = await createTestIssuer({
-    issuer: 'https://jwks.test',
-    algorithms: ['RS256', 'PS256', 'ES256', 'ES384', 'ES512', 'EdDSA'],
-  });
-  server.listen({ onUnhandledRequest: 'error' });
+const { server, issuer } = useMswIssuer({
+  issuer: 'https://jwks.test',
+  algorithms: ['RS256', 'PS256', 'ES256', 'ES384', 'ES512', 'EdDSA'],
 });
-beforeEach(() => {
-  server.use(...issuer.handlers);
-  issuer.reset();
-});
-afterEach(() => server.resetHandlers());
-afterAll(() => server.close());
 
 /** Serves a hand-built JWKS at JWKS_URL and returns a verifier reading it (no discovery). */
 function serveJwks(keys: unknown[], onEvent?: (event: VerifierEvent) => void): { verifier: JwtVerifier; served: () => number } {

@@ -2,30 +2,18 @@
 // warm-up and right after a flood of unknown kids), while a flood of invented kids costs the
 // issuer at most one JWKS request per cooldown. Time is vitest's fake clock: the verifier
 // reads Date.now and waits with setTimeout, both faked, so no test sleeps.
-import { setupServer } from 'msw/node';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { JwtVerifier, type JwtVerifierOptions, type VerifierEvent } from '../../src/index.js';
-import { type TestIssuer, createTestIssuer } from '../../src/testing/index.js';
-import { expectRejection, randomKid } from './helpers.js';
+import { expectRejection, randomKid, useMswIssuer } from './helpers.js';
 
 const COOLDOWN_MS = 5_000;
-let issuer: TestIssuer;
-const server = setupServer();
-
-beforeAll(async () => {
-  issuer = await createTestIssuer({ issuer: 'https://rotation.test', audience: 'https://api.test' });
-  server.listen({ onUnhandledRequest: 'error' });
-});
+const { issuer } = useMswIssuer({ issuer: 'https://rotation.test', audience: 'https://api.test' });
 beforeEach(() => {
-  server.use(...issuer.handlers);
-  issuer.reset();
   vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
 });
 afterEach(() => {
   vi.useRealTimers();
-  server.resetHandlers();
 });
-afterAll(() => server.close());
 
 function verifierFor(options: Partial<JwtVerifierOptions> = {}): JwtVerifier {
   return new JwtVerifier({ issuer: issuer.issuer, audience: 'https://api.test', ...options });
@@ -80,7 +68,7 @@ describe('rotation', () => {
 
   it('ends the wait after the cooldown even when an injected clock does not move', async () => {
     vi.useRealTimers();
-    const frozen = Date.now();
+    const frozen = Date.now() + 60_000; // later than every token's iat below
     const verifier = verifierFor({ now: () => frozen, cache: { cooldownMs: 50 } });
     await verifier.warmup();
     const base = await issuer.sign();

@@ -6,17 +6,13 @@
 // shapes literally, so the verifier is not only tested against our own stub. Both over
 // msw and over real HTTP on 127.0.0.1.
 import { type HttpHandler, http } from 'msw';
-import { setupServer } from 'msw/node';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { JwtVerifier } from '../../src/index.js';
 import { createTestIssuer } from '../../src/testing/index.js';
-import { expectRejection, jsonResponse } from './helpers.js';
+import { expectRejection, jsonResponse, useMsw } from './helpers.js';
 import { ALTOSTRAT_API, type SeedServer, altostrat, archera, archeraToken, auth0Token } from './seed-servers.js';
 
-const server = setupServer();
-beforeAll(() => server.listen({ onUnhandledRequest: 'error' }));
-afterEach(() => server.resetHandlers());
-afterAll(() => server.close());
+const server = useMsw();
 
 /** The members Archera's OAuthMetadata schema requires (additionalProperties: false). */
 const ARCHERA_REQUIRED = [

@@ -1,30 +1,20 @@
 // The rest of the verifier's surface through msw: RFC 6750 header parsing, warmup(),
 // metadata(), jwksUri, onEvent, option checks at construction, and MultiIssuerVerifier.
-import { setupServer } from 'msw/node';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { JwtVerifier, MultiIssuerVerifier, type VerifierEvent } from '../../src/index.js';
 import { type TestIssuer, createTestIssuer } from '../../src/testing/index.js';
-import { expectRejection } from './helpers.js';
+import { expectRejection, useMswIssuer } from './helpers.js';
 
 const AUDIENCE = 'https://api.test';
-const server = setupServer();
-let a: TestIssuer;
+const { server, issuer: a } = useMswIssuer({ issuer: 'https://tenant-a.test' });
 let b: TestIssuer;
-
 beforeAll(async () => {
-  [a, b] = await Promise.all([
-    createTestIssuer({ issuer: 'https://tenant-a.test' }),
-    createTestIssuer({ issuer: 'https://idp.test/tenant-b/', profile: 'auth0' }),
-  ]);
-  server.listen({ onUnhandledRequest: 'error' });
+  b = await createTestIssuer({ issuer: 'https://idp.test/tenant-b/', profile: 'auth0' });
 });
 beforeEach(() => {
-  server.use(...a.handlers, ...b.handlers);
-  a.reset();
+  server.use(...b.handlers);
   b.reset();
 });
-afterEach(() => server.resetHandlers());
-afterAll(() => server.close());
 
 const verifierA = (options: Partial<ConstructorParameters<typeof JwtVerifier>[0]> = {}) =>
   new JwtVerifier({ issuer: a.issuer, audience: AUDIENCE, ...options });
