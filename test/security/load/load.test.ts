@@ -91,6 +91,8 @@ describe('load', () => {
     const answers = new Map<string, number>();
     const wrong: string[] = [];
     let jwksDuringOutage = 0;
+    let outageStartedAt = 0;
+    let outageMs = 0;
     const peak = await runPool(TOTAL, 500, async (index) => {
       if (index === TOTAL * 0.4) {
         // The cached set goes stale and the issuer starts failing.
@@ -98,9 +100,11 @@ describe('load', () => {
         issuer.failNext('jwks', { status: 503, times: Infinity });
         issuer.failNext('metadata', { status: 503, times: Infinity });
         jwksDuringOutage = issuer.requests.jwks;
+        outageStartedAt = performance.now();
       }
       if (index === TOTAL * 0.8) {
         jwksDuringOutage = issuer.requests.jwks - jwksDuringOutage;
+        outageMs = performance.now() - outageStartedAt;
         issuer.reset();
         clock.offsetMs += COOLDOWN_MS + 1;
       }
@@ -121,12 +125,13 @@ describe('load', () => {
     expect([...answers.values()].reduce((a, b) => a + b, 0)).toBe(TOTAL);
     expect(answers.get('valid → ok')).toBe(TOTAL * 0.4);
     expect(peak).toBe(500);
-    // The outage was seen, reported, and cost the issuer one request per cooldown at most.
+    // The outage was seen, reported, and cost the issuer one request per cooldown at most
+    // (the clock runs in real time there, so that bound depends on how long it lasted).
     const failures = events.filter((e) => e.type === 'jwks_failed');
     expect(failures.length).toBeGreaterThan(0);
     expect(failures.every((e) => (e as { servingStale: boolean }).servingStale)).toBe(true);
     expect(jwksDuringOutage).toBeGreaterThan(0);
-    expect(jwksDuringOutage).toBeLessThanOrEqual(10);
+    expect(jwksDuringOutage).toBeLessThanOrEqual(Math.ceil(outageMs / COOLDOWN_MS) + 1);
     expect(unhandled.reasons).toEqual([]);
   }, LOAD_TIMEOUT_MS);
 
