@@ -1,9 +1,10 @@
 import { decodeUnverified, isJwtVerifyError } from '../index.js';
 import { COMMON_HELP, type Command, onePositional } from './command.js';
 import { errorJson, exitCodeFor } from './errors.js';
-import { formatShortToken, indentJson, shortToken, table, timeClaims, timeClaimsObject } from './format.js';
+import { formatShortToken, shortToken, timeClaimsObject } from './format.js';
 import { EXIT } from './io.js';
 import { readTokenArgument } from './token-input.js';
+import { printHeaderAndPayload } from './token-report.js';
 
 const WARNING = 'UNVERIFIED: decoded only; neither the signature nor any claim was checked (use `verify` for that)';
 
@@ -55,25 +56,7 @@ Exit status: 0 decoded, 1 not a JWT (ERR_TOKEN_MALFORMED), 2 usage.`,
     ctx.out(style.yellow(style.bold(WARNING)));
     ctx.out(`token    ${formatShortToken(token)}`);
     ctx.out('');
-    ctx.out(style.bold('header') + style.yellow(' (UNVERIFIED)'));
-    ctx.out(indentJson(header));
-    ctx.out(style.bold('payload') + style.yellow(' (UNVERIFIED)'));
-    ctx.out(indentJson(payload));
-    const times = timeClaims(payload, now);
-    if (times.length) {
-      ctx.out(style.bold('times'));
-      for (const line of table(times.map((t) => [t.claim, t.iso, t.relative + timeNote(t.claim, t.value, now)]))) {
-        ctx.out(line);
-      }
-    }
+    printHeaderAndPayload(ctx, decoded, now, ' (UNVERIFIED)');
     return EXIT.ok;
   },
 };
-
-/** A hint for the reader of a time that already makes the token unusable. */
-export function timeNote(claim: string, value: number, nowMs: number): string {
-  const past = value * 1000 <= nowMs;
-  if (claim === 'exp' && past) return ' (expired)';
-  if ((claim === 'nbf' || claim === 'iat') && !past) return ' (in the future)';
-  return '';
-}

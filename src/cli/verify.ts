@@ -9,11 +9,11 @@ import {
   stringList,
   stringValue,
 } from './command.js';
-import { timeNote } from './decode.js';
 import { errorJson, exitCodeFor, isInvalidArgument } from './errors.js';
-import { formatShortToken, indentJson, shortToken, table, timeClaims, timeClaimsObject } from './format.js';
+import { formatShortToken, shortToken, timeClaimsObject } from './format.js';
 import { EXIT, UsageError } from './io.js';
 import { readTokenArgument } from './token-input.js';
+import { printHeaderAndPayload } from './token-report.js';
 
 export const verifyCommand: Command = {
   name: 'verify',
@@ -128,17 +128,7 @@ reached or answered badly (ERR_ISSUER_UNAVAILABLE, ERR_METADATA_INVALID).`,
       );
       if (discovery) ctx.out(`  discovery  ${discovery.url} (${kindName(discovery.kind)})`);
       ctx.out(`  checked    ${checks.join(', ')}`);
-      ctx.out(style.bold('header'));
-      ctx.out(indentJson(header));
-      ctx.out(style.bold('payload'));
-      ctx.out(indentJson(payload));
-      const times = timeClaims(payload, now);
-      if (times.length) {
-        ctx.out(style.bold('times'));
-        for (const line of table(times.map((t) => [t.claim, t.iso, t.relative + timeNote(t.claim, t.value, now)]))) {
-          ctx.out(line);
-        }
-      }
+      printHeaderAndPayload(ctx, { header, payload }, now);
       return EXIT.ok;
     } catch (error) {
       if (!isJwtVerifyError(error)) throw error;

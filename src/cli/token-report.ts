@@ -1,0 +1,31 @@
+import type { JwtHeader, JwtPayload } from '../index.js';
+import type { CommandContext } from './command.js';
+import { indentJson, table, timeClaims } from './format.js';
+
+/** Prints header, payload and the time claims; `mark` follows each heading, e.g. ` (UNVERIFIED)`. */
+export function printHeaderAndPayload(
+  ctx: CommandContext,
+  { header, payload }: { header: JwtHeader; payload: JwtPayload },
+  nowMs: number,
+  mark = '',
+): void {
+  const { style } = ctx;
+  ctx.out(style.bold('header') + style.yellow(mark));
+  ctx.out(indentJson(header));
+  ctx.out(style.bold('payload') + style.yellow(mark));
+  ctx.out(indentJson(payload));
+  const times = timeClaims(payload, nowMs);
+  if (times.length === 0) return;
+  ctx.out(style.bold('times'));
+  for (const line of table(times.map((t) => [t.claim, t.iso, t.relative + timeNote(t.claim, t.value, nowMs)]))) {
+    ctx.out(line);
+  }
+}
+
+/** A hint for the reader of a time that already makes the token unusable. */
+function timeNote(claim: string, value: number, nowMs: number): string {
+  const past = value * 1000 <= nowMs;
+  if (claim === 'exp' && past) return ' (expired)';
+  if ((claim === 'nbf' || claim === 'iat') && !past) return ' (in the future)';
+  return '';
+}
