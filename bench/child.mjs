@@ -31,7 +31,7 @@ async function create() {
  * Runs `inFlight` loops calling verify on tokens for `ms`, after a warm-up; returns
  * operations per second and latency percentiles in microseconds.
  */
-async function throughput(verify, list, inFlight, ms, warm = true) {
+async function throughput(verify, list, inFlight, ms) {
   const run = async (durationMs, samples) => {
     let next = 0;
     let done = 0;
@@ -56,20 +56,22 @@ async function throughput(verify, list, inFlight, ms, warm = true) {
     const used = process.cpuUsage(cpu);
     return { done, failures, seconds: (performance.now() - started) / 1000, cpuUs: used.user + used.system };
   };
-  if (warm) {
-    await run(Math.min(200, ms / 4));
-    for (const token of list) {
-      try {
-        await verify(token); // every token seen once (fills caches that have room)
-      } catch {}
-    }
-  }
+  await run(Math.min(100, ms / 4));
   const samples = new Float64Array(1_000_000);
   const { done, failures, seconds, cpuUs } = await run(ms, samples);
   const sorted = samples.subarray(0, Math.min(done, samples.length)).sort();
   const at = (q) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] * 1000;
   // CPU time per operation (all threads): steadier than wall time on a busy machine.
   return { opsPerSecond: done / seconds, p50Us: at(0.5), p99Us: at(0.99), cpuUsPerOp: cpuUs / done, failures };
+}
+
+/** Verifies every token once: warms JIT, connections and whatever caches have room. */
+async function seeAll(verify, list) {
+  for (const token of list) {
+    try {
+      await verify(token);
+    } catch {}
+  }
 }
 
 async function settleAll(verify, list) {
@@ -87,7 +89,7 @@ const scenarios = {
     const verify = await create();
     if (!verify) return { unsupported: true };
     const distinct = tokens(job.tokensFile);
-    await verify(distinct[0]);
+    await seeAll(verify, distinct);
     const results = {};
     for (const [mode, list, inFlight] of [
       ['one-seq', distinct.slice(0, 1), 1],
@@ -110,16 +112,15 @@ const scenarios = {
       ['ours', 'raw-sync', 'raw-pool'].map((name) => CONTENDERS[name].create(job.context)),
     );
     const list = tokens(job.tokensFile);
-    await ours(list[0]);
+    for (const verify of [ours, sync, pool]) await seeAll(verify, list);
     const median = (values) => values.sort((a, b) => a - b)[values.length >> 1];
     const out = {};
     for (const inFlight of [1, 64]) {
       const rounds = [];
       for (let round = 0; round < job.rounds; round++) {
-        const warm = round === 0;
-        const o = await throughput(ours, list, inFlight, job.sliceMs, warm);
-        const s = await throughput(sync, list, inFlight, job.sliceMs, warm);
-        const p = await throughput(pool, list, inFlight, job.sliceMs, warm);
+        const o = await throughput(ours, list, inFlight, job.sliceMs);
+        const s = await throughput(sync, list, inFlight, job.sliceMs);
+        const p = await throughput(pool, list, inFlight, job.sliceMs);
         const best = inFlight === 1 ? s.opsPerSecond : Math.max(s.opsPerSecond, p.opsPerSecond);
         rounds.push({ ratio: o.opsPerSecond / best, ours: o.opsPerSecond, sync: s.opsPerSecond, pool: p.opsPerSecond });
       }

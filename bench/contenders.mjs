@@ -2,6 +2,8 @@
 // algorithm, and resolves to `verify(token)` (a promise or a value; throws when rejected),
 // or `undefined` when the library cannot verify that algorithm.
 import { constants, createPublicKey, verify as cryptoVerify } from 'node:crypto';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 
 /** Algorithms and how `node:crypto` verifies each (what a hand-written verifier would do). */
 const RAW = {
@@ -26,7 +28,11 @@ export const CONTENDERS = {
   ours: {
     label: 'oauth-jwt-verify JwtVerifier (warm)',
     async create({ issuer, audience }, options = {}) {
-      const { JwtVerifier } = await import('oauth-jwt-verify');
+      // run.mjs copies the built package aside (see there); the package itself otherwise.
+      const entry = process.env.BENCH_PACKAGE_DIR
+        ? pathToFileURL(join(process.env.BENCH_PACKAGE_DIR, 'dist/index.js')).href
+        : 'oauth-jwt-verify';
+      const { JwtVerifier } = await import(entry);
       const verifier = new JwtVerifier({ issuer, audience, ...options });
       return (token) => verifier.verify(token);
     },
