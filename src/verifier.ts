@@ -356,17 +356,16 @@ export class JwtVerifier {
    * Stops the background refresh timer. The verifier keeps verifying (fetching on demand)
    * afterwards; calling it again does nothing. The timer never keeps a process alive
    * anyway, so this is for tests and for verifiers you drop before the process ends.
+   * Where the runtime has `Symbol.dispose`, `verifier[Symbol.dispose]()` calls this, so a
+   * `using` declaration closes the verifier at the end of its block.
    *
    * @example
-   * using verifier = new JwtVerifier({ issuer, audience }); // closed at the end of the block
+   * const verifier = new JwtVerifier({ issuer, audience });
+   * await verifier.warmup();
+   * verifier.close();
    */
   close(): void {
     this.jwks.close();
-  }
-
-  /** Same as {@link JwtVerifier.close}, for `using` declarations. */
-  [Symbol.dispose](): void {
-    this.close();
   }
 
   /** The issuer's discovered RFC 8414 / OpenID Connect metadata (cached). */
@@ -414,6 +413,19 @@ export class JwtVerifier {
       });
     }
   }
+}
+
+// Defined at run time rather than declared in the class: the declarations must compile
+// without the `esnext.disposable` lib (browsers' projects), where `Symbol.dispose` has no type.
+const disposeSymbol = (Symbol as { dispose?: symbol }).dispose;
+if (typeof disposeSymbol === 'symbol') {
+  Object.defineProperty(JwtVerifier.prototype, disposeSymbol, {
+    value(this: JwtVerifier): void {
+      this.close();
+    },
+    writable: true,
+    configurable: true,
+  });
 }
 
 /**
