@@ -63,6 +63,8 @@ export interface DecodedKeySet {
 const STORE_FORMAT = 1;
 /** The longest one call to a JwksStore may take before the verifier fetches by itself. */
 const STORE_TIMEOUT_MS = 1000;
+/** A writer's clock may run ahead of ours by this much before its entries are refused. */
+const MAX_CLOCK_AHEAD_MS = 60_000;
 
 /**
  * How long a store call may take, and how long a lease lasts: the holder's fetch (within
@@ -72,8 +74,6 @@ export function storeTimings(fetchTimeoutMs: number): { storeTimeoutMs: number; 
   const storeTimeoutMs = Math.min(STORE_TIMEOUT_MS, fetchTimeoutMs);
   return { storeTimeoutMs, leaseMs: fetchTimeoutMs + 2 * storeTimeoutMs };
 }
-/** A writer's clock may run ahead of ours by this much before its entries are refused. */
-const MAX_CLOCK_AHEAD_MS = 60_000;
 
 export function encodeKeySet(set: KeySet, fetchedAt: number, freshUntil: number): StoredKeySet {
   return {
