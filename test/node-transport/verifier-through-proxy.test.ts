@@ -49,7 +49,8 @@ beforeAll(async () => {
   https.on('secureConnection', () => tlsConnections++);
   const port = await listen(https);
   [tlsIssuer, plainIssuer] = await Promise.all([
-    createTestIssuer({ issuer: `https://127.0.0.1:${port}`, audience: AUDIENCE }),
+    // ES256: a rotation makes its new key in milliseconds, well within undici's 4 s keep-alive.
+    createTestIssuer({ issuer: `https://127.0.0.1:${port}`, audience: AUDIENCE, algorithms: ['ES256'] }),
     createTestIssuer({ listen: true, audience: AUDIENCE }),
   ]);
   proxy = await startLoggingProxy();
