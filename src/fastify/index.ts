@@ -45,7 +45,8 @@ function send(reply: FastifyReply, failure: AuthenticateFailure): FastifyReply {
 const plugin: FastifyPluginAsync<FastifyBearerAuthOptions> = async (fastify, { verifier, ...options }) => {
   checkVerifier(verifier);
   const resolved = resolveAuthenticateOptions(options);
-  fastify.decorateRequest('auth', null);
+  // Registered again in a child context (another realm, say): the decorator is inherited.
+  if (!fastify.hasRequestDecorator('auth')) fastify.decorateRequest('auth', null);
   fastify.addHook('onRequest', async (request, reply) => {
     const result = await authenticate(verifier, request.raw, resolved);
     if (!result.ok) return send(reply, result);

@@ -140,6 +140,24 @@ describe('fastify: the plugin guards the context it is registered in', () => {
     }
   });
 
+  it('can be registered again in a child context, whose hook then runs after the parent’s', async () => {
+    const app = Fastify();
+    await app.register(forFastify.bearerAuth, { verifier, realm: 'outer' });
+    await app.register(async (admin) => {
+      await admin.register(forFastify.bearerAuth, { verifier, realm: 'admin', requiredScopes: 'admin' });
+      admin.get('/admin', async () => 'ok');
+    });
+    try {
+      expect((await app.inject('/admin')).headers['www-authenticate']).toBe('Bearer realm="outer"');
+      const token = await issuer.sign({ scope: 'read' });
+      const refused = await app.inject({ url: '/admin', headers: { authorization: `Bearer ${token}` } });
+      expect(refused.statusCode).toBe(403);
+      expect(refused.headers['www-authenticate']).toMatch(/^Bearer realm="admin", error="insufficient_scope"/);
+    } finally {
+      await app.close();
+    }
+  });
+
   it('is also the default export', () => {
     expect(forFastify.default).toBe(forFastify.bearerAuth);
   });
