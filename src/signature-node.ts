@@ -22,6 +22,13 @@ interface PreparedKey {
  */
 export const THREAD_POOL_THRESHOLD = 4;
 
+/**
+ * Thread-pool checks allowed to wait at once; further ones run synchronously, so the main
+ * thread verifies too instead of idling while a long pool queue drains.
+ */
+const MAX_POOL_PENDING = 16;
+let poolPending = 0;
+
 const DIGESTS: Record<JwsAlgorithm, string | null> = {
   RS256: 'sha256',
   RS384: 'sha384',
@@ -105,7 +112,8 @@ export function checkSignature(
   if (entry === null) return 'unusable';
   if (entry === 'invalid') return 'invalid';
   const { signingInput, encodedSignature } = token;
-  if (inFlight < THREAD_POOL_THRESHOLD && signingInput.length + encodedSignature.length <= SCRATCH_SIZE) {
+  const synchronous = inFlight < THREAD_POOL_THRESHOLD || poolPending >= MAX_POOL_PENDING;
+  if (synchronous && signingInput.length + encodedSignature.length <= SCRATCH_SIZE) {
     // Synchronous: the bytes can live in a reused buffer instead of two new ones per call.
     // parseToken checked the encodings strictly; Buffer decodes base64url faster than atob.
     const dataLength = scratch.write(signingInput, 0, 'latin1');
@@ -127,10 +135,13 @@ export function checkSignature(
   const signature = Buffer.from(encodedSignature, 'base64url');
   return new Promise((resolve) => {
     try {
-      verify(entry.digest, data, entry.input, signature, (error, ok) =>
-        resolve(!error && ok ? 'valid' : 'invalid'),
-      );
+      poolPending++;
+      verify(entry.digest, data, entry.input, signature, (error, ok) => {
+        poolPending--;
+        resolve(!error && ok ? 'valid' : 'invalid');
+      });
     } catch {
+      poolPending--;
       resolve('invalid');
     }
   });
