@@ -4,13 +4,14 @@
 // Runs every (scenario, algorithm, contender) in its own child process against one stub
 // issuer served over HTTP on 127.0.0.1 by this process, prints tables and writes
 // bench/results/<timestamp>.json (and latest.json). See docs/performance.md.
-import { execFileSync, fork } from 'node:child_process';
+import { fork } from 'node:child_process';
 import { KeyObject, sign as cryptoSign } from 'node:crypto';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CONTENDERS, NETWORKED } from './contenders.mjs';
+import { ensureBuilt } from '../scripts/ensure-build.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
@@ -32,15 +33,7 @@ const settings = {
 
 // Bench the built package, as users get it: build when dist/ is missing or older than
 // src/, then copy it aside, so a rebuild during the run cannot pull it from under us.
-const newest = (dir) =>
-  readdirSync(dir, { recursive: true, withFileTypes: true })
-    .filter((entry) => entry.isFile())
-    .reduce((latest, entry) => Math.max(latest, statSync(join(entry.parentPath ?? entry.path, entry.name)).mtimeMs), 0);
-const built = join(root, 'dist/index.js');
-if (!existsSync(built) || !existsSync(join(root, 'dist/signature-node.js')) || statSync(built).mtimeMs < newest(join(root, 'src'))) {
-  console.error('dist/ is missing or older than src/: building first (npm run build)');
-  execFileSync('npm', ['run', 'build'], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
-}
+ensureBuilt();
 const packageDir = join(root, '.tmp/bench-package');
 rmSync(packageDir, { recursive: true, force: true });
 mkdirSync(packageDir, { recursive: true });
