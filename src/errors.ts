@@ -93,9 +93,12 @@ export class JwtVerifyError extends Error {
   }
 }
 
-/** RFC 6750 §3 allows only %x20-21 / %x23-5B / %x5D-7E inside the quoted values. */
+/**
+ * RFC 6750 §3 allows only %x20-21 / %x23-5B / %x5D-7E inside the quoted values: the
+ * messages' double quotes become single ones (still readable), anything else outside the set `?`.
+ */
 function quotable(value: string): string {
-  return value.replace(/[^\x20\x21\x23-\x5B\x5D-\x7E]/g, '?');
+  return value.replace(/"/g, "'").replace(/[^\x20\x21\x23-\x5B\x5D-\x7E]/g, '?');
 }
 
 /**
