@@ -1,3 +1,4 @@
+import { SUPPORTED_ALGORITHMS } from '../algorithms.js';
 import { invalidArgument } from '../errors.js';
 import type {
   TestClient,
@@ -6,19 +7,8 @@ import type {
   TestIssuerProfile,
 } from './types.js';
 
-export const ALGORITHMS = [
-  'RS256',
-  'RS384',
-  'RS512',
-  'PS256',
-  'PS384',
-  'PS512',
-  'ES256',
-  'ES384',
-  'ES512',
-  'EdDSA',
-  'Ed25519',
-] as const satisfies readonly TestIssuerAlgorithm[];
+/** The issuer signs with every algorithm a verifier accepts. */
+export const ALGORITHMS: readonly TestIssuerAlgorithm[] = SUPPORTED_ALGORITHMS;
 
 const PROFILES = ['default', 'rfc8414', 'auth0'] as const satisfies readonly TestIssuerProfile[];
 
