@@ -22,10 +22,6 @@ beforeAll(async () => {
   ]);
   down.failNext('metadata', { status: 503, headers: { 'retry-after': '30' }, times: Number.POSITIVE_INFINITY });
   silent.failNext('metadata', { status: 500, times: Number.POSITIVE_INFINITY });
-  const verifier = new MultiIssuerVerifier(
-    [issuer, down, silent].map((i) => ({ issuer: i.issuer, audience: AUDIENCE, discovery: 'oauth' as const })),
-  );
-  targets = await startAll(verifier, { realm: REALM });
   Object.assign(tokens, {
     valid: await issuer.sign({ sub: 'alice', scope: `profile ${ROUTE_SCOPE}` }),
     expired: await issuer.sign({ sub: 'alice', scope: ROUTE_SCOPE }, { expiresIn: -60 }),
@@ -35,6 +31,18 @@ beforeAll(async () => {
     issuerDown: await down.sign({ sub: 'alice', scope: ROUTE_SCOPE }),
     issuerSilent: await silent.sign({ sub: 'alice', scope: ROUTE_SCOPE }),
   });
+  // One frozen clock for every server: messages that name "now" (expiry) are then the same
+  // whichever second each server answers in.
+  const frozenAt = Date.now();
+  const verifier = new MultiIssuerVerifier(
+    [issuer, down, silent].map((i) => ({
+      issuer: i.issuer,
+      audience: AUDIENCE,
+      discovery: 'oauth' as const,
+      now: () => frozenAt,
+    })),
+  );
+  targets = await startAll(verifier, { realm: REALM });
 });
 afterAll(async () => {
   await Promise.all([...(targets ?? []).map((t) => t.close()), issuer?.close(), down?.close(), silent?.close()]);
