@@ -59,11 +59,10 @@ export class JwtVerifyError extends Error {
     message: string,
     options: { cause?: unknown; details?: JwtVerifyErrorDetails } = {},
   ) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    super(message, options.cause === undefined ? undefined : options);
     // The status is derived rather than looked up in ERROR_STATUS so that the browser
     // bundle of ./pkce does not carry the whole table (a test checks both agree).
-    const status =
-      code === 'ERR_INSUFFICIENT_SCOPE' ? 403 : code === 'ERR_ISSUER_UNAVAILABLE' || code === 'ERR_METADATA_INVALID' ? 503 : 401;
+    const status = code === 'ERR_INSUFFICIENT_SCOPE' ? 403 : /UNAVAILABLE|METADATA/.test(code) ? 503 : 401;
     Object.assign(this, { code, status, details: options.details ?? {} });
     Object.defineProperty(this, BRAND, { value: true });
   }
@@ -74,16 +73,22 @@ export class JwtVerifyError extends Error {
    * @see https://www.rfc-editor.org/rfc/rfc6750#section-3
    */
   wwwAuthenticate(realm?: string): string {
-    const { code, details } = this;
-    const scope = code === 'ERR_INSUFFICIENT_SCOPE';
-    const params = [
-      realm !== undefined && `realm="${quotable(realm)}"`,
-      code !== 'ERR_TOKEN_MISSING' &&
-        this.status < 503 &&
-        `error="${scope ? 'insufficient_scope' : 'invalid_token'}", error_description="${quotable(this.message)}"`,
-      scope && details.requiredScopes?.length && `scope="${quotable(details.requiredScopes.join(' '))}"`,
-    ].filter(Boolean);
-    return `Bearer ${params.join(', ')}`.trim();
+    const { code, status, message, details } = this;
+    const scopes = code === 'ERR_INSUFFICIENT_SCOPE' && details.requiredScopes?.join(' ');
+    // RFC 6750 §3 allows only %x20-21 / %x23-5B / %x5D-7E inside the quoted values: double
+    // quotes become single ones (still readable), anything else outside the set `?`.
+    const param = (name: string, value: string | false | undefined) =>
+      value === undefined || value === false ? [] : [`${name}="${value.replace(/[^ !#-[\]-~]/g, (c) => (c === '"' ? "'" : '?'))}"`];
+    return [
+      'Bearer',
+      ...param('realm', realm),
+      ...(code === 'ERR_TOKEN_MISSING' || status > 499
+        ? []
+        : [...param('error', status > 401 ? 'insufficient_scope' : 'invalid_token'), ...param('error_description', message)]),
+      ...param('scope', scopes || false),
+    ]
+      .join(', ')
+      .replace(',', '');
   }
 
   /** A JSON-friendly view, for logs and response bodies. */
@@ -94,21 +99,18 @@ export class JwtVerifyError extends Error {
 }
 
 /**
- * RFC 6750 §3 allows only %x20-21 / %x23-5B / %x5D-7E inside the quoted values: the
- * messages' double quotes become single ones (still readable), anything else outside the set `?`.
- */
-function quotable(value: string): string {
-  return value.replace(/"/g, "'").replace(/[^\x20\x21\x23-\x5B\x5D-\x7E]/g, '?');
-}
-
-/**
  * True for a {@link JwtVerifyError}, also one from another copy of this package
- * (duplicate installs), optionally with the given code.
+ * (duplicate installs), optionally with the given code (then `err.code` narrows to it).
+ *
+ * @example
+ * if (isJwtVerifyError(err, 'ERR_TOKEN_EXPIRED')) err.code; // 'ERR_TOKEN_EXPIRED'
  */
-export function isJwtVerifyError(
+export function isJwtVerifyError(value: unknown): value is JwtVerifyError;
+export function isJwtVerifyError<Code extends JwtVerifyErrorCode>(
   value: unknown,
-  code?: JwtVerifyErrorCode,
-): value is JwtVerifyError {
+  code: Code | undefined,
+): value is JwtVerifyError & { readonly code: Code };
+export function isJwtVerifyError(value: unknown, code?: JwtVerifyErrorCode): value is JwtVerifyError {
   return (
     !!value &&
     typeof value === 'object' &&

@@ -79,4 +79,12 @@ describe('isJwtVerifyError', () => {
       expectTypeOf(caught.wwwAuthenticate).returns.toEqualTypeOf<string>();
     }
   });
+
+  it('narrows the code to the one asked for', () => {
+    const caught: unknown = new Error('x');
+    if (isJwtVerifyError(caught, 'ERR_TOKEN_EXPIRED')) {
+      expectTypeOf(caught.code).toEqualTypeOf<'ERR_TOKEN_EXPIRED'>();
+      expectTypeOf(caught.status).toEqualTypeOf<number>();
+    }
+  });
 });
