@@ -66,4 +66,9 @@ export class MultiIssuerVerifier {
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason;
   }
+
+  /** Stops every issuer's background refresh (see {@link JwtVerifier.close}). */
+  close(): void {
+    for (const verifier of this.verifiers.values()) verifier.close();
+  }
 }

@@ -2,7 +2,7 @@
 // so verify() never waits on the issuer. Time is vitest's fake clock (setTimeout and Date),
 // the issuer is the stub behind msw; nothing sleeps.
 import { beforeAll, describe, expect, it, vi } from 'vitest';
-import { JwtVerifier, type JwtVerifierOptions } from '../../src/index.js';
+import { JwtVerifier, type JwtVerifierOptions, MultiIssuerVerifier } from '../../src/index.js';
 import type { TestIssuer } from '../../src/testing/index.js';
 import { EventLog, countingFetch, stubIssuersOnFakeClock } from './helpers.js';
 
@@ -165,6 +165,17 @@ describe('refresh ahead', () => {
     await verifier.warmup();
     await vi.advanceTimersByTimeAsync(10 * MAX_AGE_MS);
     expect(issuer.requests.jwks).toBe(2);
+  });
+
+  it('stops every issuer\'s refresh when a MultiIssuerVerifier is closed', async () => {
+    const { verifier } = verifierFor();
+    const multi = new MultiIssuerVerifier([verifier]);
+    await multi.warmup();
+    const timersBefore = vi.getTimerCount();
+    multi.close();
+    expect(vi.getTimerCount()).toBe(timersBefore - 1);
+    await vi.advanceTimersByTimeAsync(10 * MAX_AGE_MS);
+    expect(issuer.requests.jwks).toBe(1);
   });
 
   it('closes through Symbol.dispose, so a using declaration stops the timer', async () => {
