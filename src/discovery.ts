@@ -49,16 +49,8 @@ export interface DiscoveryResult {
   headers: Headers;
 }
 
-const URL_MEMBERS = [
-  'jwks_uri',
-  'authorization_endpoint',
-  'token_endpoint',
-  'revocation_endpoint',
-  'introspection_endpoint',
-  'userinfo_endpoint',
-  'end_session_endpoint',
-  'registration_endpoint',
-] as const;
+/** The members that hold endpoint URLs (RFC 8414 §2, OpenID Connect Discovery §3): `jwks_uri` and every `*_endpoint`. */
+const URL_MEMBER = /^jwks_uri$|_endpoint$/;
 
 /**
  * The well-known URLs to try for an issuer, in order.
@@ -93,8 +85,7 @@ export function parseIssuerOption(issuer: unknown, allowInsecureHttp = false): s
 }
 
 export function parseDiscoveryMode(value: unknown): DiscoveryMode {
-  if (value === undefined) return 'auto';
-  if (value === 'auto' || value === 'oauth' || value === 'oidc') return value;
+  if (value === undefined || value === 'auto' || value === 'oauth' || value === 'oidc') return value ?? 'auto';
   throw invalidArgument(`discovery must be 'auto', 'oauth' or 'oidc', got ${String(value)}`);
 }
 
@@ -125,19 +116,15 @@ export function validateMetadata(
     );
   }
   if (options.requireJwksUri && metadata.jwks_uri === undefined) throw invalidMetadata(url, 'jwks_uri is missing');
-  for (const member of URL_MEMBERS) {
-    const value = metadata[member];
-    if (value === undefined) continue;
+  for (const [member, value] of Object.entries(metadata)) {
+    if (!URL_MEMBER.test(member) || value === undefined) continue;
     let parsed: URL | undefined;
     try {
-      parsed = typeof value === 'string' ? new URL(value) : undefined;
+      parsed = new URL(typeof value === 'string' ? value : '?');
     } catch {
-      // reported below
+      throw invalidMetadata(url, `${member} is not a URL: ${JSON.stringify(value)}`);
     }
-    if (!parsed) throw invalidMetadata(url, `${member} is not a URL: ${JSON.stringify(value)}`);
-    if (!isSecureUrl(parsed, options.allowInsecureHttp)) {
-      throw invalidMetadata(url, `${member} must use https: ${parsed.href}`);
-    }
+    if (!isSecureUrl(parsed, options.allowInsecureHttp)) throw invalidMetadata(url, `${member} must use https: ${parsed.href}`);
   }
   return metadata;
 }

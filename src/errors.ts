@@ -74,21 +74,20 @@ export class JwtVerifyError extends Error {
    */
   wwwAuthenticate(realm?: string): string {
     const { code, status, message, details } = this;
-    const scopes = code === 'ERR_INSUFFICIENT_SCOPE' && details.requiredScopes?.join(' ');
+    const scopes = details.requiredScopes?.join(' ');
     // RFC 6750 §3 allows only %x20-21 / %x23-5B / %x5D-7E inside the quoted values: double
     // quotes become single ones (still readable), anything else outside the set `?`.
-    const param = (name: string, value: string | false | undefined) =>
-      value === undefined || value === false ? [] : [`${name}="${value.replace(/[^ !#-[\]-~]/g, (c) => (c === '"' ? "'" : '?'))}"`];
-    return [
-      'Bearer',
-      ...param('realm', realm),
-      ...(code === 'ERR_TOKEN_MISSING' || status > 499
-        ? []
-        : [...param('error', status > 401 ? 'insufficient_scope' : 'invalid_token'), ...param('error_description', message)]),
-      ...param('scope', scopes || false),
+    const param = (name: string, value: string) =>
+      `${name}="${value.replace(/[^ !#-[\]-~]/g, (c) => (c === '"' ? "'" : '?'))}"`;
+    return `Bearer ${[
+      realm !== undefined && param('realm', realm),
+      code !== 'ERR_TOKEN_MISSING' &&
+        status < 503 &&
+        `${param('error', status > 401 ? 'insufficient_scope' : 'invalid_token')}, ${param('error_description', message)}`,
+      status === 403 && scopes && param('scope', scopes),
     ]
-      .join(', ')
-      .replace(',', '');
+      .filter(Boolean)
+      .join(', ')}`.trim();
   }
 
   /** A JSON-friendly view, for logs and response bodies. */

@@ -44,17 +44,14 @@ export function isSecureUrl(url: URL, allowInsecureHttp = false): boolean {
 
 /** Parses a URL given in options; a bad one is the caller's mistake, so a TypeError now. */
 export function parseOptionUrl(value: unknown, name: string, allowInsecureHttp = false): URL {
-  if (typeof value !== 'string' && !(value instanceof URL)) throw invalidArgument(`${name} must be a URL string`);
-  let url: URL;
+  let url: URL | undefined;
   try {
-    url = new URL(value);
+    url = new URL(typeof value === 'string' || value instanceof URL ? value : '?');
   } catch {
     throw invalidArgument(`${name} is not a valid URL: ${JSON.stringify(String(value))}`);
   }
   if (!isSecureUrl(url, allowInsecureHttp)) {
-    throw invalidArgument(
-      `${name} must use https: (http: is allowed only for loopback hosts or with allowInsecureHttp): ${url.href}`,
-    );
+    throw invalidArgument(`${name} must use https: (http: only to loopback hosts, or with allowInsecureHttp): ${url.href}`);
   }
   return url;
 }
@@ -84,6 +81,10 @@ export interface HttpExtras {
   follow(current: string, response: Response, hop: number): string;
   /** Text to append to the message of an error answer (status text, the server's words), and its Retry-After in seconds. */
   explain(response: Response, text: string): { message: string; retryAfterSeconds: number | undefined };
+  /** Text to append to the message about a body that is not JSON (its content-type). */
+  notJson(response: Response): string;
+  /** Text to append to the message about a failed fetch (the underlying cause's message). */
+  cause(error: unknown): string;
 }
 
 /** Checks and defaults the {@link HttpOptions}, without the verifier's extras. */
@@ -133,53 +134,48 @@ export async function requestJson(
   init: RequestInit & RequestJsonInit = {},
 ): Promise<JsonResponse> {
   const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(), http.timeoutMs);
+  const { extras, timeoutMs } = http;
+  const timer = setTimeout(() => controller.abort(), timeoutMs);
   (timer as { unref?: () => void }).unref?.();
   let current = url;
   try {
     for (let hop = 0; ; hop++) {
       const fetchImpl = http.fetch ?? (globalThis.fetch as FetchLike | undefined);
-      if (typeof fetchImpl !== 'function') {
-        throw new JwtVerifyError('ERR_ISSUER_UNAVAILABLE', 'no fetch implementation: pass the fetch option on this runtime', {
-          details: { url },
-        });
-      }
+      if (!fetchImpl) throw Error('no fetch on this runtime: pass the fetch option');
       const response = await fetchImpl(current, {
-        method: init.method ?? 'GET',
+        ...init,
         headers: { accept: 'application/json', ...http.headers, ...init.headers },
-        body: init.body,
         redirect: 'manual',
         signal: controller.signal,
       });
-      const { status, headers } = response;
+      const { status, headers, ok } = response;
+      const answer = (body?: unknown) => ({ status, headers, body });
+      if (status === 304) return answer();
       // A browser hides manual redirects behind an opaque response.
-      if (response.type === 'opaqueredirect') throw unavailable(current, 'answered with a redirect, which is not followed here');
-      if (status === 304) return { status, headers, body: undefined };
-      if (status > 299 && status < 400 && http.extras) {
-        current = http.extras.follow(current, response, hop);
+      if (response.type === 'opaqueredirect') throw unavailable(current, 'answered with a redirect, not followed here');
+      if (status > 299 && status < 400 && extras) {
+        current = extras.follow(current, response, hop);
         continue;
       }
       const text = await readCapped(current, response, http.maxResponseBytes);
-      if (!response.ok && !init.acceptStatuses?.includes(status)) {
-        const extra = http.extras?.explain(response, text);
+      if (!ok && !init.acceptStatuses?.includes(status)) {
+        const extra = extras?.explain(response, text);
         throw unavailable(current, `answered ${status}${extra?.message ?? ''}`, status, undefined, extra?.retryAfterSeconds);
       }
-      if (response.ok && init.ignoreSuccessBody) return { status, headers, body: undefined };
+      if (ok && init.ignoreSuccessBody) return answer();
       try {
-        return { status, headers, body: JSON.parse(text) };
+        return answer(JSON.parse(text));
       } catch (cause) {
-        const type = headers.get('content-type');
-        throw unavailable(current, `answered ${status} with a body that is not JSON (${type ? `content-type ${type.split(';')[0]}` : 'no content-type'})`, status, cause);
+        throw unavailable(current, `answered ${status} with a body that is not JSON${extras?.notJson(response) ?? ''}`, status, cause);
       }
     }
   } catch (error) {
     if (error instanceof JwtVerifyError) throw error;
-    const cause = (error as { cause?: unknown } | undefined)?.cause;
     throw unavailable(
       url,
       controller.signal.aborted
-        ? `did not answer within ${http.timeoutMs} ms`
-        : `could not be fetched: ${error instanceof Error ? error.message + (cause instanceof Error && cause.message ? ` (${cause.message})` : '') : String(error)}`,
+        ? `did not answer within ${timeoutMs} ms`
+        : `could not be fetched: ${(error as Error)?.message ?? error}${extras?.cause(error) ?? ''}`,
       undefined,
       error,
     );
@@ -194,8 +190,8 @@ async function readCapped(url: string, response: Response, maxBytes: number): Pr
   const reader = body?.getReader();
   const decoder = new TextDecoder();
   let text = '';
-  let total = Number(response.headers.get('content-length')) || 0;
-  if (total <= maxBytes) total = 0;
+  let total = Number(response.headers.get('content-length'));
+  if (!(total > maxBytes)) total = 0;
   while (reader && total <= maxBytes) {
     const { done, value } = await reader.read();
     if (done) return text + decoder.decode();

@@ -49,6 +49,14 @@ const VERIFIER_EXTRAS: HttpExtras = {
       retryAfterSeconds: retryAfterSeconds(response.headers.get('retry-after')),
     };
   },
+  notJson(response) {
+    const type = response.headers.get('content-type');
+    return ` (${type ? `content-type ${type.split(';')[0]}` : 'no content-type'})`;
+  },
+  cause(error) {
+    const cause = (error as { cause?: unknown } | undefined)?.cause;
+    return cause instanceof Error && cause.message ? ` (${cause.message})` : '';
+  },
 };
 
 /** Checks and defaults the {@link HttpOptions} for the verifier (with redirects and Retry-After). */

@@ -1,7 +1,7 @@
 import type { AuthorizationServerMetadata } from '../discovery.js';
-import { JwtVerifyError, invalidArgument } from '../errors.js';
+import { invalidArgument } from '../errors.js';
 import { AuthorizationResponseError, type AuthorizationResponseErrorCode } from './errors.js';
-import { endpointOf, issuerOf, requireString, setParams } from './params.js';
+import { endpointOf, issuerOf, metadataError, requireString, setParams } from './params.js';
 import { createPkcePair, randomToken } from './pkce.js';
 
 /** Options of {@link buildAuthorizationUrl}. */
@@ -77,13 +77,10 @@ export async function buildAuthorizationUrl(
   metadata: AuthorizationServerMetadata,
   options: AuthorizationUrlOptions,
 ): Promise<AuthorizationRequest> {
-  const url = new URL(endpointOf(metadata, 'authorization_endpoint'));
+  const url = endpointOf(metadata, 'authorization_endpoint');
   const methods = metadata.code_challenge_methods_supported;
   if (!Array.isArray(methods) || !methods.includes('S256')) {
-    throw new JwtVerifyError(
-      'ERR_METADATA_INVALID',
-      `${metadata.issuer} lacks S256 in code_challenge_methods_supported (RFC 9700 §2.1.1)`,
-    );
+    throw metadataError(`${metadata.issuer} lacks S256 in code_challenge_methods_supported (RFC 9700 §2.1.1)`);
   }
   const { scope, state = randomToken() } = options;
   const { codeVerifier, codeChallenge } = await createPkcePair(options.codeVerifier);

@@ -1,5 +1,6 @@
 import type { AuthorizationServerMetadata } from '../discovery.js';
 import { JwtVerifyError, invalidArgument } from '../errors.js';
+import { type ResolvedHttpOptions, isSecureUrl } from '../http-core.js';
 
 /** A required string argument; never echoes the value (it may be a secret). */
 export function requireString(value: unknown, name: string): string {
@@ -14,14 +15,32 @@ export function issuerOf(metadata: AuthorizationServerMetadata | undefined): str
   return issuer;
 }
 
-/** An endpoint URL the metadata must have for this step. */
+/** `ERR_METADATA_INVALID`: the metadata cannot serve this step. */
+export function metadataError(message: string): JwtVerifyError {
+  return new JwtVerifyError('ERR_METADATA_INVALID', message);
+}
+
+/**
+ * An endpoint URL the metadata must have for this step. With `http` (the token and
+ * revocation endpoints, which receive codes and secrets) it must also be https or loopback:
+ * discover() checked that already, but metadata written by hand has not been.
+ */
 export function endpointOf(
   metadata: AuthorizationServerMetadata,
   member: 'authorization_endpoint' | 'token_endpoint' | 'revocation_endpoint',
-): string {
+  http?: ResolvedHttpOptions,
+): URL {
   const issuer = issuerOf(metadata);
-  const url = metadata[member];
-  if (typeof url !== 'string') throw new JwtVerifyError('ERR_METADATA_INVALID', `${issuer} has no ${member}`);
+  const value = metadata[member];
+  let url: URL | undefined;
+  try {
+    url = new URL(value as string);
+  } catch {
+    // reported below
+  }
+  if (!url || (http && !isSecureUrl(url, http.allowInsecureHttp))) {
+    throw metadataError(`${member} of ${issuer} must be an https URL, found ${String(value)}`);
+  }
   return url;
 }
 
@@ -37,18 +56,15 @@ export function setParams(
   extraParams: Record<string, string> = {},
 ): void {
   for (const [name, value] of Object.entries(values)) if (value !== undefined) params.set(name, value);
-  if (resource !== undefined) {
-    params.delete('resource');
-    for (const indicator of [resource].flat()) {
-      let ok: unknown;
-      try {
-        ok = new URL(indicator) && !indicator.includes('#');
-      } catch {
-        // not an absolute URI
-      }
-      if (!ok) throw invalidArgument('resource must be absolute URIs without # (RFC 8707)');
-      params.append('resource', indicator);
+  for (const indicator of resource === undefined ? [] : [resource].flat()) {
+    let ok: unknown;
+    try {
+      ok = new URL(indicator) && !indicator.includes('#');
+    } catch {
+      // not an absolute URI
     }
+    if (!ok) throw invalidArgument('resource must be absolute URIs without # (RFC 8707)');
+    params.append('resource', indicator);
   }
   for (const [name, value] of Object.entries(extraParams)) {
     const key = `extraParams.${name}`;

@@ -12,7 +12,7 @@ export interface PkcePair {
 
 /** Unpadded base64url (RFC 4648 §5). */
 export function base64url(bytes: Uint8Array): string {
-  return btoa(String.fromCharCode(...bytes)).replace(/=/g, '').replace(/\+/g, '-').replace(/\//g, '_');
+  return btoa(String.fromCharCode(...bytes)).replace(/[+/=]/g, (c) => (c === '+' ? '-' : c === '/' ? '_' : ''));
 }
 
 /** 32 bytes from the Web Crypto CSPRNG as 43 base64url characters (256 bits). */
@@ -41,13 +41,15 @@ export async function createPkcePair(existingVerifier?: string): Promise<PkcePai
   const codeVerifier = existingVerifier ?? randomToken();
   // RFC 7636 §4.1: code-verifier = 43*128unreserved. The verifier itself is never echoed.
   if (typeof codeVerifier !== 'string' || !/^[\w.~-]{43,128}$/.test(codeVerifier)) {
-    const found =
-      typeof codeVerifier !== 'string'
-        ? `a ${typeof codeVerifier}`
-        : /^[\w.~-]*$/.test(codeVerifier)
-          ? `${codeVerifier.length} characters`
-          : 'a character outside that set';
-    throw invalidArgument(`codeVerifier must be 43 to 128 characters [A-Za-z0-9-._~] (RFC 7636), got ${found}`);
+    throw invalidArgument(
+      `codeVerifier must be 43 to 128 characters [A-Za-z0-9-._~] (RFC 7636), got ${
+        typeof codeVerifier !== 'string'
+          ? `a ${typeof codeVerifier}`
+          : /^[\w.~-]*$/.test(codeVerifier)
+            ? `${codeVerifier.length} characters`
+            : 'a character outside that set'
+      }`,
+    );
   }
   const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(codeVerifier));
   return { codeVerifier, codeChallenge: base64url(new Uint8Array(digest)), codeChallengeMethod: 'S256' };

@@ -1,6 +1,5 @@
 import type { AuthorizationServerMetadata } from '../discovery.js';
-import { JwtVerifyError } from '../errors.js';
-import { type HttpOptions, isSecureUrl, requestJson, resolveBaseHttpOptions } from '../http-core.js';
+import { type HttpOptions, requestJson, resolveBaseHttpOptions, unavailable } from '../http-core.js';
 import { TokenEndpointError } from './errors.js';
 import { endpointOf, requireString, setParams } from './params.js';
 
@@ -76,16 +75,11 @@ async function post(
   values: Record<string, string | undefined>,
   resource?: string | readonly string[],
 ): Promise<TokenResponse> {
-  const url = endpointOf(metadata, endpoint);
   const http = resolveBaseHttpOptions(options);
-  // discover() already checked this; metadata written by hand must not send codes over http:.
-  if (!isSecureUrl(new URL(url), http.allowInsecureHttp)) {
-    throw new JwtVerifyError('ERR_METADATA_INVALID', `${endpoint} must use https: ${url}`);
-  }
+  const { href: url } = endpointOf(metadata, endpoint, http);
   const clientId = requireString(options.clientId, 'clientId');
   const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded' };
   let secret = options.clientSecret;
-  let basic: string | undefined;
   if (secret !== undefined) {
     const methods = (metadata[`${endpoint}_auth_methods_supported`] ??
       metadata.token_endpoint_auth_methods_supported) as string[] | undefined;
@@ -93,12 +87,17 @@ async function post(
     // secret are form-encoded before Basic encoding.
     if (!methods?.includes('client_secret_post') || methods.includes('client_secret_basic')) {
       const form = (value: string) => new URLSearchParams({ v: value }).toString().slice(2);
-      basic = headers.authorization = `Basic ${btoa(`${form(clientId)}:${form(requireString(secret, 'clientSecret'))}`)}`;
+      headers.authorization = `Basic ${btoa(`${form(clientId)}:${form(requireString(secret, 'clientSecret'))}`)}`;
       secret = undefined;
     }
   }
   const body = new URLSearchParams();
-  setParams(body, { ...values, client_id: basic ? undefined : clientId, client_secret: secret }, resource, options.extraParams);
+  setParams(
+    body,
+    { ...values, client_id: headers.authorization ? undefined : clientId, client_secret: secret },
+    resource,
+    options.extraParams,
+  );
   const { status, body: json } = await requestJson(url, http, {
     method: 'POST',
     headers,
@@ -106,21 +105,18 @@ async function post(
     acceptStatuses: [400, 401],
     ignoreSuccessBody: endpoint === 'revocation_endpoint',
   });
-  const answer = (json ?? {}) as Record<string, string | undefined>;
-  const { error, error_description } = answer;
-  const fail = (text: string) =>
-    new JwtVerifyError('ERR_ISSUER_UNAVAILABLE', `${url} answered ${status} without ${text}`, {
-      details: { url, issuerStatus: status },
-    });
-  if (status > 399) {
-    if (typeof error !== 'string') throw fail('an OAuth error');
-    throw new TokenEndpointError(status, error, `${url} answered ${error}${error_description ? `: ${error_description}` : ''}`, {
-      error_description: typeof error_description === 'string' ? error_description : undefined,
-      error_uri: typeof answer.error_uri === 'string' ? answer.error_uri : undefined,
+  const answer = (json ?? {}) as Record<string, unknown>;
+  const { error, error_description: description, error_uri } = answer;
+  const text = (value: unknown) => (typeof value === 'string' ? value : undefined);
+  const failed = status > 399;
+  if (failed && text(error)) {
+    throw new TokenEndpointError(status, error as string, `${url} answered ${error}${description ? `: ${description}` : ''}`, {
+      error_description: text(description),
+      error_uri: text(error_uri),
     });
   }
-  if (json !== undefined && (typeof answer.access_token !== 'string' || !answer.access_token || typeof answer.token_type !== 'string')) {
-    throw fail('an access_token and token_type');
+  if (failed || (json !== undefined && !(text(answer.access_token) && text(answer.token_type) !== undefined))) {
+    throw unavailable(url, `answered ${status} without ${failed ? 'an OAuth error' : 'an access_token and token_type'}`, status);
   }
   return json as TokenResponse;
 }
