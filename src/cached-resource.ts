@@ -59,6 +59,12 @@ export class CachedResource<T> {
 
   constructor(private readonly options: CachedResourceOptions<T>) {}
 
+  /** The value in hand while it is fresh: what {@link get} would resolve to without a request. */
+  get fresh(): CachedEntry<T> | undefined {
+    const entry = this.entry;
+    return entry && this.options.now() < entry.freshUntil ? entry : undefined;
+  }
+
   get current(): CachedEntry<T> | undefined {
     return this.entry;
   }

@@ -110,6 +110,17 @@ export class JwksCache {
    * The keys that may verify a token with this `kid` and `alg` (several only when the issuer
    * publishes duplicate kids). Rejects with `ERR_KEY_NOT_FOUND` or `ERR_ISSUER_UNAVAILABLE`.
    */
+  /**
+   * The keys for this `kid` and `alg` from a fresh set in hand, without a promise: the warm
+   * path. `undefined` when that needs the network or a refusal; {@link keysFor} decides then.
+   */
+  freshKeysFor(kid: string | undefined, alg: JwsAlgorithm): JwksKey[] | undefined {
+    const entry = this.resource.fresh;
+    if (entry === undefined) return undefined;
+    const found = selectKeys(entry.value.keys, kid, alg);
+    return found.length ? found : undefined;
+  }
+
   async keysFor(kid: string | undefined, alg: JwsAlgorithm): Promise<JwksKey[]> {
     // Counted, not timed: with a coarse or frozen clock, a fetch in the same millisecond
     // as the token may still predate the key the token names.

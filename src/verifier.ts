@@ -384,7 +384,8 @@ export class JwtVerifier {
   private async checkSignature(parsed: ParsedToken, alg: JwsAlgorithm): Promise<JwksKey> {
     verificationsInFlight++;
     try {
-      const candidates = await this.jwks.keysFor(parsed.header.kid, alg);
+      const { kid: tokenKid } = parsed.header;
+      const candidates = this.jwks.freshKeysFor(tokenKid, alg) ?? (await this.jwks.keysFor(tokenKid, alg));
       let imported = false;
       for (const key of candidates) {
         let result = checkSignature(parsed, key, alg, verificationsInFlight);
