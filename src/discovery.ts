@@ -140,26 +140,26 @@ export async function discoverMetadata(
   http: ResolvedHttpOptions,
   options: { requireJwksUri?: boolean } = {},
 ): Promise<DiscoveryResult> {
+  // requestJson rejects with JwtVerifyError only (it wraps everything else).
   const failures: JwtVerifyError[] = [];
   for (const { kind, url } of discoveryUrls(issuer, mode)) {
-    const response = await requestJson(url, http).catch((error: unknown) => {
-      if (!(error instanceof JwtVerifyError)) throw error;
-      failures.push(error);
-    });
-    if (!response) continue;
-    const metadata = validateMetadata(response.body, issuer, url, {
-      requireJwksUri: options.requireJwksUri,
-      allowInsecureHttp: http.allowInsecureHttp,
-    });
-    return { metadata, url, kind, headers: response.headers };
+    try {
+      const { body, headers } = await requestJson(url, http);
+      const metadata = validateMetadata(body, issuer, url, { ...options, allowInsecureHttp: http.allowInsecureHttp });
+      return { metadata, url, kind, headers };
+    } catch (error) {
+      // A document that is there but invalid is reported, not skipped.
+      if ((error as JwtVerifyError).code !== 'ERR_ISSUER_UNAVAILABLE') throw error;
+      failures.push(error as JwtVerifyError);
+    }
   }
-  const last = failures[failures.length - 1]!;
-  if (failures.length === 1) throw last;
-  throw new JwtVerifyError(
-    'ERR_ISSUER_UNAVAILABLE',
-    `no metadata found for ${issuer}: ${failures.map((f) => f.message).join('; ')}`,
-    { cause: last, details: last.details },
-  );
+  const [first, last = first!] = failures;
+  throw last === first
+    ? first
+    : new JwtVerifyError('ERR_ISSUER_UNAVAILABLE', `no metadata found for ${issuer}: ${first!.message}; ${last.message}`, {
+        cause: last,
+        details: last.details,
+      });
 }
 
 /** Options of {@link discover}. */

@@ -156,16 +156,17 @@ export function parseAuthorizationResponse(
   const expectedState = requireString(options?.expectedState, 'expectedState');
   const { metadata, expectedIssuer = issuerOf(metadata) } = options;
   const fragment = new URLSearchParams(url.hash.slice(1));
-  const params = ['code', 'error', 'state'].some((name) => fragment.has(name)) ? fragment : url.searchParams;
-  const get = (name: string) => params.get(name) ?? undefined;
-  const state = get('state');
-  const iss = get('iss');
-  const error = get('error');
+  const params = fragment.has('state') || fragment.has('code') || fragment.has('error') ? fragment : url.searchParams;
+  const fields: Record<string, string> = Object.create(null);
+  let repeated: string | undefined;
+  for (const [name, value] of params) {
+    if (name in fields) repeated ??= name;
+    else fields[name] = value;
+  }
+  const { state, iss, error, error_description, error_uri, code } = fields;
   const refuse = (code: AuthorizationResponseErrorCode, message: string) =>
     new AuthorizationResponseError(code, `callback refused: ${message}`, { state });
-  for (const name of params.keys()) {
-    if (params.getAll(name).length > 1) throw refuse('invalid_response', `${name} appears more than once`);
-  }
+  if (repeated) throw refuse('invalid_response', `${repeated} appears more than once`);
   if (state !== expectedState) {
     throw refuse('state_mismatch', `${state ? 'wrong' : 'no'} state${error ? ` (error ${error})` : ''}`);
   }
@@ -173,14 +174,12 @@ export function parseAuthorizationResponse(
     throw refuse('issuer_mismatch', `iss ${iss ?? 'missing'}, expected ${expectedIssuer} (RFC 9207)`);
   }
   if (error !== undefined) {
-    const description = get('error_description');
     throw new AuthorizationResponseError(
       error,
-      `the authorization server answered ${error}${description ? `: ${description}` : ''}`,
-      { error_description: description, error_uri: get('error_uri'), state },
+      `the authorization server answered ${error}${error_description ? `: ${error_description}` : ''}`,
+      { error_description, error_uri, state },
     );
   }
-  const code = get('code');
   if (!code) throw refuse('invalid_response', 'neither code nor error');
   return iss === undefined ? { code, state } : { code, state, iss };
 }

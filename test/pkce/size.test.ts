@@ -12,11 +12,11 @@ interface SizeReport {
 }
 
 /**
- * NOT the issue 4 budget (BUDGET_GZIP_BYTES, 3072): the bundle measures about 4.7 KiB and
- * `npm run size` exits 1 until it fits. This ceiling stops it from growing meanwhile; set
+ * NOT the issue 4 budget (BUDGET_GZIP_BYTES, 3072): the bundle measures 4611 bytes (about
+ * 4.5 KiB) and `npm run size` exits 1 until it fits. This ceiling stops it from growing meanwhile; set
  * it to BUDGET_GZIP_BYTES once the bundle is under budget.
  */
-const REGRESSION_CEILING_GZIP_BYTES = 4864;
+const REGRESSION_CEILING_GZIP_BYTES = 4672;
 
 describe('the browser bundle of oauth-jwt-verify/pkce (the npm run size measurement)', () => {
   it('pulls in no jose, Node built-in, verifier, testing or verifier-transport module', async () => {
