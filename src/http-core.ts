@@ -135,6 +135,7 @@ export async function requestJson(
 ): Promise<JsonResponse> {
   const controller = new AbortController();
   const { extras, timeoutMs } = http;
+  const { acceptStatuses, ignoreSuccessBody, ...request } = init;
   const timer = setTimeout(() => controller.abort(), timeoutMs);
   (timer as { unref?: () => void }).unref?.();
   let current = url;
@@ -143,7 +144,7 @@ export async function requestJson(
       const fetchImpl = http.fetch ?? (globalThis.fetch as FetchLike | undefined);
       if (!fetchImpl) throw Error('no fetch on this runtime: pass the fetch option');
       const response = await fetchImpl(current, {
-        ...init,
+        ...request,
         headers: { accept: 'application/json', ...http.headers, ...init.headers },
         redirect: 'manual',
         signal: controller.signal,
@@ -158,11 +159,11 @@ export async function requestJson(
         continue;
       }
       const text = await readCapped(current, response, http.maxResponseBytes);
-      if (!ok && !init.acceptStatuses?.includes(status)) {
+      if (!ok && !acceptStatuses?.includes(status)) {
         const extra = extras?.explain(response, text);
         throw unavailable(current, `answered ${status}${extra?.message ?? ''}`, status, undefined, extra?.retryAfterSeconds);
       }
-      if (ok && init.ignoreSuccessBody) return answer();
+      if (ok && ignoreSuccessBody) return answer();
       try {
         return answer(JSON.parse(text));
       } catch (cause) {

@@ -12,7 +12,7 @@ interface SizeReport {
 }
 
 /**
- * NOT the issue 4 budget (BUDGET_GZIP_BYTES, 3072): the bundle measures 4611 bytes (about
+ * NOT the issue 4 budget (BUDGET_GZIP_BYTES, 3072): the bundle measures 4614 bytes (about
  * 4.5 KiB) and `npm run size` exits 1 until it fits. This ceiling stops it from growing meanwhile; set
  * it to BUDGET_GZIP_BYTES once the bundle is under budget.
  */
