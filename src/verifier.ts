@@ -385,7 +385,11 @@ export class JwtVerifier {
     verificationsInFlight++;
     try {
       const { kid: tokenKid } = parsed.header;
-      const candidates = this.jwks.freshKeysFor(tokenKid, alg) ?? (await this.jwks.keysFor(tokenKid, alg));
+      const fresh = this.jwks.freshKeysFor(tokenKid, alg);
+      const candidates = fresh ?? (await this.jwks.keysFor(tokenKid, alg));
+      // One yield on the warm path too: calls that arrive together all count as in flight
+      // before the first checks its signature, which is what hands a pile-up to the pool.
+      if (fresh) await undefined;
       let imported = false;
       for (const key of candidates) {
         let result = checkSignature(parsed, key, alg, verificationsInFlight);
