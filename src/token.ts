@@ -188,7 +188,7 @@ export function parseToken(token: unknown, maxLength = DEFAULT_MAX_TOKEN_LENGTH)
     throw malformed(`a compact JWS has 3 dot-separated parts, this token has ${parts.length}`);
   }
   const [encodedHeader, encodedPayload, encodedSignature] = parts as [string, string, string];
-  const header = parseHeader(decodeJsonObject(encodedHeader, 'header'));
+  const header = headerOf(encodedHeader);
   const payload = decodeJsonObject(encodedPayload, 'payload') as JwtPayload;
   checkBase64Url(encodedSignature, 'signature');
   return new CompactJws(header, payload, compact.slice(0, compact.length - encodedSignature.length - 1), encodedSignature);
@@ -206,6 +206,23 @@ class CompactJws implements ParsedToken {
   get signature(): Uint8Array {
     return decodeBase64Url(this.encodedSignature, 'signature');
   }
+}
+
+// Every token of an issuer carries one of a few headers: keep the last few parsed, so the
+// hot path decodes only the payload. Bounded, and only headers of plain values, handed out
+// as copies: nothing a caller does to its result reaches the next token.
+const MAX_CACHED_HEADERS = 32;
+const parsedHeaders = new Map<string, JwtHeader>();
+
+function headerOf(encoded: string): JwtHeader {
+  const cached = parsedHeaders.get(encoded);
+  if (cached !== undefined) return { ...cached };
+  const header = parseHeader(decodeJsonObject(encoded, 'header'));
+  if (Object.values(header).every((value) => value === null || typeof value !== 'object')) {
+    if (parsedHeaders.size >= MAX_CACHED_HEADERS) parsedHeaders.delete(parsedHeaders.keys().next().value!);
+    parsedHeaders.set(encoded, { ...header });
+  }
+  return header;
 }
 
 function parseHeader(header: Record<string, unknown>): JwtHeader {

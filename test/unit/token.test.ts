@@ -24,6 +24,27 @@ describe('parseToken', () => {
     expect(new TextDecoder().decode(parsed.signature)).toBe('sig');
   });
 
+  it('hands out a fresh header each time: a caller changing one does not change the next parse', () => {
+    const compact = token({ alg: 'RS256', kid: 'shared' }, { sub: 'u' });
+    const first = parseToken(compact);
+    first.header.kid = 'tampered';
+    first.header.extra = true;
+    expect(parseToken(compact).header).toEqual({ alg: 'RS256', kid: 'shared' });
+    expect(parseToken(compact).header).not.toBe(parseToken(compact).header);
+  });
+
+  it('never shares nested header values between parses', () => {
+    const compact = token({ alg: 'RS256', kid: 'k', x5c: ['cert'] }, { sub: 'u' });
+    (parseToken(compact).header.x5c as string[]).push('injected');
+    expect(parseToken(compact).header.x5c).toEqual(['cert']);
+  });
+
+  it('still refuses a bad header it has seen before', () => {
+    const compact = token({ alg: 'RS256', crit: ['exp'] }, { sub: 'u' });
+    expect(codeOf(() => parseToken(compact))).toBe('ERR_TOKEN_MALFORMED');
+    expect(codeOf(() => parseToken(compact))).toBe('ERR_TOKEN_MALFORMED');
+  });
+
   it('calls a missing token ERR_TOKEN_MISSING and a non-string ERR_TOKEN_MALFORMED', () => {
     expect(codeOf(() => parseToken(undefined))).toBe('ERR_TOKEN_MISSING');
     expect(codeOf(() => parseToken(''))).toBe('ERR_TOKEN_MISSING');
