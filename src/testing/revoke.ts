@@ -1,19 +1,16 @@
-import { authenticateClient } from './clients.js';
 import type { IssuerContext } from './context.js';
 import { oauthError } from './responses.js';
-import { readForm } from './token.js';
+import { readClientRequest } from './token.js';
 
 /**
  * The revocation endpoint (RFC 7009): revokes a refresh token and the tokens issued with
  * it. Unknown tokens (and JWT access tokens, which stay valid until `exp`) still get 200 (§2.2).
  */
 export async function revoke(ctx: IssuerContext, request: Request): Promise<Response> {
-  const form = await readForm(request);
-  if (form instanceof Response) return form;
-  const client = authenticateClient(ctx.clients, request, form);
-  if ('error' in client) return client.error;
-  const token = form.get('token');
+  const checked = await readClientRequest(ctx, request);
+  if (checked instanceof Response) return checked;
+  const token = checked.form.get('token');
   if (!token) return oauthError(400, 'invalid_request', 'token is required');
-  ctx.grants.revoke(token, client.clientId);
+  ctx.grants.revoke(token, checked.clientId);
   return new Response(null, { status: 200, headers: { 'cache-control': 'no-store' } });
 }

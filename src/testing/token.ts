@@ -11,7 +11,7 @@ const invalidRequest = (description: string) => oauthError(400, 'invalid_request
 const invalidGrant = (description: string) => oauthError(400, 'invalid_grant', description);
 
 /** The form body of a token or revocation request (RFC 6749 §3.2), or the error to answer. */
-export async function readForm(request: Request): Promise<URLSearchParams | Response> {
+async function readForm(request: Request): Promise<URLSearchParams | Response> {
   if (request.method !== 'POST') {
     return oauthError(405, 'invalid_request', `use POST, not ${request.method}`, {
       allow: 'POST, OPTIONS',
@@ -24,6 +24,21 @@ export async function readForm(request: Request): Promise<URLSearchParams | Resp
     );
   }
   return new URLSearchParams(await request.text());
+}
+
+/**
+ * The form of a token or revocation request and the client it authenticates as, or the
+ * error to answer: what every client endpoint checks first.
+ */
+export async function readClientRequest(
+  ctx: IssuerContext,
+  request: Request,
+): Promise<{ form: URLSearchParams; clientId: string } | Response> {
+  const form = await readForm(request);
+  if (form instanceof Response) return form;
+  const client = authenticateClient(ctx.clients, request, form);
+  if ('error' in client) return client.error;
+  return { form, clientId: client.clientId };
 }
 
 async function s256(verifier: string): Promise<string> {
@@ -133,18 +148,17 @@ function clientCredentials(
 
 /** The token endpoint (RFC 6749 §3.2): authorization_code + PKCE, refresh_token, client_credentials. */
 export async function token(ctx: IssuerContext, request: Request): Promise<Response> {
-  const form = await readForm(request);
-  if (form instanceof Response) return form;
-  const client = authenticateClient(ctx.clients, request, form);
-  if ('error' in client) return client.error;
+  const checked = await readClientRequest(ctx, request);
+  if (checked instanceof Response) return checked;
+  const { form, clientId } = checked;
   const grantType = form.get('grant_type');
   switch (grantType) {
     case 'authorization_code':
-      return authorizationCode(ctx, form, client.clientId);
+      return authorizationCode(ctx, form, clientId);
     case 'refresh_token':
-      return refreshToken(ctx, form, client.clientId);
+      return refreshToken(ctx, form, clientId);
     case 'client_credentials':
-      return clientCredentials(ctx, form, client.clientId);
+      return clientCredentials(ctx, form, clientId);
     case null:
     case '':
       return invalidRequest('grant_type is required');
