@@ -46,7 +46,8 @@ const REFRESH_RETRY_MAX_MS = 300_000;
  * fresh value is served without network, a stale one is refetched, and when refetching
  * fails the stale value keeps serving for `staleIfErrorMs`. A failed fetch is not
  * retried before the server's `Retry-After`, nor (while a value is in hand) before
- * `failureBackoffMs`, so an outage is not answered with a request per caller.
+ * `failureBackoffMs`; with nothing in hand, repeated failures back off from 1 s up to
+ * `failureBackoffMs`. So an outage is not answered with a request per caller.
  */
 export class CachedResource<T> {
   private entry: CachedEntry<T> | undefined;
@@ -54,6 +55,7 @@ export class CachedResource<T> {
   private inflight: { promise: Promise<CachedEntry<T>>; startedAt: number; ordinal: number } | undefined;
   private fetchesStarted = 0;
   private retryNotBefore = -Infinity;
+  private consecutiveFailures = 0;
   private lastError: JwtVerifyError | undefined;
   private ahead: { timer: ReturnType<typeof setTimeout> | undefined; failures: number } | undefined;
 
@@ -188,6 +190,7 @@ export class CachedResource<T> {
         this.entryOrdinal = ordinal;
       }
       this.lastError = undefined;
+      this.consecutiveFailures = 0;
       if (this.ahead) {
         this.ahead.failures = 0;
         this.scheduleRefreshAhead();
@@ -201,7 +204,13 @@ export class CachedResource<T> {
               cause: thrown,
             });
       const retryAfterMs = (error.details.retryAfterSeconds ?? 0) * 1000;
-      const backoffMs = Math.max(retryAfterMs, previous ? this.options.failureBackoffMs : 0);
+      const failures = ++this.consecutiveFailures;
+      // With nothing in hand the first failure is retried on the next call (the issuer may
+      // be back already); repeated ones wait 1 s, 2 s, 4 s… up to failureBackoffMs, so a
+      // cold outage is not answered with a request per caller either.
+      const coldBackoffMs =
+        failures < 2 ? 0 : Math.min(REFRESH_RETRY_MIN_MS * 2 ** (failures - 2), this.options.failureBackoffMs);
+      const backoffMs = Math.max(retryAfterMs, previous ? this.options.failureBackoffMs : coldBackoffMs);
       this.retryNotBefore = this.options.now() + backoffMs;
       this.lastError = error;
       const servingStale =

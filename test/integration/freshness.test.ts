@@ -171,4 +171,41 @@ describe('Retry-After', () => {
     await verifier.verify(token);
     expect(issuer.requests.jwks).toBe(2);
   });
+
+  it('backs off repeated cold failures (1 s, 2 s, 4 s, then the 5 s cooldown) instead of a request per call', async () => {
+    issuer.failNext('jwks', { status: 502, times: Infinity });
+    const verifier = verifierFor();
+    const token = await issuer.sign();
+    const start = now;
+    /** Calls verify 5 times at `atMs` after the start; returns the JWKS requests so far. */
+    const failingAt = async (atMs: number) => {
+      now = start + atMs;
+      for (let call = 0; call < 5; call++) await expectRejection(verifier.verify(token), 'ERR_ISSUER_UNAVAILABLE', token);
+      return issuer.requests.jwks;
+    };
+    expect(await failingAt(0)).toBe(2); // the first failure is retried at once, the second backs off
+    expect(await failingAt(999)).toBe(2);
+    expect(await failingAt(1_000)).toBe(3); // then waits 2 s
+    expect(await failingAt(2_999)).toBe(3);
+    expect(await failingAt(3_000)).toBe(4); // then 4 s
+    expect(await failingAt(7_000)).toBe(5); // then the cap, cooldownMs (5 s)
+    expect(await failingAt(11_999)).toBe(5);
+    expect(await failingAt(12_000)).toBe(6);
+  });
+
+  it('recovers from a cold outage within one backoff once the issuer is back', async () => {
+    issuer.failNext('jwks', { status: 502, times: 3 });
+    const verifier = verifierFor();
+    const token = await issuer.sign();
+    for (let call = 0; call < 3; call++) await expectRejection(verifier.verify(token), 'ERR_ISSUER_UNAVAILABLE', token);
+    expect(issuer.requests.jwks).toBe(2);
+    now += 1_000;
+    await expectRejection(verifier.verify(token), 'ERR_ISSUER_UNAVAILABLE', token); // the third failure
+    now += 2_000;
+    await verifier.verify(token); // the issuer is back: verified on the first call after the backoff
+    expect(issuer.requests.jwks).toBe(4);
+    now += 1;
+    await verifier.verify(token);
+    expect(issuer.requests.jwks).toBe(4);
+  });
 });
