@@ -111,7 +111,7 @@ function decodeJsonObject(segment: string, what: string): Record<string, unknown
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw malformed(`the ${what} is not a JSON object`);
   }
-  const duplicate = duplicateMemberName(text);
+  const duplicate = topLevelMemberCount(text) === Object.keys(value).length ? undefined : duplicateMemberName(text);
   if (duplicate !== undefined) {
     throw malformed(`the ${what} has the member ${JSON.stringify(duplicate.slice(0, 60))} more than once`);
   }
@@ -126,6 +126,34 @@ const OPEN_BRACE = 0x7b;
 const CLOSE_BRACE = 0x7d;
 const OPEN_BRACKET = 0x5b;
 const CLOSE_BRACKET = 0x5d;
+
+/**
+ * How many members the top level of a JSON object text has (text JSON.parse accepted).
+ * JSON.parse makes one own property per distinct member name (`__proto__` included), so as
+ * many members as own keys means no name occurred twice, escaped or not: a count of the
+ * commas between members is all the common case needs, without collecting the names.
+ */
+function topLevelMemberCount(text: string): number {
+  if (text.includes('\\')) return -1; // an escaped quote would end a string early: let the full scan decide
+  let depth = 0;
+  let commas = 0;
+  let empty = true;
+  for (let i = 0; i < text.length; i++) {
+    const char = text.charCodeAt(i);
+    if (char === QUOTE) {
+      empty = false;
+      i = text.indexOf('"', i + 1);
+      if (i === -1) return -1;
+    } else if (char === COMMA) {
+      if (depth === 1) commas++;
+    } else if (char === OPEN_BRACE || char === OPEN_BRACKET) {
+      depth++;
+    } else if (char === CLOSE_BRACE || char === CLOSE_BRACKET) {
+      depth--;
+    }
+  }
+  return empty ? 0 : commas + 1;
+}
 
 /**
  * The first top-level member name of a JSON object text that occurs twice, after escapes
@@ -182,16 +210,18 @@ export function parseToken(token: unknown, maxLength = DEFAULT_MAX_TOKEN_LENGTH)
   if (compact.length > maxLength) {
     throw malformed(`the token is ${compact.length} characters long, more than the ${maxLength} allowed`);
   }
-  const parts = compact.split('.');
-  if (parts.length === 5) throw malformed('the token is a JWE (encrypted); only signed JWTs are accepted');
-  if (parts.length !== 3) {
-    throw malformed(`a compact JWS has 3 dot-separated parts, this token has ${parts.length}`);
+  const headerEnd = compact.indexOf('.');
+  const payloadEnd = headerEnd === -1 ? -1 : compact.indexOf('.', headerEnd + 1);
+  if (payloadEnd === -1 || compact.includes('.', payloadEnd + 1)) {
+    const count = compact.split('.').length;
+    if (count === 5) throw malformed('the token is a JWE (encrypted); only signed JWTs are accepted');
+    throw malformed(`a compact JWS has 3 dot-separated parts, this token has ${count}`);
   }
-  const [encodedHeader, encodedPayload, encodedSignature] = parts as [string, string, string];
-  const header = headerOf(encodedHeader);
-  const payload = decodeJsonObject(encodedPayload, 'payload') as JwtPayload;
+  const header = headerOf(compact.slice(0, headerEnd));
+  const payload = decodeJsonObject(compact.slice(headerEnd + 1, payloadEnd), 'payload') as JwtPayload;
+  const encodedSignature = compact.slice(payloadEnd + 1);
   checkBase64Url(encodedSignature, 'signature');
-  return new CompactJws(header, payload, compact.slice(0, compact.length - encodedSignature.length - 1), encodedSignature);
+  return new CompactJws(header, payload, compact.slice(0, payloadEnd), encodedSignature);
 }
 
 class CompactJws implements ParsedToken {
