@@ -394,24 +394,22 @@ export class JwtVerifier {
    */
   private checkSignature(parsed: ParsedToken, alg: JwsAlgorithm): JwksKey | Promise<JwksKey> {
     const candidates = this.jwks.freshKeysFor(parsed.header.kid, alg);
-    verificationsInFlight++;
-    let result: JwksKey | Promise<JwksKey>;
-    try {
-      result =
-        candidates === undefined ? this.checkFetchedKeys(parsed, alg) : this.checkCandidates(parsed, alg, candidates, 0, false);
-    } catch (error) {
-      void settled.then(releaseVerification);
-      throw error;
-    }
-    if (result instanceof Promise) return result.finally(releaseVerification);
+    if (candidates === undefined) return this.checkFetchedKeys(parsed, alg);
     // Counted until the current job ends, not until this call returns: calls made together
     // (a burst of requests) all count as in flight, which is what hands a pile-up to the pool.
+    verificationsInFlight++;
     void settled.then(releaseVerification);
-    return result;
+    return this.checkCandidates(parsed, alg, candidates, 0, false);
   }
 
   private async checkFetchedKeys(parsed: ParsedToken, alg: JwsAlgorithm): Promise<JwksKey> {
-    return this.checkCandidates(parsed, alg, await this.jwks.keysFor(parsed.header.kid, alg), 0, false);
+    verificationsInFlight++;
+    try {
+      const candidates = await this.jwks.keysFor(parsed.header.kid, alg);
+      return await this.checkCandidates(parsed, alg, candidates, 0, false);
+    } finally {
+      verificationsInFlight--;
+    }
   }
 
   /** Tries the keys from `from` on, synchronously for as long as the signature path answers so. */
@@ -443,9 +441,14 @@ export class JwtVerifier {
     pending: Promise<SignatureCheck>,
     imported: boolean,
   ): Promise<JwksKey> {
-    const result = await pending;
-    if (result === 'valid') return candidates[index]!;
-    return this.checkCandidates(parsed, alg, candidates, index + 1, imported || result === 'invalid');
+    verificationsInFlight++; // until the thread pool answers
+    try {
+      const result = await pending;
+      if (result === 'valid') return candidates[index]!;
+      return await this.checkCandidates(parsed, alg, candidates, index + 1, imported || result === 'invalid');
+    } finally {
+      verificationsInFlight--;
+    }
   }
 
   private async runValidate(parsed: Pick<ParsedToken, 'payload' | 'header'>): Promise<void> {
