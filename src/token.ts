@@ -76,6 +76,15 @@ function checkBase64Url(input: string, what: string): void {
   }
 }
 
+/**
+ * Throws the ERR_TOKEN_MALFORMED that {@link checkBase64Url} gives for a segment another
+ * decoder found not to be strict base64url.
+ */
+export function notBase64Url(input: string, what: string): never {
+  checkBase64Url(input, what);
+  throw malformed(`the ${what} is not base64url`);
+}
+
 /** Strict base64url to a binary string (one char per byte), as `atob` gives. */
 function decodeBase64UrlToBinary(input: string, what: string): string {
   checkBase64Url(input, what);
@@ -97,13 +106,43 @@ const BASE64_VALUE: Record<number, number> = (() => {
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 const NON_ASCII = /[^\x00-\x7f]/;
 
-function decodeJsonObject(segment: string, what: string): Record<string, unknown> {
-  const binary = decodeBase64UrlToBinary(segment, what);
-  let value: unknown;
-  let text: string;
+/** UTF-8 bytes to text, refusing invalid sequences (a leading BOM is dropped). */
+export function decodeUtf8(bytes: Uint8Array, what: string): string {
   try {
+    return utf8.decode(bytes);
+  } catch (cause) {
+    throw malformed(`the ${what} is not valid UTF-8 JSON`, cause);
+  }
+}
+
+/**
+ * How a runtime decodes the segments of a token. Both ways give the same result or the
+ * same error for every input (test/perf/signature-differential.test.ts).
+ */
+export interface SegmentDecoder {
+  /** A header or payload segment as text: strict base64url, then UTF-8. */
+  text(segment: string, what: string): string;
+  /** Checks the signature segment as strictly; may hand back its bytes, so they are decoded once. */
+  signature(segment: string): Uint8Array | undefined;
+}
+
+/** The decoder for every runtime: a regular expression for the alphabet, then atob. */
+export const portableDecoder: SegmentDecoder = {
+  text(segment, what) {
+    const binary = decodeBase64UrlToBinary(segment, what);
     // ASCII (nearly every JWT) reads the same as bytes and as UTF-8: skip the byte copy.
-    text = NON_ASCII.test(binary) ? utf8.decode(binaryToBytes(binary)) : binary;
+    return NON_ASCII.test(binary) ? decodeUtf8(binaryToBytes(binary), what) : binary;
+  },
+  signature(segment) {
+    checkBase64Url(segment, 'signature');
+    return undefined;
+  },
+};
+
+function decodeJsonObject(segment: string, what: string, decoder: SegmentDecoder): Record<string, unknown> {
+  const text = decoder.text(segment, what);
+  let value: unknown;
+  try {
     value = JSON.parse(text);
   } catch (cause) {
     throw malformed(`the ${what} is not valid UTF-8 JSON`, cause);
@@ -205,7 +244,11 @@ export function requireTokenString(token: unknown): string {
  * Splits and decodes a compact JWS (RFC 7515 §7.1) without verifying it.
  * Refuses JWE, unknown `crit` parameters (RFC 7515 §4.1.11) and unencoded payloads (RFC 7797).
  */
-export function parseToken(token: unknown, maxLength = DEFAULT_MAX_TOKEN_LENGTH): ParsedToken {
+export function parseToken(
+  token: unknown,
+  maxLength = DEFAULT_MAX_TOKEN_LENGTH,
+  decoder: SegmentDecoder = portableDecoder,
+): ParsedToken {
   const compact = requireTokenString(token);
   if (compact.length > maxLength) {
     throw malformed(`the token is ${compact.length} characters long, more than the ${maxLength} allowed`);
@@ -217,11 +260,11 @@ export function parseToken(token: unknown, maxLength = DEFAULT_MAX_TOKEN_LENGTH)
     if (count === 5) throw malformed('the token is a JWE (encrypted); only signed JWTs are accepted');
     throw malformed(`a compact JWS has 3 dot-separated parts, this token has ${count}`);
   }
-  const header = headerOf(compact.slice(0, headerEnd));
-  const payload = decodeJsonObject(compact.slice(headerEnd + 1, payloadEnd), 'payload') as JwtPayload;
+  const header = headerOf(compact.slice(0, headerEnd), decoder);
+  const payload = decodeJsonObject(compact.slice(headerEnd + 1, payloadEnd), 'payload', decoder) as JwtPayload;
   const encodedSignature = compact.slice(payloadEnd + 1);
-  checkBase64Url(encodedSignature, 'signature');
-  return new CompactJws(header, payload, compact.slice(0, payloadEnd), encodedSignature);
+  const signature = decoder.signature(encodedSignature);
+  return new CompactJws(header, payload, compact.slice(0, payloadEnd), encodedSignature, signature);
 }
 
 class CompactJws implements ParsedToken {
@@ -230,11 +273,12 @@ class CompactJws implements ParsedToken {
     readonly payload: JwtPayload,
     readonly signingInput: string,
     readonly encodedSignature: string,
+    private decodedSignature: Uint8Array | undefined,
   ) {}
 
-  // Decoded on demand: the signature paths read `encodedSignature` with faster decoders.
+  // Decoded on demand unless the decoder did it: jose reads `encodedSignature` itself.
   get signature(): Uint8Array {
-    return decodeBase64Url(this.encodedSignature, 'signature');
+    return (this.decodedSignature ??= decodeBase64Url(this.encodedSignature, 'signature'));
   }
 }
 
@@ -248,7 +292,7 @@ const parsedHeaders = new Map<string, JwtHeader>();
 let lastEncodedHeader: string | undefined;
 let lastHeader: JwtHeader | undefined;
 
-function headerOf(encoded: string): JwtHeader {
+function headerOf(encoded: string, decoder: SegmentDecoder): JwtHeader {
   if (encoded === lastEncodedHeader) return { ...lastHeader! };
   const cached = parsedHeaders.get(encoded);
   if (cached !== undefined) {
@@ -256,7 +300,7 @@ function headerOf(encoded: string): JwtHeader {
     lastHeader = cached;
     return { ...cached };
   }
-  const header = parseHeader(decodeJsonObject(encoded, 'header'));
+  const header = parseHeader(decodeJsonObject(encoded, 'header', decoder));
   if (Object.values(header).every((value) => value === null || typeof value !== 'object')) {
     if (parsedHeaders.size >= MAX_CACHED_HEADERS) parsedHeaders.delete(parsedHeaders.keys().next().value!);
     parsedHeaders.set(encoded, { ...header });

@@ -30,7 +30,7 @@ import {
 import { JwksCache } from './jwks-cache.js';
 import type { JwksKey } from './jwk.js';
 import type { JwksStore } from './jwks-store.js';
-import { type SignatureCheck, checkSignature } from './signature.js';
+import { type SignatureCheck, checkSignature, segmentDecoder } from './signature.js';
 import { VerifiedTokenCache, type VerifiedToken, isSameKey } from './verified-token-cache.js';
 import {
   DEFAULT_MAX_TOKEN_LENGTH,
@@ -292,7 +292,7 @@ export class JwtVerifier {
         if (hit) return hit as VerifyResult<Payload>;
       }
     }
-    const parsed = parseToken(token, this.maxTokenLength);
+    const parsed = parseToken(token, this.maxTokenLength, segmentDecoder);
     const alg = this.allowedAlgorithm(parsed.header.alg);
     const signed = this.checkSignature(parsed, alg);
     const key = signed instanceof Promise ? await signed : signed;
