@@ -1,29 +1,23 @@
-import { isAscii } from 'node:buffer';
 import { type KeyObject, constants, createPublicKey, verify } from 'node:crypto';
 import type { JwsAlgorithm } from './algorithms.js';
 import type { JwksKey } from './jwk.js';
 import type { SignatureCheck } from './signature-types.js';
-import { type ParsedToken, type SegmentDecoder, decodeUtf8, notBase64Url } from './token.js';
+import { type ParsedToken, type SegmentDecoder, notBase64Url, portableDecoder } from './token.js';
 
 /**
- * Strict base64url through Buffer: Buffer decodes leniently, but a segment is strict
- * (RFC 7515 §2: unpadded, URL alphabet, zero trailing bits) exactly when encoding its bytes
- * again gives it back, which costs less than a regular expression over the segment.
+ * The signature's bytes through Buffer, for node:crypto to take as they are. Buffer
+ * decodes leniently, but a segment is strict base64url (RFC 7515 §2: unpadded, URL
+ * alphabet, zero trailing bits) exactly when encoding its bytes again gives it back, which
+ * costs less than a regular expression over the segment.
  */
-function strictBytes(segment: string, what: string): Buffer {
+function signatureBytes(segment: string): Buffer {
   const bytes = Buffer.from(segment, 'base64url');
-  if (bytes.toString('base64url') !== segment) notBase64Url(segment, what);
+  if (bytes.toString('base64url') !== segment) notBase64Url(segment, 'signature');
   return bytes;
 }
 
-/** The segment decoder on Node (see `portableDecoder` in token.ts for the others). */
-export const segmentDecoder: SegmentDecoder = {
-  text(segment, what) {
-    const bytes = strictBytes(segment, what);
-    return isAscii(bytes) ? bytes.toString('latin1') : decodeUtf8(bytes, what);
-  },
-  signature: (segment) => strictBytes(segment, 'signature'),
-};
+/** The segment decoder on Node: the portable one, but Buffer for the signature. */
+export const segmentDecoder: SegmentDecoder = { text: portableDecoder.text, signature: signatureBytes };
 
 /** What `crypto.verify` needs for one (key, algorithm) pair, built once and reused. */
 interface PreparedKey {

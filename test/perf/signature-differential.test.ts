@@ -271,6 +271,23 @@ function outcome(decode: () => unknown): unknown {
   }
 }
 
+/** The regular-expression check the decoders must match (RFC 7515 §2), with the messages they give. */
+function referenceText(segment: string): unknown {
+  const last = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'.indexOf(segment.at(-1) ?? 'A');
+  const unusedBits = segment.length % 4 === 2 ? 0b1111 : segment.length % 4 === 3 ? 0b11 : 0;
+  if (!/^[A-Za-z0-9_-]*$/.test(segment) || segment.length % 4 === 1) {
+    return { code: 'ERR_TOKEN_MALFORMED', message: 'the payload is not base64url (unpadded, alphabet A-Z a-z 0-9 - _)' };
+  }
+  if ((last & unusedBits) !== 0) {
+    return { code: 'ERR_TOKEN_MALFORMED', message: 'the payload is not canonical base64url (non-zero trailing bits)' };
+  }
+  try {
+    return { value: new TextDecoder('utf-8', { fatal: true }).decode(Buffer.from(segment, 'base64url')) };
+  } catch {
+    return { code: 'ERR_TOKEN_MALFORMED', message: 'the payload is not valid UTF-8 JSON' };
+  }
+}
+
 function expectSameSegmentOutcome(segment: string): void {
   const decoders: [string, SegmentDecoder][] = [
     ['portable', portableDecoder],
@@ -281,13 +298,14 @@ function expectSameSegmentOutcome(segment: string): void {
     signature: outcome(() => decoder.signature(segment) ?? decodeBase64Url(segment, 'signature')),
   }));
   expect(node, JSON.stringify(segment)).toEqual(portable);
+  expect(portable!.text, JSON.stringify(segment)).toEqual(referenceText(segment));
 }
 
 const segmentOf = (bytes: number[] | string) => Buffer.from(typeof bytes === 'string' ? bytes : Uint8Array.from(bytes)).toString('base64url');
 
-describe('Node and portable segment decoders agree', () => {
+describe('Node and portable segment decoders agree, and with the strict rule', () => {
   it('on canonical, padded, non-canonical and foreign-alphabet base64url', () => {
-    const segments = ['', 'A', 'AA', 'AB', 'AAA', 'AAB', 'AAAA', 'AAAAA', 'AA==', 'AA=', 'AAA=', '=AA', 'A=A', '====', 'A A', ' AA', 'AA\n', 'AA\t', 'AA\r\n', '+/', '-_', 'a+b/', '+', '/w', 'AA.A', 'AA%', 'é', 'AAé', '\u0000', 'QQ\u0000', 'e30', 'eyJhIjoxfQ', 'eyJhIjoxfR', 'eyJhIjoxfQ==', 'eyJhIjoxfQ=', ' eyJhIjoxfQ', 'eyJhIjox fQ', 'eyJhIjoxfQ\u00a0'];
+    const segments = ['', 'A', 'AA', 'AAAA ', ' AAAA', 'AAAA=', 'AAAA\n', 'AAAAAA=', 'AB', 'AAA', 'AAB', 'AAAA', 'AAAAA', 'AA==', 'AA=', 'AAA=', '=AA', 'A=A', '====', 'A A', ' AA', 'AA\n', 'AA\t', 'AA\r\n', '+/', '-_', 'a+b/', '+', '/w', 'AA.A', 'AA%', 'é', 'AAé', '\u0000', 'QQ\u0000', 'e30', 'eyJhIjoxfQ', 'eyJhIjoxfR', 'eyJhIjoxfQ==', 'eyJhIjoxfQ=', ' eyJhIjoxfQ', 'eyJhIjox fQ', 'eyJhIjoxfQ\u00a0'];
     for (const segment of segments) expectSameSegmentOutcome(segment);
   });
 
