@@ -2,7 +2,22 @@ import { type KeyObject, constants, createPublicKey, verify } from 'node:crypto'
 import type { JwsAlgorithm } from './algorithms.js';
 import type { JwksKey } from './jwk.js';
 import type { SignatureCheck } from './signature-types.js';
-import type { ParsedToken } from './token.js';
+import { type ParsedToken, type SegmentDecoder, notBase64Url, portableDecoder } from './token.js';
+
+/**
+ * The signature's bytes through Buffer, for node:crypto to take as they are. Buffer
+ * decodes leniently, but a segment is strict base64url (RFC 7515 §2: unpadded, URL
+ * alphabet, zero trailing bits) exactly when encoding its bytes again gives it back, which
+ * costs less than a regular expression over the segment.
+ */
+function signatureBytes(segment: string): Buffer {
+  const bytes = Buffer.from(segment, 'base64url');
+  if (bytes.toString('base64url') !== segment) notBase64Url(segment, 'signature');
+  return bytes;
+}
+
+/** The segment decoder on Node: the portable one, but Buffer for the signature. */
+export const segmentDecoder: SegmentDecoder = { text: portableDecoder.text, signature: signatureBytes };
 
 /** What `crypto.verify` needs for one (key, algorithm) pair, built once and reused. */
 interface PreparedKey {
@@ -46,7 +61,7 @@ const DIGESTS: Record<JwsAlgorithm, string | null> = {
 
 const CURVES: Record<string, string> = { ES256: 'prime256v1', ES384: 'secp384r1', ES512: 'secp521r1' };
 
-// Room for the signing input and signature of any token up to the default maxTokenLength.
+// Room for the signing input of any token up to the default maxTokenLength.
 const SCRATCH_SIZE = 32 * 1024;
 const scratch = Buffer.allocUnsafeSlow(SCRATCH_SIZE);
 
@@ -112,28 +127,18 @@ export function checkSignature(
   const entry = preparedKey(key, alg);
   if (entry === null) return 'unusable';
   if (entry === 'invalid') return 'invalid';
-  const { signingInput, encodedSignature } = token;
+  const { signingInput, signature } = token;
   const synchronous = inFlight < THREAD_POOL_THRESHOLD || poolPending >= MAX_POOL_PENDING;
-  if (synchronous && signingInput.length + encodedSignature.length <= SCRATCH_SIZE) {
-    // Synchronous: the bytes can live in a reused buffer instead of two new ones per call.
-    // parseToken checked the encodings strictly; Buffer decodes base64url faster than atob.
+  if (synchronous && signingInput.length <= SCRATCH_SIZE) {
+    // Synchronous: the signing input can live in a reused buffer instead of a new one per call.
     const dataLength = scratch.write(signingInput, 0, 'latin1');
-    const signatureLength = scratch.write(encodedSignature, dataLength, 'base64url');
     try {
-      return verify(
-        entry.digest,
-        scratch.subarray(0, dataLength),
-        entry.input,
-        scratch.subarray(dataLength, dataLength + signatureLength),
-      )
-        ? 'valid'
-        : 'invalid';
+      return verify(entry.digest, scratch.subarray(0, dataLength), entry.input, signature) ? 'valid' : 'invalid';
     } catch {
       return 'invalid';
     }
   }
   const data = Buffer.from(signingInput, 'latin1');
-  const signature = Buffer.from(encodedSignature, 'base64url');
   return new Promise((resolve) => {
     try {
       poolPending++;

@@ -2,7 +2,10 @@ import { flattenedVerify, importJWK } from 'jose';
 import type { JwsAlgorithm } from './algorithms.js';
 import type { JwksKey } from './jwk.js';
 import type { SignatureCheck } from './signature-types.js';
-import type { ParsedToken } from './token.js';
+import { type ParsedToken, portableDecoder } from './token.js';
+
+/** Segments decode the portable way here (atob); Node's module has a faster Buffer one. */
+export const segmentDecoder = portableDecoder;
 
 type ImportedKey = Awaited<ReturnType<typeof importJWK>>;
 

@@ -66,6 +66,12 @@ function checkBase64Url(input: string, what: string): void {
   if (!BASE64URL.test(input) || remainder === 1) {
     throw malformed(`the ${what} is not base64url (unpadded, alphabet A-Z a-z 0-9 - _)`);
   }
+  checkTrailingBits(input, what);
+}
+
+/** A strict segment's unused low bits are zero. */
+function checkTrailingBits(input: string, what: string): void {
+  const remainder = input.length % 4;
   if (remainder !== 0) {
     const last = input.charCodeAt(input.length - 1);
     const sextet = BASE64_VALUE[last] ?? 0;
@@ -76,15 +82,34 @@ function checkBase64Url(input: string, what: string): void {
   }
 }
 
-/** Strict base64url to a binary string (one char per byte), as `atob` gives. */
-function decodeBase64UrlToBinary(input: string, what: string): string {
+/**
+ * Throws the ERR_TOKEN_MALFORMED that {@link checkBase64Url} gives for a segment another
+ * decoder found not to be strict base64url.
+ */
+export function notBase64Url(input: string, what: string): never {
   checkBase64Url(input, what);
-  try {
-    // atob accepts unpadded input (forgiving-base64); the checks above made it canonical.
-    return atob(input.replace(/-/g, '+').replace(/_/g, '/'));
-  } catch (cause) {
-    throw malformed(`the ${what} is not base64url`, cause);
+  throw malformed(`the ${what} is not base64url`);
+}
+
+/**
+ * Strict base64url to a binary string (one char per byte), as `atob` gives, without a
+ * pass of a regular expression: atob (WHATWG forgiving-base64) refuses every character
+ * but the alphabet, ASCII whitespace and trailing `=`, and skips the last two, which makes
+ * its result shorter than `floor(3 * length / 4)` bytes (the length being ≠ 1 mod 4).
+ * So a full-length result, no `+` or `/` of our own, and zero trailing bits mean strict.
+ */
+function decodeBase64UrlToBinary(input: string, what: string): string {
+  let binary: string | undefined;
+  if (input.length % 4 !== 1 && !input.includes('+') && !input.includes('/')) {
+    try {
+      binary = atob(input.replace(/-/g, '+').replace(/_/g, '/'));
+    } catch {
+      // refused: notBase64Url says why
+    }
   }
+  if (binary === undefined || binary.length !== Math.floor((input.length * 3) / 4)) notBase64Url(input, what);
+  checkTrailingBits(input, what);
+  return binary;
 }
 
 const BASE64_VALUE: Record<number, number> = (() => {
@@ -97,13 +122,43 @@ const BASE64_VALUE: Record<number, number> = (() => {
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 const NON_ASCII = /[^\x00-\x7f]/;
 
-function decodeJsonObject(segment: string, what: string): Record<string, unknown> {
-  const binary = decodeBase64UrlToBinary(segment, what);
-  let value: unknown;
-  let text: string;
+/** UTF-8 bytes to text, refusing invalid sequences (a leading BOM is dropped). */
+function decodeUtf8(bytes: Uint8Array, what: string): string {
   try {
+    return utf8.decode(bytes);
+  } catch (cause) {
+    throw malformed(`the ${what} is not valid UTF-8 JSON`, cause);
+  }
+}
+
+/**
+ * How a runtime decodes the segments of a token. Both ways give the same result or the
+ * same error for every input (test/perf/signature-differential.test.ts).
+ */
+export interface SegmentDecoder {
+  /** A header or payload segment as text: strict base64url, then UTF-8. */
+  text(segment: string, what: string): string;
+  /** Checks the signature segment as strictly; may hand back its bytes, so they are decoded once. */
+  signature(segment: string): Uint8Array | undefined;
+}
+
+/** The decoder for every runtime: atob, and a regular expression for the signature's alphabet. */
+export const portableDecoder: SegmentDecoder = {
+  text(segment, what) {
+    const binary = decodeBase64UrlToBinary(segment, what);
     // ASCII (nearly every JWT) reads the same as bytes and as UTF-8: skip the byte copy.
-    text = NON_ASCII.test(binary) ? utf8.decode(binaryToBytes(binary)) : binary;
+    return NON_ASCII.test(binary) ? decodeUtf8(binaryToBytes(binary), what) : binary;
+  },
+  signature(segment) {
+    checkBase64Url(segment, 'signature');
+    return undefined;
+  },
+};
+
+function decodeJsonObject(segment: string, what: string, decoder: SegmentDecoder): Record<string, unknown> {
+  const text = decoder.text(segment, what);
+  let value: unknown;
+  try {
     value = JSON.parse(text);
   } catch (cause) {
     throw malformed(`the ${what} is not valid UTF-8 JSON`, cause);
@@ -111,7 +166,7 @@ function decodeJsonObject(segment: string, what: string): Record<string, unknown
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw malformed(`the ${what} is not a JSON object`);
   }
-  const duplicate = duplicateMemberName(text);
+  const duplicate = topLevelMemberCount(text) === Object.keys(value).length ? undefined : duplicateMemberName(text);
   if (duplicate !== undefined) {
     throw malformed(`the ${what} has the member ${JSON.stringify(duplicate.slice(0, 60))} more than once`);
   }
@@ -126,6 +181,34 @@ const OPEN_BRACE = 0x7b;
 const CLOSE_BRACE = 0x7d;
 const OPEN_BRACKET = 0x5b;
 const CLOSE_BRACKET = 0x5d;
+
+/**
+ * How many members the top level of a JSON object text has (text JSON.parse accepted).
+ * JSON.parse makes one own property per distinct member name (`__proto__` included), so as
+ * many members as own keys means no name occurred twice, escaped or not: a count of the
+ * commas between members is all the common case needs, without collecting the names.
+ */
+function topLevelMemberCount(text: string): number {
+  if (text.includes('\\')) return -1; // an escaped quote would end a string early: let the full scan decide
+  let depth = 0;
+  let commas = 0;
+  let empty = true;
+  for (let i = 0; i < text.length; i++) {
+    const char = text.charCodeAt(i);
+    if (char === QUOTE) {
+      empty = false;
+      i = text.indexOf('"', i + 1);
+      if (i === -1) return -1;
+    } else if (char === COMMA) {
+      if (depth === 1) commas++;
+    } else if (char === OPEN_BRACE || char === OPEN_BRACKET) {
+      depth++;
+    } else if (char === CLOSE_BRACE || char === CLOSE_BRACKET) {
+      depth--;
+    }
+  }
+  return empty ? 0 : commas + 1;
+}
 
 /**
  * The first top-level member name of a JSON object text that occurs twice, after escapes
@@ -177,21 +260,27 @@ export function requireTokenString(token: unknown): string {
  * Splits and decodes a compact JWS (RFC 7515 §7.1) without verifying it.
  * Refuses JWE, unknown `crit` parameters (RFC 7515 §4.1.11) and unencoded payloads (RFC 7797).
  */
-export function parseToken(token: unknown, maxLength = DEFAULT_MAX_TOKEN_LENGTH): ParsedToken {
+export function parseToken(
+  token: unknown,
+  maxLength = DEFAULT_MAX_TOKEN_LENGTH,
+  decoder: SegmentDecoder = portableDecoder,
+): ParsedToken {
   const compact = requireTokenString(token);
   if (compact.length > maxLength) {
     throw malformed(`the token is ${compact.length} characters long, more than the ${maxLength} allowed`);
   }
-  const parts = compact.split('.');
-  if (parts.length === 5) throw malformed('the token is a JWE (encrypted); only signed JWTs are accepted');
-  if (parts.length !== 3) {
-    throw malformed(`a compact JWS has 3 dot-separated parts, this token has ${parts.length}`);
+  const headerEnd = compact.indexOf('.');
+  const payloadEnd = headerEnd === -1 ? -1 : compact.indexOf('.', headerEnd + 1);
+  if (payloadEnd === -1 || compact.includes('.', payloadEnd + 1)) {
+    const count = compact.split('.').length;
+    if (count === 5) throw malformed('the token is a JWE (encrypted); only signed JWTs are accepted');
+    throw malformed(`a compact JWS has 3 dot-separated parts, this token has ${count}`);
   }
-  const [encodedHeader, encodedPayload, encodedSignature] = parts as [string, string, string];
-  const header = headerOf(encodedHeader);
-  const payload = decodeJsonObject(encodedPayload, 'payload') as JwtPayload;
-  checkBase64Url(encodedSignature, 'signature');
-  return new CompactJws(header, payload, compact.slice(0, compact.length - encodedSignature.length - 1), encodedSignature);
+  const header = headerOf(compact.slice(0, headerEnd), decoder);
+  const payload = decodeJsonObject(compact.slice(headerEnd + 1, payloadEnd), 'payload', decoder) as JwtPayload;
+  const encodedSignature = compact.slice(payloadEnd + 1);
+  const signature = decoder.signature(encodedSignature);
+  return new CompactJws(header, payload, compact.slice(0, payloadEnd), encodedSignature, signature);
 }
 
 class CompactJws implements ParsedToken {
@@ -200,11 +289,12 @@ class CompactJws implements ParsedToken {
     readonly payload: JwtPayload,
     readonly signingInput: string,
     readonly encodedSignature: string,
+    private decodedSignature: Uint8Array | undefined,
   ) {}
 
-  // Decoded on demand: the signature paths read `encodedSignature` with faster decoders.
+  // Decoded on demand unless the decoder did it: jose reads `encodedSignature` itself.
   get signature(): Uint8Array {
-    return decodeBase64Url(this.encodedSignature, 'signature');
+    return (this.decodedSignature ??= decodeBase64Url(this.encodedSignature, 'signature'));
   }
 }
 
@@ -213,11 +303,20 @@ class CompactJws implements ParsedToken {
 // as copies: nothing a caller does to its result reaches the next token.
 const MAX_CACHED_HEADERS = 32;
 const parsedHeaders = new Map<string, JwtHeader>();
+// The last one found: most tokens carry the header of the token before, and comparing the
+// strings costs a fraction of hashing one for the Map.
+let lastEncodedHeader: string | undefined;
+let lastHeader: JwtHeader | undefined;
 
-function headerOf(encoded: string): JwtHeader {
+function headerOf(encoded: string, decoder: SegmentDecoder): JwtHeader {
+  if (encoded === lastEncodedHeader) return { ...lastHeader! };
   const cached = parsedHeaders.get(encoded);
-  if (cached !== undefined) return { ...cached };
-  const header = parseHeader(decodeJsonObject(encoded, 'header'));
+  if (cached !== undefined) {
+    lastEncodedHeader = encoded;
+    lastHeader = cached;
+    return { ...cached };
+  }
+  const header = parseHeader(decodeJsonObject(encoded, 'header', decoder));
   if (Object.values(header).every((value) => value === null || typeof value !== 'object')) {
     if (parsedHeaders.size >= MAX_CACHED_HEADERS) parsedHeaders.delete(parsedHeaders.keys().next().value!);
     parsedHeaders.set(encoded, { ...header });

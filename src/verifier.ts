@@ -30,7 +30,7 @@ import {
 import { JwksCache } from './jwks-cache.js';
 import type { JwksKey } from './jwk.js';
 import type { JwksStore } from './jwks-store.js';
-import { checkSignature } from './signature.js';
+import { type SignatureCheck, checkSignature, segmentDecoder } from './signature.js';
 import { VerifiedTokenCache, type VerifiedToken, isSameKey } from './verified-token-cache.js';
 import {
   DEFAULT_MAX_TOKEN_LENGTH,
@@ -133,6 +133,12 @@ export interface VerifyResult<Payload extends JwtPayload = JwtPayload> {
 // Signature checks under way, process-wide: the Node signature path moves to the
 // thread pool when many are (see signature-node.ts).
 let verificationsInFlight = 0;
+const releaseVerification = (): void => {
+  verificationsInFlight--;
+};
+// `.then` on a settled promise queues a plain microtask, at a fraction of queueMicrotask's
+// cost on Node (which wraps each callback for async hooks).
+const settled = Promise.resolve();
 
 const DEFAULT_CACHE = {
   maxAgeMs: 600_000,
@@ -286,9 +292,10 @@ export class JwtVerifier {
         if (hit) return hit as VerifyResult<Payload>;
       }
     }
-    const parsed = parseToken(token, this.maxTokenLength);
+    const parsed = parseToken(token, this.maxTokenLength, segmentDecoder);
     const alg = this.allowedAlgorithm(parsed.header.alg);
-    const key = await this.checkSignature(parsed, alg);
+    const signed = this.checkSignature(parsed, alg);
+    const key = signed instanceof Promise ? await signed : signed;
     checkClaims(parsed.payload, parsed.header, this.rules, Math.floor(this.now() / 1000));
     if (this.validate) await this.runValidate(parsed);
     if (cache === undefined) return { payload: parsed.payload as Payload, header: parsed.header };
@@ -381,27 +388,64 @@ export class JwtVerifier {
     );
   }
 
-  private async checkSignature(parsed: ParsedToken, alg: JwsAlgorithm): Promise<JwksKey> {
+  /**
+   * The key the signature verifies with. Answers at once (no promise) when a fresh key set
+   * is in hand and the signature path answers synchronously: the warm path.
+   */
+  private checkSignature(parsed: ParsedToken, alg: JwsAlgorithm): JwksKey | Promise<JwksKey> {
+    const candidates = this.jwks.freshKeysFor(parsed.header.kid, alg);
+    if (candidates === undefined) return this.checkFetchedKeys(parsed, alg);
+    // Counted until the current job ends, not until this call returns: calls made together
+    // (a burst of requests) all count as in flight, which is what hands a pile-up to the pool.
+    verificationsInFlight++;
+    void settled.then(releaseVerification);
+    return this.checkCandidates(parsed, alg, candidates, 0, false);
+  }
+
+  private async checkFetchedKeys(parsed: ParsedToken, alg: JwsAlgorithm): Promise<JwksKey> {
     verificationsInFlight++;
     try {
-      const { kid: tokenKid } = parsed.header;
-      const fresh = this.jwks.freshKeysFor(tokenKid, alg);
-      const candidates = fresh ?? (await this.jwks.keysFor(tokenKid, alg));
-      // One yield on the warm path too: calls that arrive together all count as in flight
-      // before the first checks its signature, which is what hands a pile-up to the pool.
-      if (fresh) await undefined;
-      let imported = false;
-      for (const key of candidates) {
-        let result = checkSignature(parsed, key, alg, verificationsInFlight);
-        if (typeof result !== 'string') result = await result;
-        if (result === 'valid') return key;
-        if (result === 'invalid') imported = true;
-      }
-      const kid = parsed.header.kid === undefined ? 'the only fitting key' : `kid ${JSON.stringify(parsed.header.kid)}`;
-      if (!imported) {
-        throw new JwtVerifyError('ERR_KEY_NOT_FOUND', `the JWKS key (${kid}) could not be imported for ${alg}`);
-      }
-      throw new JwtVerifyError('ERR_SIGNATURE_INVALID', `the ${alg} signature does not verify with ${kid}`);
+      const candidates = await this.jwks.keysFor(parsed.header.kid, alg);
+      return await this.checkCandidates(parsed, alg, candidates, 0, false);
+    } finally {
+      verificationsInFlight--;
+    }
+  }
+
+  /** Tries the keys from `from` on, synchronously for as long as the signature path answers so. */
+  private checkCandidates(
+    parsed: ParsedToken,
+    alg: JwsAlgorithm,
+    candidates: readonly JwksKey[],
+    from: number,
+    imported: boolean,
+  ): JwksKey | Promise<JwksKey> {
+    for (let i = from; i < candidates.length; i++) {
+      const result = checkSignature(parsed, candidates[i]!, alg, verificationsInFlight);
+      if (typeof result !== 'string') return this.checkCandidatesLater(parsed, alg, candidates, i, result, imported);
+      if (result === 'valid') return candidates[i]!;
+      if (result === 'invalid') imported = true;
+    }
+    const kid = parsed.header.kid === undefined ? 'the only fitting key' : `kid ${JSON.stringify(parsed.header.kid)}`;
+    if (!imported) {
+      throw new JwtVerifyError('ERR_KEY_NOT_FOUND', `the JWKS key (${kid}) could not be imported for ${alg}`);
+    }
+    throw new JwtVerifyError('ERR_SIGNATURE_INVALID', `the ${alg} signature does not verify with ${kid}`);
+  }
+
+  private async checkCandidatesLater(
+    parsed: ParsedToken,
+    alg: JwsAlgorithm,
+    candidates: readonly JwksKey[],
+    index: number,
+    pending: Promise<SignatureCheck>,
+    imported: boolean,
+  ): Promise<JwksKey> {
+    verificationsInFlight++; // until the thread pool answers
+    try {
+      const result = await pending;
+      if (result === 'valid') return candidates[index]!;
+      return await this.checkCandidates(parsed, alg, candidates, index + 1, imported || result === 'invalid');
     } finally {
       verificationsInFlight--;
     }

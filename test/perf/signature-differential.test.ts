@@ -4,10 +4,10 @@ import { CompactSign, type CryptoKey, type JWK, exportJWK, generateKeyPair } fro
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { JwsAlgorithm } from '../../src/algorithms.js';
 import type { JwksKey } from '../../src/jwk.js';
-import { checkSignature as checkWithNode } from '../../src/signature-node.js';
+import { checkSignature as checkWithNode, segmentDecoder as nodeDecoder } from '../../src/signature-node.js';
 import type { SignatureCheck } from '../../src/signature-types.js';
 import { checkSignature as checkWithJose } from '../../src/signature-web.js';
-import { parseToken } from '../../src/token.js';
+import { type SegmentDecoder, decodeBase64Url, parseToken, portableDecoder } from '../../src/token.js';
 
 // The same tokens through both signature paths (node:crypto on Node, jose elsewhere) must
 // get the same decision, whether the node path answers synchronously or on the thread pool.
@@ -92,9 +92,11 @@ function nonCanonicalEd25519(signature: Buffer): Buffer {
 
 async function decisions(token: string, key: JwksKey, alg: JwsAlgorithm) {
   const parsed = parseToken(token);
+  // As the verifier on Node parses: the signature bytes come decoded from Node's decoder.
+  const parsedOnNode = parseToken(token, undefined, nodeDecoder);
   const jose: SignatureCheck = await checkWithJose(parsed, key, alg);
-  const nodeSync = await checkWithNode(parsed, key, alg, 1);
-  const nodePool = await checkWithNode(parsed, key, alg, 1000);
+  const nodeSync = await checkWithNode(parsedOnNode, key, alg, 1);
+  const nodePool = await checkWithNode(parsedOnNode, key, alg, 1000);
   return { jose, nodeSync, nodePool };
 }
 
@@ -256,5 +258,89 @@ describe('node:crypto and jose signature paths agree', () => {
       ),
       { numRuns: 60 },
     );
+  });
+});
+
+/** What a decoder makes of a segment: its text or bytes, or the error's code and message. */
+function outcome(decode: () => unknown): unknown {
+  try {
+    const value = decode();
+    return value instanceof Uint8Array ? { bytes: Buffer.from(value).toString('hex') } : { value };
+  } catch (error) {
+    return { code: (error as { code?: string }).code, message: (error as Error).message };
+  }
+}
+
+/** The regular-expression check the decoders must match (RFC 7515 §2), with the messages they give. */
+function referenceText(segment: string): unknown {
+  const last = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'.indexOf(segment.at(-1) ?? 'A');
+  const unusedBits = segment.length % 4 === 2 ? 0b1111 : segment.length % 4 === 3 ? 0b11 : 0;
+  if (!/^[A-Za-z0-9_-]*$/.test(segment) || segment.length % 4 === 1) {
+    return { code: 'ERR_TOKEN_MALFORMED', message: 'the payload is not base64url (unpadded, alphabet A-Z a-z 0-9 - _)' };
+  }
+  if ((last & unusedBits) !== 0) {
+    return { code: 'ERR_TOKEN_MALFORMED', message: 'the payload is not canonical base64url (non-zero trailing bits)' };
+  }
+  try {
+    return { value: new TextDecoder('utf-8', { fatal: true }).decode(Buffer.from(segment, 'base64url')) };
+  } catch {
+    return { code: 'ERR_TOKEN_MALFORMED', message: 'the payload is not valid UTF-8 JSON' };
+  }
+}
+
+function expectSameSegmentOutcome(segment: string): void {
+  const decoders: [string, SegmentDecoder][] = [
+    ['portable', portableDecoder],
+    ['node', nodeDecoder],
+  ];
+  const [portable, node] = decoders.map(([, decoder]) => ({
+    text: outcome(() => decoder.text(segment, 'payload')),
+    signature: outcome(() => decoder.signature(segment) ?? decodeBase64Url(segment, 'signature')),
+  }));
+  expect(node, JSON.stringify(segment)).toEqual(portable);
+  expect(portable!.text, JSON.stringify(segment)).toEqual(referenceText(segment));
+}
+
+const segmentOf = (bytes: number[] | string) => Buffer.from(typeof bytes === 'string' ? bytes : Uint8Array.from(bytes)).toString('base64url');
+
+describe('Node and portable segment decoders agree, and with the strict rule', () => {
+  it('on canonical, padded, non-canonical and foreign-alphabet base64url', () => {
+    const segments = ['', 'A', 'AA', 'AAAA ', ' AAAA', 'AAAA=', 'AAAA\n', 'AAAAAA=', 'AB', 'AAA', 'AAB', 'AAAA', 'AAAAA', 'AA==', 'AA=', 'AAA=', '=AA', 'A=A', '====', 'A A', ' AA', 'AA\n', 'AA\t', 'AA\r\n', '+/', '-_', 'a+b/', '+', '/w', 'AA.A', 'AA%', 'é', 'AAé', '\u0000', 'QQ\u0000', 'e30', 'eyJhIjoxfQ', 'eyJhIjoxfR', 'eyJhIjoxfQ==', 'eyJhIjoxfQ=', ' eyJhIjoxfQ', 'eyJhIjox fQ', 'eyJhIjoxfQ\u00a0'];
+    for (const segment of segments) expectSameSegmentOutcome(segment);
+  });
+
+  it('on bytes that are not UTF-8, a byte-order mark, NUL and non-ASCII text', () => {
+    const byteStrings = [[0xff], [0xfe, 0xff], [0x80], [0xc0, 0xaf], [0xe0, 0x80, 0x80], [0xed, 0xa0, 0x80], [0xf4, 0x90, 0x80, 0x80], [0xef, 0xbb, 0xbf, 0x7b, 0x7d], [0xef, 0xbb, 0xbf], [0x00], [0x7b, 0x00, 0x7d], [0xc3, 0xbc], [0xef, 0xbf, 0xbd], [0xf0, 0x9f, 0x98, 0x80], [0x7f, 0x80]];
+    for (const bytes of byteStrings) expectSameSegmentOutcome(segmentOf(bytes));
+    expectSameSegmentOutcome(segmentOf('{"name":"Jürgen \u2713 😀"}'));
+  });
+
+  it('on random strings and random bytes (property)', () => {
+    const char = fc.constantFrom(...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_+/=. \t\né\u0000');
+    fc.assert(fc.property(fc.array(char, { maxLength: 24 }), (chars) => expectSameSegmentOutcome(chars.join(''))), { numRuns: 2000 });
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 40 }), fc.nat(), fc.constantFrom('', '=', '==', ' ', '+', '/', 'A', 'B'), (bytes, at, insert) => {
+        const segment = segmentOf([...bytes]);
+        const position = segment.length === 0 ? 0 : at % (segment.length + 1);
+        expectSameSegmentOutcome(segment);
+        expectSameSegmentOutcome(segment.slice(0, position) + insert + segment.slice(position));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('parse whole tokens the same, hostile ones included', () => {
+    const header = segmentOf('{"alg":"ES256","kid":"k"}');
+    const payloads = ['{"sub":"a","sub":"b"}', '{"s\\u0075b":"a","sub":"b"}', '{"a":"x,y","b":[1,{"c":2}]}', '[1]', '"x"', '{', '\ufeff{"a":1}', '{"a":"\u00fc"}'];
+    for (const payload of payloads) {
+      for (const signature of ['c2ln', 'c2ln=', 'c2lu', '', '+/8']) {
+        const token = `${header}.${segmentOf(payload)}.${signature}`;
+        const parse = (decoder: SegmentDecoder) => outcome(() => {
+          const { header: h, payload: p, signingInput, signature: bytes } = parseToken(token, undefined, decoder);
+          return JSON.stringify({ h, p, signingInput, bytes: Buffer.from(bytes).toString('hex') });
+        });
+        expect(parse(nodeDecoder), token).toEqual(parse(portableDecoder));
+      }
+    }
   });
 });

@@ -1,8 +1,10 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { decodeBase64Url, decodeUnverified, parseToken } from '../../src/token.js';
 import { JwtVerifyError } from '../../src/errors.js';
 
 const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+const rawSegment = (text: string) => Buffer.from(text).toString('base64url');
 const token = (header: unknown, payload: unknown, signature = 'c2ln') => `${b64(header)}.${b64(payload)}.${signature}`;
 
 function codeOf(fn: () => unknown): string | undefined {
@@ -100,6 +102,45 @@ describe('parseToken', () => {
     } catch (error) {
       expect((error as Error).message).not.toContain(secretish.split('.')[1]);
     }
+  });
+
+  it('refuses an empty part count and extra dots anywhere', () => {
+    const good = token({ alg: 'RS256' }, { a: 1 });
+    for (const bad of ['.', '..', `${good}.`, `.${good}`, good.replace('.', '..'), `${good}.x.y`]) {
+      expect(codeOf(() => parseToken(bad)), bad).toBe('ERR_TOKEN_MALFORMED');
+    }
+  });
+
+  it.each([
+    ['a plain duplicate', '{"a":1,"b":2,"a":3}'],
+    ['a duplicate through an escape', '{"a":1,"\\u0061":2}'],
+    ['a duplicate after an escaped quote in a value', '{"a":"x\\"y","a":1}'],
+    ['__proto__ twice', '{"__proto__":1,"__proto__":2}'],
+    ['a duplicate with whitespace around', '{ "a" : 1 ,\n "a" : [1, {"b": 2}] }'],
+    ['a duplicate after values holding commas, quotes and brackets', '{"s":"a,b}]{[","t":[1,2,{"u":"v,w"}],"s":0}'],
+  ])('refuses a payload with %s', (_name, text) => {
+    expect(codeOf(() => parseToken(`${b64({ alg: 'RS256' })}.${rawSegment(text)}.c2ln`))).toBe('ERR_TOKEN_MALFORMED');
+  });
+
+  it('accepts duplicates nested in claim values and names that recur as values', () => {
+    const text = '{"a":{"x":1,"x":2},"b":[{"x":1},{"x":2}],"c":"a","d":"\\"a\\"","e":"\\u0061"}';
+    expect(parseToken(`${b64({ alg: 'RS256' })}.${rawSegment(text)}.c2ln`).payload).toEqual(JSON.parse(text));
+  });
+
+  it('refuses exactly the payloads that repeat a top-level member name (property)', () => {
+    const name = fc.constantFrom('a', 'b', '__proto__', '\\u0061', 'a\\"', ',', '}', 'x y');
+    const value = fc.constantFrom('1', '"a"', '"a,b"', '"\\\\"', '{"a":1,"a":2}', '[1,{"b":"}"}]', 'null', '"\\""');
+    const member = fc.tuple(name, value, fc.constantFrom('', ' ', '\n'));
+    fc.assert(
+      fc.property(fc.array(member, { maxLength: 6 }), (members) => {
+        const text = `{${members.map(([n, v, space]) => `${space}"${n}"${space}:${space}${v}`).join(',')}}`;
+        const names = members.map(([n]) => JSON.parse(`"${n}"`) as string);
+        const repeats = new Set(names).size !== names.length;
+        const code = codeOf(() => parseToken(`${b64({ alg: 'RS256' })}.${rawSegment(text)}.c2ln`));
+        expect(code, text).toBe(repeats ? 'ERR_TOKEN_MALFORMED' : undefined);
+      }),
+      { numRuns: 500 },
+    );
   });
 
   it('decodeUnverified returns header and payload', () => {
