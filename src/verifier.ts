@@ -421,16 +421,31 @@ export class JwtVerifier {
     imported: boolean,
   ): JwksKey | Promise<JwksKey> {
     for (let i = from; i < candidates.length; i++) {
-      const result = checkSignature(parsed, candidates[i]!, alg, verificationsInFlight);
-      if (typeof result !== 'string') return this.checkCandidatesLater(parsed, alg, candidates, i, result, imported);
-      if (result === 'valid') return candidates[i]!;
-      if (result === 'invalid') imported = true;
+      const key = candidates[i]!;
+      const result = checkSignature(parsed, key, alg, verificationsInFlight);
+      if (typeof result === 'string') {
+        if (result === 'valid') return key;
+        if (result === 'invalid') imported = true;
+      } else if (i + 1 < candidates.length) {
+        return this.checkCandidatesLater(parsed, alg, candidates, i, result, imported);
+      } else {
+        // The last (usually the only) candidate: one continuation, counted until it runs.
+        verificationsInFlight++;
+        return result.then((check) => {
+          verificationsInFlight--;
+          if (check === 'valid') return key;
+          throw this.noKeyVerifies(parsed, alg, imported || check === 'invalid');
+        });
+      }
     }
+    throw this.noKeyVerifies(parsed, alg, imported);
+  }
+
+  /** Why no candidate verified: none could be imported, or the signature is wrong. */
+  private noKeyVerifies(parsed: ParsedToken, alg: JwsAlgorithm, imported: boolean): JwtVerifyError {
     const kid = parsed.header.kid === undefined ? 'the only fitting key' : `kid ${JSON.stringify(parsed.header.kid)}`;
-    if (!imported) {
-      throw new JwtVerifyError('ERR_KEY_NOT_FOUND', `the JWKS key (${kid}) could not be imported for ${alg}`);
-    }
-    throw new JwtVerifyError('ERR_SIGNATURE_INVALID', `the ${alg} signature does not verify with ${kid}`);
+    if (!imported) return new JwtVerifyError('ERR_KEY_NOT_FOUND', `the JWKS key (${kid}) could not be imported for ${alg}`);
+    return new JwtVerifyError('ERR_SIGNATURE_INVALID', `the ${alg} signature does not verify with ${kid}`);
   }
 
   private async checkCandidatesLater(
