@@ -28,6 +28,9 @@ export interface VerifiedToken {
 export class VerifiedTokenCache {
   // A Map iterates in insertion order: re-inserting on a hit keeps the oldest first.
   private readonly entries = new Map<string, VerifiedToken>();
+  // The most recently used token: a hit on it needs no re-insertion (which, repeated on one
+  // key, makes the Map rehash its table of deleted slots again and again).
+  private newest: string | undefined;
 
   constructor(
     private readonly maxEntries: number,
@@ -46,8 +49,11 @@ export class VerifiedTokenCache {
       this.entries.delete(token);
       return undefined;
     }
-    this.entries.delete(token);
-    this.entries.set(token, entry);
+    if (token !== this.newest) {
+      this.entries.delete(token);
+      this.entries.set(token, entry);
+      this.newest = token;
+    }
     return entry;
   }
 
@@ -60,6 +66,7 @@ export class VerifiedTokenCache {
       this.entries.delete(oldest);
     }
     this.entries.set(token, entry);
+    this.newest = token;
   }
 
   delete(token: string): void {

@@ -288,8 +288,12 @@ export class JwtVerifier {
     if (cache !== undefined && typeof token === 'string') {
       const entry = cache.get(token);
       if (entry !== undefined) {
-        const hit = await this.verifyCached(token, entry);
-        if (hit) return hit as VerifyResult<Payload>;
+        const checked = this.checkCachedHit(token, entry);
+        const hit = checked instanceof Promise ? await checked : checked;
+        if (hit) {
+          if (this.validate) await this.runValidate(hit);
+          return hit as VerifyResult<Payload>;
+        }
       }
     }
     const parsed = parseToken(token, this.maxTokenLength, segmentDecoder);
@@ -304,17 +308,27 @@ export class JwtVerifier {
     return { payload: { ...parsed.payload } as Payload, header: { ...parsed.header } };
   }
 
-  /** A cache hit, checked again: its key still fits and is in the JWKS, its claims hold now. */
-  private async verifyCached(token: string, entry: VerifiedToken): Promise<VerifyResult | undefined> {
-    const candidates = await this.jwks.keysFor(entry.header.kid, entry.alg).catch(() => undefined);
+  /**
+   * A cache hit, checked again: its key still fits and is in the JWKS, its claims hold now.
+   * Answers at once while the key set is fresh; `undefined` sends the token the full way.
+   */
+  private checkCachedHit(token: string, entry: VerifiedToken): VerifyResult | undefined | Promise<VerifyResult | undefined> {
+    const { kid } = entry.header;
+    const fresh = this.jwks.freshKeysFor(kid, entry.alg);
+    if (fresh !== undefined) return this.cachedResult(token, entry, fresh);
+    return this.jwks.keysFor(kid, entry.alg).then(
+      (candidates) => this.cachedResult(token, entry, candidates),
+      () => this.cachedResult(token, entry, undefined),
+    );
+  }
+
+  private cachedResult(token: string, entry: VerifiedToken, candidates: readonly JwksKey[] | undefined): VerifyResult | undefined {
     if (!candidates?.some((key) => isSameKey(key, entry.key))) {
       this.verifiedTokens!.delete(token);
       return undefined;
     }
     checkClaims(entry.payload, entry.header, this.rules, Math.floor(this.now() / 1000));
-    const result = { payload: { ...entry.payload }, header: { ...entry.header } };
-    if (this.validate) await this.runValidate(result);
-    return result;
+    return { payload: { ...entry.payload }, header: { ...entry.header } };
   }
 
   /**

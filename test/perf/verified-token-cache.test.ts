@@ -258,4 +258,30 @@ describe('VerifiedTokenCache', () => {
     cache.set('late', entry('k', 1000));
     expect(cache.size).toBe(0);
   });
+
+  it('evicts the least recently used, whether a hit is on the newest entry or an older one', () => {
+    const cache = new VerifiedTokenCache(2, () => 0);
+    cache.set('a', entry('k'));
+    cache.set('b', entry('k'));
+    expect(cache.get('b')).toBeDefined(); // already the newest
+    expect(cache.get('a')).toBeDefined(); // now a is the newest, b the oldest
+    expect(cache.get('a')).toBeDefined();
+    cache.set('c', entry('k'));
+    expect(cache.get('b')).toBeUndefined();
+    expect(cache.get('a')).toBeDefined();
+    expect(cache.get('c')).toBeDefined();
+  });
+
+  it('forgets a deleted newest entry, and takes it back as the newest when it is set again', () => {
+    const cache = new VerifiedTokenCache(2, () => 0);
+    cache.set('a', entry('k'));
+    cache.set('b', entry('k'));
+    cache.delete('b');
+    expect(cache.get('b')).toBeUndefined();
+    cache.set('b', entry('k'));
+    cache.get('a');
+    cache.set('c', entry('k'));
+    expect(cache.get('b')).toBeUndefined();
+    expect(cache.get('a')).toBeDefined();
+  });
 });
