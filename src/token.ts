@@ -86,29 +86,40 @@ function checkTrailingBits(input: string, what: string): void {
  * Throws the ERR_TOKEN_MALFORMED that {@link checkBase64Url} gives for a segment another
  * decoder found not to be strict base64url.
  */
-export function notBase64Url(input: string, what: string): never {
+function notBase64Url(input: string, what: string): never {
   checkBase64Url(input, what);
   throw malformed(`the ${what} is not base64url`);
 }
 
 /**
- * Strict base64url to a binary string (one char per byte), as `atob` gives, without a
- * pass of a regular expression: atob (WHATWG forgiving-base64) refuses every character
- * but the alphabet, ASCII whitespace and trailing `=`, and skips the last two, which makes
- * its result shorter than `floor(3 * length / 4)` bytes (the length being ≠ 1 mod 4).
- * So a full-length result, no `+` or `/` of our own, and zero trailing bits mean strict.
+ * Checks a segment by what a lenient base64 decoder made of it. Such decoders (WHATWG
+ * forgiving-base64 `atob`, Node's Buffer) take both alphabets and skip or stop at anything
+ * else (whitespace, `=`, other characters), which leaves the result shorter than
+ * `floor(3 * length / 4)` bytes. So a full-length result, a length ≠ 1 mod 4, no `+` or `/`
+ * and zero trailing bits mean the segment is strict base64url, without a regular
+ * expression over it.
  */
-function decodeBase64UrlToBinary(input: string, what: string): string {
-  let binary: string | undefined;
-  if (input.length % 4 !== 1 && !input.includes('+') && !input.includes('/')) {
-    try {
-      binary = atob(input.replace(/-/g, '+').replace(/_/g, '/'));
-    } catch {
-      // refused: notBase64Url says why
-    }
+export function checkLenientDecode(input: string, decodedLength: number, what: string): void {
+  if (
+    input.length % 4 === 1 ||
+    decodedLength !== Math.floor((input.length * 3) / 4) ||
+    input.includes('+') ||
+    input.includes('/')
+  ) {
+    notBase64Url(input, what);
   }
-  if (binary === undefined || binary.length !== Math.floor((input.length * 3) / 4)) notBase64Url(input, what);
   checkTrailingBits(input, what);
+}
+
+/** Strict base64url to a binary string (one char per byte), as `atob` gives. */
+function decodeBase64UrlToBinary(input: string, what: string): string {
+  let binary = '';
+  try {
+    binary = atob(input.replace(/-/g, '+').replace(/_/g, '/'));
+  } catch {
+    // refused: checkLenientDecode says why
+  }
+  checkLenientDecode(input, binary.length, what);
   return binary;
 }
 
