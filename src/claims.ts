@@ -83,11 +83,6 @@ function checkNumericDate(name: string, value: unknown): void {
   }
 }
 
-/** Own members only: `requiredClaims: ['constructor']` must not be met by Object.prototype. */
-function hasClaim(payload: JwtPayload, name: string): boolean {
-  return Object.prototype.hasOwnProperty.call(payload, name) && payload[name] !== undefined;
-}
-
 function formatTime(seconds: number): string {
   const date = new Date(seconds * 1000);
   return Number.isNaN(date.getTime()) ? String(seconds) : date.toISOString();
@@ -105,9 +100,9 @@ export function checkClaims(
   nowSeconds: number,
 ): void {
   checkClaimTypes(payload);
-  requireClaim(payload, 'iss');
-  requireClaim(payload, 'exp');
-  if (rules.audiences !== null) requireClaim(payload, 'aud');
+  requirePresent(payload, 'iss', payload.iss);
+  requirePresent(payload, 'exp', payload.exp);
+  if (rules.audiences !== null) requirePresent(payload, 'aud', payload.aud);
   if (payload.iss !== rules.issuer) {
     throw new JwtVerifyError(
       'ERR_ISSUER_MISMATCH',
@@ -136,7 +131,17 @@ export function checkClaims(
 }
 
 function requireClaim(payload: JwtPayload, name: string): void {
-  if (!hasClaim(payload, name)) throw claimInvalid(`the required "${name}" claim is missing`);
+  requirePresent(payload, name, payload[name]);
+}
+
+/**
+ * Own members only: `requiredClaims: ['constructor']` must not be met by Object.prototype.
+ * `value` is `payload[name]`, read by name where the name is fixed: a keyed read is megamorphic.
+ */
+function requirePresent(payload: JwtPayload, name: string, value: unknown): void {
+  if (value === undefined || !Object.prototype.hasOwnProperty.call(payload, name)) {
+    throw claimInvalid(`the required "${name}" claim is missing`);
+  }
 }
 
 function hasExpectedAudience(aud: string | string[], expected: readonly string[]): boolean {

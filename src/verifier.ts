@@ -130,11 +130,13 @@ export interface VerifyResult<Payload extends JwtPayload = JwtPayload> {
   header: JwtHeader;
 }
 
-// Signature checks under way, process-wide: the Node signature path moves to the
-// thread pool when many are (see signature-node.ts).
-let verificationsInFlight = 0;
-const releaseVerification = (): void => {
-  verificationsInFlight--;
+// Signature checks waiting on the network or the thread pool, process-wide, plus the calls
+// made in the current job (a burst of requests arriving together): the Node signature path
+// moves to the thread pool when many are (see signature-node.ts).
+let verificationsWaiting = 0;
+let callsThisJob = 0;
+const endJob = (): void => {
+  callsThisJob = 0;
 };
 // `.then` on a settled promise queues a plain microtask, at a fraction of queueMicrotask's
 // cost on Node (which wraps each callback for async hooks).
@@ -283,29 +285,53 @@ export class JwtVerifier {
    * @example
    * const { payload } = await verifier.verify<{ sub: string; scope: string }>(token);
    */
-  async verify<Payload extends JwtPayload = JwtPayload>(token: string): Promise<VerifyResult<Payload>> {
-    const cache = this.verifiedTokens;
-    if (cache !== undefined && typeof token === 'string') {
-      const entry = cache.get(token);
-      if (entry !== undefined) {
-        const checked = this.checkCachedHit(token, entry);
-        const hit = checked instanceof Promise ? await checked : checked;
-        if (hit) {
-          if (this.validate) await this.runValidate(hit);
-          return hit as VerifyResult<Payload>;
-        }
-      }
+  verify<Payload extends JwtPayload = JwtPayload>(token: string): Promise<VerifyResult<Payload>> {
+    const result = this.verifiedTokens === undefined ? this.verifyToken(token) : this.verifyThroughCache(token);
+    return result as Promise<VerifyResult<Payload>>;
+  }
+
+  /**
+   * The full verification. Not an async function: a warm call makes one promise, the one it
+   * returns, and an error thrown on the way becomes its rejection (see docs/performance.md).
+   */
+  private verifyToken(token: string): Promise<VerifyResult> {
+    try {
+      const parsed = parseToken(token, this.maxTokenLength, segmentDecoder);
+      const alg = this.allowedAlgorithm(parsed.header.alg);
+      const signed = this.checkSignature(parsed, alg);
+      if (signed instanceof Promise) return signed.then((key) => this.accept(token, parsed, alg, key));
+      return Promise.resolve(this.accept(token, parsed, alg, signed));
+    } catch (error) {
+      return Promise.reject(error);
     }
-    const parsed = parseToken(token, this.maxTokenLength, segmentDecoder);
-    const alg = this.allowedAlgorithm(parsed.header.alg);
-    const signed = this.checkSignature(parsed, alg);
-    const key = signed instanceof Promise ? await signed : signed;
+  }
+
+  /** After the signature verified with `key`: the claims, `validate`, and the verified-token cache. */
+  private accept(token: string, parsed: ParsedToken, alg: JwsAlgorithm, key: JwksKey): VerifyResult | Promise<VerifyResult> {
     checkClaims(parsed.payload, parsed.header, this.rules, Math.floor(this.now() / 1000));
-    if (this.validate) await this.runValidate(parsed);
-    if (cache === undefined) return { payload: parsed.payload as Payload, header: parsed.header };
+    if (this.validate) return this.runValidate(parsed).then(() => this.remember(token, parsed, alg, key));
+    return this.remember(token, parsed, alg, key);
+  }
+
+  private remember(token: string, parsed: ParsedToken, alg: JwsAlgorithm, key: JwksKey): VerifyResult {
+    const cache = this.verifiedTokens;
+    if (cache === undefined) return { payload: parsed.payload, header: parsed.header };
     const expiresAtMs = ((parsed.payload.exp as number) + this.rules.clockToleranceSeconds) * 1000;
     cache.set(token, { payload: parsed.payload, header: parsed.header, alg, key, expiresAtMs });
-    return { payload: { ...parsed.payload } as Payload, header: { ...parsed.header } };
+    return { payload: { ...parsed.payload }, header: { ...parsed.header } };
+  }
+
+  private async verifyThroughCache(token: string): Promise<VerifyResult> {
+    const entry = typeof token === 'string' ? this.verifiedTokens!.get(token) : undefined;
+    if (entry !== undefined) {
+      const checked = this.checkCachedHit(token, entry);
+      const hit = checked instanceof Promise ? await checked : checked;
+      if (hit) {
+        if (this.validate) await this.runValidate(hit);
+        return hit;
+      }
+    }
+    return this.verifyToken(token);
   }
 
   /**
@@ -411,18 +437,17 @@ export class JwtVerifier {
     if (candidates === undefined) return this.checkFetchedKeys(parsed, alg);
     // Counted until the current job ends, not until this call returns: calls made together
     // (a burst of requests) all count as in flight, which is what hands a pile-up to the pool.
-    verificationsInFlight++;
-    void settled.then(releaseVerification);
+    if (callsThisJob++ === 0) void settled.then(endJob);
     return this.checkCandidates(parsed, alg, candidates, 0, false);
   }
 
   private async checkFetchedKeys(parsed: ParsedToken, alg: JwsAlgorithm): Promise<JwksKey> {
-    verificationsInFlight++;
+    verificationsWaiting++;
     try {
       const candidates = await this.jwks.keysFor(parsed.header.kid, alg);
       return await this.checkCandidates(parsed, alg, candidates, 0, false);
     } finally {
-      verificationsInFlight--;
+      verificationsWaiting--;
     }
   }
 
@@ -435,7 +460,7 @@ export class JwtVerifier {
     imported: boolean,
   ): JwksKey | Promise<JwksKey> {
     for (let i = from; i < candidates.length; i++) {
-      const result = checkSignature(parsed, candidates[i]!, alg, verificationsInFlight);
+      const result = checkSignature(parsed, candidates[i]!, alg, verificationsWaiting + callsThisJob);
       if (typeof result !== 'string') return this.checkCandidatesLater(parsed, alg, candidates, i, result, imported);
       if (result === 'valid') return candidates[i]!;
       if (result === 'invalid') imported = true;
@@ -460,9 +485,9 @@ export class JwtVerifier {
     pending: Promise<SignatureCheck>,
     imported: boolean,
   ): Promise<JwksKey> {
-    verificationsInFlight++;
+    verificationsWaiting++;
     return pending.then((check) => {
-      verificationsInFlight--;
+      verificationsWaiting--;
       if (check === 'valid') return candidates[index]!;
       return this.checkCandidates(parsed, alg, candidates, index + 1, imported || check === 'invalid');
     });
