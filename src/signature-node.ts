@@ -1,8 +1,9 @@
+import { Buffer } from 'node:buffer';
 import { type KeyObject, constants, createPublicKey, verify } from 'node:crypto';
 import type { JwsAlgorithm } from './algorithms.js';
 import type { JwksKey } from './jwk.js';
 import type { SignatureCheck } from './signature-types.js';
-import { type ParsedToken, type SegmentDecoder, checkLenientDecode, portableDecoder } from './token.js';
+import { type ParsedToken, type SegmentDecoder, binaryTextDecoder, checkLenientDecode } from './token.js';
 
 /** The signature's bytes through Buffer, for node:crypto to take as they are; as strict as the portable decoder. */
 function signatureBytes(segment: string): Buffer {
@@ -11,8 +12,15 @@ function signatureBytes(segment: string): Buffer {
   return bytes;
 }
 
-/** The segment decoder on Node: the portable one, but Buffer for the signature. */
-export const segmentDecoder: SegmentDecoder = { text: portableDecoder.text, signature: signatureBytes };
+/**
+ * The segment decoder on Node: the portable one, but Buffer for the signature, and for
+ * telling ASCII text: a char over 0x7f takes two UTF-8 bytes, and counting them costs a
+ * fraction of a regular expression's scan.
+ */
+export const segmentDecoder: SegmentDecoder = {
+  text: binaryTextDecoder((binary) => Buffer.byteLength(binary, 'utf8') === binary.length),
+  signature: signatureBytes,
+};
 
 /** What `crypto.verify` needs for one (key, algorithm) pair, built once and reused. */
 interface PreparedKey {

@@ -123,9 +123,10 @@ function decodeBase64UrlToBinary(input: string, what: string): string {
   return binary;
 }
 
-const BASE64_VALUE: Record<number, number> = (() => {
+// Sextet values by character code; 0 for characters outside the alphabet (refused elsewhere).
+const BASE64_VALUE = (() => {
   const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
-  const table: Record<number, number> = {};
+  const table = new Uint8Array(128);
   for (let i = 0; i < alphabet.length; i++) table[alphabet.charCodeAt(i)] = i;
   return table;
 })();
@@ -153,13 +154,18 @@ export interface SegmentDecoder {
   signature(segment: string): Uint8Array | undefined;
 }
 
-/** The decoder for every runtime: atob, and a regular expression for the signature's alphabet. */
-export const portableDecoder: SegmentDecoder = {
-  text(segment, what) {
+/** A header or payload decoder over `atob`, given a way to tell that a binary string is all ASCII. */
+export function binaryTextDecoder(isAscii: (binary: string) => boolean): SegmentDecoder['text'] {
+  return (segment, what) => {
     const binary = decodeBase64UrlToBinary(segment, what);
     // ASCII (nearly every JWT) reads the same as bytes and as UTF-8: skip the byte copy.
-    return NON_ASCII.test(binary) ? decodeUtf8(binaryToBytes(binary), what) : binary;
-  },
+    return isAscii(binary) ? binary : decodeUtf8(binaryToBytes(binary), what);
+  };
+}
+
+/** The decoder for every runtime: atob, and regular expressions for ASCII and the signature's alphabet. */
+export const portableDecoder: SegmentDecoder = {
+  text: binaryTextDecoder((binary) => !NON_ASCII.test(binary)),
   signature(segment) {
     checkBase64Url(segment, 'signature');
     return undefined;
