@@ -183,7 +183,7 @@ function decodeJsonObject(segment: string, what: string, decoder: SegmentDecoder
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw malformed(`the ${what} is not a JSON object`);
   }
-  const duplicate = topLevelMemberCount(text) === Object.keys(value).length ? undefined : duplicateMemberName(text);
+  const duplicate = hasDistinctMembers(text, Object.keys(value).length) ? undefined : duplicateMemberName(text);
   if (duplicate !== undefined) {
     throw malformed(`the ${what} has the member ${JSON.stringify(duplicate.slice(0, 60))} more than once`);
   }
@@ -198,6 +198,18 @@ const OPEN_BRACE = 0x7b;
 const CLOSE_BRACE = 0x7d;
 const OPEN_BRACKET = 0x5b;
 const CLOSE_BRACKET = 0x5d;
+
+/**
+ * Whether an object text JSON.parse accepted, which gave `names` own properties, has each
+ * member name once. It has at least `names` members and at most one more than it has commas,
+ * so a text with `names - 1` commas in all (a flat payload) has no duplicate: a few
+ * `indexOf` calls settle it. Otherwise the top-level members are counted.
+ */
+function hasDistinctMembers(text: string, names: number): boolean {
+  let commas = 0;
+  for (let at = text.indexOf(','); at !== -1 && commas < names; at = text.indexOf(',', at + 1)) commas++;
+  return commas + 1 === names || topLevelMemberCount(text) === names;
+}
 
 /**
  * How many members the top level of a JSON object text has (text JSON.parse accepted).
