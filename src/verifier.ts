@@ -30,7 +30,7 @@ import {
 import { JwksCache } from './jwks-cache.js';
 import type { JwksKey } from './jwk.js';
 import type { JwksStore } from './jwks-store.js';
-import { type SignatureCheck, checkSignature, segmentDecoder } from './signature.js';
+import { checkSignature, segmentDecoder } from './signature.js';
 import { VerifiedTokenCache, type VerifiedToken, isSameKey } from './verified-token-cache.js';
 import {
   DEFAULT_MAX_TOKEN_LENGTH,
@@ -298,9 +298,7 @@ export class JwtVerifier {
     try {
       const parsed = parseToken(token, this.maxTokenLength, segmentDecoder);
       const alg = this.allowedAlgorithm(parsed.header.alg);
-      const signed = this.checkSignature(parsed, alg);
-      if (signed instanceof Promise) return signed.then((key) => this.accept(token, parsed, alg, key));
-      return Promise.resolve(this.accept(token, parsed, alg, signed));
+      return Promise.resolve(this.checkToken(token, parsed, alg));
     } catch (error) {
       return Promise.reject(error);
     }
@@ -429,40 +427,54 @@ export class JwtVerifier {
   }
 
   /**
-   * The key the signature verifies with. Answers at once (no promise) when a fresh key set
-   * is in hand and the signature path answers synchronously: the warm path.
+   * The signature, with the first key of the cached JWKS that verifies it, then the claims.
+   * Answers at once (no promise) when a fresh key set is in hand and the signature path
+   * answers synchronously: the warm path.
    */
-  private checkSignature(parsed: ParsedToken, alg: JwsAlgorithm): JwksKey | Promise<JwksKey> {
+  private checkToken(token: string, parsed: ParsedToken, alg: JwsAlgorithm): VerifyResult | Promise<VerifyResult> {
     const candidates = this.jwks.freshKeysFor(parsed.header.kid, alg);
-    if (candidates === undefined) return this.checkFetchedKeys(parsed, alg);
+    if (candidates === undefined) return this.checkWithFetchedKeys(token, parsed, alg);
     // Counted until the current job ends, not until this call returns: calls made together
     // (a burst of requests) all count as in flight, which is what hands a pile-up to the pool.
     if (callsThisJob++ === 0) void settled.then(endJob);
-    return this.checkCandidates(parsed, alg, candidates, 0, false);
+    return this.checkCandidates(token, parsed, alg, candidates, 0, false);
   }
 
-  private async checkFetchedKeys(parsed: ParsedToken, alg: JwsAlgorithm): Promise<JwksKey> {
+  private async checkWithFetchedKeys(token: string, parsed: ParsedToken, alg: JwsAlgorithm): Promise<VerifyResult> {
     verificationsWaiting++;
     try {
       const candidates = await this.jwks.keysFor(parsed.header.kid, alg);
-      return await this.checkCandidates(parsed, alg, candidates, 0, false);
+      return await this.checkCandidates(token, parsed, alg, candidates, 0, false);
     } finally {
       verificationsWaiting--;
     }
   }
 
-  /** Tries the keys from `from` on, synchronously for as long as the signature path answers so. */
+  /**
+   * Tries the keys from `from` on, synchronously for as long as the signature path answers
+   * so. A thread-pool check is counted as waiting until it answers, and one `.then` on it
+   * goes on to the claims or the next key: one promise per pooled verify besides the pool's.
+   */
   private checkCandidates(
+    token: string,
     parsed: ParsedToken,
     alg: JwsAlgorithm,
     candidates: readonly JwksKey[],
     from: number,
     imported: boolean,
-  ): JwksKey | Promise<JwksKey> {
+  ): VerifyResult | Promise<VerifyResult> {
     for (let i = from; i < candidates.length; i++) {
-      const result = checkSignature(parsed, candidates[i]!, alg, verificationsWaiting + callsThisJob);
-      if (typeof result !== 'string') return this.checkCandidatesLater(parsed, alg, candidates, i, result, imported);
-      if (result === 'valid') return candidates[i]!;
+      const key = candidates[i]!;
+      const result = checkSignature(parsed, key, alg, verificationsWaiting + callsThisJob);
+      if (typeof result !== 'string') {
+        verificationsWaiting++;
+        return result.then((check) => {
+          verificationsWaiting--;
+          if (check === 'valid') return this.accept(token, parsed, alg, key);
+          return this.checkCandidates(token, parsed, alg, candidates, i + 1, imported || check === 'invalid');
+        });
+      }
+      if (result === 'valid') return this.accept(token, parsed, alg, key);
       if (result === 'invalid') imported = true;
     }
     const kid = parsed.header.kid === undefined ? 'the only fitting key' : `kid ${JSON.stringify(parsed.header.kid)}`;
@@ -470,27 +482,6 @@ export class JwtVerifier {
       throw new JwtVerifyError('ERR_KEY_NOT_FOUND', `the JWKS key (${kid}) could not be imported for ${alg}`);
     }
     throw new JwtVerifyError('ERR_SIGNATURE_INVALID', `the ${alg} signature does not verify with ${kid}`);
-  }
-
-  /**
-   * Waits for a thread-pool check, counted as in flight until it answers, then goes on with
-   * the next candidate. One `.then` rather than an async function: one promise hop less on
-   * every pooled verify.
-   */
-  private checkCandidatesLater(
-    parsed: ParsedToken,
-    alg: JwsAlgorithm,
-    candidates: readonly JwksKey[],
-    index: number,
-    pending: Promise<SignatureCheck>,
-    imported: boolean,
-  ): Promise<JwksKey> {
-    verificationsWaiting++;
-    return pending.then((check) => {
-      verificationsWaiting--;
-      if (check === 'valid') return candidates[index]!;
-      return this.checkCandidates(parsed, alg, candidates, index + 1, imported || check === 'invalid');
-    });
   }
 
   private async runValidate(parsed: Pick<ParsedToken, 'payload' | 'header'>): Promise<void> {
