@@ -57,6 +57,9 @@ export class JwksCache {
   private cooldownSlot: Promise<void> | undefined;
   private readonly unknownKids = new Map<string, number>();
   private closed = false;
+  private lastSelection:
+    | { keys: readonly JwksKey[]; kid: string | undefined; alg: JwsAlgorithm; found: readonly JwksKey[] }
+    | undefined;
 
   constructor(private readonly options: JwksCacheOptions) {
     this.resource = new CachedResource<KeySet>({
@@ -107,20 +110,26 @@ export class JwksCache {
   }
 
   /**
+   * The keys for this `kid` and `alg` from a fresh set in hand, without a promise: the warm
+   * path. `undefined` when that needs the network or a refusal; {@link keysFor} decides then.
+   * The last answer is kept for the next token, which most likely names the same kid.
+   */
+  freshKeysFor(kid: string | undefined, alg: JwsAlgorithm): readonly JwksKey[] | undefined {
+    const entry = this.resource.fresh;
+    if (entry === undefined) return undefined;
+    const keys = entry.value.keys;
+    const last = this.lastSelection;
+    if (last !== undefined && last.keys === keys && last.kid === kid && last.alg === alg) return last.found;
+    const found = selectKeys(keys, kid, alg);
+    if (!found.length) return undefined;
+    this.lastSelection = { keys, kid, alg, found };
+    return found;
+  }
+
+  /**
    * The keys that may verify a token with this `kid` and `alg` (several only when the issuer
    * publishes duplicate kids). Rejects with `ERR_KEY_NOT_FOUND` or `ERR_ISSUER_UNAVAILABLE`.
    */
-  /**
-   * The keys for this `kid` and `alg` from a fresh set in hand, without a promise: the warm
-   * path. `undefined` when that needs the network or a refusal; {@link keysFor} decides then.
-   */
-  freshKeysFor(kid: string | undefined, alg: JwsAlgorithm): JwksKey[] | undefined {
-    const entry = this.resource.fresh;
-    if (entry === undefined) return undefined;
-    const found = selectKeys(entry.value.keys, kid, alg);
-    return found.length ? found : undefined;
-  }
-
   async keysFor(kid: string | undefined, alg: JwsAlgorithm): Promise<JwksKey[]> {
     // Counted, not timed: with a coarse or frozen clock, a fetch in the same millisecond
     // as the token may still predate the key the token names.

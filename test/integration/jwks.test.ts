@@ -113,6 +113,24 @@ describe('refetches', () => {
   });
 });
 
+describe('a kid whose key changes', () => {
+  it('verifies with the new key only, once the new set is in, on the warm path too', async () => {
+    const [before, after] = [await rsaKey(0), await rsaKey(1)];
+    const [oldToken, newToken] = await Promise.all([signWith(before, claims, { kid: 'k' }), signWith(after, claims, { kid: 'k' })]);
+    let now = Date.now();
+    let keys: unknown[] = [{ ...before.publicJwk, kid: 'k' }];
+    server.use(http.get(JWKS_URL, () => jsonResponse({ keys }, { headers: { 'cache-control': 'max-age=60' } })));
+    const verifier = new JwtVerifier({ issuer: KEYS_ISSUER, audience: AUDIENCE, jwksUri: JWKS_URL, now: () => now });
+    await verifier.verify(oldToken);
+    await verifier.verify(oldToken); // from the fresh set in hand
+    now += 61_000;
+    keys = [{ ...after.publicJwk, kid: 'k' }];
+    await verifier.verify(newToken); // the stale set is fetched again
+    expect((await verifier.verify(newToken)).header.kid).toBe('k');
+    await expectRejection(verifier.verify(oldToken), 'ERR_SIGNATURE_INVALID', oldToken);
+  });
+});
+
 describe('key selection', () => {
   it.each(['RS256', 'PS256', 'ES256', 'ES384', 'ES512', 'EdDSA'] as const)('picks the %s key by kid', async (alg) => {
     const verifier = new JwtVerifier({ issuer: issuer.issuer, audience: AUDIENCE });
