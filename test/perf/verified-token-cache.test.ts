@@ -259,10 +259,16 @@ describe('VerifiedTokenCache', () => {
     expect(cache.size).toBe(0);
   });
 
-  it('evicts the least recently used, whether a hit is on the newest entry or an older one', () => {
+  /** A cache for two entries, holding `a` and then `b`. */
+  function cacheOfAThenB(): VerifiedTokenCache {
     const cache = new VerifiedTokenCache(2, () => 0);
     cache.set('a', entry('k'));
     cache.set('b', entry('k'));
+    return cache;
+  }
+
+  it('evicts the least recently used, whether a hit is on the newest entry or an older one', () => {
+    const cache = cacheOfAThenB();
     expect(cache.get('b')).toBeDefined(); // already the newest
     expect(cache.get('a')).toBeDefined(); // now a is the newest, b the oldest
     expect(cache.get('a')).toBeDefined();
@@ -273,9 +279,7 @@ describe('VerifiedTokenCache', () => {
   });
 
   it('forgets a deleted newest entry, and takes it back as the newest when it is set again', () => {
-    const cache = new VerifiedTokenCache(2, () => 0);
-    cache.set('a', entry('k'));
-    cache.set('b', entry('k'));
+    const cache = cacheOfAThenB();
     cache.delete('b');
     expect(cache.get('b')).toBeUndefined();
     cache.set('b', entry('k'));
