@@ -126,12 +126,8 @@ export function checkClaims(
     }
   }
   checkTimes(payload, rules, nowSeconds);
-  for (const name of rules.requiredClaims) requireClaim(payload, name);
+  for (const name of rules.requiredClaims) requirePresent(payload, name, payload[name]);
   checkScopes(payload, rules.requiredScopes);
-}
-
-function requireClaim(payload: JwtPayload, name: string): void {
-  requirePresent(payload, name, payload[name]);
 }
 
 /**
