@@ -27,7 +27,17 @@ export default defineConfig({
   format: ['esm'],
   target: 'es2022',
   platform: 'neutral',
-  dts: { entry: ['src/index.ts', 'src/pkce/index.ts', 'src/testing/index.ts', 'src/node/index.ts', 'src/express/index.ts', 'src/fastify/index.ts', 'src/hono/index.ts'] },
+  dts: {
+    entry: [
+      'src/index.ts',
+      'src/pkce/index.ts',
+      'src/testing/index.ts',
+      'src/node/index.ts',
+      'src/express/index.ts',
+      'src/fastify/index.ts',
+      'src/hono/index.ts',
+    ],
+  },
   splitting: true,
   treeshake: true,
   clean: true,

@@ -9,6 +9,10 @@ export default defineConfig({
     restoreMocks: true,
     unstubGlobals: true,
     // Type tests (expectTypeOf, @ts-expect-error) run by tsc alongside the suite.
-    typecheck: { enabled: true, include: ['test/types/**/*.test-d.ts'], tsconfig: 'test/types/tsconfig.json' },
+    typecheck: {
+      enabled: true,
+      include: ['test/types/**/*.test-d.ts'],
+      tsconfig: 'test/types/tsconfig.json',
+    },
   },
 });

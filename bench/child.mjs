@@ -62,7 +62,13 @@ async function throughput(verify, list, inFlight, ms) {
   const sorted = samples.subarray(0, Math.min(done, samples.length)).sort();
   const at = (q) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] * 1000;
   // CPU time per operation (all threads): steadier than wall time on a busy machine.
-  return { opsPerSecond: done / seconds, p50Us: at(0.5), p99Us: at(0.99), cpuUsPerOp: cpuUs / done, failures };
+  return {
+    opsPerSecond: done / seconds,
+    p50Us: at(0.5),
+    p99Us: at(0.99),
+    cpuUsPerOp: cpuUs / done,
+    failures,
+  };
 }
 
 /** Verifies every token once: warms JIT, connections and whatever caches have room. */
@@ -122,7 +128,12 @@ const scenarios = {
         const s = await throughput(sync, list, inFlight, job.sliceMs);
         const p = await throughput(pool, list, inFlight, job.sliceMs);
         const best = inFlight === 1 ? s.opsPerSecond : Math.max(s.opsPerSecond, p.opsPerSecond);
-        rounds.push({ ratio: o.opsPerSecond / best, ours: o.opsPerSecond, sync: s.opsPerSecond, pool: p.opsPerSecond });
+        rounds.push({
+          ratio: o.opsPerSecond / best,
+          ours: o.opsPerSecond,
+          sync: s.opsPerSecond,
+          pool: p.opsPerSecond,
+        });
       }
       out[inFlight === 1 ? 'seq' : '64'] = {
         medianRatio: median(rounds.map((r) => r.ratio)),
@@ -162,10 +173,20 @@ const scenarios = {
     for (let attempt = 1; ; attempt++) {
       try {
         await verify(fresh);
-        return { verified: true, attempts: attempt, ms: performance.now() - started, requests: await ask('counts') };
+        return {
+          verified: true,
+          attempts: attempt,
+          ms: performance.now() - started,
+          requests: await ask('counts'),
+        };
       } catch {
         if (performance.now() - started > job.rotationGiveUpMs) {
-          return { verified: false, attempts: attempt, ms: performance.now() - started, requests: await ask('counts') };
+          return {
+            verified: false,
+            attempts: attempt,
+            ms: performance.now() - started,
+            requests: await ask('counts'),
+          };
         }
         await new Promise((resolve) => setTimeout(resolve, job.rotationRetryMs));
       }

@@ -8,7 +8,10 @@ import { pathToFileURL } from 'node:url';
 /** Algorithms and how `node:crypto` verifies each (what a hand-written verifier would do). */
 const RAW = {
   RS256: (key) => ['sha256', { key }],
-  PS256: (key) => ['sha256', { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_DIGEST }],
+  PS256: (key) => [
+    'sha256',
+    { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_DIGEST },
+  ],
   ES256: (key) => ['sha256', { key, dsaEncoding: 'ieee-p1363' }],
   EdDSA: (key) => [null, { key }],
 };
@@ -85,7 +88,10 @@ export const CONTENDERS = {
         (fetching ??= fetchJwks(jwksUri)
           .then((jwks) => {
             for (const jwk of jwks.keys) {
-              pems.set(jwk.kid, createPublicKey({ key: jwk, format: 'jwk' }).export({ type: 'spki', format: 'pem' }));
+              pems.set(
+                jwk.kid,
+                createPublicKey({ key: jwk, format: 'jwk' }).export({ type: 'spki', format: 'pem' }),
+              );
             }
           })
           .finally(() => (fetching = undefined)));
@@ -125,7 +131,12 @@ export const CONTENDERS = {
       const [digest, input] = RAW[alg](publicKeyFor(await fetchJwks(jwksUri), alg).keyObject);
       return (token) => {
         const dot = token.lastIndexOf('.');
-        const ok = cryptoVerify(digest, Buffer.from(token.slice(0, dot)), input, Buffer.from(token.slice(dot + 1), 'base64url'));
+        const ok = cryptoVerify(
+          digest,
+          Buffer.from(token.slice(0, dot)),
+          input,
+          Buffer.from(token.slice(dot + 1), 'base64url'),
+        );
         if (!ok) throw new Error('invalid signature');
       };
     },
@@ -137,8 +148,12 @@ export const CONTENDERS = {
       return (token) =>
         new Promise((resolve, reject) => {
           const dot = token.lastIndexOf('.');
-          cryptoVerify(digest, Buffer.from(token.slice(0, dot)), input, Buffer.from(token.slice(dot + 1), 'base64url'), (error, ok) =>
-            error || !ok ? reject(error ?? new Error('invalid signature')) : resolve(),
+          cryptoVerify(
+            digest,
+            Buffer.from(token.slice(0, dot)),
+            input,
+            Buffer.from(token.slice(dot + 1), 'base64url'),
+            (error, ok) => (error || !ok ? reject(error ?? new Error('invalid signature')) : resolve()),
           );
         });
     },

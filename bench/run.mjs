@@ -65,10 +65,20 @@ function signBulk(alg, count) {
   const lines = [];
   for (let i = 0; i < count; i++) {
     const payload = Buffer.from(
-      JSON.stringify({ iss: issuer.issuer, aud: audience, sub: `user-${i}`, iat: now, exp: now + 3600, jti: `m${i}` }),
+      JSON.stringify({
+        iss: issuer.issuer,
+        aud: audience,
+        sub: `user-${i}`,
+        iat: now,
+        exp: now + 3600,
+        jti: `m${i}`,
+      }),
     ).toString('base64url');
     const input = `${header}.${payload}`;
-    const signature = cryptoSign('sha256', Buffer.from(input), { key: privateKey, dsaEncoding: 'ieee-p1363' });
+    const signature = cryptoSign('sha256', Buffer.from(input), {
+      key: privateKey,
+      dsaEncoding: 'ieee-p1363',
+    });
     lines.push(`${input}.${signature.toString('base64url')}`);
   }
   return lines;
@@ -100,11 +110,15 @@ function runChild(job) {
       child.send({ id: message.id, value });
     });
     child.on('error', reject);
-    child.on('exit', (code) => (result ? resolve(result) : reject(new Error(`${job.scenario}/${job.contender} exited with ${code}`))));
+    child.on('exit', (code) =>
+      result ? resolve(result) : reject(new Error(`${job.scenario}/${job.contender} exited with ${code}`)),
+    );
   });
 }
 
-const contenders = Object.keys(CONTENDERS).filter((name) => !contenderFilter || contenderFilter.includes(name));
+const contenders = Object.keys(CONTENDERS).filter(
+  (name) => !contenderFilter || contenderFilter.includes(name),
+);
 const results = { target: {}, throughput: {}, cold: {}, flood: {}, rotation: {}, memory: {} };
 const context = (alg) => ({ issuer: issuer.issuer, audience, jwksUri, alg });
 const tokenFiles = {};
@@ -136,7 +150,13 @@ if (only.includes('throughput')) {
     results.throughput[alg] = {};
     for (const contender of contenders) {
       log(`throughput ${alg} ${contender}`);
-      results.throughput[alg][contender] = await runChild({ scenario: 'throughput', contender, context: context(alg), tokensFile, ms: settings.ms });
+      results.throughput[alg][contender] = await runChild({
+        scenario: 'throughput',
+        contender,
+        context: context(alg),
+        tokensFile,
+        ms: settings.ms,
+      });
     }
   }
 }
@@ -149,19 +169,34 @@ if (only.includes('cold')) {
   const tokensFile = write('cold.txt', await signMany(eventAlg, settings.concurrent));
   for (const contender of networked) {
     log(`cold start ${contender}`);
-    results.cold[contender] = await runChild({ scenario: 'cold', contender, context: context(eventAlg), tokensFile });
+    results.cold[contender] = await runChild({
+      scenario: 'cold',
+      contender,
+      context: context(eventAlg),
+      tokensFile,
+    });
   }
 }
 if (only.includes('flood')) {
   const flood = [];
   for (let i = 0; i < settings.concurrent; i++) {
     // Signed by a key the JWKS does not hold, each with its own invented kid.
-    flood.push(await issuer.sign({ sub: `flood-${i}` }, { alg: eventAlg, unpublishedKey: true, header: { kid: `unknown-${i}` } }));
+    flood.push(
+      await issuer.sign(
+        { sub: `flood-${i}` },
+        { alg: eventAlg, unpublishedKey: true, header: { kid: `unknown-${i}` } },
+      ),
+    );
   }
   const floodFile = write('flood.txt', flood);
   for (const contender of networked.filter((name) => name !== 'jose-floor')) {
     log(`unknown-kid flood ${contender}`);
-    results.flood[contender] = await runChild({ scenario: 'flood', contender, context: context(eventAlg), floodFile });
+    results.flood[contender] = await runChild({
+      scenario: 'flood',
+      contender,
+      context: context(eventAlg),
+      floodFile,
+    });
   }
 }
 if (only.includes('rotation')) {
@@ -181,7 +216,12 @@ if (only.includes('memory') && algorithms.includes('ES256')) {
   const memoryFile = write('memory.txt', signBulk('ES256', settings.memoryTokens));
   for (const contender of contenders.filter((name) => MEMORY_CONTENDERS.includes(name))) {
     log(`memory ${contender}`);
-    results.memory[contender] = await runChild({ scenario: 'memory', contender, context: context('ES256'), memoryFile });
+    results.memory[contender] = await runChild({
+      scenario: 'memory',
+      contender,
+      context: context('ES256'),
+      memoryFile,
+    });
   }
 }
 await issuer.close();
@@ -198,16 +238,25 @@ const machine = {
   loadAverageAtEnd: os.loadavg().map((n) => Number(n.toFixed(2))),
   threadPoolSize: Number(process.env.UV_THREADPOOL_SIZE ?? 4),
 };
-const fmt = (n, digits = 0) => (n === undefined || Number.isNaN(n) ? '–' : n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }));
+const fmt = (n, digits = 0) =>
+  n === undefined || Number.isNaN(n)
+    ? '–'
+    : n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 const ratio = (a, b) => (a && b ? `${(a / b).toFixed(2)}x` : '–');
 const lines = [];
 const out = (line = '') => lines.push(line);
 
-out(`Machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGb} GB, ${machine.platform}, Node ${machine.node}, load average ${machine.loadAverageAtStart.join(' ')} at start, ${machine.loadAverageAtEnd.join(' ')} at end`);
+out(
+  `Machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGb} GB, ${machine.platform}, Node ${machine.node}, load average ${machine.loadAverageAtStart.join(' ')} at start, ${machine.loadAverageAtEnd.join(' ')} at end`,
+);
 if (machine.loadAverageAtStart[0] > machine.cores) {
-  out(`Warning: the load average exceeded the core count: other processes shared the CPUs, so the figures are noisy; rerun on an idle machine.`);
+  out(
+    `Warning: the load average exceeded the core count: other processes shared the CPUs, so the figures are noisy; rerun on an idle machine.`,
+  );
 }
-out(`Settings: ${settings.ms} ms per measurement${quick ? ' (--quick)' : ''}, ${settings.distinct} distinct tokens`);
+out(
+  `Settings: ${settings.ms} ms per measurement${quick ? ' (--quick)' : ''}, ${settings.distinct} distinct tokens`,
+);
 out();
 const modes = [
   ['one-seq', 'one token, 1 in flight'],
@@ -216,12 +265,18 @@ const modes = [
   ['distinct-64', `${settings.distinct} tokens, 64 in flight`],
 ];
 if (Object.keys(results.target).length) {
-  out(`### Target check: ours ÷ best raw node:crypto, same process, interleaved (median of ${settings.rounds} rounds of ${settings.sliceMs} ms slices; ${settings.distinct} distinct tokens)`);
+  out(
+    `### Target check: ours ÷ best raw node:crypto, same process, interleaved (median of ${settings.rounds} rounds of ${settings.sliceMs} ms slices; ${settings.distinct} distinct tokens)`,
+  );
   out();
-  out('| alg | 1 in flight: ours ÷ raw sync | ours ops/s | raw sync ops/s | 64 in flight: ours ÷ best raw | ours ops/s | raw sync ops/s | raw pool ops/s |');
+  out(
+    '| alg | 1 in flight: ours ÷ raw sync | ours ops/s | raw sync ops/s | 64 in flight: ours ÷ best raw | ours ops/s | raw sync ops/s | raw pool ops/s |',
+  );
   out('|---|---:|---:|---:|---:|---:|---:|---:|');
   for (const [alg, t] of Object.entries(results.target)) {
-    out(`| ${alg} | ${t.seq.medianRatio.toFixed(2)}x | ${fmt(t.seq.ours)} | ${fmt(t.seq.rawSync)} | ${t['64'].medianRatio.toFixed(2)}x | ${fmt(t['64'].ours)} | ${fmt(t['64'].rawSync)} | ${fmt(t['64'].rawPool)} |`);
+    out(
+      `| ${alg} | ${t.seq.medianRatio.toFixed(2)}x | ${fmt(t.seq.ours)} | ${fmt(t.seq.rawSync)} | ${t['64'].medianRatio.toFixed(2)}x | ${fmt(t['64'].ours)} | ${fmt(t['64'].rawSync)} | ${fmt(t['64'].rawPool)} |`,
+    );
   }
   out();
 }
@@ -255,13 +310,19 @@ for (const [alg, byContender] of Object.entries(results.throughput)) {
         vsBestRaw: ours[mode].opsPerSecond / best,
         vsFloor: ours[mode].opsPerSecond / byContender['jose-floor'][mode].opsPerSecond,
         aheadOfPeers: ours[mode].opsPerSecond > Math.max(...peers),
-        cachedVsUncached: byContender['ours-cached'] ? byContender['ours-cached'][mode].opsPerSecond / ours[mode].opsPerSecond : undefined,
+        cachedVsUncached: byContender['ours-cached']
+          ? byContender['ours-cached'][mode].opsPerSecond / ours[mode].opsPerSecond
+          : undefined,
       };
     }
     out();
-    out(`ours ÷ best raw node:crypto (sync for 1 in flight; better of sync and pool for 64): ${modes.map(([mode, title]) => `${title} ${summary[alg][mode].vsBestRaw.toFixed(2)}x`).join(', ')}`);
+    out(
+      `ours ÷ best raw node:crypto (sync for 1 in flight; better of sync and pool for 64): ${modes.map(([mode, title]) => `${title} ${summary[alg][mode].vsBestRaw.toFixed(2)}x`).join(', ')}`,
+    );
     if (byContender['ours-cached']) {
-      out(`ours with verifiedTokens ÷ ours without: ${modes.map(([mode, title]) => `${title} ${summary[alg][mode].cachedVsUncached.toFixed(1)}x`).join(', ')}`);
+      out(
+        `ours with verifiedTokens ÷ ours without: ${modes.map(([mode, title]) => `${title} ${summary[alg][mode].cachedVsUncached.toFixed(1)}x`).join(', ')}`,
+      );
     }
   }
   out();
@@ -274,27 +335,43 @@ if (Object.keys(results.cold).length) {
   out('| contender | time ms | × jose floor | verified | requests (metadata + JWKS) |');
   out('|---|---:|---:|---:|---:|');
   for (const [name, r] of Object.entries(results.cold)) {
-    out(r.unsupported ? `| ${name} | n/a | | | |` : `| ${name} | ${fmt(r.ms, 1)} | ${ratio(r.ms, floor?.ms)} | ${r.ok} | ${requests(r)} |`);
+    out(
+      r.unsupported
+        ? `| ${name} | n/a | | | |`
+        : `| ${name} | ${fmt(r.ms, 1)} | ${ratio(r.ms, floor?.ms)} | ${r.ok} | ${requests(r)} |`,
+    );
   }
   out();
 }
 if (Object.keys(results.flood).length) {
-  out(`### Unknown-kid flood: ${settings.concurrent} tokens with invented kids on a warm verifier (${eventAlg})`);
+  out(
+    `### Unknown-kid flood: ${settings.concurrent} tokens with invented kids on a warm verifier (${eventAlg})`,
+  );
   out();
   out('| contender | time ms | rejected | requests (metadata + JWKS) |');
   out('|---|---:|---:|---:|');
   for (const [name, r] of Object.entries(results.flood)) {
-    out(r.unsupported ? `| ${name} | n/a | | |` : `| ${name} | ${fmt(r.ms, 1)} | ${r.rejected} | ${requests(r)} |`);
+    out(
+      r.unsupported
+        ? `| ${name} | n/a | | |`
+        : `| ${name} | ${fmt(r.ms, 1)} | ${r.rejected} | ${requests(r)} |`,
+    );
   }
   out();
 }
 if (Object.keys(results.rotation).length) {
-  out(`### Rotation: a token signed with a just-published key (${eventAlg}; retried every ${settings.rotationRetryMs} ms, up to ${settings.rotationGiveUpMs} ms)`);
+  out(
+    `### Rotation: a token signed with a just-published key (${eventAlg}; retried every ${settings.rotationRetryMs} ms, up to ${settings.rotationGiveUpMs} ms)`,
+  );
   out();
   out('| contender | verified | attempts | ms | requests (metadata + JWKS) |');
   out('|---|---|---:|---:|---:|');
   for (const [name, r] of Object.entries(results.rotation)) {
-    out(r.unsupported ? `| ${name} | n/a | | | |` : `| ${name} | ${r.verified ? 'yes' : 'no'} | ${r.attempts} | ${fmt(r.ms, 1)} | ${requests(r)} |`);
+    out(
+      r.unsupported
+        ? `| ${name} | n/a | | | |`
+        : `| ${name} | ${r.verified ? 'yes' : 'no'} | ${r.attempts} | ${fmt(r.ms, 1)} | ${requests(r)} |`,
+    );
   }
   out();
 }
@@ -305,7 +382,11 @@ if (Object.keys(results.memory).length) {
   out('| contender | heap growth MB | × jose floor ops/s | ops/s | RSS MB |');
   out('|---|---:|---:|---:|---:|');
   for (const [name, r] of Object.entries(results.memory)) {
-    out(r.unsupported ? `| ${name} | n/a | | | |` : `| ${name} | ${fmt(r.heapGrowthMb, 1)} | ${ratio(r.opsPerSecond, floor?.opsPerSecond)} | ${fmt(r.opsPerSecond)} | ${fmt(r.rssMb)} |`);
+    out(
+      r.unsupported
+        ? `| ${name} | n/a | | | |`
+        : `| ${name} | ${fmt(r.heapGrowthMb, 1)} | ${ratio(r.opsPerSecond, floor?.opsPerSecond)} | ${fmt(r.opsPerSecond)} | ${fmt(r.rssMb)} |`,
+    );
   }
   out();
 }
@@ -315,7 +396,17 @@ console.log(lines.join('\n'));
 
 const dir = join(root, 'bench/results');
 mkdirSync(dir, { recursive: true });
-const report = { startedAt: startedAt.toISOString(), seconds, quick, settings, machine, contenders: Object.fromEntries(Object.entries(CONTENDERS).map(([name, c]) => [name, c.label])), results, summary, table: lines.join('\n') };
+const report = {
+  startedAt: startedAt.toISOString(),
+  seconds,
+  quick,
+  settings,
+  machine,
+  contenders: Object.fromEntries(Object.entries(CONTENDERS).map(([name, c]) => [name, c.label])),
+  results,
+  summary,
+  table: lines.join('\n'),
+};
 const file = join(dir, `${startedAt.toISOString().replace(/[:.]/g, '-')}.json`);
 writeFileSync(file, JSON.stringify(report, null, 2));
 writeFileSync(join(dir, 'latest.json'), JSON.stringify(report, null, 2));

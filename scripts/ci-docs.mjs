@@ -14,7 +14,13 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 const strict = process.argv.includes('--strict') || process.env.CI === 'true';
 const typedoc = join(root, 'node_modules/typedoc/bin/typedoc');
 const entryPoints = packageEntries(root).map((entry) => entry.source);
-const args = [typedoc, '--options', 'typedoc.json', ...(strict ? ['--treatWarningsAsErrors'] : []), ...entryPoints];
+const args = [
+  typedoc,
+  '--options',
+  'typedoc.json',
+  ...(strict ? ['--treatWarningsAsErrors'] : []),
+  ...entryPoints,
+];
 try {
   execFileSync(process.execPath, args, { cwd: root, stdio: 'inherit' });
 } catch {

@@ -21,7 +21,9 @@ import { promisify } from 'node:util';
 export function packageEntries(root) {
   const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
   return Object.entries(pkg.exports)
-    .filter(([, target]) => typeof target === 'object' && target !== null && typeof target.default === 'string')
+    .filter(
+      ([, target]) => typeof target === 'object' && target !== null && typeof target.default === 'string',
+    )
     .map(([subpath, target]) => {
       const file = target.default.replace(/^\.\//, '');
       return {
@@ -53,7 +55,9 @@ export async function packTarball(root, destination) {
   const dist = join(root, 'dist');
   for (const entry of packageEntries(root)) {
     if (!existsSync(join(root, entry.file)) || !existsSync(join(root, entry.types))) {
-      throw new Error(`${entry.subpath}: ${entry.file} or ${entry.types} is missing; run \`npm run build\` first`);
+      throw new Error(
+        `${entry.subpath}: ${entry.file} or ${entry.types} is missing; run \`npm run build\` first`,
+      );
     }
   }
   if (newestMtime(join(root, 'src')) > newestMtime(dist)) {

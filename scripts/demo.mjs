@@ -13,5 +13,8 @@ try {
   process.exit(2);
 }
 const cli = join(root, 'dist', 'cli', 'index.js');
-const demo = spawnSync(process.execPath, [cli, 'demo', ...process.argv.slice(2)], { cwd: root, stdio: 'inherit' });
+const demo = spawnSync(process.execPath, [cli, 'demo', ...process.argv.slice(2)], {
+  cwd: root,
+  stdio: 'inherit',
+});
 process.exit(demo.status ?? 2);

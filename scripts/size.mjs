@@ -64,7 +64,9 @@ function print(report) {
   const kb = (n) => `${(n / 1024).toFixed(2)} KiB`;
   console.log(`oauth-jwt-verify/pkce (esbuild, browser, ESM, minified)`);
   console.log(`  minified: ${String(report.bytes).padStart(6)} bytes (${kb(report.bytes)})`);
-  console.log(`  gzip -9:  ${String(report.gzipBytes).padStart(6)} bytes (${kb(report.gzipBytes)}), budget ${BUDGET_GZIP_BYTES} bytes`);
+  console.log(
+    `  gzip -9:  ${String(report.gzipBytes).padStart(6)} bytes (${kb(report.gzipBytes)}), budget ${BUDGET_GZIP_BYTES} bytes`,
+  );
   console.log('  minified bytes by source file:');
   for (const module of report.modules) console.log(`    ${String(module.bytes).padStart(6)}  ${module.path}`);
   for (const path of report.forbidden) console.error(`  FORBIDDEN import in the browser entry: ${path}`);
@@ -122,14 +124,19 @@ export async function measureEntries(packageRoot) {
     if (rule) {
       // A browser entry is also imported by Node apps: its rule holds for both platforms.
       const builds = entry.browser ? [bundled, await bundle(entry, 'node')] : [bundled];
-      for (const { metafile } of builds) forbidden.push(...shipped(metafile).filter((path) => rule.test(path)));
+      for (const { metafile } of builds)
+        forbidden.push(...shipped(metafile).filter((path) => rule.test(path)));
     }
     entries.push({
       entry: entry.specifier,
       platform,
       bytes: code.byteLength,
       gzipBytes: gzipSync(code, { level: 9 }).byteLength,
-      packages: [...new Set(shipped(bundled.metafile).map((path) => /.*\/node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(path)?.[1]))]
+      packages: [
+        ...new Set(
+          shipped(bundled.metafile).map((path) => /.*\/node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(path)?.[1]),
+        ),
+      ]
         .filter((name) => name !== undefined && name !== pkg.name)
         .sort(),
       forbidden: [...new Set(forbidden)],
@@ -149,9 +156,14 @@ function printEntries(report) {
   }
 }
 
-if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1] && process.argv.includes('--entries')) {
+if (
+  process.argv[1] &&
+  fileURLToPath(import.meta.url) === process.argv[1] &&
+  process.argv.includes('--entries')
+) {
   const rootIndex = process.argv.indexOf('--root');
-  const packageRoot = rootIndex === -1 ? fileURLToPath(new URL('..', import.meta.url)) : resolve(process.argv[rootIndex + 1]);
+  const packageRoot =
+    rootIndex === -1 ? fileURLToPath(new URL('..', import.meta.url)) : resolve(process.argv[rootIndex + 1]);
   const report = await measureEntries(packageRoot);
   if (process.argv.includes('--json')) console.log(JSON.stringify(report, null, 2));
   else printEntries(report);

@@ -35,17 +35,26 @@ const option = (name) => {
   return index === -1 ? undefined : argv[index + 1];
 };
 const strict = argv.includes('--strict');
-const tarball = option('--tarball') ? resolve(option('--tarball')) : await packTarball(root, join(root, '.tmp', 'smoke'));
+const tarball = option('--tarball')
+  ? resolve(option('--tarball'))
+  : await packTarball(root, join(root, '.tmp', 'smoke'));
 
 // A user's project: the tarball and its dependencies, nothing from this repository.
 const project = await mkdtemp(join(tmpdir(), 'oauth-jwt-verify-smoke-'));
-await writeFile(join(project, 'package.json'), JSON.stringify({ name: 'smoke-consumer', private: true, type: 'module' }));
-await run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error', tarball], { cwd: project });
+await writeFile(
+  join(project, 'package.json'),
+  JSON.stringify({ name: 'smoke-consumer', private: true, type: 'module' }),
+);
+await run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error', tarball], {
+  cwd: project,
+});
 for (const file of ['smoke.mjs', 'main.mjs', 'worker.mjs', 'browser.mjs']) {
   await copyFile(join(here, file), join(project, file));
 }
 
-const testing = await import(pathToFileURL(join(project, 'node_modules/oauth-jwt-verify/dist/testing/index.js')).href);
+const testing = await import(
+  pathToFileURL(join(project, 'node_modules/oauth-jwt-verify/dist/testing/index.js')).href
+);
 const issuer = await testing.createTestIssuer({ listen: true, audience: AUDIENCE });
 const config = {
   issuer: issuer.issuer,
@@ -63,7 +72,11 @@ function resultLine(stdout) {
 }
 
 async function runCommand(command, args) {
-  const { stdout } = await run(command, args, { cwd: project, timeout: RUNTIME_TIMEOUT_MS, env: { ...process.env, NO_COLOR: '1' } });
+  const { stdout } = await run(command, args, {
+    cwd: project,
+    timeout: RUNTIME_TIMEOUT_MS,
+    env: { ...process.env, NO_COLOR: '1' },
+  });
   return resultLine(stdout);
 }
 
@@ -112,7 +125,8 @@ async function runChromium(executablePath) {
     await page.goto(`http://127.0.0.1:${app.address().port}/`);
     await page.locator('#result:not(:empty)').waitFor({ timeout: RUNTIME_TIMEOUT_MS });
     const result = JSON.parse(await page.locator('#result').textContent());
-    if (pageErrors.length > 0) return { ...result, ok: false, error: `page errors: ${pageErrors.join('; ')}` };
+    if (pageErrors.length > 0)
+      return { ...result, ok: false, error: `page errors: ${pageErrors.join('; ')}` };
     return result;
   } finally {
     await browser.close();
@@ -122,9 +136,15 @@ async function runChromium(executablePath) {
 }
 
 async function runWorkerd(miniflareDir) {
-  const { Miniflare } = await import(pathToFileURL(join(miniflareDir, 'node_modules/miniflare/dist/src/index.js')).href);
+  const { Miniflare } = await import(
+    pathToFileURL(join(miniflareDir, 'node_modules/miniflare/dist/src/index.js')).href
+  );
   // Bundled as wrangler does for Workers: the `workerd`/`worker`/`browser` export conditions.
-  const script = await esbuildBundle('worker.mjs', { platform: 'neutral', conditions: ['workerd', 'worker', 'browser'], mainFields: ['module', 'main'] });
+  const script = await esbuildBundle('worker.mjs', {
+    platform: 'neutral',
+    conditions: ['workerd', 'worker', 'browser'],
+    mainFields: ['module', 'main'],
+  });
   const mf = new Miniflare({
     modules: true,
     script,
@@ -145,17 +165,47 @@ const runtimes = [
   ...(env.SMOKE_NODE_BINS ?? process.execPath)
     .split(':')
     .filter(Boolean)
-    .map((bin) => ({ name: 'node', available: bin, start: () => runCommand(bin, ['main.mjs', JSON.stringify(config)]) })),
-  { name: 'chromium', variable: 'CHROMIUM_PATH', available: chromiumPath, start: () => runChromium(chromiumPath) },
+    .map((bin) => ({
+      name: 'node',
+      available: bin,
+      start: () => runCommand(bin, ['main.mjs', JSON.stringify(config)]),
+    })),
+  {
+    name: 'chromium',
+    variable: 'CHROMIUM_PATH',
+    available: chromiumPath,
+    start: () => runChromium(chromiumPath),
+  },
   {
     name: 'deno',
     variable: 'DENO_BIN',
     available: env.DENO_BIN,
     // node_modules=manual: resolve from the project's node_modules, never from a registry.
-    start: () => runCommand(env.DENO_BIN, ['run', '--quiet', '--no-prompt', '--node-modules-dir=manual', '--allow-net=127.0.0.1', '--allow-read', '--allow-env', 'main.mjs', JSON.stringify(config)]),
+    start: () =>
+      runCommand(env.DENO_BIN, [
+        'run',
+        '--quiet',
+        '--no-prompt',
+        '--node-modules-dir=manual',
+        '--allow-net=127.0.0.1',
+        '--allow-read',
+        '--allow-env',
+        'main.mjs',
+        JSON.stringify(config),
+      ]),
   },
-  { name: 'bun', variable: 'BUN_BIN', available: env.BUN_BIN, start: () => runCommand(env.BUN_BIN, ['main.mjs', JSON.stringify(config)]) },
-  { name: 'workerd', variable: 'MINIFLARE_DIR', available: env.MINIFLARE_DIR, start: () => runWorkerd(env.MINIFLARE_DIR) },
+  {
+    name: 'bun',
+    variable: 'BUN_BIN',
+    available: env.BUN_BIN,
+    start: () => runCommand(env.BUN_BIN, ['main.mjs', JSON.stringify(config)]),
+  },
+  {
+    name: 'workerd',
+    variable: 'MINIFLARE_DIR',
+    available: env.MINIFLARE_DIR,
+    start: () => runWorkerd(env.MINIFLARE_DIR),
+  },
 ];
 
 const rows = [];
@@ -185,5 +235,7 @@ try {
 console.log(`\nSmoke suite of ${tarball}`);
 for (const row of rows) console.log(`  ${row.status.padEnd(7)} ${row.name.padEnd(10)} ${row.detail}`);
 const failed = rows.filter((row) => row.status === 'FAIL' || (strict && row.status === 'NOT RUN'));
-console.log(`smoke: ${rows.filter((row) => row.status === 'PASS').length} runtimes passed, ${failed.length} failed`);
+console.log(
+  `smoke: ${rows.filter((row) => row.status === 'PASS').length} runtimes passed, ${failed.length} failed`,
+);
 process.exitCode = failed.length === 0 ? 0 : 1;

@@ -12,7 +12,8 @@ import { buildAuthorizationUrl, createPkcePair, discover } from 'oauth-jwt-verif
 export async function smoke(config) {
   const verifier = new JwtVerifier({ issuer: config.issuer, audience: config.audience });
   const { payload, header } = await verifier.verify(config.token);
-  if (payload.iss !== config.issuer) throw new Error(`verified iss ${payload.iss}, expected ${config.issuer}`);
+  if (payload.iss !== config.issuer)
+    throw new Error(`verified iss ${payload.iss}, expected ${config.issuer}`);
 
   // Flip one character of the signature: the same key set must now refuse the token.
   const parts = config.token.split('.');
@@ -34,8 +35,10 @@ export async function smoke(config) {
   });
   const url = new URL(request.url);
   const expectedChallenge = (await createPkcePair(request.codeVerifier)).codeChallenge;
-  if (url.searchParams.get('code_challenge') !== expectedChallenge) throw new Error('code_challenge does not match the verifier');
-  if (url.searchParams.get('code_challenge_method') !== 'S256') throw new Error('code_challenge_method is not S256');
+  if (url.searchParams.get('code_challenge') !== expectedChallenge)
+    throw new Error('code_challenge does not match the verifier');
+  if (url.searchParams.get('code_challenge_method') !== 'S256')
+    throw new Error('code_challenge_method is not S256');
   if (url.searchParams.get('state') !== request.state) throw new Error('state is not in the URL');
 
   return {

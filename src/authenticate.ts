@@ -85,8 +85,7 @@ export interface AuthenticateFailure {
 
 /** What {@link authenticate} resolves to; switch on `ok`. */
 export type AuthenticateResult<Payload extends JwtPayload = JwtPayload> =
-  | AuthenticateSuccess<Payload>
-  | AuthenticateFailure;
+  AuthenticateSuccess<Payload> | AuthenticateFailure;
 
 /** {@link AuthenticateOptions} once checked. */
 export interface ResolvedAuthenticateOptions {
@@ -103,8 +102,10 @@ const DEFAULT_RETRY_AFTER_SECONDS = 10;
  * framework adapters call it when they are set up, so mistakes surface at start-up.
  */
 export function resolveAuthenticateOptions(options: AuthenticateOptions = {}): ResolvedAuthenticateOptions {
-  if (typeof options !== 'object' || options === null) throw invalidArgument('authenticate options must be an object');
-  if (options.realm !== undefined && typeof options.realm !== 'string') throw invalidArgument('realm must be a string');
+  if (typeof options !== 'object' || options === null)
+    throw invalidArgument('authenticate options must be an object');
+  if (options.realm !== undefined && typeof options.realm !== 'string')
+    throw invalidArgument('realm must be a string');
   if (options.onFailure !== undefined && typeof options.onFailure !== 'function') {
     throw invalidArgument('onFailure must be a function');
   }
@@ -259,7 +260,12 @@ function rejection(error: unknown, options: ResolvedAuthenticateOptions): Authen
     status,
     headers,
     body: {
-      error: error.code === 'ERR_TOKEN_MISSING' ? 'unauthorized' : status === 403 ? 'insufficient_scope' : 'invalid_token',
+      error:
+        error.code === 'ERR_TOKEN_MISSING'
+          ? 'unauthorized'
+          : status === 403
+            ? 'insufficient_scope'
+            : 'invalid_token',
       error_description: error.message,
       code: error.code,
     },

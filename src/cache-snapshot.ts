@@ -40,7 +40,9 @@ export interface VerifierCacheSnapshot {
   jwks?: StoredKeySet;
 }
 
-export function metadataSnapshot(entry: CachedEntry<DiscoveryResult> | undefined): VerifierCacheSnapshot['metadata'] {
+export function metadataSnapshot(
+  entry: CachedEntry<DiscoveryResult> | undefined,
+): VerifierCacheSnapshot['metadata'] {
   if (!entry) return undefined;
   const { metadata, url, kind } = entry.value;
   return { url, kind, document: metadata, fetchedAt: entry.fetchStartedAt, freshUntil: entry.freshUntil };
@@ -82,11 +84,17 @@ export function readSnapshot(input: unknown, expect: SnapshotExpectations): Read
   }
   const snapshot = value as Partial<Record<keyof VerifierCacheSnapshot, unknown>>;
   if (snapshot.format !== CACHE_SNAPSHOT_FORMAT) {
-    return { ignored: [`the snapshot's format is ${JSON.stringify(snapshot.format)}, expected ${CACHE_SNAPSHOT_FORMAT}`] };
+    return {
+      ignored: [
+        `the snapshot's format is ${JSON.stringify(snapshot.format)}, expected ${CACHE_SNAPSHOT_FORMAT}`,
+      ],
+    };
   }
   if (snapshot.issuer !== expect.issuer) {
     return {
-      ignored: [`the snapshot is of issuer ${JSON.stringify(snapshot.issuer)}, not ${JSON.stringify(expect.issuer)}`],
+      ignored: [
+        `the snapshot is of issuer ${JSON.stringify(snapshot.issuer)}, not ${JSON.stringify(expect.issuer)}`,
+      ],
     };
   }
   const result: ReadSnapshot = { ignored: [] };
@@ -106,7 +114,8 @@ export function readSnapshot(input: unknown, expect: SnapshotExpectations): Read
       result.ignored.push('the snapshot has keys but no valid metadata naming their jwks_uri');
     } else {
       const decoded = decodeKeySet(snapshot.jwks, { ...expect, uri });
-      if ('reason' in decoded) result.ignored.push(`the key set in the snapshot is not usable: ${decoded.reason}`);
+      if ('reason' in decoded)
+        result.ignored.push(`the key set in the snapshot is not usable: ${decoded.reason}`);
       else if (expect.now >= decoded.freshUntil) result.ignored.push('the key set in the snapshot is stale');
       else result.jwks = decoded;
     }
@@ -147,7 +156,12 @@ export function loadMetadataThroughStore(options: {
         ? { reason: read }
         : { value: read.value, fetchedAt: read.fetchStartedAt, freshUntil: read.freshUntil };
     },
-    encode: (entry) => metadataSnapshot({ value: entry.value, fetchStartedAt: entry.fetchedAt, freshUntil: entry.freshUntil })!,
+    encode: (entry) =>
+      metadataSnapshot({
+        value: entry.value,
+        fetchStartedAt: entry.fetchedAt,
+        freshUntil: entry.freshUntil,
+      })!,
     taken: (value) => options.emit({ type: 'metadata_loaded', issuer, url: value.url, source: 'store' }),
     fetch: () => options.fetch(),
   });
@@ -160,10 +174,16 @@ function readMetadata(value: unknown, expect: SnapshotExpectations): CachedEntry
   if (typeof url !== 'string' || (kind !== 'oauth' && kind !== 'oidc')) {
     return 'the metadata in the snapshot has no url or kind';
   }
-  if (typeof fetchedAt !== 'number' || !Number.isFinite(fetchedAt) || typeof freshUntil !== 'number' || !Number.isFinite(freshUntil)) {
+  if (
+    typeof fetchedAt !== 'number' ||
+    !Number.isFinite(fetchedAt) ||
+    typeof freshUntil !== 'number' ||
+    !Number.isFinite(freshUntil)
+  ) {
     return 'the metadata in the snapshot has no fetchedAt and freshUntil';
   }
-  if (fetchedAt > expect.now + 60_000) return 'the metadata in the snapshot claims to be fetched in the future';
+  if (fetchedAt > expect.now + 60_000)
+    return 'the metadata in the snapshot claims to be fetched in the future';
   try {
     const metadata = validateMetadata(saved.document, expect.issuer, url, {
       requireJwksUri: expect.jwksUri === undefined,

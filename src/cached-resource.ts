@@ -98,7 +98,12 @@ export class CachedResource<T> {
   async get(): Promise<CachedEntry<T>> {
     const entry = this.entry;
     if (entry && this.options.now() < entry.freshUntil) return entry;
-    if (this.ahead && entry && this.lastError && this.options.now() < entry.freshUntil + this.options.staleIfErrorMs) {
+    if (
+      this.ahead &&
+      entry &&
+      this.lastError &&
+      this.options.now() < entry.freshUntil + this.options.staleIfErrorMs
+    ) {
       // Warm and the server failing: serve the value in hand and let the background retry
       // bring the next one, rather than hold requests on a server that is down.
       if (!this.inflight && this.options.now() >= this.retryNotBefore) this.refresh().catch(() => undefined);
@@ -170,20 +175,31 @@ export class CachedResource<T> {
       const fraction = REFRESH_AHEAD_FROM + (REFRESH_AHEAD_TO - REFRESH_AHEAD_FROM) * Math.random();
       at = Math.max(entry.fetchStartedAt + lifetime * fraction, now + REFRESH_RETRY_MIN_MS);
     }
-    const timer = setTimeout(() => {
-      ahead.timer = undefined;
-      // Failures are reported through onError and rescheduled by fetch.
-      this.refresh().catch(() => undefined);
-    }, Math.max(0, at - now));
+    const timer = setTimeout(
+      () => {
+        ahead.timer = undefined;
+        // Failures are reported through onError and rescheduled by fetch.
+        this.refresh().catch(() => undefined);
+      },
+      Math.max(0, at - now),
+    );
     (timer as { unref?: () => void }).unref?.();
     ahead.timer = timer;
   }
 
-  private async fetch(startedAt: number, ordinal: number, hint: LoadHint | undefined): Promise<CachedEntry<T>> {
+  private async fetch(
+    startedAt: number,
+    ordinal: number,
+    hint: LoadHint | undefined,
+  ): Promise<CachedEntry<T>> {
     const previous = this.entry;
     try {
       const { value, freshForMs, fetchedAt } = await this.options.load(previous, hint);
-      const entry = { value, fetchStartedAt: fetchedAt ?? startedAt, freshUntil: this.options.now() + freshForMs };
+      const entry = {
+        value,
+        fetchStartedAt: fetchedAt ?? startedAt,
+        freshUntil: this.options.now() + freshForMs,
+      };
       // A slower, older response never replaces a newer one.
       if (ordinal > this.entryOrdinal) {
         this.entry = entry;
@@ -209,7 +225,9 @@ export class CachedResource<T> {
       // be back already); repeated ones wait 1 s, 2 s, 4 s… up to failureBackoffMs, so a
       // cold outage is not answered with a request per caller either.
       const coldBackoffMs =
-        failures < 2 ? 0 : Math.min(REFRESH_RETRY_MIN_MS * 2 ** (failures - 2), this.options.failureBackoffMs);
+        failures < 2
+          ? 0
+          : Math.min(REFRESH_RETRY_MIN_MS * 2 ** (failures - 2), this.options.failureBackoffMs);
       const backoffMs = Math.max(retryAfterMs, previous ? this.options.failureBackoffMs : coldBackoffMs);
       this.retryNotBefore = this.options.now() + backoffMs;
       this.lastError = error;

@@ -61,12 +61,24 @@ function checkClaimTypes(payload: JwtPayload): void {
   checkNumericDate('nbf', payload.nbf);
   checkNumericDate('iat', payload.iat);
   const aud = payload.aud;
-  if (aud !== undefined && typeof aud !== 'string' && !(Array.isArray(aud) && aud.every((a) => typeof a === 'string'))) {
-    throw claimInvalid(`the "aud" claim must be a string or an array of strings, found ${describeValue(aud)}`);
+  if (
+    aud !== undefined &&
+    typeof aud !== 'string' &&
+    !(Array.isArray(aud) && aud.every((a) => typeof a === 'string'))
+  ) {
+    throw claimInvalid(
+      `the "aud" claim must be a string or an array of strings, found ${describeValue(aud)}`,
+    );
   }
   const scp = payload.scp;
-  if (scp !== undefined && typeof scp !== 'string' && !(Array.isArray(scp) && scp.every((s) => typeof s === 'string'))) {
-    throw claimInvalid(`the "scp" claim must be a string or an array of strings, found ${describeValue(scp)}`);
+  if (
+    scp !== undefined &&
+    typeof scp !== 'string' &&
+    !(Array.isArray(scp) && scp.every((s) => typeof s === 'string'))
+  ) {
+    throw claimInvalid(
+      `the "scp" claim must be a string or an array of strings, found ${describeValue(scp)}`,
+    );
   }
 }
 

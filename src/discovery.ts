@@ -1,5 +1,11 @@
 import { JwtVerifyError, invalidArgument } from './errors.js';
-import { type HttpOptions, type ResolvedHttpOptions, isSecureUrl, parseOptionUrl, requestJson } from './http-core.js';
+import {
+  type HttpOptions,
+  type ResolvedHttpOptions,
+  isSecureUrl,
+  parseOptionUrl,
+  requestJson,
+} from './http-core.js';
 import { resolveHttpOptions } from './http.js';
 
 /** Which well-known documents to try: RFC 8414, OpenID Connect, or RFC 8414 then OIDC. */
@@ -85,7 +91,8 @@ export function parseIssuerOption(issuer: unknown, allowInsecureHttp = false): s
 }
 
 export function parseDiscoveryMode(value: unknown): DiscoveryMode {
-  if (value === undefined || value === 'auto' || value === 'oauth' || value === 'oidc') return value ?? 'auto';
+  if (value === undefined || value === 'auto' || value === 'oauth' || value === 'oidc')
+    return value ?? 'auto';
   throw invalidArgument(`discovery must be 'auto', 'oauth' or 'oidc', got ${String(value)}`);
 }
 
@@ -115,7 +122,8 @@ export function validateMetadata(
       `issuer is ${JSON.stringify(issuer)}, expected ${JSON.stringify(expectedIssuer)} exactly (RFC 8414 §3.3)`,
     );
   }
-  if (options.requireJwksUri && metadata.jwks_uri === undefined) throw invalidMetadata(url, 'jwks_uri is missing');
+  if (options.requireJwksUri && metadata.jwks_uri === undefined)
+    throw invalidMetadata(url, 'jwks_uri is missing');
   for (const [member, value] of Object.entries(metadata)) {
     if (!URL_MEMBER.test(member) || value === undefined) continue;
     let parsed: URL | undefined;
@@ -124,7 +132,8 @@ export function validateMetadata(
     } catch {
       throw invalidMetadata(url, `${member} is not a URL: ${JSON.stringify(value)}`);
     }
-    if (!isSecureUrl(parsed, options.allowInsecureHttp)) throw invalidMetadata(url, `${member} must use https: ${parsed.href}`);
+    if (!isSecureUrl(parsed, options.allowInsecureHttp))
+      throw invalidMetadata(url, `${member} must use https: ${parsed.href}`);
   }
   return metadata;
 }
@@ -145,7 +154,10 @@ export async function discoverMetadata(
   for (const { kind, url } of discoveryUrls(issuer, mode)) {
     try {
       const { body, headers } = await requestJson(url, http);
-      const metadata = validateMetadata(body, issuer, url, { ...options, allowInsecureHttp: http.allowInsecureHttp });
+      const metadata = validateMetadata(body, issuer, url, {
+        ...options,
+        allowInsecureHttp: http.allowInsecureHttp,
+      });
       return { metadata, url, kind, headers };
     } catch (error) {
       // A document that is there but invalid is reported, not skipped.
@@ -156,10 +168,14 @@ export async function discoverMetadata(
   const [first, last = first!] = failures;
   throw last === first
     ? first
-    : new JwtVerifyError('ERR_ISSUER_UNAVAILABLE', `no metadata found for ${issuer}: ${first!.message}; ${last.message}`, {
-        cause: last,
-        details: last.details,
-      });
+    : new JwtVerifyError(
+        'ERR_ISSUER_UNAVAILABLE',
+        `no metadata found for ${issuer}: ${first!.message}; ${last.message}`,
+        {
+          cause: last,
+          details: last.details,
+        },
+      );
 }
 
 /** Options of {@link discover}. */

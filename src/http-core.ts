@@ -39,7 +39,9 @@ export function isLoopbackHost(hostname: string): boolean {
 /** Whether a URL may carry keys or metadata: HTTPS, or HTTP to a loopback host, or opted in. */
 export function isSecureUrl(url: URL, allowInsecureHttp = false): boolean {
   const { protocol } = url;
-  return protocol === 'https:' || (protocol === 'http:' && (allowInsecureHttp || isLoopbackHost(url.hostname)));
+  return (
+    protocol === 'https:' || (protocol === 'http:' && (allowInsecureHttp || isLoopbackHost(url.hostname)))
+  );
 }
 
 /** Parses a URL given in options; a bad one is the caller's mistake, so a TypeError now. */
@@ -51,7 +53,9 @@ export function parseOptionUrl(value: unknown, name: string, allowInsecureHttp =
     throw invalidArgument(`${name} is not a valid URL: ${JSON.stringify(String(value))}`);
   }
   if (!isSecureUrl(url, allowInsecureHttp)) {
-    throw invalidArgument(`${name} must use https: (http: only to loopback hosts, or with allowInsecureHttp): ${url.href}`);
+    throw invalidArgument(
+      `${name} must use https: (http: only to loopback hosts, or with allowInsecureHttp): ${url.href}`,
+    );
   }
   return url;
 }
@@ -95,13 +99,23 @@ export function resolveBaseHttpOptions(options: HttpOptions = {}): ResolvedHttpO
     fetch,
     timeoutMs: positiveNumberOption(options.timeoutMs, 'timeoutMs', DEFAULT_TIMEOUT_MS),
     headers: { ...options.headers },
-    maxResponseBytes: positiveNumberOption(options.maxResponseBytes, 'maxResponseBytes', DEFAULT_MAX_RESPONSE_BYTES),
+    maxResponseBytes: positiveNumberOption(
+      options.maxResponseBytes,
+      'maxResponseBytes',
+      DEFAULT_MAX_RESPONSE_BYTES,
+    ),
     allowInsecureHttp: options.allowInsecureHttp === true,
   };
 }
 
 /** `ERR_ISSUER_UNAVAILABLE` about `url`; the message starts with the URL. */
-export function unavailable(url: string, text: string, status?: number, cause?: unknown, retryAfter?: number): JwtVerifyError {
+export function unavailable(
+  url: string,
+  text: string,
+  status?: number,
+  cause?: unknown,
+  retryAfter?: number,
+): JwtVerifyError {
   const details: JwtVerifyErrorDetails = { url };
   if (status !== undefined) details.issuerStatus = status;
   if (retryAfter !== undefined) details.retryAfterSeconds = retryAfter;
@@ -153,7 +167,8 @@ export async function requestJson(
       const answer = (body?: unknown) => ({ status, headers, body });
       if (status === 304) return answer();
       // A browser hides manual redirects behind an opaque response.
-      if (response.type === 'opaqueredirect') throw unavailable(current, 'answered with a redirect, not followed here');
+      if (response.type === 'opaqueredirect')
+        throw unavailable(current, 'answered with a redirect, not followed here');
       if (status > 299 && status < 400 && extras) {
         current = extras.follow(current, response, hop);
         continue;
@@ -161,13 +176,24 @@ export async function requestJson(
       const text = await readCapped(current, response, http.maxResponseBytes);
       if (!ok && !acceptStatuses?.includes(status)) {
         const extra = extras?.explain(response, text);
-        throw unavailable(current, `answered ${status}${extra?.message ?? ''}`, status, undefined, extra?.retryAfterSeconds);
+        throw unavailable(
+          current,
+          `answered ${status}${extra?.message ?? ''}`,
+          status,
+          undefined,
+          extra?.retryAfterSeconds,
+        );
       }
       if (ok && ignoreSuccessBody) return answer();
       try {
         return answer(JSON.parse(text));
       } catch (cause) {
-        throw unavailable(current, `answered ${status} with a body that is not JSON${extras?.notJson(response) ?? ''}`, status, cause);
+        throw unavailable(
+          current,
+          `answered ${status} with a body that is not JSON${extras?.notJson(response) ?? ''}`,
+          status,
+          cause,
+        );
       }
     }
   } catch (error) {

@@ -37,9 +37,14 @@ const VERIFIER_EXTRAS: HttpExtras = {
     if (!location) throw unavailable(current, `answered ${status} without a Location`, status);
     const target = new URL(location, current);
     if (target.origin !== new URL(current).origin) {
-      throw unavailable(current, `redirected to another origin (${target.origin}); cross-origin redirects are not followed`, status);
+      throw unavailable(
+        current,
+        `redirected to another origin (${target.origin}); cross-origin redirects are not followed`,
+        status,
+      );
     }
-    if (hop + 1 >= MAX_REDIRECTS) throw unavailable(current, `redirected more than ${MAX_REDIRECTS} times`, status);
+    if (hop + 1 >= MAX_REDIRECTS)
+      throw unavailable(current, `redirected more than ${MAX_REDIRECTS} times`, status);
     return target.href;
   },
   explain(response, text) {

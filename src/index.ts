@@ -32,7 +32,12 @@ export type {
 export { JwtVerifyError, isJwtVerifyError, ERROR_STATUS } from './errors.js';
 export type { JwtVerifyErrorCode, JwtVerifyErrorDetails } from './errors.js';
 export { discover, discoveryUrls } from './discovery.js';
-export type { AuthorizationServerMetadata, DiscoveryCandidate, DiscoveryMode, DiscoverOptions } from './discovery.js';
+export type {
+  AuthorizationServerMetadata,
+  DiscoveryCandidate,
+  DiscoveryMode,
+  DiscoverOptions,
+} from './discovery.js';
 export { decodeUnverified } from './token.js';
 export type { JwtHeader, JwtPayload } from './token.js';
 export { SUPPORTED_ALGORITHMS } from './algorithms.js';

@@ -78,7 +78,8 @@ function unusableReason(entry: unknown): string | undefined {
       return undefined;
     }
     case 'EC':
-      if (!['P-256', 'P-384', 'P-521'].includes(jwk.crv as string)) return `unsupported EC curve ${String(jwk.crv)}`;
+      if (!['P-256', 'P-384', 'P-521'].includes(jwk.crv as string))
+        return `unsupported EC curve ${String(jwk.crv)}`;
       if (typeof jwk.x !== 'string' || typeof jwk.y !== 'string') return 'EC key without "x" and "y"';
       return undefined;
     case 'OKP':

@@ -38,7 +38,6 @@ export interface JwksCacheOptions {
   refreshAhead?: boolean;
 }
 
-
 /** How many kids, still unknown after a refetch, are remembered (oldest forgotten first). */
 const MAX_REMEMBERED_UNKNOWN_KIDS = 1000;
 const MIN_UNKNOWN_KID_TTL_MS = 30_000;
@@ -67,8 +66,7 @@ export class JwksCache {
       now: options.now,
       staleIfErrorMs: options.staleIfErrorMs,
       failureBackoffMs: options.cooldownMs,
-      onError: (error, servingStale) =>
-        options.emit({ type: 'jwks_failed', error, servingStale }),
+      onError: (error, servingStale) => options.emit({ type: 'jwks_failed', error, servingStale }),
     });
   }
 
@@ -94,8 +92,18 @@ export class JwksCache {
   restoreKeySet(saved: DecodedKeySet): boolean {
     const freshForMs = saved.freshUntil - this.options.now();
     if (freshForMs <= 0) return false;
-    this.resource.restore({ value: saved.set, fetchStartedAt: saved.fetchedAt, freshUntil: saved.freshUntil });
-    this.options.emit({ type: 'jwks_loaded', url: saved.set.uri, source: 'snapshot', kids: kidsOf(saved.set), freshForMs });
+    this.resource.restore({
+      value: saved.set,
+      fetchStartedAt: saved.fetchedAt,
+      freshUntil: saved.freshUntil,
+    });
+    this.options.emit({
+      type: 'jwks_loaded',
+      url: saved.set.uri,
+      source: 'snapshot',
+      kids: kidsOf(saved.set),
+      freshForMs,
+    });
     this.startRefreshAhead();
     return true;
   }
@@ -207,7 +215,10 @@ export class JwksCache {
     this.unknownKids.set(kid, this.options.now() + ttl);
   }
 
-  private async load(previous: CachedEntry<KeySet> | undefined, hint: LoadHint | undefined): Promise<LoadedKeySet> {
+  private async load(
+    previous: CachedEntry<KeySet> | undefined,
+    hint: LoadHint | undefined,
+  ): Promise<LoadedKeySet> {
     const uri = await this.options.jwksUri();
     const { store, http } = this.options;
     const loaded = store
@@ -241,7 +252,10 @@ export class JwksCache {
     if (added.length || removed.length) this.options.emit({ type: 'key_rotated', added, removed });
   }
 
-  private async fetchFromIssuer(uri: string, previous: KeySet | undefined): Promise<{ value: KeySet; freshForMs: number }> {
+  private async fetchFromIssuer(
+    uri: string,
+    previous: KeySet | undefined,
+  ): Promise<{ value: KeySet; freshForMs: number }> {
     const conditional: Record<string, string> = {};
     if (previous?.uri === uri) {
       if (previous.etag) conditional['if-none-match'] = previous.etag;
@@ -284,7 +298,9 @@ function keepUnchangedKeys(before: readonly JwksKey[], after: readonly JwksKey[]
 
 function describeSet(set: KeySet): string {
   const kids = set.keys.map((key) => (key.kid === undefined ? '(no kid)' : JSON.stringify(key.kid)));
-  return kids.length ? `its kids are ${kids.slice(0, 10).join(', ')}${kids.length > 10 ? ', ...' : ''}` : 'it has no usable keys';
+  return kids.length
+    ? `its kids are ${kids.slice(0, 10).join(', ')}${kids.length > 10 ? ', ...' : ''}`
+    : 'it has no usable keys';
 }
 
 function unknownKid(kid: string, set: KeySet): JwtVerifyError {

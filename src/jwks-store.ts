@@ -96,7 +96,8 @@ export function decodeKeySet(
   value: unknown,
   expect: { uri?: string; now: number; maxAgeMs: number; allowInsecureHttp: boolean },
 ): DecodedKeySet | { reason: string } {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return { reason: 'not a JSON object' };
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    return { reason: 'not a JSON object' };
   const stored = value as Partial<Record<keyof StoredKeySet, unknown>>;
   if (typeof stored.uri !== 'string') return { reason: 'no JWKS uri' };
   let url: URL;
@@ -110,7 +111,12 @@ export function decodeKeySet(
     return { reason: `it holds the keys of ${stored.uri}, not of ${expect.uri}` };
   }
   const { fetchedAt, freshUntil } = stored;
-  if (typeof fetchedAt !== 'number' || !Number.isFinite(fetchedAt) || typeof freshUntil !== 'number' || !Number.isFinite(freshUntil)) {
+  if (
+    typeof fetchedAt !== 'number' ||
+    !Number.isFinite(fetchedAt) ||
+    typeof freshUntil !== 'number' ||
+    !Number.isFinite(freshUntil)
+  ) {
     return { reason: 'fetchedAt and freshUntil must be numbers (ms since the epoch)' };
   }
   if (fetchedAt > expect.now + MAX_CLOCK_AHEAD_MS) return { reason: 'it claims to be fetched in the future' };
@@ -121,7 +127,9 @@ export function decodeKeySet(
   const read = readJwks({ keys: stored.keys });
   if (!read) return { reason: 'keys is not an array' };
   if (read.skipped.length) {
-    return { reason: `it holds keys that are not usable (${read.skipped.map((key) => key.reason).join('; ')})` };
+    return {
+      reason: `it holds keys that are not usable (${read.skipped.map((key) => key.reason).join('; ')})`,
+    };
   }
   return {
     set: {
@@ -185,7 +193,10 @@ export async function loadShared<V>(
 ): Promise<{ value: V; freshForMs: number; fetchedAt: number }> {
   const { store, key, now } = options;
   let storeUp = true;
-  const call = async <R>(operation: 'get' | 'set' | 'acquire', run: () => Promise<R>): Promise<R | undefined> => {
+  const call = async <R>(
+    operation: 'get' | 'set' | 'acquire',
+    run: () => Promise<R>,
+  ): Promise<R | undefined> => {
     try {
       return await withTimeout(run(), options.storeTimeoutMs);
     } catch (error) {
@@ -206,7 +217,8 @@ export async function loadShared<V>(
       parsed = undefined;
     }
     const format = (parsed as { format?: unknown } | undefined)?.format;
-    const decoded = format === STORE_FORMAT ? options.decode(parsed) : { reason: 'not a value written by this library' };
+    const decoded =
+      format === STORE_FORMAT ? options.decode(parsed) : { reason: 'not a value written by this library' };
     if ('reason' in decoded) {
       if (!unreadable) options.emit({ type: 'store_failed', key, operation: 'read', reason: decoded.reason });
       unreadable = true;
@@ -246,7 +258,10 @@ export async function loadShared<V>(
   const fetched = await options.fetch(options.previous?.value ?? seen?.value);
   if (storeUp) {
     const freshUntil = now() + fetched.freshForMs;
-    const value = JSON.stringify({ format: STORE_FORMAT, ...options.encode({ value: fetched.value, fetchedAt, freshUntil }) });
+    const value = JSON.stringify({
+      format: STORE_FORMAT,
+      ...options.encode({ value: fetched.value, fetchedAt, freshUntil }),
+    });
     await call('set', () => store.set(key, value, Math.max(1, Math.ceil(fetched.freshForMs))));
   }
   return { ...fetched, fetchedAt };
@@ -266,7 +281,9 @@ export function loadKeySetThroughStore(
     key: uri,
     decode: (parsed) => {
       const decoded = decodeKeySet(parsed, { ...options, now: options.now() });
-      return 'reason' in decoded ? decoded : { value: decoded.set, fetchedAt: decoded.fetchedAt, freshUntil: decoded.freshUntil };
+      return 'reason' in decoded
+        ? decoded
+        : { value: decoded.set, fetchedAt: decoded.fetchedAt, freshUntil: decoded.freshUntil };
     },
     encode: (entry) => encodeKeySet(entry.value, entry.fetchedAt, entry.freshUntil),
     taken: (set, freshForMs) =>

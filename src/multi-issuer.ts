@@ -19,7 +19,9 @@ export class MultiIssuerVerifier {
 
   constructor(issuers: ReadonlyArray<JwtVerifierOptions | JwtVerifier>) {
     if (!Array.isArray(issuers) || issuers.length === 0) {
-      throw invalidArgument('MultiIssuerVerifier needs a non-empty array of JwtVerifier options or instances');
+      throw invalidArgument(
+        'MultiIssuerVerifier needs a non-empty array of JwtVerifier options or instances',
+      );
     }
     for (const entry of issuers) {
       const verifier = entry instanceof JwtVerifier ? entry : new JwtVerifier(entry);

@@ -39,8 +39,16 @@ export interface RedisJwksStoreOptions {
  * const verifier = new JwtVerifier({ issuer, audience, cache: { store: createRedisJwksStore(redis) } });
  * @see https://redis.io/docs/latest/commands/set/
  */
-export function createRedisJwksStore(client: RedisJwksStoreClient, options: RedisJwksStoreOptions = {}): JwksStore {
-  if (typeof client !== 'object' || client === null || typeof client.get !== 'function' || typeof client.set !== 'function') {
+export function createRedisJwksStore(
+  client: RedisJwksStoreClient,
+  options: RedisJwksStoreOptions = {},
+): JwksStore {
+  if (
+    typeof client !== 'object' ||
+    client === null ||
+    typeof client.get !== 'function' ||
+    typeof client.set !== 'function'
+  ) {
     throw invalidArgument('createRedisJwksStore needs a connected redis client (with get and set)');
   }
   const prefix = options.prefix ?? 'oauth-jwt-verify:';
@@ -55,7 +63,10 @@ export function createRedisJwksStore(client: RedisJwksStoreClient, options: Redi
       await client.set(`${prefix}jwks:${key}`, value, { expiration: ttl(ttlMs) });
     },
     async acquire(lease, ttlMs) {
-      const reply = await client.set(`${prefix}lease:${lease}`, '1', { expiration: ttl(ttlMs), condition: 'NX' });
+      const reply = await client.set(`${prefix}lease:${lease}`, '1', {
+        expiration: ttl(ttlMs),
+        condition: 'NX',
+      });
       return reply === 'OK';
     },
   };

@@ -136,7 +136,9 @@ export function checkSignature(
     // Synchronous: the signing input can live in a reused buffer instead of a new one per call.
     const dataLength = scratch.write(signingInput, 0, 'latin1');
     try {
-      return verify(entry.digest, scratch.subarray(0, dataLength), entry.input, signature) ? 'valid' : 'invalid';
+      return verify(entry.digest, scratch.subarray(0, dataLength), entry.input, signature)
+        ? 'valid'
+        : 'invalid';
     } catch {
       return 'invalid';
     }

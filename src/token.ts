@@ -183,7 +183,9 @@ function decodeJsonObject(segment: string, what: string, decoder: SegmentDecoder
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw malformed(`the ${what} is not a JSON object`);
   }
-  const duplicate = hasDistinctMembers(text, Object.keys(value).length) ? undefined : duplicateMemberName(text);
+  const duplicate = hasDistinctMembers(text, Object.keys(value).length)
+    ? undefined
+    : duplicateMemberName(text);
   if (duplicate !== undefined) {
     throw malformed(`the ${what} has the member ${JSON.stringify(duplicate.slice(0, 60))} more than once`);
   }
@@ -306,7 +308,11 @@ export function parseToken(
     throw malformed(`a compact JWS has 3 dot-separated parts, this token has ${count}`);
   }
   const header = headerOf(compact.slice(0, headerEnd), decoder);
-  const payload = decodeJsonObject(compact.slice(headerEnd + 1, payloadEnd), 'payload', decoder) as JwtPayload;
+  const payload = decodeJsonObject(
+    compact.slice(headerEnd + 1, payloadEnd),
+    'payload',
+    decoder,
+  ) as JwtPayload;
   const encodedSignature = compact.slice(payloadEnd + 1);
   const signature = decoder.signature(encodedSignature);
   return new CompactJws(header, payload, compact.slice(0, payloadEnd), encodedSignature, signature);
@@ -365,7 +371,9 @@ function parseHeader(header: Record<string, unknown>): JwtHeader {
   }
   if (header.crit !== undefined) {
     const names = Array.isArray(header.crit) ? header.crit.map(String).join(', ') : String(header.crit);
-    throw malformed(`the header marks parameters as critical that this verifier does not understand: ${names}`);
+    throw malformed(
+      `the header marks parameters as critical that this verifier does not understand: ${names}`,
+    );
   }
   if (header.b64 !== undefined && header.b64 !== true) {
     throw malformed('unencoded payloads ("b64": false, RFC 7797) are not accepted in JWTs');

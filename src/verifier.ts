@@ -185,7 +185,9 @@ export class JwtVerifier {
       audiences: parseAudienceOption(options.audience),
       clockToleranceSeconds: positiveNumberOption(options.clockTolerance, 'clockTolerance', 0),
       maxTokenAgeSeconds:
-        options.maxTokenAge === undefined ? undefined : positiveNumberOption(options.maxTokenAge, 'maxTokenAge', 0),
+        options.maxTokenAge === undefined
+          ? undefined
+          : positiveNumberOption(options.maxTokenAge, 'maxTokenAge', 0),
       typ: parseTypOption(options.typ),
       requiredClaims: parseClaimNames(options.requiredClaims),
       requiredScopes: parseScopesOption(options.requiredScopes),
@@ -194,8 +196,13 @@ export class JwtVerifier {
       throw invalidArgument('validate must be a function');
     }
     this.validate = options.validate;
-    this.maxTokenLength = positiveNumberOption(options.maxTokenLength, 'maxTokenLength', DEFAULT_MAX_TOKEN_LENGTH);
-    if (options.now !== undefined && typeof options.now !== 'function') throw invalidArgument('now must be a function');
+    this.maxTokenLength = positiveNumberOption(
+      options.maxTokenLength,
+      'maxTokenLength',
+      DEFAULT_MAX_TOKEN_LENGTH,
+    );
+    if (options.now !== undefined && typeof options.now !== 'function')
+      throw invalidArgument('now must be a function');
     // Looked up per call, so fake timers installed after construction still apply.
     this.now = options.now ?? (() => Date.now());
     const cache = parseCacheOptions(options.cache);
@@ -243,7 +250,8 @@ export class JwtVerifier {
       now: this.now,
       staleIfErrorMs: cache.staleIfErrorMs,
       failureBackoffMs: cache.cooldownMs,
-      onError: (error, servingStale) => emit({ type: 'discovery_failed', issuer: this.issuer, error, servingStale }),
+      onError: (error, servingStale) =>
+        emit({ type: 'discovery_failed', issuer: this.issuer, error, servingStale }),
     });
 
     const fixedJwksUri =
@@ -251,7 +259,8 @@ export class JwtVerifier {
         ? undefined
         : parseOptionUrl(options.jwksUri, 'jwksUri', this.http.allowInsecureHttp).href;
     this.jwks = new JwksCache({
-      jwksUri: async () => fixedJwksUri ?? ((await this.metadataResource.get()).value.metadata.jwks_uri as string),
+      jwksUri: async () =>
+        fixedJwksUri ?? ((await this.metadataResource.get()).value.metadata.jwks_uri as string),
       http: this.http,
       freshness,
       cooldownMs: cache.cooldownMs,
@@ -271,7 +280,12 @@ export class JwtVerifier {
       });
       if (read.metadata) {
         this.metadataResource.restore(read.metadata);
-        emit({ type: 'metadata_loaded', issuer: this.issuer, url: read.metadata.value.url, source: 'snapshot' });
+        emit({
+          type: 'metadata_loaded',
+          issuer: this.issuer,
+          url: read.metadata.value.url,
+          source: 'snapshot',
+        });
       }
       if (read.jwks) this.jwks.restoreKeySet(read.jwks);
       for (const reason of read.ignored) emit({ type: 'snapshot_ignored', reason });
@@ -286,7 +300,8 @@ export class JwtVerifier {
    * const { payload } = await verifier.verify<{ sub: string; scope: string }>(token);
    */
   verify<Payload extends JwtPayload = JwtPayload>(token: string): Promise<VerifyResult<Payload>> {
-    const result = this.verifiedTokens === undefined ? this.verifyToken(token) : this.verifyThroughCache(token);
+    const result =
+      this.verifiedTokens === undefined ? this.verifyToken(token) : this.verifyThroughCache(token);
     return result as Promise<VerifyResult<Payload>>;
   }
 
@@ -305,7 +320,12 @@ export class JwtVerifier {
   }
 
   /** After the signature verified with `key`: the claims, `validate`, and the verified-token cache. */
-  private accept(token: string, parsed: ParsedToken, alg: JwsAlgorithm, key: JwksKey): VerifyResult | Promise<VerifyResult> {
+  private accept(
+    token: string,
+    parsed: ParsedToken,
+    alg: JwsAlgorithm,
+    key: JwksKey,
+  ): VerifyResult | Promise<VerifyResult> {
     checkClaims(parsed.payload, parsed.header, this.rules, Math.floor(this.now() / 1000));
     if (this.validate) return this.runValidate(parsed).then(() => this.remember(token, parsed, alg, key));
     return this.remember(token, parsed, alg, key);
@@ -336,7 +356,10 @@ export class JwtVerifier {
    * A cache hit, checked again: its key still fits and is in the JWKS, its claims hold now.
    * Answers at once while the key set is fresh; `undefined` sends the token the full way.
    */
-  private checkCachedHit(token: string, entry: VerifiedToken): VerifyResult | undefined | Promise<VerifyResult | undefined> {
+  private checkCachedHit(
+    token: string,
+    entry: VerifiedToken,
+  ): VerifyResult | undefined | Promise<VerifyResult | undefined> {
     const { kid } = entry.header;
     const fresh = this.jwks.freshKeysFor(kid, entry.alg);
     if (fresh !== undefined) return this.cachedResult(token, entry, fresh);
@@ -346,7 +369,11 @@ export class JwtVerifier {
     );
   }
 
-  private cachedResult(token: string, entry: VerifiedToken, candidates: readonly JwksKey[] | undefined): VerifyResult | undefined {
+  private cachedResult(
+    token: string,
+    entry: VerifiedToken,
+    candidates: readonly JwksKey[] | undefined,
+  ): VerifyResult | undefined {
     if (!candidates?.some((key) => isSameKey(key, entry.key))) {
       this.verifiedTokens!.delete(token);
       return undefined;
@@ -431,7 +458,11 @@ export class JwtVerifier {
    * Answers at once (no promise) when a fresh key set is in hand and the signature path
    * answers synchronously: the warm path.
    */
-  private checkToken(token: string, parsed: ParsedToken, alg: JwsAlgorithm): VerifyResult | Promise<VerifyResult> {
+  private checkToken(
+    token: string,
+    parsed: ParsedToken,
+    alg: JwsAlgorithm,
+  ): VerifyResult | Promise<VerifyResult> {
     const candidates = this.jwks.freshKeysFor(parsed.header.kid, alg);
     if (candidates === undefined) return this.checkWithFetchedKeys(token, parsed, alg);
     // Counted until the current job ends, not until this call returns: calls made together
@@ -440,7 +471,11 @@ export class JwtVerifier {
     return this.checkCandidates(token, parsed, alg, candidates, 0, false);
   }
 
-  private async checkWithFetchedKeys(token: string, parsed: ParsedToken, alg: JwsAlgorithm): Promise<VerifyResult> {
+  private async checkWithFetchedKeys(
+    token: string,
+    parsed: ParsedToken,
+    alg: JwsAlgorithm,
+  ): Promise<VerifyResult> {
     verificationsWaiting++;
     try {
       const candidates = await this.jwks.keysFor(parsed.header.kid, alg);
@@ -477,7 +512,8 @@ export class JwtVerifier {
       if (result === 'valid') return this.accept(token, parsed, alg, key);
       if (result === 'invalid') imported = true;
     }
-    const kid = parsed.header.kid === undefined ? 'the only fitting key' : `kid ${JSON.stringify(parsed.header.kid)}`;
+    const kid =
+      parsed.header.kid === undefined ? 'the only fitting key' : `kid ${JSON.stringify(parsed.header.kid)}`;
     if (!imported) {
       throw new JwtVerifyError('ERR_KEY_NOT_FOUND', `the JWKS key (${kid}) could not be imported for ${alg}`);
     }
@@ -528,7 +564,10 @@ export function bearerToken(authorization: string | readonly string[] | null | u
   const credentials = match[2] ?? '';
   if (credentials === '') throw new JwtVerifyError('ERR_TOKEN_MISSING', 'the Bearer credentials are empty');
   if (!/^[A-Za-z0-9\-._~+/]+=*$/.test(credentials)) {
-    throw new JwtVerifyError('ERR_TOKEN_MALFORMED', 'the Bearer credentials are not a single b64token (RFC 6750 §2.1)');
+    throw new JwtVerifyError(
+      'ERR_TOKEN_MALFORMED',
+      'the Bearer credentials are not a single b64token (RFC 6750 §2.1)',
+    );
   }
   return credentials;
 }
@@ -536,10 +575,16 @@ export function bearerToken(authorization: string | readonly string[] | null | u
 function parseAudienceOption(value: unknown): readonly string[] | null {
   if (value === null) return null;
   if (value === undefined) {
-    throw invalidArgument('audience is required: the API identifier(s) tokens must be issued for (pass null to skip the check explicitly)');
+    throw invalidArgument(
+      'audience is required: the API identifier(s) tokens must be issued for (pass null to skip the check explicitly)',
+    );
   }
   const list = typeof value === 'string' ? [value] : value;
-  if (!Array.isArray(list) || list.length === 0 || list.some((aud) => typeof aud !== 'string' || aud === '')) {
+  if (
+    !Array.isArray(list) ||
+    list.length === 0 ||
+    list.some((aud) => typeof aud !== 'string' || aud === '')
+  ) {
     throw invalidArgument('audience must be a non-empty string, a non-empty array of strings, or null');
   }
   return [...list] as string[];
@@ -559,7 +604,9 @@ function parseClaimNames(value: unknown): readonly string[] {
   return [...value] as string[];
 }
 
-function parseFleetOptions(cache: CacheOptions | undefined): Pick<CacheOptions, 'store' | 'snapshot'> & { refreshAhead: boolean } {
+function parseFleetOptions(
+  cache: CacheOptions | undefined,
+): Pick<CacheOptions, 'store' | 'snapshot'> & { refreshAhead: boolean } {
   if (cache?.refreshAhead !== undefined && typeof cache.refreshAhead !== 'boolean') {
     throw invalidArgument('cache.refreshAhead must be a boolean');
   }
@@ -572,7 +619,9 @@ function parseFleetOptions(cache: CacheOptions | undefined): Pick<CacheOptions, 
       typeof store.set !== 'function' ||
       (store.acquire !== undefined && typeof store.acquire !== 'function'))
   ) {
-    throw invalidArgument('cache.store must be a JwksStore: an object with get, set and optionally acquire functions');
+    throw invalidArgument(
+      'cache.store must be a JwksStore: an object with get, set and optionally acquire functions',
+    );
   }
   return { store, snapshot: cache?.snapshot, refreshAhead: cache?.refreshAhead ?? true };
 }
@@ -595,7 +644,11 @@ function parseCacheOptions(
     maxAgeMs: positiveNumberOption(cache?.maxAgeMs, 'cache.maxAgeMs', DEFAULT_CACHE.maxAgeMs),
     minAgeMs: positiveNumberOption(cache?.minAgeMs, 'cache.minAgeMs', DEFAULT_CACHE.minAgeMs),
     cooldownMs: positiveNumberOption(cache?.cooldownMs, 'cache.cooldownMs', DEFAULT_CACHE.cooldownMs),
-    staleIfErrorMs: positiveNumberOption(cache?.staleIfErrorMs, 'cache.staleIfErrorMs', DEFAULT_CACHE.staleIfErrorMs),
+    staleIfErrorMs: positiveNumberOption(
+      cache?.staleIfErrorMs,
+      'cache.staleIfErrorMs',
+      DEFAULT_CACHE.staleIfErrorMs,
+    ),
   };
   result.minAgeMs = Math.min(result.minAgeMs, result.maxAgeMs);
   return result;

@@ -6,7 +6,8 @@ import { EXIT } from './io.js';
 import { readTokenArgument } from './token-input.js';
 import { printHeaderAndPayload } from './token-report.js';
 
-const WARNING = 'UNVERIFIED: decoded only; neither the signature nor any claim was checked (use `verify` for that)';
+const WARNING =
+  'UNVERIFIED: decoded only; neither the signature nor any claim was checked (use `verify` for that)';
 
 export const decodeCommand: Command = {
   name: 'decode',
@@ -35,7 +36,8 @@ Exit status: 0 decoded, 1 not a JWT (ERR_TOKEN_MALFORMED), 2 usage.`,
       decoded = decodeUnverified(token);
     } catch (error) {
       if (!isJwtVerifyError(error)) throw error;
-      if (ctx.json) ctx.emitJson({ ok: false, verified: false, token: shortToken(token), error: errorJson(error) });
+      if (ctx.json)
+        ctx.emitJson({ ok: false, verified: false, token: shortToken(token), error: errorJson(error) });
       else ctx.err(`${ctx.errorStyle.red('not a JWT')} ${ctx.errorStyle.bold(error.code)}: ${error.message}`);
       return exitCodeFor(error);
     }

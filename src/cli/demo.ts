@@ -102,8 +102,14 @@ async function runDemo(ctx: CommandContext): Promise<0 | 1 | 2> {
     ctx.emitJson({ ok: failed.length === 0, issuer: issuer.issuer, steps });
   } else {
     ctx.out('');
-    if (failed.length === 0) ctx.out(style.green(style.bold(`All ${steps.length} steps behaved as expected.`)));
-    else ctx.err(ctx.errorStyle.red(`${failed.length} of ${steps.length} steps did not behave as expected: ${failed.map((s) => s.title).join('; ')}`));
+    if (failed.length === 0)
+      ctx.out(style.green(style.bold(`All ${steps.length} steps behaved as expected.`)));
+    else
+      ctx.err(
+        ctx.errorStyle.red(
+          `${failed.length} of ${steps.length} steps did not behave as expected: ${failed.map((s) => s.title).join('; ')}`,
+        ),
+      );
   }
   return failed.length === 0 ? EXIT.ok : EXIT.rejected;
 }
@@ -141,7 +147,9 @@ async function narrate(
     note(`GET ${found?.url} (${found ? kindName(found.kind) : '?'}, tried first)`);
     note(`found issuer ${metadata.issuer} (matches exactly, RFC 8414 §3.3)`);
     note(`jwks_uri ${metadata.jwks_uri}`);
-    note(`authorization_endpoint ${metadata.authorization_endpoint}, token_endpoint ${metadata.token_endpoint}`);
+    note(
+      `authorization_endpoint ${metadata.authorization_endpoint}, token_endpoint ${metadata.token_endpoint}`,
+    );
     note(`PKCE methods: ${(metadata.code_challenge_methods_supported ?? []).join(', ') || 'none'}`);
     Object.assign(facts, { url: found?.url, kind: found?.kind, metadataRequests: issuer.requests.metadata });
     return found?.url === expectedUrl && metadata.issuer === issuer.issuer && issuer.requests.metadata === 1;
@@ -149,7 +157,9 @@ async function narrate(
 
   await step('jwks', 'JWKS fetched', async (note, facts) => {
     const [fetched] = eventsOf('jwks_fetched');
-    note(`GET ${fetched?.url}: ${fetched?.kids.length ?? 0} keys (${fetched?.kids.map(shortKid).join(', ')}), fresh for ${Math.round((fetched?.freshForMs ?? 0) / 1000)} s`);
+    note(
+      `GET ${fetched?.url}: ${fetched?.kids.length ?? 0} keys (${fetched?.kids.map(shortKid).join(', ')}), fresh for ${Math.round((fetched?.freshForMs ?? 0) / 1000)} s`,
+    );
     note(counts());
     Object.assign(facts, { url: fetched?.url, kids: fetched?.kids, jwksRequests: issuer.requests.jwks });
     return fetched !== undefined && fetched.kids.length === issuer.keys.length && issuer.requests.jwks === 1;
@@ -177,9 +187,21 @@ async function narrate(
     const genuine = await issuer.sign({ sub: 'alice' });
     const cases: [string, string, JwtVerifyErrorCode][] = [
       ['tampered (payload sub changed to admin)', tamper(genuine, { sub: 'admin' }), 'ERR_SIGNATURE_INVALID'],
-      ['expired 5 minutes ago', await issuer.sign({ sub: 'alice' }, { expiresIn: -300 }), 'ERR_TOKEN_EXPIRED'],
-      ['for another API', await issuer.sign({ sub: 'alice', aud: 'https://other-api.demo.test' }), 'ERR_AUDIENCE_MISMATCH'],
-      ['alg: none, no signature', await issuer.sign({ sub: 'alice' }, { header: { alg: 'none' } }), 'ERR_ALG_NOT_ALLOWED'],
+      [
+        'expired 5 minutes ago',
+        await issuer.sign({ sub: 'alice' }, { expiresIn: -300 }),
+        'ERR_TOKEN_EXPIRED',
+      ],
+      [
+        'for another API',
+        await issuer.sign({ sub: 'alice', aud: 'https://other-api.demo.test' }),
+        'ERR_AUDIENCE_MISMATCH',
+      ],
+      [
+        'alg: none, no signature',
+        await issuer.sign({ sub: 'alice' }, { header: { alg: 'none' } }),
+        'ERR_ALG_NOT_ALLOWED',
+      ],
     ];
     const results: Record<string, string> = {};
     let allAsExpected = true;
@@ -199,17 +221,30 @@ async function narrate(
   await step('rotation', 'Key rotation picked up on first sight', async (note, facts) => {
     const before = issuer.requests.jwks;
     const added = await issuer.rotateKeys();
-    note(`the issuer rotates: new keys ${added.map((k) => `${k.alg} kid ${shortKid(k.kid)}`).join(', ')} (old ones stay published)`);
+    note(
+      `the issuer rotates: new keys ${added.map((k) => `${k.alg} kid ${shortKid(k.kid)}`).join(', ')} (old ones stay published)`,
+    );
     const token = await issuer.sign({ sub: 'alice' });
     const { header } = await verifier.verify(token);
     const afterFirst = issuer.requests.jwks;
-    note(`token with the new kid ${shortKid(header.kid)} → valid, after one JWKS refetch (jwks ${before} → ${afterFirst})`);
+    note(
+      `token with the new kid ${shortKid(header.kid)} → valid, after one JWKS refetch (jwks ${before} → ${afterFirst})`,
+    );
     const [rotated] = eventsOf('key_rotated');
     note(`key_rotated event: added ${rotated?.added.map(shortKid).join(', ') || 'none'}`);
     await verifier.verify(await issuer.sign({ sub: 'bob' }));
     note(`a second new-key token → valid with no further request (jwks ${issuer.requests.jwks})`);
-    Object.assign(facts, { jwksBefore: before, jwksAfterFirst: afterFirst, jwksAfterSecond: issuer.requests.jwks, added: rotated?.added });
-    return afterFirst === before + 1 && issuer.requests.jwks === afterFirst && rotated?.added.includes(header.kid!) === true;
+    Object.assign(facts, {
+      jwksBefore: before,
+      jwksAfterFirst: afterFirst,
+      jwksAfterSecond: issuer.requests.jwks,
+      added: rotated?.added,
+    });
+    return (
+      afterFirst === before + 1 &&
+      issuer.requests.jwks === afterFirst &&
+      rotated?.added.includes(header.kid!) === true
+    );
   });
 
   await step('outage', 'Issuer outage survived from cache', async (note, facts) => {
@@ -218,18 +253,26 @@ async function narrate(
     issuer.failNext('jwks', { status: 503, times: Infinity });
     clockOffsetMs += CACHE_EXPIRY_JUMP_MS;
     const jwksBefore = issuer.requests.jwks;
-    note(`the issuer answers 503 to everything; the verifier's clock jumps ${CACHE_EXPIRY_JUMP_MS / 60_000} minutes, past its cache lifetime`);
+    note(
+      `the issuer answers 503 to everything; the verifier's clock jumps ${CACHE_EXPIRY_JUMP_MS / 60_000} minutes, past its cache lifetime`,
+    );
     await verifier.verify(token);
     const jwksAfterFirst = issuer.requests.jwks;
     const failed = eventsOf('jwks_failed').at(-1);
-    note(`token signed with a known key → valid: the refetch failed (${failed?.error.code}) and the cached keys kept serving`);
+    note(
+      `token signed with a known key → valid: the refetch failed (${failed?.error.code}) and the cached keys kept serving`,
+    );
     await verifier.verify(await issuer.sign({ sub: 'bob' }));
     const jwksAfterSecond = issuer.requests.jwks;
-    note(`next token → valid without asking the failing issuer again (jwks ${jwksBefore} → ${jwksAfterFirst} → ${jwksAfterSecond})`);
+    note(
+      `next token → valid without asking the failing issuer again (jwks ${jwksBefore} → ${jwksAfterFirst} → ${jwksAfterSecond})`,
+    );
     issuer.reset();
     note('the issuer recovers');
     Object.assign(facts, { jwksBefore, jwksAfterFirst, jwksAfterSecond, servingStale: failed?.servingStale });
-    return failed?.servingStale === true && jwksAfterFirst === jwksBefore + 1 && jwksAfterSecond === jwksAfterFirst;
+    return (
+      failed?.servingStale === true && jwksAfterFirst === jwksBefore + 1 && jwksAfterSecond === jwksAfterFirst
+    );
   });
 
   await step('pkce', 'PKCE login completed against the stub', async (note, facts) => {
@@ -248,7 +291,9 @@ async function narrate(
     );
     const answer = await fetch(request.url, { redirect: 'manual' });
     const location = answer.headers.get('location') ?? '';
-    note(`GET /authorize → ${answer.status}, redirect to ${new URL(location, request.url).origin}${new URL(location, request.url).pathname}?code=…&state=…&iss=…`);
+    note(
+      `GET /authorize → ${answer.status}, redirect to ${new URL(location, request.url).origin}${new URL(location, request.url).pathname}?code=…&state=…&iss=…`,
+    );
     const { code } = parseAuthorizationResponse(location, { expectedState: request.state, metadata });
     note('parseAuthorizationResponse: state and RFC 9207 iss checked, code received');
     const tokens = await exchangeAuthorizationCode(metadata, {
@@ -257,11 +302,23 @@ async function narrate(
       codeVerifier: request.codeVerifier,
       redirectUri: REDIRECT_URI,
     });
-    note(`exchangeAuthorizationCode: ${tokens.token_type} access token ${formatShortToken(tokens.access_token)}`);
-    const api = new JwtVerifier({ issuer: issuer.issuer, audience: AUDIENCE, typ: 'at+jwt', requiredScopes: ['read:orders'] });
+    note(
+      `exchangeAuthorizationCode: ${tokens.token_type} access token ${formatShortToken(tokens.access_token)}`,
+    );
+    const api = new JwtVerifier({
+      issuer: issuer.issuer,
+      audience: AUDIENCE,
+      typ: 'at+jwt',
+      requiredScopes: ['read:orders'],
+    });
     const { payload, header } = await api.verify(tokens.access_token);
     note(`access token verified (typ ${header.typ}, scope "${payload.scope}", sub ${payload.sub})`);
-    Object.assign(facts, { authorizeStatus: answer.status, typ: header.typ, scope: payload.scope, sub: payload.sub });
+    Object.assign(facts, {
+      authorizeStatus: answer.status,
+      typ: header.typ,
+      scope: payload.scope,
+      sub: payload.sub,
+    });
     return answer.status === 302 && header.typ === 'at+jwt';
   });
 }

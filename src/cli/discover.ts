@@ -29,17 +29,29 @@ export function summarizeKey(jwk: PublicJwk): KeySummary {
     alg: jwk.alg ?? null,
     use: jwk.use ?? null,
     crv,
-    bits: jwk.kty === 'RSA' && typeof jwk.n === 'string' ? rsaModulusBits(jwk.n) : crv ? (CURVE_BITS[crv] ?? null) : null,
+    bits:
+      jwk.kty === 'RSA' && typeof jwk.n === 'string'
+        ? rsaModulusBits(jwk.n)
+        : crv
+          ? (CURVE_BITS[crv] ?? null)
+          : null,
   };
 }
 
-async function fetchKeys(url: string, http: ResolvedHttpOptions): Promise<{ keys: KeySummary[]; skipped: SkippedKey[] }> {
+async function fetchKeys(
+  url: string,
+  http: ResolvedHttpOptions,
+): Promise<{ keys: KeySummary[]; skipped: SkippedKey[] }> {
   const { body } = await requestJson(url, http);
   const jwks = readJwks(body);
   if (!jwks) {
-    throw new JwtVerifyError('ERR_ISSUER_UNAVAILABLE', `${url} did not answer with a JWKS (no "keys" array)`, {
-      details: { url },
-    });
+    throw new JwtVerifyError(
+      'ERR_ISSUER_UNAVAILABLE',
+      `${url} did not answer with a JWKS (no "keys" array)`,
+      {
+        details: { url },
+      },
+    );
   }
   return { keys: jwks.keys.map((key) => summarizeKey(key.jwk)), skipped: jwks.skipped };
 }
@@ -115,7 +127,10 @@ invalid (ERR_ISSUER_UNAVAILABLE, ERR_METADATA_INVALID).`,
       }
       ctx.out(style.bold('metadata'));
       for (const line of table(
-        Object.entries(found.metadata).map(([name, value]) => [name, Array.isArray(value) ? value.join(' ') : String(value)]),
+        Object.entries(found.metadata).map(([name, value]) => [
+          name,
+          Array.isArray(value) ? value.join(' ') : String(value),
+        ]),
       )) {
         ctx.out(line);
       }
@@ -123,7 +138,9 @@ invalid (ERR_ISSUER_UNAVAILABLE, ERR_METADATA_INVALID).`,
         ctx.out(style.yellow('no jwks_uri in the metadata: a verifier needs --jwks-uri'));
         return EXIT.ok;
       }
-      ctx.out(`${style.bold('jwks')}  ${jwks.uri} (${jwks.keys.length} usable key${jwks.keys.length === 1 ? '' : 's'})`);
+      ctx.out(
+        `${style.bold('jwks')}  ${jwks.uri} (${jwks.keys.length} usable key${jwks.keys.length === 1 ? '' : 's'})`,
+      );
       const rows = jwks.keys.map((key) => [
         key.kid ?? undefined,
         key.kty,
@@ -133,13 +150,20 @@ invalid (ERR_ISSUER_UNAVAILABLE, ERR_METADATA_INVALID).`,
       ]);
       for (const line of table([['kid', 'kty', 'alg', 'use', 'size'], ...rows])) ctx.out(line);
       for (const skipped of jwks.skipped) {
-        ctx.out(style.yellow(`  skipped ${skipped.kid === undefined ? 'a key without kid' : `kid ${JSON.stringify(skipped.kid)}`}: ${skipped.reason}`));
+        ctx.out(
+          style.yellow(
+            `  skipped ${skipped.kid === undefined ? 'a key without kid' : `kid ${JSON.stringify(skipped.kid)}`}: ${skipped.reason}`,
+          ),
+        );
       }
       return EXIT.ok;
     } catch (error) {
       if (!isJwtVerifyError(error)) throw error;
       if (ctx.json) ctx.emitJson({ ok: false, issuer, error: errorJson(error) });
-      else ctx.err(`${ctx.errorStyle.red('✖ issuer failure')} ${ctx.errorStyle.bold(error.code)}: ${error.message}`);
+      else
+        ctx.err(
+          `${ctx.errorStyle.red('✖ issuer failure')} ${ctx.errorStyle.bold(error.code)}: ${error.message}`,
+        );
       return exitCodeFor(error);
     }
   },

@@ -59,7 +59,10 @@ export function timeClaims(payload: Record<string, unknown>, nowMs: number): Tim
 }
 
 /** `timeClaims` keyed by claim, for JSON output. */
-export function timeClaimsObject(payload: Record<string, unknown>, nowMs: number): Record<string, Omit<TimeClaim, 'claim'>> {
+export function timeClaimsObject(
+  payload: Record<string, unknown>,
+  nowMs: number,
+): Record<string, Omit<TimeClaim, 'claim'>> {
   return Object.fromEntries(timeClaims(payload, nowMs).map(({ claim, ...rest }) => [claim, rest]));
 }
 
@@ -76,5 +79,8 @@ export function table(rows: readonly (readonly (string | undefined)[])[], indent
   const cells = rows.map((row) => row.map((cell) => cell ?? '-'));
   const widths: number[] = [];
   for (const row of cells) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, cell.length)));
-  return cells.map((row) => indent + row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  '));
+  return cells.map(
+    (row) =>
+      indent + row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  '),
+  );
 }

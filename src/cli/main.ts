@@ -42,7 +42,10 @@ function createContext(io: CliIo, json: boolean, noColor: boolean): CommandConte
 function version(): string {
   for (const path of ['../../package.json', '../package.json']) {
     try {
-      const pkg = JSON.parse(readFileSync(new URL(path, import.meta.url), 'utf8')) as { name?: string; version?: string };
+      const pkg = JSON.parse(readFileSync(new URL(path, import.meta.url), 'utf8')) as {
+        name?: string;
+        version?: string;
+      };
       if (pkg.name === 'oauth-jwt-verify' && pkg.version) return pkg.version;
     } catch {
       // Not there: try the next candidate.

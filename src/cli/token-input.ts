@@ -23,7 +23,8 @@ async function readStdin(io: CliIo): Promise<string> {
   for await (const chunk of io.stdin) {
     const bytes = typeof chunk === 'string' ? new TextEncoder().encode(chunk) : (chunk as Uint8Array);
     total += bytes.byteLength;
-    if (total > MAX_STDIN_BYTES) throw new UsageError(`stdin holds more than ${MAX_STDIN_BYTES} bytes; expected one token`);
+    if (total > MAX_STDIN_BYTES)
+      throw new UsageError(`stdin holds more than ${MAX_STDIN_BYTES} bytes; expected one token`);
     chunks.push(bytes);
   }
   return Buffer.concat(chunks).toString('utf8');

@@ -17,7 +17,9 @@ export function printHeaderAndPayload(
   const times = timeClaims(payload, nowMs);
   if (times.length === 0) return;
   ctx.out(style.bold('times'));
-  for (const line of table(times.map((t) => [t.claim, t.iso, t.relative + timeNote(t.claim, t.value, nowMs)]))) {
+  for (const line of table(
+    times.map((t) => [t.claim, t.iso, t.relative + timeNote(t.claim, t.value, nowMs)]),
+  )) {
     ctx.out(line);
   }
 }

@@ -61,7 +61,8 @@ reached or answered badly (ERR_ISSUER_UNAVAILABLE, ERR_METADATA_INVALID).`,
     const tokenArgument = onePositional(positionals, 'token');
     const issuer = requiredString(values, 'issuer');
     const audience = stringList(values, 'audience');
-    if (audience.length === 0) throw new UsageError('--audience is required (the API identifier the token must be issued for)');
+    if (audience.length === 0)
+      throw new UsageError('--audience is required (the API identifier the token must be issued for)');
     const scopes = stringList(values, 'scope').flatMap((scope) => scope.split(/\s+/).filter(Boolean));
     const events: VerifierEvent[] = [];
     const options: JwtVerifierOptions = {

@@ -89,7 +89,9 @@ export function requireScopes(...scopes: string[]): onRequestAsyncHookHandler {
   return async (request, reply) => {
     const options = settings.get(request);
     if (request.auth === null || options === undefined) {
-      throw new Error('requireScopes() needs the bearerAuth plugin registered in this context: the request was not authenticated');
+      throw new Error(
+        'requireScopes() needs the bearerAuth plugin registered in this context: the request was not authenticated',
+      );
     }
     const result = authorizeScopes(request.auth, required, options);
     if (!result.ok) return send(reply, result);

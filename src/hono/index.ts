@@ -58,7 +58,10 @@ function toResponse(failure: AuthenticateFailure): Response {
  * app.get('/api/orders', requireScopes('read:orders'), (c) => c.json({ sub: c.get('auth').payload.sub }));
  * @see https://www.rfc-editor.org/rfc/rfc6750
  */
-export function bearerAuth(verifier: TokenVerifier, options?: AuthenticateOptions): MiddlewareHandler<BearerAuthEnv> {
+export function bearerAuth(
+  verifier: TokenVerifier,
+  options?: AuthenticateOptions,
+): MiddlewareHandler<BearerAuthEnv> {
   checkVerifier(verifier);
   const resolved = resolveAuthenticateOptions(options);
   return async (c, next) => {

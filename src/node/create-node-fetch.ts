@@ -126,9 +126,9 @@ export function createNodeFetch(options: NodeFetchOptions = {}): NodeFetch {
     if (typeof options.dispatcher?.dispatch !== 'function') {
       throw invalidArgument('dispatcher must be an undici Dispatcher');
     }
-    const conflicting = (['proxy', 'ca', 'connectTimeoutMs', 'headersTimeoutMs', 'bodyTimeoutMs'] as const).filter(
-      (name) => options[name] !== undefined,
-    );
+    const conflicting = (
+      ['proxy', 'ca', 'connectTimeoutMs', 'headersTimeoutMs', 'bodyTimeoutMs'] as const
+    ).filter((name) => options[name] !== undefined);
     if (conflicting.length > 0) {
       throw invalidArgument(
         `dispatcher cannot be combined with ${conflicting.join(', ')}: configure those on the dispatcher`,
@@ -160,7 +160,10 @@ export function createNodeFetch(options: NodeFetchOptions = {}): NodeFetch {
 
 function createDispatcher(options: NodeFetchOptions, limits: Limits): Dispatcher {
   const timeouts = { headersTimeout: limits.headersTimeoutMs, bodyTimeout: limits.bodyTimeoutMs };
-  const tls = { timeout: limits.connectTimeoutMs, ...(options.ca === undefined ? {} : { ca: caOption(options.ca) }) };
+  const tls = {
+    timeout: limits.connectTimeoutMs,
+    ...(options.ca === undefined ? {} : { ca: caOption(options.ca) }),
+  };
   if (options.proxy === undefined) return new Agent({ ...timeouts, connect: tls });
 
   // ProxyAgent builds some pools itself (to the proxy for CONNECT, and for absolute-form
@@ -289,7 +292,9 @@ function sizeOption(value: unknown): number {
   if (value === undefined) return DEFAULT_MAX_RESPONSE_SIZE;
   if (value === Number.POSITIVE_INFINITY) return value;
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
-    throw invalidArgument(`maxResponseSize must be a whole number of bytes >= 0 or Infinity, got ${String(value)}`);
+    throw invalidArgument(
+      `maxResponseSize must be a whole number of bytes >= 0 or Infinity, got ${String(value)}`,
+    );
   }
   return value;
 }

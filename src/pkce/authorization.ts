@@ -80,7 +80,9 @@ export async function buildAuthorizationUrl(
   const url = endpointOf(metadata, 'authorization_endpoint');
   const methods = metadata.code_challenge_methods_supported;
   if (!Array.isArray(methods) || !methods.includes('S256')) {
-    throw metadataError(`${metadata.issuer} lacks S256 in code_challenge_methods_supported (RFC 9700 §2.1.1)`);
+    throw metadataError(
+      `${metadata.issuer} lacks S256 in code_challenge_methods_supported (RFC 9700 §2.1.1)`,
+    );
   }
   const { scope, state = randomToken() } = options;
   const { codeVerifier, codeChallenge } = await createPkcePair(options.codeVerifier);
@@ -156,7 +158,8 @@ export function parseAuthorizationResponse(
   const expectedState = requireString(options?.expectedState, 'expectedState');
   const { metadata, expectedIssuer = issuerOf(metadata) } = options;
   const fragment = new URLSearchParams(url.hash.slice(1));
-  const params = fragment.has('state') || fragment.has('code') || fragment.has('error') ? fragment : url.searchParams;
+  const params =
+    fragment.has('state') || fragment.has('code') || fragment.has('error') ? fragment : url.searchParams;
   const fields: Record<string, string> = Object.create(null);
   let repeated: string | undefined;
   for (const [name, value] of params) {
@@ -170,7 +173,11 @@ export function parseAuthorizationResponse(
   if (state !== expectedState) {
     throw refuse('state_mismatch', `${state ? 'wrong' : 'no'} state${error ? ` (error ${error})` : ''}`);
   }
-  if (iss === undefined ? metadata.authorization_response_iss_parameter_supported === true : iss !== expectedIssuer) {
+  if (
+    iss === undefined
+      ? metadata.authorization_response_iss_parameter_supported === true
+      : iss !== expectedIssuer
+  ) {
     throw refuse('issuer_mismatch', `iss ${iss ?? 'missing'}, expected ${expectedIssuer} (RFC 9207)`);
   }
   if (error !== undefined) {

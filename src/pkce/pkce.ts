@@ -12,7 +12,9 @@ export interface PkcePair {
 
 /** Unpadded base64url (RFC 4648 §5). */
 export function base64url(bytes: Uint8Array): string {
-  return btoa(String.fromCharCode(...bytes)).replace(/[+/=]/g, (c) => (c === '+' ? '-' : c === '/' ? '_' : ''));
+  return btoa(String.fromCharCode(...bytes)).replace(/[+/=]/g, (c) =>
+    c === '+' ? '-' : c === '/' ? '_' : '',
+  );
 }
 
 /** 32 bytes from the Web Crypto CSPRNG as 43 base64url characters (256 bits). */

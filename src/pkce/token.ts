@@ -110,13 +110,25 @@ async function post(
   const text = (value: unknown) => (typeof value === 'string' ? value : undefined);
   const failed = status > 399;
   if (failed && text(error)) {
-    throw new TokenEndpointError(status, error as string, `${url} answered ${error}${description ? `: ${description}` : ''}`, {
-      error_description: text(description),
-      error_uri: text(error_uri),
-    });
+    throw new TokenEndpointError(
+      status,
+      error as string,
+      `${url} answered ${error}${description ? `: ${description}` : ''}`,
+      {
+        error_description: text(description),
+        error_uri: text(error_uri),
+      },
+    );
   }
-  if (failed || (json !== undefined && !(text(answer.access_token) && text(answer.token_type) !== undefined))) {
-    throw unavailable(url, `answered ${status} without ${failed ? 'an OAuth error' : 'an access_token and token_type'}`, status);
+  if (
+    failed ||
+    (json !== undefined && !(text(answer.access_token) && text(answer.token_type) !== undefined))
+  ) {
+    throw unavailable(
+      url,
+      `answered ${status} without ${failed ? 'an OAuth error' : 'an access_token and token_type'}`,
+      status,
+    );
   }
   return json as TokenResponse;
 }

@@ -31,25 +31,18 @@ export function authorize(ctx: IssuerContext, request: Request): Response {
       headers: { location: target.href, 'cache-control': 'no-store' },
     });
   };
-  const refuse = (error: string, description: string) =>
-    redirect({ error, error_description: description });
+  const refuse = (error: string, description: string) => redirect({ error, error_description: description });
 
   const responseType = params.get('response_type');
   if (!responseType) return refuse('invalid_request', 'response_type is required');
   if (responseType !== 'code') {
-    return refuse(
-      'unsupported_response_type',
-      `only response_type=code is supported, got ${responseType}`,
-    );
+    return refuse('unsupported_response_type', `only response_type=code is supported, got ${responseType}`);
   }
   const challenge = params.get('code_challenge');
   const method = params.get('code_challenge_method');
   if (!challenge) return refuse('invalid_request', 'code_challenge is required (PKCE, RFC 7636)');
   if (method !== 'S256') {
-    return refuse(
-      'invalid_request',
-      `code_challenge_method must be S256, got ${method ?? 'none (plain)'}`,
-    );
+    return refuse('invalid_request', `code_challenge_method must be S256, got ${method ?? 'none (plain)'}`);
   }
   if (!S256_CHALLENGE.test(challenge)) {
     return refuse('invalid_request', 'code_challenge is not a base64url-encoded SHA-256 hash');

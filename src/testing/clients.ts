@@ -86,9 +86,7 @@ export function authenticateClient(
   if (!client) return invalid(`unknown client_id ${JSON.stringify(clientId)}`);
   if (client.clientSecret !== undefined && secret !== client.clientSecret) {
     return invalid(
-      secret === null
-        ? `client ${clientId} must authenticate with its secret`
-        : 'wrong client secret',
+      secret === null ? `client ${clientId} must authenticate with its secret` : 'wrong client secret',
     );
   }
   return { clientId };

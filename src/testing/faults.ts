@@ -2,13 +2,7 @@ import { invalidArgument } from '../errors.js';
 import { htmlPage, json } from './responses.js';
 import type { FailureOptions, TestIssuerEndpoint } from './types.js';
 
-const ENDPOINTS: readonly TestIssuerEndpoint[] = [
-  'metadata',
-  'jwks',
-  'token',
-  'authorize',
-  'revoke',
-];
+const ENDPOINTS: readonly TestIssuerEndpoint[] = ['metadata', 'jwks', 'token', 'authorize', 'revoke'];
 /** Statuses whose responses cannot carry a body (Fetch standard "null body status"). */
 const NULL_BODY_STATUSES = new Set([204, 205, 304]);
 
@@ -95,8 +89,7 @@ export class FaultQueue {
     fault.remaining -= 1;
     if (fault.remaining <= 0) queue.shift();
     const { status, body, malformed, headers, delayMs = 0 } = fault.options;
-    const slowOnly =
-      [status, body, malformed, headers].every((value) => value === undefined) && delayMs > 0;
+    const slowOnly = [status, body, malformed, headers].every((value) => value === undefined) && delayMs > 0;
     return {
       delayMs,
       response: slowOnly ? undefined : () => failureResponse(endpoint, fault.options),

@@ -43,9 +43,7 @@ export async function createTestIssuer(options: TestIssuerOptions = {}): Promise
 
   let handle: (request: Request) => Promise<Response> = () =>
     Promise.reject(new Error('test issuer not ready'));
-  const server = config.listen
-    ? await listen(config.listen, (request) => handle(request))
-    : undefined;
+  const server = config.listen ? await listen(config.listen, (request) => handle(request)) : undefined;
   const issuer = server ? `${server.origin}${pathOf(config.issuer)}` : config.issuer;
 
   const endpoints = describeEndpoints(issuer, config.profile, config.discovery, config.algorithms);

@@ -18,11 +18,7 @@ const SKIPPED_HEADERS = new Set([
   'expect',
 ]);
 
-async function toRequest(
-  req: IncomingMessage,
-  origin: string,
-  signal: AbortSignal,
-): Promise<Request> {
+async function toRequest(req: IncomingMessage, origin: string, signal: AbortSignal): Promise<Request> {
   const headers = new Headers();
   for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) {
     const name = req.rawHeaders[i]!;

@@ -1,11 +1,6 @@
 import { SUPPORTED_ALGORITHMS } from '../algorithms.js';
 import { invalidArgument } from '../errors.js';
-import type {
-  TestClient,
-  TestIssuerAlgorithm,
-  TestIssuerOptions,
-  TestIssuerProfile,
-} from './types.js';
+import type { TestClient, TestIssuerAlgorithm, TestIssuerOptions, TestIssuerProfile } from './types.js';
 
 /** The issuer signs with every algorithm a verifier accepts. */
 export const ALGORITHMS: readonly TestIssuerAlgorithm[] = SUPPORTED_ALGORITHMS;
@@ -30,12 +25,7 @@ function fail(message: string): never {
   throw invalidArgument(`createTestIssuer: ${message}`);
 }
 
-function oneOf<T extends string>(
-  value: unknown,
-  allowed: readonly T[],
-  name: string,
-  fallback: T,
-): T {
+function oneOf<T extends string>(value: unknown, allowed: readonly T[], name: string, fallback: T): T {
   if (value === undefined) return fallback;
   if (!allowed.includes(value as T)) {
     fail(`${name} must be one of ${allowed.join(', ')}, got ${String(value)}`);
@@ -65,11 +55,7 @@ function checkIssuer(value: unknown, profile: TestIssuerProfile): string {
 function checkAudience(value: unknown): string | readonly string[] {
   if (value === undefined) return 'https://api.test';
   if (typeof value === 'string' && value) return value;
-  if (
-    Array.isArray(value) &&
-    value.length &&
-    value.every((item) => typeof item === 'string' && item)
-  ) {
+  if (Array.isArray(value) && value.length && value.every((item) => typeof item === 'string' && item)) {
     return [...value];
   }
   return fail('audience must be a non-empty string or array of strings');

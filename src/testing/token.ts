@@ -105,11 +105,7 @@ async function authorizationCode(
   return tokenResponse(ctx, grant, { family, nonce: grant.nonce });
 }
 
-async function refreshToken(
-  ctx: IssuerContext,
-  form: URLSearchParams,
-  clientId: string,
-): Promise<Response> {
+async function refreshToken(ctx: IssuerContext, form: URLSearchParams, clientId: string): Promise<Response> {
   const token = form.get('refresh_token');
   if (!token) return invalidRequest('refresh_token is required');
   const found = ctx.grants.findRefreshToken(token);
@@ -132,11 +128,7 @@ async function refreshToken(
   return tokenResponse(ctx, grant, { family: found.family });
 }
 
-function clientCredentials(
-  ctx: IssuerContext,
-  form: URLSearchParams,
-  clientId: string,
-): Promise<Response> {
+function clientCredentials(ctx: IssuerContext, form: URLSearchParams, clientId: string): Promise<Response> {
   // RFC 6749 §4.4.3: no refresh token; the client is its own subject.
   return tokenResponse(ctx, {
     clientId,

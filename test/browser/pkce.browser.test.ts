@@ -108,7 +108,9 @@ beforeAll(async () => {
       if (file) res.writeHead(200, { 'content-type': 'text/javascript; charset=utf-8' }).end(file);
       else res.writeHead(404).end();
     } else if (pathname === '/' || pathname === '/callback') {
-      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' }).end(html);
+      res
+        .writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' })
+        .end(html);
     } else {
       res.writeHead(404).end();
     }
@@ -165,7 +167,9 @@ describe('oauth-jwt-verify/pkce in Chromium', () => {
     expect(await page.locator('#status').textContent()).toBe('signed in');
 
     // The page ran the built bundle from dist (the entry and its shared chunks).
-    const scripts = requests.map((r) => new URL(r.url())).filter((url) => url.origin === appOrigin && url.pathname.startsWith('/dist/'));
+    const scripts = requests
+      .map((r) => new URL(r.url()))
+      .filter((url) => url.origin === appOrigin && url.pathname.startsWith('/dist/'));
     expect(scripts.map((url) => url.pathname)).toContain(BUNDLE);
     expect(scripts.some((url) => /^\/dist\/chunk-[\w-]+\.js$/.test(url.pathname))).toBe(true);
 
@@ -188,7 +192,9 @@ describe('oauth-jwt-verify/pkce in Chromium', () => {
     expect(params.has('code_verifier')).toBe(false);
 
     // … and exchanged the code in a form-encoded POST, verifier in the body, not the URL.
-    const token = requests.find((r) => r.url().startsWith(issuer.metadata.token_endpoint!) && r.method() === 'POST');
+    const token = requests.find(
+      (r) => r.url().startsWith(issuer.metadata.token_endpoint!) && r.method() === 'POST',
+    );
     expect(token).toBeDefined();
     expect(new URL(token!.url()).search).toBe('');
     expect(await token!.headerValue('content-type')).toMatch(/^application\/x-www-form-urlencoded/);
@@ -209,7 +215,10 @@ describe('oauth-jwt-verify/pkce in Chromium', () => {
     await page.addInitScript(() => {
       sessionStorage.setItem(
         'oauth:pending',
-        JSON.stringify({ state: 'this-tabs-state', codeVerifier: 'dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk' }),
+        JSON.stringify({
+          state: 'this-tabs-state',
+          codeVerifier: 'dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk',
+        }),
       );
     });
     const forged = new URL(`${appOrigin}/callback`);

@@ -24,8 +24,12 @@ describe('oauth-jwt-verify decode', () => {
     expect(result.stdout).toContain('"sub": "user-1"');
     expect(result.stdout).toContain('"alg": "ES256"');
     const { payload } = decodeParts(token);
-    expect(result.stdout).toMatch(new RegExp(`exp\\s+${escape(new Date(payload.exp * 1000).toISOString())}\\s+in (60 minutes|1 hour)`));
-    expect(result.stdout).toMatch(new RegExp(`nbf\\s+${escape(new Date(payload.nbf * 1000).toISOString())}\\s+\\d+ seconds ago`));
+    expect(result.stdout).toMatch(
+      new RegExp(`exp\\s+${escape(new Date(payload.exp * 1000).toISOString())}\\s+in (60 minutes|1 hour)`),
+    );
+    expect(result.stdout).toMatch(
+      new RegExp(`nbf\\s+${escape(new Date(payload.nbf * 1000).toISOString())}\\s+\\d+ seconds ago`),
+    );
     expect(result.stdout).toMatch(/iat\s+\S+Z\s+\d+ seconds? ago/);
   });
 
@@ -97,7 +101,10 @@ describe('oauth-jwt-verify decode', () => {
 });
 
 function decodeParts(jwt: string): { header: Record<string, any>; payload: Record<string, any> } {
-  const [header, payload] = jwt.split('.').slice(0, 2).map((part) => JSON.parse(Buffer.from(part, 'base64url').toString('utf8')));
+  const [header, payload] = jwt
+    .split('.')
+    .slice(0, 2)
+    .map((part) => JSON.parse(Buffer.from(part, 'base64url').toString('utf8')));
   return { header, payload };
 }
 

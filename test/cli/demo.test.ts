@@ -21,7 +21,9 @@ describe('oauth-jwt-verify demo', () => {
     expect(result.code).toBe(0);
     STEPS.forEach((title, i) => expect(result.stdout).toContain(`✔ ${i + 1}. ${title}`));
     expect(result.stdout).not.toContain('✖');
-    expect(result.stdout).toMatch(/GET http:\/\/127\.0\.0\.1:\d+\/\.well-known\/oauth-authorization-server \(RFC 8414, tried first\)/);
+    expect(result.stdout).toMatch(
+      /GET http:\/\/127\.0\.0\.1:\d+\/\.well-known\/oauth-authorization-server \(RFC 8414, tried first\)/,
+    );
     for (const line of [
       'tampered (payload sub changed to admin) → ERR_SIGNATURE_INVALID',
       'expired 5 minutes ago → ERR_TOKEN_EXPIRED',
@@ -44,7 +46,9 @@ describe('oauth-jwt-verify demo', () => {
     expect(output.issuer).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(output.steps.map((s: { title: string }) => s.title)).toEqual(STEPS);
     expect(output.steps.every((s: { ok: boolean }) => s.ok)).toBe(true);
-    const facts = Object.fromEntries(output.steps.map((s: { id: string; facts: unknown }) => [s.id, s.facts]));
+    const facts = Object.fromEntries(
+      output.steps.map((s: { id: string; facts: unknown }) => [s.id, s.facts]),
+    );
     expect(facts.discovery).toMatchObject({ kind: 'oauth', metadataRequests: 1 });
     expect(facts.rejections.codes).toEqual({
       ERR_SIGNATURE_INVALID: 'ERR_SIGNATURE_INVALID',
@@ -53,7 +57,12 @@ describe('oauth-jwt-verify demo', () => {
       ERR_ALG_NOT_ALLOWED: 'ERR_ALG_NOT_ALLOWED',
     });
     expect(facts.rotation).toMatchObject({ jwksBefore: 1, jwksAfterFirst: 2, jwksAfterSecond: 2 });
-    expect(facts.outage).toMatchObject({ servingStale: true, jwksBefore: 2, jwksAfterFirst: 3, jwksAfterSecond: 3 });
+    expect(facts.outage).toMatchObject({
+      servingStale: true,
+      jwksBefore: 2,
+      jwksAfterFirst: 3,
+      jwksAfterSecond: 3,
+    });
     expect(facts.pkce).toMatchObject({ authorizeStatus: 302, typ: 'at+jwt' });
   });
 

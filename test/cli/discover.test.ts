@@ -25,7 +25,9 @@ beforeEach(() => {
 });
 
 /** A node:http issuer serving the given documents, by path; its origin is the issuer. */
-async function serve(documents: (origin: string) => Record<string, unknown>): Promise<{ origin: string; server: Server }> {
+async function serve(
+  documents: (origin: string) => Record<string, unknown>,
+): Promise<{ origin: string; server: Server }> {
   let origin = '';
   const server = createServer((req, res) => {
     const body = documents(origin)[req.url ?? ''];
@@ -47,7 +49,9 @@ describe('oauth-jwt-verify discover', () => {
   it('prints the well-known URL used, the metadata and a summary of each key', async () => {
     const result = await runCli(['discover', issuer.issuer]);
     expect(result.code).toBe(0);
-    expect(result.stdout).toContain(`well-known  ${issuer.issuer}/.well-known/oauth-authorization-server (RFC 8414) → used`);
+    expect(result.stdout).toContain(
+      `well-known  ${issuer.issuer}/.well-known/oauth-authorization-server (RFC 8414) → used`,
+    );
     expect(result.stdout).toMatch(new RegExp(`token_endpoint\\s+${issuer.metadata.token_endpoint}`));
     expect(result.stdout).toContain(`jwks  ${issuer.metadata.jwks_uri} (3 usable keys)`);
     expect(result.stdout).toMatch(/kid\s+kty\s+alg\s+use\s+size/);
@@ -83,8 +87,12 @@ describe('oauth-jwt-verify discover', () => {
   it('falls back to OpenID Connect discovery and says which URL it tried first', async () => {
     const result = await runCli(['discover', oidcOnly.issuer]);
     expect(result.code).toBe(0);
-    expect(result.stdout).toContain(`tried       ${oidcOnly.issuer}/.well-known/oauth-authorization-server (RFC 8414) → not found`);
-    expect(result.stdout).toContain(`well-known  ${oidcOnly.issuer}/.well-known/openid-configuration (OpenID Connect Discovery) → used`);
+    expect(result.stdout).toContain(
+      `tried       ${oidcOnly.issuer}/.well-known/oauth-authorization-server (RFC 8414) → not found`,
+    );
+    expect(result.stdout).toContain(
+      `well-known  ${oidcOnly.issuer}/.well-known/openid-configuration (OpenID Connect Discovery) → used`,
+    );
     const json = parseJson(await runCli(['discover', oidcOnly.issuer, '--json']));
     expect(json.discovery.kind).toBe('oidc');
     expect(json.discovery.tried).toHaveLength(2);
@@ -108,7 +116,9 @@ describe('oauth-jwt-verify discover', () => {
       expect(result.stdout).toContain('(1 usable key)');
       expect(result.stdout).toContain('skipped kid "shared-secret": holds private or symmetric key material');
       const json = parseJson(await runCli(['discover', origin, '--json']));
-      expect(json.jwks.skipped).toEqual([{ kid: 'shared-secret', reason: 'holds private or symmetric key material' }]);
+      expect(json.jwks.skipped).toEqual([
+        { kid: 'shared-secret', reason: 'holds private or symmetric key material' },
+      ]);
     } finally {
       await close(server);
     }
@@ -116,12 +126,17 @@ describe('oauth-jwt-verify discover', () => {
 
   it('exits 2 with ERR_METADATA_INVALID when the metadata names another issuer', async () => {
     const { origin, server } = await serve(() => ({
-      '/.well-known/oauth-authorization-server': { issuer: 'https://someone-else.test', jwks_uri: 'https://someone-else.test/jwks' },
+      '/.well-known/oauth-authorization-server': {
+        issuer: 'https://someone-else.test',
+        jwks_uri: 'https://someone-else.test/jwks',
+      },
     }));
     try {
       const result = await runCli(['discover', origin]);
       expect(result.code).toBe(2);
-      expect(result.stderr).toMatch(/^✖ issuer failure ERR_METADATA_INVALID: .*issuer is "https:\/\/someone-else.test", expected/);
+      expect(result.stderr).toMatch(
+        /^✖ issuer failure ERR_METADATA_INVALID: .*issuer is "https:\/\/someone-else.test", expected/,
+      );
       const json = parseJson(await runCli(['discover', origin, '--json']));
       expect(json.error.code).toBe('ERR_METADATA_INVALID');
       expect(json.ok).toBe(false);

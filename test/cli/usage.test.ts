@@ -9,20 +9,24 @@ describe('oauth-jwt-verify usage', () => {
   it('lists every command with --help and exits 0', async () => {
     const result = await runCli(['--help']);
     expect(result.code).toBe(0);
-    for (const command of ['demo', 'discover', 'verify', 'decode']) expect(result.stdout).toMatch(new RegExp(`^  ${command} `, 'm'));
+    for (const command of ['demo', 'discover', 'verify', 'decode'])
+      expect(result.stdout).toMatch(new RegExp(`^  ${command} `, 'm'));
     expect(result.stdout).toContain('Exit status: 0 ok, 1 rejected, 2 usage');
   });
 
-  it.each(['demo', 'discover', 'verify', 'decode'])('prints the help of %s with --help and -h, exit 0', async (command) => {
-    const long = await runCli([command, '--help']);
-    expect(long.code).toBe(0);
-    expect(long.stdout).toContain(`Usage: oauth-jwt-verify ${command}`);
-    expect(long.stdout).toContain('--json');
-    const short = await runCli([command, '-h']);
-    expect(short.stdout).toBe(long.stdout);
-    const viaHelp = await runCli(['help', command]);
-    expect(viaHelp.stdout).toBe(long.stdout);
-  });
+  it.each(['demo', 'discover', 'verify', 'decode'])(
+    'prints the help of %s with --help and -h, exit 0',
+    async (command) => {
+      const long = await runCli([command, '--help']);
+      expect(long.code).toBe(0);
+      expect(long.stdout).toContain(`Usage: oauth-jwt-verify ${command}`);
+      expect(long.stdout).toContain('--json');
+      const short = await runCli([command, '-h']);
+      expect(short.stdout).toBe(long.stdout);
+      const viaHelp = await runCli(['help', command]);
+      expect(viaHelp.stdout).toBe(long.stdout);
+    },
+  );
 
   it('exits 2 with a pointer to --help for an unknown command', async () => {
     const result = await runCli(['verfy', 'abc']);

@@ -16,7 +16,15 @@ afterAll(() => issuer?.close());
 
 beforeEach(() => issuer.reset());
 
-const verifyArgs = (token: string, ...extra: string[]) => ['verify', token, '--issuer', issuer.issuer, '--audience', AUDIENCE, ...extra];
+const verifyArgs = (token: string, ...extra: string[]) => [
+  'verify',
+  token,
+  '--issuer',
+  issuer.issuer,
+  '--audience',
+  AUDIENCE,
+  ...extra,
+];
 
 /** A loopback URL nothing listens on: a port that was free a moment ago. */
 async function closedPortUrl(): Promise<string> {
@@ -33,7 +41,9 @@ describe('oauth-jwt-verify verify', () => {
     const result = await runCli(verifyArgs(token));
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/^✔ VALID/);
-    expect(result.stdout).toContain(`discovery  ${issuer.issuer}/.well-known/oauth-authorization-server (RFC 8414)`);
+    expect(result.stdout).toContain(
+      `discovery  ${issuer.issuer}/.well-known/oauth-authorization-server (RFC 8414)`,
+    );
     expect(result.stdout).toContain(`key from ${issuer.metadata.jwks_uri}`);
     expect(result.stdout).toContain(`kid "${issuer.keys[0]!.kid}"`);
     expect(result.stdout).toContain('"sub": "user-1"');
@@ -51,7 +61,9 @@ describe('oauth-jwt-verify verify', () => {
 
   it('gives the verified header, payload and sources with --json', async () => {
     const token = await issuer.sign({ sub: 'user-1', scope: 'read write' }, { header: { typ: 'at+jwt' } });
-    const result = await runCli(verifyArgs(token, '--json', '--typ', 'at+jwt', '--scope', 'read', '--scope', 'write'));
+    const result = await runCli(
+      verifyArgs(token, '--json', '--typ', 'at+jwt', '--scope', 'read', '--scope', 'write'),
+    );
     expect(result.code).toBe(0);
     const output = parseJson(result);
     expect(output).toMatchObject({
@@ -94,11 +106,21 @@ describe('oauth-jwt-verify verify', () => {
   });
 
   it.each([
-    ['a tampered signature', async () => tamper(await issuer.sign({ sub: 'a' })), [], 'ERR_SIGNATURE_INVALID'],
+    [
+      'a tampered signature',
+      async () => tamper(await issuer.sign({ sub: 'a' })),
+      [],
+      'ERR_SIGNATURE_INVALID',
+    ],
     ['alg none', () => issuer.sign({}, { header: { alg: 'none' } }), [], 'ERR_ALG_NOT_ALLOWED'],
     ['another issuer', () => issuer.sign({ iss: 'https://evil.test' }), [], 'ERR_ISSUER_MISMATCH'],
     ['a missing typ', () => issuer.sign({}), ['--typ', 'at+jwt'], 'ERR_TYPE_MISMATCH'],
-    ['a missing scope', () => issuer.sign({ scope: 'read' }), ['--scope', 'read write'], 'ERR_INSUFFICIENT_SCOPE'],
+    [
+      'a missing scope',
+      () => issuer.sign({ scope: 'read' }),
+      ['--scope', 'read write'],
+      'ERR_INSUFFICIENT_SCOPE',
+    ],
     ['an unknown key', () => issuer.sign({}, { unpublishedKey: true }), [], 'ERR_KEY_NOT_FOUND'],
   ] as const)('exits 1 for %s with its code', async (_label, makeToken, extra, code) => {
     const result = await runCli(verifyArgs(await makeToken(), ...extra, '--json'));
@@ -126,7 +148,10 @@ describe('oauth-jwt-verify verify', () => {
     const token = await issuer.sign({});
     const result = await runCli(verifyArgs(token, '--discovery', 'oidc', '--json'));
     expect(result.code).toBe(0);
-    expect(parseJson(result).discovery).toEqual({ url: `${issuer.issuer}/.well-known/openid-configuration`, kind: 'oidc' });
+    expect(parseJson(result).discovery).toEqual({
+      url: `${issuer.issuer}/.well-known/openid-configuration`,
+      kind: 'oidc',
+    });
   });
 
   it('exits 2 with ERR_ISSUER_UNAVAILABLE when the JWKS answers 500', async () => {
@@ -138,7 +163,15 @@ describe('oauth-jwt-verify verify', () => {
 
   it('exits 2 with ERR_ISSUER_UNAVAILABLE when nothing listens at the issuer', async () => {
     const down = await closedPortUrl();
-    const result = await runCli(['verify', await issuer.sign({}), '--issuer', down, '--audience', AUDIENCE, '--json']);
+    const result = await runCli([
+      'verify',
+      await issuer.sign({}),
+      '--issuer',
+      down,
+      '--audience',
+      AUDIENCE,
+      '--json',
+    ]);
     expect(result.code).toBe(2);
     const output = parseJson(result);
     expect(output.error.code).toBe('ERR_ISSUER_UNAVAILABLE');
@@ -146,7 +179,14 @@ describe('oauth-jwt-verify verify', () => {
   });
 
   it('exits 2 for plain http to a non-loopback issuer unless --allow-insecure-http', async () => {
-    const result = await runCli(['verify', 'a.b.c', '--issuer', 'http://issuer.example', '--audience', AUDIENCE]);
+    const result = await runCli([
+      'verify',
+      'a.b.c',
+      '--issuer',
+      'http://issuer.example',
+      '--audience',
+      AUDIENCE,
+    ]);
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('must use https:');
   });

@@ -20,7 +20,9 @@ const server = createServer((request, response) => {
     response.writeHead(304, headers).end();
     return;
   }
-  response.writeHead(200, { ...headers, 'content-type': 'application/json' }).end(JSON.stringify(issuer.jwks()));
+  response
+    .writeHead(200, { ...headers, 'content-type': 'application/json' })
+    .end(JSON.stringify(issuer.jwks()));
 });
 
 beforeAll(async () => {

@@ -71,7 +71,9 @@ describe('refresh ahead', () => {
     const revalidated = log.next('jwks_revalidated');
     await vi.advanceTimersByTimeAsync(MAX_AGE_MS * 0.9);
     await revalidated;
-    expect(verifier.exportCache().jwks?.keys.map((key) => key.kid)).toEqual(issuer.keys.map((key) => key.kid));
+    expect(verifier.exportCache().jwks?.keys.map((key) => key.kid)).toEqual(
+      issuer.keys.map((key) => key.kid),
+    );
     expect(verifier.exportCache().jwks?.etag).toBe(etag);
     await expect(verifier.verify(await issuer.sign({ sub: 'u' }))).resolves.toBeDefined();
     expect(issuer.requests.jwks).toBe(2);
@@ -124,7 +126,7 @@ describe('refresh ahead', () => {
     }
   });
 
-  it('answers from the known keys at once while the issuer hangs past the set\'s freshness', async () => {
+  it("answers from the known keys at once while the issuer hangs past the set's freshness", async () => {
     const { verifier, counter } = verifierFor({ timeoutMs: 2 * 3_600_000 });
     await verifier.warmup();
     const token = await issuer.sign({ sub: 'u' });
@@ -142,7 +144,12 @@ describe('refresh ahead', () => {
   });
 
   it('refreshes at most once a second when the issuer forbids caching and minAgeMs is 0', async () => {
-    issuer.failNext('jwks', { status: 200, body: issuer.jwks(), headers: { 'cache-control': 'no-store' }, times: Infinity });
+    issuer.failNext('jwks', {
+      status: 200,
+      body: issuer.jwks(),
+      headers: { 'cache-control': 'no-store' },
+      times: Infinity,
+    });
     const { verifier } = verifierFor({ cache: { maxAgeMs: MAX_AGE_MS, minAgeMs: 0 } });
     await verifier.warmup();
     await vi.advanceTimersByTimeAsync(10_000);
@@ -167,7 +174,7 @@ describe('refresh ahead', () => {
     expect(issuer.requests.jwks).toBe(2);
   });
 
-  it('stops every issuer\'s refresh when a MultiIssuerVerifier is closed', async () => {
+  it("stops every issuer's refresh when a MultiIssuerVerifier is closed", async () => {
     const { verifier } = verifierFor();
     const multi = new MultiIssuerVerifier([verifier]);
     await multi.warmup();

@@ -89,7 +89,9 @@ describe('cache snapshots', () => {
     await verifier.verify(await other.sign({ sub: 'u' }));
     expect(other.requests.jwks).toBe(1);
     // The snapshot's keys were not taken: the first issuer's key is unknown to this verifier.
-    await expect(verifier.verify(await issuer.sign({ sub: 'u' }))).rejects.toMatchObject({ code: 'ERR_KEY_NOT_FOUND' });
+    await expect(verifier.verify(await issuer.sign({ sub: 'u' }))).rejects.toMatchObject({
+      code: 'ERR_KEY_NOT_FOUND',
+    });
   });
 
   it('ignores a snapshot past its freshness', async () => {
@@ -122,7 +124,9 @@ describe('cache snapshots', () => {
     const tampered = structuredClone(snapshot);
     tampered.jwks!.keys.push({ kty: 'oct', kid: 'hmac', k: 'c2VjcmV0' });
     const { verifier, log } = verifierFor({ cache: { snapshot: tampered, refreshAhead: false } });
-    expect(log.of('snapshot_ignored')[0]!.reason).toMatch(/^the key set in the snapshot is not usable: .*symmetric/);
+    expect(log.of('snapshot_ignored')[0]!.reason).toMatch(
+      /^the key set in the snapshot is not usable: .*symmetric/,
+    );
     await verifier.verify(await issuer.sign({ sub: 'u' }));
     expect(issuer.requests.jwks).toBe(1);
   });
@@ -148,18 +152,32 @@ describe('cache snapshots', () => {
   });
 
   it('uses the keys of a snapshot with a configured jwksUri, without metadata', async () => {
-    const { verifier: source } = verifierFor({ jwksUri: issuer.metadata.jwks_uri!, cache: { refreshAhead: false } });
+    const { verifier: source } = verifierFor({
+      jwksUri: issuer.metadata.jwks_uri!,
+      cache: { refreshAhead: false },
+    });
     await source.warmup();
     const snapshot = source.exportCache();
     expect(snapshot.metadata).toBeUndefined();
     issuer.reset();
-    const { verifier } = verifierFor({ jwksUri: issuer.metadata.jwks_uri!, cache: { snapshot, refreshAhead: false } });
+    const { verifier } = verifierFor({
+      jwksUri: issuer.metadata.jwks_uri!,
+      cache: { snapshot, refreshAhead: false },
+    });
     await verifier.verify(await issuer.sign({ sub: 'u' }));
     expect(issuer.requests).toMatchObject({ metadata: 0, jwks: 0 });
   });
 
   it('ignores what is not a snapshot at all, never throwing', () => {
-    for (const junk of ['{not json', '42', 42, null, [], { format: 'something-else' }, { format: 'oauth-jwt-verify/cache@1' }]) {
+    for (const junk of [
+      '{not json',
+      '42',
+      42,
+      null,
+      [],
+      { format: 'something-else' },
+      { format: 'oauth-jwt-verify/cache@1' },
+    ]) {
       const { log } = verifierFor({ cache: { snapshot: junk as never } });
       expect(log.of('snapshot_ignored'), JSON.stringify(junk)).toHaveLength(1);
     }

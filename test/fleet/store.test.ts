@@ -13,7 +13,11 @@ import { EventLog, stubIssuersOnFakeClock } from './helpers.js';
 
 const FLEET = 20;
 
-function fleetOf(issuer: TestIssuer, store: JwksStore | undefined, options: Partial<JwtVerifierOptions> = {}) {
+function fleetOf(
+  issuer: TestIssuer,
+  store: JwksStore | undefined,
+  options: Partial<JwtVerifierOptions> = {},
+) {
   const logs = Array.from({ length: FLEET }, () => new EventLog());
   const verifiers = logs.map(
     (log) =>
@@ -141,7 +145,9 @@ describe('a shared store over real HTTP', () => {
     stored.document.issuer = 'https://attacker.example';
     await store.set(key, JSON.stringify(stored), 60_000);
     await verifiers[1]!.warmup();
-    expect(logs[1]!.of('store_failed')).toMatchObject([{ operation: 'read', key, reason: expect.stringContaining('§3.3') }]);
+    expect(logs[1]!.of('store_failed')).toMatchObject([
+      { operation: 'read', key, reason: expect.stringContaining('§3.3') },
+    ]);
     expect(logs[1]!.of('discovery')).toHaveLength(1);
     expect(issuer.requests.metadata).toBe(2);
     for (const verifier of verifiers) verifier.close();
@@ -149,9 +155,9 @@ describe('a shared store over real HTTP', () => {
 
   it('refuses a store that is not a JwksStore, at construction', () => {
     expect(() => fleetOf(issuer, { get: async () => undefined } as never)).toThrow(TypeError);
-    expect(() => fleetOf(issuer, { get: async () => undefined, set: async () => {}, acquire: 1 } as never)).toThrow(
-      TypeError,
-    );
+    expect(() =>
+      fleetOf(issuer, { get: async () => undefined, set: async () => {}, acquire: 1 } as never),
+    ).toThrow(TypeError);
   });
 });
 
@@ -179,7 +185,9 @@ describe('a shared store with refresh ahead', () => {
     const token = await issuer.sign({ sub: 'u' });
     expect(await verifyAll(verifiers, token)).toEqual(Array(FLEET).fill('ok'));
     expect(issuer.requests.jwks).toBe(1 + refreshes);
-    expect(logs.every((log) => log.of('jwks_loaded').length + log.of('jwks_revalidated').length >= 5)).toBe(true);
+    expect(logs.every((log) => log.of('jwks_loaded').length + log.of('jwks_revalidated').length >= 5)).toBe(
+      true,
+    );
     for (const verifier of verifiers) verifier.close();
   });
 });

@@ -24,7 +24,11 @@ describe('iss and aud', () => {
     ['a string aud equal to the audience', AUDIENCE, AUDIENCE],
     ['an aud array containing the audience', ['https://other.test', AUDIENCE], AUDIENCE],
     ['a string aud among several accepted audiences', 'https://b.test', ['https://a.test', 'https://b.test']],
-    ['an aud array sharing one of several audiences', ['https://x.test', 'https://a.test'], ['https://a.test', 'https://b.test']],
+    [
+      'an aud array sharing one of several audiences',
+      ['https://x.test', 'https://a.test'],
+      ['https://a.test', 'https://b.test'],
+    ],
   ])('accepts %s', async (_what, aud, audience) => {
     const verifier = verifierFor({ audience });
     expect((await verifier.verify(await issuer.sign({ aud }))).payload.aud).toEqual(aud);
@@ -32,7 +36,10 @@ describe('iss and aud', () => {
 
   it('refuses an aud that holds none of the audiences, and a token without aud', async () => {
     const verifier = verifierFor({ audience: ['https://a.test', 'https://b.test'] });
-    const error = await expectRejection(verifier.verify(await issuer.sign({ aud: 'https://c.test' })), 'ERR_AUDIENCE_MISMATCH');
+    const error = await expectRejection(
+      verifier.verify(await issuer.sign({ aud: 'https://c.test' })),
+      'ERR_AUDIENCE_MISMATCH',
+    );
     expect(error.message).toContain('"https://a.test" or "https://b.test"');
     await expectRejection(verifier.verify(await issuer.sign({ aud: [] })), 'ERR_AUDIENCE_MISMATCH');
     await expectRejection(verifier.verify(await issuer.sign({ aud: undefined })), 'ERR_CLAIM_INVALID');
@@ -55,8 +62,14 @@ describe('time claims', () => {
 
   it('refuses nbf in the future and iat in the future', async () => {
     const verifier = verifierFor();
-    await expectRejection(verifier.verify(await issuer.sign({}, { notBefore: 60 })), 'ERR_TOKEN_NOT_YET_VALID');
-    const error = await expectRejection(verifier.verify(await issuer.sign({ iat: nowSeconds() + 60 })), 'ERR_TOKEN_NOT_YET_VALID');
+    await expectRejection(
+      verifier.verify(await issuer.sign({}, { notBefore: 60 })),
+      'ERR_TOKEN_NOT_YET_VALID',
+    );
+    const error = await expectRejection(
+      verifier.verify(await issuer.sign({ iat: nowSeconds() + 60 })),
+      'ERR_TOKEN_NOT_YET_VALID',
+    );
     expect(error.message).toContain('issued in the future');
   });
 
@@ -78,11 +91,19 @@ describe('time claims', () => {
   it('enforces maxTokenAge from iat, which it then requires', async () => {
     const verifier = verifierFor({ maxTokenAge: 300 });
     await verifier.verify(await issuer.sign({ iat: nowSeconds() - 200 }));
-    await expectRejection(verifier.verify(await issuer.sign({ iat: nowSeconds() - 400 })), 'ERR_TOKEN_TOO_OLD');
-    const error = await expectRejection(verifier.verify(await issuer.sign({ iat: undefined })), 'ERR_CLAIM_INVALID');
+    await expectRejection(
+      verifier.verify(await issuer.sign({ iat: nowSeconds() - 400 })),
+      'ERR_TOKEN_TOO_OLD',
+    );
+    const error = await expectRejection(
+      verifier.verify(await issuer.sign({ iat: undefined })),
+      'ERR_CLAIM_INVALID',
+    );
     expect(error.message).toContain('"iat"');
     // clockTolerance counts here too.
-    await verifierFor({ maxTokenAge: 300, clockTolerance: 200 }).verify(await issuer.sign({ iat: nowSeconds() - 400 }));
+    await verifierFor({ maxTokenAge: 300, clockTolerance: 200 }).verify(
+      await issuer.sign({ iat: nowSeconds() - 400 }),
+    );
   });
 
   it('uses the injected clock', async () => {
@@ -105,9 +126,18 @@ describe('typ (RFC 9068)', () => {
 
   it('refuses another typ, and a token without typ', async () => {
     const verifier = verifierFor({ typ: 'at+jwt' });
-    await expectRejection(verifier.verify(await issuer.sign({}, { header: { typ: 'JWT' } })), 'ERR_TYPE_MISMATCH');
-    await expectRejection(verifier.verify(await issuer.sign({}, { header: { typ: 'application/jwt' } })), 'ERR_TYPE_MISMATCH');
-    const error = await expectRejection(verifier.verify(await issuer.sign({}, { header: { typ: undefined } })), 'ERR_TYPE_MISMATCH');
+    await expectRejection(
+      verifier.verify(await issuer.sign({}, { header: { typ: 'JWT' } })),
+      'ERR_TYPE_MISMATCH',
+    );
+    await expectRejection(
+      verifier.verify(await issuer.sign({}, { header: { typ: 'application/jwt' } })),
+      'ERR_TYPE_MISMATCH',
+    );
+    const error = await expectRejection(
+      verifier.verify(await issuer.sign({}, { header: { typ: undefined } })),
+      'ERR_TYPE_MISMATCH',
+    );
     expect(error.message).toContain('found nothing');
   });
 
@@ -120,7 +150,10 @@ describe('requiredClaims and requiredScopes', () => {
   it('requires each listed claim', async () => {
     const verifier = verifierFor({ requiredClaims: ['sub', 'client_id'] });
     await verifier.verify(await issuer.sign({ sub: 'u', client_id: 'c' }));
-    const error = await expectRejection(verifier.verify(await issuer.sign({ sub: 'u' })), 'ERR_CLAIM_INVALID');
+    const error = await expectRejection(
+      verifier.verify(await issuer.sign({ sub: 'u' })),
+      'ERR_CLAIM_INVALID',
+    );
     expect(error.message).toContain('"client_id"');
   });
 
@@ -136,7 +169,10 @@ describe('requiredClaims and requiredScopes', () => {
   it('refuses missing scopes with 403 and names them', async () => {
     const verifier = verifierFor({ requiredScopes: ['read', 'write'] });
     for (const claims of [{ scope: 'read' }, { scp: ['read'] }, {}, { scope: 'readwrite' }]) {
-      const error = await expectRejection(verifier.verify(await issuer.sign(claims)), 'ERR_INSUFFICIENT_SCOPE');
+      const error = await expectRejection(
+        verifier.verify(await issuer.sign(claims)),
+        'ERR_INSUFFICIENT_SCOPE',
+      );
       expect(error.status).toBe(403);
       expect(error.details.requiredScopes).toEqual(['read', 'write']);
       expect(error.wwwAuthenticate()).toContain('scope="read write"');
@@ -147,7 +183,9 @@ describe('requiredClaims and requiredScopes', () => {
 describe('the validate callback', () => {
   it('runs after every other check, with payload and header', async () => {
     const seen: unknown[] = [];
-    const verifier = verifierFor({ validate: (payload, header) => void seen.push([payload.sub, header.kid]) });
+    const verifier = verifierFor({
+      validate: (payload, header) => void seen.push([payload.sub, header.kid]),
+    });
     await verifier.verify(await issuer.sign({ sub: 'u' }));
     expect(seen).toEqual([['u', issuer.keys[0]!.kid]]);
     await expectRejection(verifier.verify(await issuer.sign({}, { expiresIn: -10 })), 'ERR_TOKEN_EXPIRED');
@@ -156,16 +194,32 @@ describe('the validate callback', () => {
 
   it('refuses with ERR_CLAIM_INVALID when it throws or rejects, keeping the reason and the cause', async () => {
     const reason = new Error('tenant is suspended');
-    for (const validate of [() => { throw reason; }, async () => { throw reason; }]) {
-      const error = await expectRejection(verifierFor({ validate }).verify(await issuer.sign()), 'ERR_CLAIM_INVALID');
+    for (const validate of [
+      () => {
+        throw reason;
+      },
+      async () => {
+        throw reason;
+      },
+    ]) {
+      const error = await expectRejection(
+        verifierFor({ validate }).verify(await issuer.sign()),
+        'ERR_CLAIM_INVALID',
+      );
       expect(error.message).toContain('tenant is suspended');
       expect(error.cause).toBe(reason);
     }
   });
 
   it('passes a JwtVerifyError it throws through unchanged', async () => {
-    const own = new JwtVerifyError('ERR_INSUFFICIENT_SCOPE', 'only admins may call this', { details: { requiredScopes: ['admin'] } });
-    const verifier = verifierFor({ validate: () => { throw own; } });
+    const own = new JwtVerifyError('ERR_INSUFFICIENT_SCOPE', 'only admins may call this', {
+      details: { requiredScopes: ['admin'] },
+    });
+    const verifier = verifierFor({
+      validate: () => {
+        throw own;
+      },
+    });
     expect(await expectRejection(verifier.verify(await issuer.sign()), 'ERR_INSUFFICIENT_SCOPE')).toBe(own);
   });
 });

@@ -2,7 +2,13 @@
 // OIDC append, the trailing-slash rule), the auto fallback, metadata validation and caching.
 import { http } from 'msw';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type DiscoveryMode, JwtVerifier, type VerifierEvent, discover, discoveryUrls } from '../../src/index.js';
+import {
+  type DiscoveryMode,
+  JwtVerifier,
+  type VerifierEvent,
+  discover,
+  discoveryUrls,
+} from '../../src/index.js';
 import { createTestIssuer } from '../../src/testing/index.js';
 import { expectRejection, jsonResponse, recordRequests, useMsw } from './helpers.js';
 
@@ -13,12 +19,36 @@ const AUDIENCE = 'https://api.test';
 
 describe('discovery URL construction', () => {
   it.each([
-    ['https://h.test', 'https://h.test/.well-known/oauth-authorization-server', 'https://h.test/.well-known/openid-configuration'],
-    ['https://h.test/', 'https://h.test/.well-known/oauth-authorization-server', 'https://h.test/.well-known/openid-configuration'],
-    ['https://h.test/t1', 'https://h.test/.well-known/oauth-authorization-server/t1', 'https://h.test/t1/.well-known/openid-configuration'],
-    ['https://h.test/t1/', 'https://h.test/.well-known/oauth-authorization-server/t1', 'https://h.test/t1/.well-known/openid-configuration'],
-    ['https://h.test/a/b', 'https://h.test/.well-known/oauth-authorization-server/a/b', 'https://h.test/a/b/.well-known/openid-configuration'],
-    ['https://h.test:8443/t1', 'https://h.test:8443/.well-known/oauth-authorization-server/t1', 'https://h.test:8443/t1/.well-known/openid-configuration'],
+    [
+      'https://h.test',
+      'https://h.test/.well-known/oauth-authorization-server',
+      'https://h.test/.well-known/openid-configuration',
+    ],
+    [
+      'https://h.test/',
+      'https://h.test/.well-known/oauth-authorization-server',
+      'https://h.test/.well-known/openid-configuration',
+    ],
+    [
+      'https://h.test/t1',
+      'https://h.test/.well-known/oauth-authorization-server/t1',
+      'https://h.test/t1/.well-known/openid-configuration',
+    ],
+    [
+      'https://h.test/t1/',
+      'https://h.test/.well-known/oauth-authorization-server/t1',
+      'https://h.test/t1/.well-known/openid-configuration',
+    ],
+    [
+      'https://h.test/a/b',
+      'https://h.test/.well-known/oauth-authorization-server/a/b',
+      'https://h.test/a/b/.well-known/openid-configuration',
+    ],
+    [
+      'https://h.test:8443/t1',
+      'https://h.test:8443/.well-known/oauth-authorization-server/t1',
+      'https://h.test:8443/t1/.well-known/openid-configuration',
+    ],
   ])('%s: RFC 8414 inserts after the host, OIDC appends', (issuer, oauth, oidc) => {
     expect(discoveryUrls(issuer, 'auto')).toEqual([
       { kind: 'oauth', url: oauth },
@@ -29,8 +59,16 @@ describe('discovery URL construction', () => {
   });
 
   it.each([
-    ['https://idp.test/tenant-1', 'oauth', 'https://idp.test/.well-known/oauth-authorization-server/tenant-1'],
-    ['https://idp.test/tenant-1/', 'oauth', 'https://idp.test/.well-known/oauth-authorization-server/tenant-1'],
+    [
+      'https://idp.test/tenant-1',
+      'oauth',
+      'https://idp.test/.well-known/oauth-authorization-server/tenant-1',
+    ],
+    [
+      'https://idp.test/tenant-1/',
+      'oauth',
+      'https://idp.test/.well-known/oauth-authorization-server/tenant-1',
+    ],
     ['https://idp.test/tenant-1', 'oidc', 'https://idp.test/tenant-1/.well-known/openid-configuration'],
     ['https://idp.test/tenant-1/', 'oidc', 'https://idp.test/tenant-1/.well-known/openid-configuration'],
     ['https://idp.test/', 'oauth', 'https://idp.test/.well-known/oauth-authorization-server'],
@@ -53,7 +91,11 @@ describe('discovery modes', () => {
     server.use(...issuer.handlers);
     const urls = recordRequests(server);
     const events: VerifierEvent[] = [];
-    const verifier = new JwtVerifier({ issuer: issuer.issuer, audience: AUDIENCE, onEvent: (e) => events.push(e) });
+    const verifier = new JwtVerifier({
+      issuer: issuer.issuer,
+      audience: AUDIENCE,
+      onEvent: (e) => events.push(e),
+    });
     await verifier.verify(await issuer.sign());
     expect(urls).toEqual([
       'GET https://both.test/.well-known/oauth-authorization-server',
@@ -78,7 +120,11 @@ describe('discovery modes', () => {
     );
     const urls = recordRequests(server);
     const events: VerifierEvent[] = [];
-    const verifier = new JwtVerifier({ issuer: issuer.issuer, audience: AUDIENCE, onEvent: (e) => events.push(e) });
+    const verifier = new JwtVerifier({
+      issuer: issuer.issuer,
+      audience: AUDIENCE,
+      onEvent: (e) => events.push(e),
+    });
     await verifier.verify(await issuer.sign());
     expect(urls).toEqual([
       'GET https://oidc-only.test/.well-known/oauth-authorization-server/t',
@@ -93,20 +139,25 @@ describe('discovery modes', () => {
   it.each<[DiscoveryMode, 'oauth' | 'oidc', string]>([
     ['oauth', 'oidc', 'https://only.test/.well-known/oauth-authorization-server'],
     ['oidc', 'oauth', 'https://only.test/.well-known/openid-configuration'],
-  ])('%s mode does not try the other document: an issuer serving only %s is unavailable', async (mode, served, missing) => {
-    const issuer = await createTestIssuer({ issuer: 'https://only.test', discovery: served });
-    server.use(
-      ...issuer.handlers,
-      http.get(missing, () => jsonResponse({ message: 'No such document', timestamp: 'now', type: 'not_found' }, { status: 404 })),
-    );
-    const verifier = new JwtVerifier({ issuer: issuer.issuer, audience: AUDIENCE, discovery: mode });
-    const token = await issuer.sign();
-    const error = await expectRejection(verifier.verify(token), 'ERR_ISSUER_UNAVAILABLE', token);
-    expect(error.message).toContain(missing);
-    expect(error.message).toContain('404');
-    expect(error.message).toContain('No such document');
-    expect(issuer.requests.metadata).toBe(0);
-  });
+  ])(
+    '%s mode does not try the other document: an issuer serving only %s is unavailable',
+    async (mode, served, missing) => {
+      const issuer = await createTestIssuer({ issuer: 'https://only.test', discovery: served });
+      server.use(
+        ...issuer.handlers,
+        http.get(missing, () =>
+          jsonResponse({ message: 'No such document', timestamp: 'now', type: 'not_found' }, { status: 404 }),
+        ),
+      );
+      const verifier = new JwtVerifier({ issuer: issuer.issuer, audience: AUDIENCE, discovery: mode });
+      const token = await issuer.sign();
+      const error = await expectRejection(verifier.verify(token), 'ERR_ISSUER_UNAVAILABLE', token);
+      expect(error.message).toContain(missing);
+      expect(error.message).toContain('404');
+      expect(error.message).toContain('No such document');
+      expect(issuer.requests.metadata).toBe(0);
+    },
+  );
 
   it('auto reports both URLs when neither document can be had', async () => {
     server.use(http.get('https://none.test/*', () => jsonResponse({ error: 'not_found' }, { status: 404 })));
@@ -181,7 +232,10 @@ describe('metadata validation', () => {
     ['a string', 'metadata'],
     ['a jwks_uri that is not a URL', { issuer: ISSUER, jwks_uri: 'not a url' }],
     ['a jwks_uri that is not a string', { issuer: ISSUER, jwks_uri: 42 }],
-    ['an http token_endpoint', { issuer: ISSUER, jwks_uri: `${ISSUER}/jwks`, token_endpoint: 'http://meta.test/token' }],
+    [
+      'an http token_endpoint',
+      { issuer: ISSUER, jwks_uri: `${ISSUER}/jwks`, token_endpoint: 'http://meta.test/token' },
+    ],
   ])('refuses a document that is %s', async (_what, document) => {
     serve(document);
     const verifier = new JwtVerifier({ issuer: ISSUER, audience: AUDIENCE });
@@ -221,11 +275,19 @@ describe('metadata caching', () => {
     server.use(
       http.get(`${ISSUER}/.well-known/oauth-authorization-server`, () => {
         served++;
-        return jsonResponse({ issuer: ISSUER, jwks_uri: `${ISSUER}/jwks` }, { headers: { 'cache-control': 'max-age=60' } });
+        return jsonResponse(
+          { issuer: ISSUER, jwks_uri: `${ISSUER}/jwks` },
+          { headers: { 'cache-control': 'max-age=60' } },
+        );
       }),
     );
     let now = 1_800_000_000_000;
-    const verifier = new JwtVerifier({ issuer: ISSUER, audience: AUDIENCE, now: () => now, cache: { minAgeMs: 0 } });
+    const verifier = new JwtVerifier({
+      issuer: ISSUER,
+      audience: AUDIENCE,
+      now: () => now,
+      cache: { minAgeMs: 0 },
+    });
     await verifier.metadata();
     now += 59_000;
     await verifier.metadata();

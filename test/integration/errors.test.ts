@@ -62,7 +62,10 @@ const CASES: Record<Exclude<JwtVerifyErrorCode, 'ERR_TOKEN_MISSING'>, Case> = {
   },
   ERR_AUDIENCE_MISMATCH: {
     token: () => issuer.sign({ aud: ['https://other.test', 'https://third.test'] }),
-    message: [/expected audience "https:\/\/api\.test"/, /found "https:\/\/other\.test", "https:\/\/third\.test"/],
+    message: [
+      /expected audience "https:\/\/api\.test"/,
+      /found "https:\/\/other\.test", "https:\/\/third\.test"/,
+    ],
   },
   ERR_TYPE_MISMATCH: {
     token: () => issuer.sign(),
@@ -80,7 +83,11 @@ const CASES: Record<Exclude<JwtVerifyErrorCode, 'ERR_TOKEN_MISSING'>, Case> = {
   },
   ERR_ISSUER_UNAVAILABLE: {
     token: () => issuer.sign(),
-    setup: () => issuer.failNext('jwks', { status: 500, body: { message: 'Failed to load keys', timestamp: 'now', type: 'internal' } }),
+    setup: () =>
+      issuer.failNext('jwks', {
+        status: 500,
+        body: { message: 'Failed to load keys', timestamp: 'now', type: 'internal' },
+      }),
     message: [/https:\/\/errors\.test\/jwks/, /500/, /Failed to load keys/],
   },
   ERR_METADATA_INVALID: {
@@ -98,7 +105,9 @@ const CASES: Record<Exclude<JwtVerifyErrorCode, 'ERR_TOKEN_MISSING'>, Case> = {
 function challengeFor(code: JwtVerifyErrorCode, realm: string): RegExp {
   if (ERROR_STATUS[code] === 503) return new RegExp(`^Bearer realm="${realm}"$`);
   if (code === 'ERR_INSUFFICIENT_SCOPE') {
-    return new RegExp(`^Bearer realm="${realm}", error="insufficient_scope", error_description="[^"]+", scope="read write"$`);
+    return new RegExp(
+      `^Bearer realm="${realm}", error="insufficient_scope", error_description="[^"]+", scope="read write"$`,
+    );
   }
   return new RegExp(`^Bearer realm="${realm}", error="invalid_token", error_description="[^"]+"$`);
 }
@@ -116,12 +125,18 @@ describe('every error code through verify() and verifyAuthorizationHeader()', ()
         testCase.setup?.();
         const verifier = new JwtVerifier({ issuer: issuer.issuer, audience: AUDIENCE, ...testCase.options });
         const token = await testCase.token();
-        const promise = via === 'verify' ? verifier.verify(token) : verifier.verifyAuthorizationHeader(`Bearer ${token}`);
+        const promise =
+          via === 'verify' ? verifier.verify(token) : verifier.verifyAuthorizationHeader(`Bearer ${token}`);
         const error = await expectRejection(promise, code, token);
         for (const pattern of testCase.message) expect(error.message).toMatch(pattern);
         expect(error.wwwAuthenticate('api')).toMatch(challengeFor(code, 'api'));
         expect(error.wwwAuthenticate('api')).not.toContain(token.split('.')[2] || token);
-        expect(error.toJSON()).toEqual({ name: 'JwtVerifyError', code, status: ERROR_STATUS[code], message: error.message });
+        expect(error.toJSON()).toEqual({
+          name: 'JwtVerifyError',
+          code,
+          status: ERROR_STATUS[code],
+          message: error.message,
+        });
       }
     });
   }
@@ -158,7 +173,8 @@ describe('every error code through verify() and verifyAuthorizationHeader()', ()
       `${Buffer.from('{"kid":"a"}').toString('base64url')}.${p}.${s}`, // no alg
       'a'.repeat(40_000),
     ];
-    for (const token of malformed) await expectRejection(verifier.verify(token), 'ERR_TOKEN_MALFORMED', token);
+    for (const token of malformed)
+      await expectRejection(verifier.verify(token), 'ERR_TOKEN_MALFORMED', token);
     await expectRejection(verifier.verify(42 as never), 'ERR_TOKEN_MALFORMED');
     expect(issuer.requests).toMatchObject({ metadata: 0, jwks: 0 });
   });
@@ -166,7 +182,9 @@ describe('every error code through verify() and verifyAuthorizationHeader()', ()
   it('refuses a tampered payload with ERR_SIGNATURE_INVALID', async () => {
     const verifier = new JwtVerifier({ issuer: issuer.issuer, audience: AUDIENCE });
     const [h, , s] = (await issuer.sign({ sub: 'alice' })).split('.');
-    const forgedPayload = Buffer.from(JSON.stringify({ iss: issuer.issuer, aud: AUDIENCE, sub: 'admin', exp: now() + 60 })).toString('base64url');
+    const forgedPayload = Buffer.from(
+      JSON.stringify({ iss: issuer.issuer, aud: AUDIENCE, sub: 'admin', exp: now() + 60 }),
+    ).toString('base64url');
     const token = `${h}.${forgedPayload}.${s}`;
     await expectRejection(verifier.verify(token), 'ERR_SIGNATURE_INVALID', token);
   });

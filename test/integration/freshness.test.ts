@@ -8,7 +8,11 @@ import { expectRejection, jsonResponse, useMswIssuer } from './helpers.js';
 const AUDIENCE = 'https://api.test';
 let now = 1_800_000_000_000;
 const clock = () => now;
-const { server, issuer } = useMswIssuer({ issuer: 'https://fresh.test', now: clock, tokenTtlSeconds: 365 * 86_400 });
+const { server, issuer } = useMswIssuer({
+  issuer: 'https://fresh.test',
+  now: clock,
+  tokenTtlSeconds: 365 * 86_400,
+});
 beforeEach(() => {
   now = 1_800_000_000_000;
 });
@@ -40,7 +44,12 @@ describe('Cache-Control', () => {
     ['no Cache-Control: the default max age, 10 minutes', {}, undefined, 600_000],
     ['max-age=120', { 'cache-control': 'public, max-age=120' }, undefined, 120_000],
     ['max-age below the minimum (30 s by default)', { 'cache-control': 'max-age=5' }, undefined, 30_000],
-    ['max-age above the maximum (10 minutes by default)', { 'cache-control': 'max-age=86400' }, undefined, 600_000],
+    [
+      'max-age above the maximum (10 minutes by default)',
+      { 'cache-control': 'max-age=86400' },
+      undefined,
+      600_000,
+    ],
     ['no-cache: the minimum', { 'cache-control': 'no-cache' }, undefined, 30_000],
     ['no-store: the minimum', { 'cache-control': 'no-store' }, undefined, 30_000],
     ['max-age less Age', { 'cache-control': 'max-age=300', age: '100' }, undefined, 200_000],
@@ -63,7 +72,8 @@ describe('Cache-Control', () => {
     server.use(
       http.get(issuer.metadata.jwks_uri!, ({ request }) => {
         conditional.push(request.headers.get('if-none-match'));
-        if (request.headers.get('if-none-match') === '"v1"') return new Response(null, { status: 304, headers: { 'cache-control': 'max-age=60' } });
+        if (request.headers.get('if-none-match') === '"v1"')
+          return new Response(null, { status: 304, headers: { 'cache-control': 'max-age=60' } });
         return jsonResponse(issuer.jwks(), { headers: { etag: '"v1"', 'cache-control': 'max-age=60' } });
       }),
       ...issuer.handlers,
@@ -92,7 +102,10 @@ describe('stale-if-error', () => {
     issuer.failNext('jwks', { status: 503, times: Infinity });
     expect(await jwksRequestsAt(verifier, token, 61_000)).toBe(2); // stale: tried, failed, served stale
     expect(events.filter((e) => e.type === 'jwks_failed')).toEqual([
-      expect.objectContaining({ servingStale: true, error: expect.objectContaining({ code: 'ERR_ISSUER_UNAVAILABLE' }) }),
+      expect.objectContaining({
+        servingStale: true,
+        error: expect.objectContaining({ code: 'ERR_ISSUER_UNAVAILABLE' }),
+      }),
     ]);
     // Every token of the outage does not become a request: one per cooldown (5 s).
     for (let i = 0; i < 10; i++) await jwksRequestsAt(verifier, token, 62_000 + i * 100);
@@ -127,7 +140,10 @@ describe('stale-if-error', () => {
   });
 
   it('fails a cold start with ERR_ISSUER_UNAVAILABLE carrying the status and the server message', async () => {
-    issuer.failNext('jwks', { status: 500, body: { message: 'Failed to load keys', timestamp: 'now', type: 'internal' } });
+    issuer.failNext('jwks', {
+      status: 500,
+      body: { message: 'Failed to load keys', timestamp: 'now', type: 'internal' },
+    });
     const verifier = verifierFor();
     const token = await issuer.sign();
     const error = await expectRejection(verifier.verify(token), 'ERR_ISSUER_UNAVAILABLE', token);
@@ -180,7 +196,8 @@ describe('Retry-After', () => {
     /** Calls verify 5 times at `atMs` after the start; returns the JWKS requests so far. */
     const failingAt = async (atMs: number) => {
       now = start + atMs;
-      for (let call = 0; call < 5; call++) await expectRejection(verifier.verify(token), 'ERR_ISSUER_UNAVAILABLE', token);
+      for (let call = 0; call < 5; call++)
+        await expectRejection(verifier.verify(token), 'ERR_ISSUER_UNAVAILABLE', token);
       return issuer.requests.jwks;
     };
     expect(await failingAt(0)).toBe(2); // the first failure is retried at once, the second backs off
@@ -197,7 +214,8 @@ describe('Retry-After', () => {
     issuer.failNext('jwks', { status: 502, times: 3 });
     const verifier = verifierFor();
     const token = await issuer.sign();
-    for (let call = 0; call < 3; call++) await expectRejection(verifier.verify(token), 'ERR_ISSUER_UNAVAILABLE', token);
+    for (let call = 0; call < 3; call++)
+      await expectRejection(verifier.verify(token), 'ERR_ISSUER_UNAVAILABLE', token);
     expect(issuer.requests.jwks).toBe(2);
     now += 1_000;
     await expectRejection(verifier.verify(token), 'ERR_ISSUER_UNAVAILABLE', token); // the third failure

@@ -44,7 +44,10 @@ describe('the fetch option', () => {
 
   it('turns a fetch that throws into ERR_ISSUER_UNAVAILABLE naming the URL and the cause', async () => {
     const verifier = verifierFor({
-      fetch: () => Promise.reject(new TypeError('fetch failed', { cause: new Error('getaddrinfo ENOTFOUND http.test') })),
+      fetch: () =>
+        Promise.reject(
+          new TypeError('fetch failed', { cause: new Error('getaddrinfo ENOTFOUND http.test') }),
+        ),
     });
     const error = await expectRejection(verifier.warmup(), 'ERR_ISSUER_UNAVAILABLE');
     expect(error.message).toContain('https://http.test/.well-known/oauth-authorization-server');
@@ -100,11 +103,26 @@ describe('failures carry the status and the server message', () => {
   beforeEach(() => server.use(...issuer.handlers));
 
   it.each<[string, Parameters<TestIssuer['failNext']>[1], RegExp]>([
-    ['a JSON error with message (ApiErrorResponse)', { status: 500, body: { message: 'Failed to load keys', timestamp: '2026-01-01T00:00:00Z', type: 'internal_error' } }, /500.*Failed to load keys/],
-    ['an OAuth error', { status: 503, body: { error: 'temporarily_unavailable', error_description: 'maintenance' } }, /503.*maintenance/],
+    [
+      'a JSON error with message (ApiErrorResponse)',
+      {
+        status: 500,
+        body: { message: 'Failed to load keys', timestamp: '2026-01-01T00:00:00Z', type: 'internal_error' },
+      },
+      /500.*Failed to load keys/,
+    ],
+    [
+      'an OAuth error',
+      { status: 503, body: { error: 'temporarily_unavailable', error_description: 'maintenance' } },
+      /503.*maintenance/,
+    ],
     ['a plain-text body', { status: 500, body: 'Failed to load keys' }, /500.*Failed to load keys/],
     ['an HTML error page', { status: 502, malformed: 'html' }, /502.*HTML/],
-    ['a 404', { status: 404, body: { message: 'Not found', timestamp: 'now', type: 'not_found' } }, /404.*Not found/],
+    [
+      'a 404',
+      { status: 404, body: { message: 'Not found', timestamp: 'now', type: 'not_found' } },
+      /404.*Not found/,
+    ],
     ['a 200 that is not JSON (truncated)', { malformed: true }, /200.*not JSON/],
     ['a 200 HTML page', { status: 200, malformed: 'html' }, /200.*not JSON.*text\/html/],
   ])('%s', async (_what, failure, message) => {
@@ -119,9 +137,13 @@ describe('failures carry the status and the server message', () => {
 
   it('follows a same-origin redirect and refuses a cross-origin one', async () => {
     server.use(
-      http.get('https://http.test/keys-moved', () => new Response(null, { status: 302, headers: { location: '/jwks' } })),
-      http.get('https://http.test/keys-elsewhere', () =>
-        new Response(null, { status: 302, headers: { location: 'https://evil.test/jwks' } }),
+      http.get(
+        'https://http.test/keys-moved',
+        () => new Response(null, { status: 302, headers: { location: '/jwks' } }),
+      ),
+      http.get(
+        'https://http.test/keys-elsewhere',
+        () => new Response(null, { status: 302, headers: { location: 'https://evil.test/jwks' } }),
       ),
     );
     const moved = verifierFor({ jwksUri: 'https://http.test/keys-moved' });
@@ -133,11 +155,14 @@ describe('failures carry the status and the server message', () => {
 });
 
 describe('the HTTPS rule', () => {
-  it.each(['http://idp.example.com', 'ftp://idp.example.com', 'not a url'])('refuses the issuer %s at construction', (issuerId) => {
-    expect(() => new JwtVerifier({ issuer: issuerId, audience: AUDIENCE })).toThrow(
-      expect.objectContaining({ name: 'TypeError', code: 'ERR_INVALID_ARGUMENT' }),
-    );
-  });
+  it.each(['http://idp.example.com', 'ftp://idp.example.com', 'not a url'])(
+    'refuses the issuer %s at construction',
+    (issuerId) => {
+      expect(() => new JwtVerifier({ issuer: issuerId, audience: AUDIENCE })).toThrow(
+        expect.objectContaining({ name: 'TypeError', code: 'ERR_INVALID_ARGUMENT' }),
+      );
+    },
+  );
 
   it('refuses a plain-http jwksUri to a non-loopback host at construction', () => {
     expect(() => verifierFor({ jwksUri: 'http://keys.example.com/jwks' })).toThrow(TypeError);
@@ -153,7 +178,11 @@ describe('the HTTPS rule', () => {
   it('verifies tokens from a plain-http issuer with allowInsecureHttp', async () => {
     const insecure = await createTestIssuer({ issuer: 'http://idp.example.com' });
     server.use(...insecure.handlers);
-    const verifier = new JwtVerifier({ issuer: insecure.issuer, audience: AUDIENCE, allowInsecureHttp: true });
+    const verifier = new JwtVerifier({
+      issuer: insecure.issuer,
+      audience: AUDIENCE,
+      allowInsecureHttp: true,
+    });
     expect((await verifier.verify(await insecure.sign({ sub: 'u' }))).payload.sub).toBe('u');
   });
 });

@@ -38,7 +38,10 @@ const { server, issuer } = useMswIssuer({
 });
 
 /** Serves a hand-built JWKS at JWKS_URL and returns a verifier reading it (no discovery). */
-function serveJwks(keys: unknown[], onEvent?: (event: VerifierEvent) => void): { verifier: JwtVerifier; served: () => number } {
+function serveJwks(
+  keys: unknown[],
+  onEvent?: (event: VerifierEvent) => void,
+): { verifier: JwtVerifier; served: () => number } {
   let served = 0;
   server.use(
     http.get(JWKS_URL, () => {
@@ -62,7 +65,9 @@ function forged(header: Record<string, unknown>): string {
 describe('cold start', () => {
   it('answers 100 parallel verify calls with 1 metadata and 1 JWKS request', async () => {
     const verifier = new JwtVerifier({ issuer: issuer.issuer, audience: AUDIENCE });
-    const tokens = await Promise.all(Array.from({ length: 100 }, (_, i) => issuer.sign({ sub: `user-${i}` })));
+    const tokens = await Promise.all(
+      Array.from({ length: 100 }, (_, i) => issuer.sign({ sub: `user-${i}` })),
+    );
     const results = await Promise.all(tokens.map((token) => verifier.verify(token)));
     expect(results.map((r) => r.payload.sub)).toEqual(tokens.map((_, i) => `user-${i}`));
     expect(issuer.requests).toMatchObject({ metadata: 1, jwks: 1 });
@@ -96,11 +101,19 @@ describe('refetches', () => {
         return jsonResponse({ keys }, { headers: { 'cache-control': 'max-age=60' } });
       }),
     );
-    const verifier = new JwtVerifier({ issuer: KEYS_ISSUER, audience: AUDIENCE, jwksUri: JWKS_URL, now: () => now });
+    const verifier = new JwtVerifier({
+      issuer: KEYS_ISSUER,
+      audience: AUDIENCE,
+      jwksUri: JWKS_URL,
+      now: () => now,
+    });
     const before = imports.count;
     await verifier.verify(tokenA);
     now += 61_000;
-    keys = [{ ...a.publicJwk, kid: 'a' }, { ...b.publicJwk, kid: 'b' }];
+    keys = [
+      { ...a.publicJwk, kid: 'a' },
+      { ...b.publicJwk, kid: 'b' },
+    ];
     await verifier.verify(tokenA); // a refetch that brings key a unchanged
     await verifier.verify(tokenB);
     expect(served).toBe(2);
@@ -116,11 +129,21 @@ describe('refetches', () => {
 describe('a kid whose key changes', () => {
   it('verifies with the new key only, once the new set is in, on the warm path too', async () => {
     const [before, after] = [await rsaKey(0), await rsaKey(1)];
-    const [oldToken, newToken] = await Promise.all([signWith(before, claims, { kid: 'k' }), signWith(after, claims, { kid: 'k' })]);
+    const [oldToken, newToken] = await Promise.all([
+      signWith(before, claims, { kid: 'k' }),
+      signWith(after, claims, { kid: 'k' }),
+    ]);
     let now = Date.now();
     let keys: unknown[] = [{ ...before.publicJwk, kid: 'k' }];
-    server.use(http.get(JWKS_URL, () => jsonResponse({ keys }, { headers: { 'cache-control': 'max-age=60' } })));
-    const verifier = new JwtVerifier({ issuer: KEYS_ISSUER, audience: AUDIENCE, jwksUri: JWKS_URL, now: () => now });
+    server.use(
+      http.get(JWKS_URL, () => jsonResponse({ keys }, { headers: { 'cache-control': 'max-age=60' } })),
+    );
+    const verifier = new JwtVerifier({
+      issuer: KEYS_ISSUER,
+      audience: AUDIENCE,
+      jwksUri: JWKS_URL,
+      now: () => now,
+    });
     await verifier.verify(oldToken);
     await verifier.verify(oldToken); // from the fresh set in hand
     now += 61_000;
@@ -132,12 +155,15 @@ describe('a kid whose key changes', () => {
 });
 
 describe('key selection', () => {
-  it.each(['RS256', 'PS256', 'ES256', 'ES384', 'ES512', 'EdDSA'] as const)('picks the %s key by kid', async (alg) => {
-    const verifier = new JwtVerifier({ issuer: issuer.issuer, audience: AUDIENCE });
-    const { header } = await verifier.verify(await issuer.sign({}, { alg }));
-    expect(header.alg).toBe(alg);
-    expect(header.kid).toBe(issuer.keys.find((key) => key.alg === alg && key.active)!.kid);
-  });
+  it.each(['RS256', 'PS256', 'ES256', 'ES384', 'ES512', 'EdDSA'] as const)(
+    'picks the %s key by kid',
+    async (alg) => {
+      const verifier = new JwtVerifier({ issuer: issuer.issuer, audience: AUDIENCE });
+      const { header } = await verifier.verify(await issuer.sign({}, { alg }));
+      expect(header.alg).toBe(alg);
+      expect(header.kid).toBe(issuer.keys.find((key) => key.alg === alg && key.active)!.kid);
+    },
+  );
 
   it('never uses a key of another type for a kid, and says so without refetching', async () => {
     const verifier = new JwtVerifier({ issuer: issuer.issuer, audience: AUDIENCE });
@@ -209,7 +235,12 @@ describe('odd keys in the set', () => {
   it('skips malformed and unsupported keys, reports each, and verifies with the good one', async () => {
     const good = await rsaKey(0);
     const weak = await crypto.subtle.generateKey(
-      { name: 'RSASSA-PKCS1-v1_5', modulusLength: 1024, publicExponent: new Uint8Array([1, 0, 1]), hash: 'SHA-256' },
+      {
+        name: 'RSASSA-PKCS1-v1_5',
+        modulusLength: 1024,
+        publicExponent: new Uint8Array([1, 0, 1]),
+        hash: 'SHA-256',
+      },
       true,
       ['sign', 'verify'],
     );
@@ -266,9 +297,18 @@ describe('odd keys in the set', () => {
 
   it('treats a key that passes the checks but cannot be imported as not found', async () => {
     const { verifier } = serveJwks([
-      { kty: 'EC', crv: 'P-256', kid: 'off-curve', x: base64url.encode(new Uint8Array(32).fill(1)), y: base64url.encode(new Uint8Array(32).fill(2)) },
+      {
+        kty: 'EC',
+        crv: 'P-256',
+        kid: 'off-curve',
+        x: base64url.encode(new Uint8Array(32).fill(1)),
+        y: base64url.encode(new Uint8Array(32).fill(2)),
+      },
     ]);
-    const error = await expectRejection(verifier.verify(forged({ alg: 'ES256', kid: 'off-curve' })), 'ERR_KEY_NOT_FOUND');
+    const error = await expectRejection(
+      verifier.verify(forged({ alg: 'ES256', kid: 'off-curve' })),
+      'ERR_KEY_NOT_FOUND',
+    );
     expect(error.message).toContain('could not be imported');
   });
 
@@ -319,7 +359,10 @@ describe('the algorithms allow-list', () => {
   it('never accepts none or HMAC, whatever the JWKS holds', async () => {
     const verifier = new JwtVerifier({ issuer: issuer.issuer, audience: AUDIENCE });
     const hmac = await crypto.subtle.generateKey({ name: 'HMAC', hash: 'SHA-256' }, true, ['sign']);
-    for (const token of [await issuer.sign({}, { header: { alg: 'none' } }), await issuer.sign({}, { key: hmac as never })]) {
+    for (const token of [
+      await issuer.sign({}, { header: { alg: 'none' } }),
+      await issuer.sign({}, { key: hmac as never }),
+    ]) {
       await expectRejection(verifier.verify(token), 'ERR_ALG_NOT_ALLOWED', token);
     }
     expect(issuer.requests.jwks).toBe(0);

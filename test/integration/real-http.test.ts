@@ -8,7 +8,14 @@ import { JwtVerifier, type VerifierEvent } from '../../src/index.js';
 import { type TestIssuer, createTestIssuer } from '../../src/testing/index.js';
 import { type Listening, listen } from '../../src/testing/listen.js';
 import { expectRejection, randomKid, signWith } from './helpers.js';
-import { ALTOSTRAT_API, type SeedServer, altostrat, archera, archeraToken, auth0Token } from './seed-servers.js';
+import {
+  ALTOSTRAT_API,
+  type SeedServer,
+  altostrat,
+  archera,
+  archeraToken,
+  auth0Token,
+} from './seed-servers.js';
 
 const AUDIENCE = 'https://api.test';
 let issuer: TestIssuer;
@@ -38,7 +45,10 @@ describe('the testing issuer over real HTTP', () => {
     const verifier = verifierFor({ onEvent: (e) => events.push(e) });
     await verifier.verify(await issuer.sign());
     const origin = new URL(issuer.issuer).origin;
-    expect(events[0]).toMatchObject({ type: 'discovery', url: `${origin}/.well-known/oauth-authorization-server/tenant-1` });
+    expect(events[0]).toMatchObject({
+      type: 'discovery',
+      url: `${origin}/.well-known/oauth-authorization-server/tenant-1`,
+    });
   });
 
   it('answers 100 parallel verify calls on a cold start with 1 metadata and 1 JWKS request', async () => {
@@ -60,7 +70,9 @@ describe('the testing issuer over real HTTP', () => {
   it('lets a flood of 1000 unknown kids cost at most 2 JWKS requests, then verifies a new key after the cooldown', async () => {
     const verifier = verifierFor({ cache: { cooldownMs: 300 } });
     await verifier.warmup();
-    const flood = withRandomKids(await issuer.sign(), 1000).map((t) => verifier.verify(t).catch((e: { code: string }) => e.code));
+    const flood = withRandomKids(await issuer.sign(), 1000).map((t) =>
+      verifier.verify(t).catch((e: { code: string }) => e.code),
+    );
     expect(new Set(await Promise.all(flood))).toEqual(new Set(['ERR_KEY_NOT_FOUND']));
     expect(issuer.requests.jwks).toBeLessThanOrEqual(2);
 
@@ -106,7 +118,10 @@ describe('the testing issuer over real HTTP', () => {
   });
 
   it('reports a non-2xx answer with its status and the server message', async () => {
-    issuer.failNext('jwks', { status: 502, body: { error: 'server_error', error_description: 'upstream key service down' } });
+    issuer.failNext('jwks', {
+      status: 502,
+      body: { error: 'server_error', error_description: 'upstream key service down' },
+    });
     const token = await issuer.sign();
     const error = await expectRejection(verifierFor().verify(token), 'ERR_ISSUER_UNAVAILABLE', token);
     expect(error.message).toMatch(/502.*upstream key service down/);
@@ -119,7 +134,11 @@ describe('network failures over real sockets', () => {
     await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
     const { port } = closed.address() as AddressInfo;
     await new Promise<void>((resolve) => closed.close(() => resolve()));
-    const verifier = new JwtVerifier({ issuer: `http://127.0.0.1:${port}`, audience: AUDIENCE, discovery: 'oidc' });
+    const verifier = new JwtVerifier({
+      issuer: `http://127.0.0.1:${port}`,
+      audience: AUDIENCE,
+      discovery: 'oidc',
+    });
     const error = await expectRejection(verifier.warmup(), 'ERR_ISSUER_UNAVAILABLE');
     expect(error.message).toContain(`http://127.0.0.1:${port}/.well-known/openid-configuration`);
   });
@@ -133,7 +152,12 @@ describe('network failures over real sockets', () => {
     await new Promise<void>((resolve) => big.listen(0, '127.0.0.1', resolve));
     try {
       const { port } = big.address() as AddressInfo;
-      const verifier = new JwtVerifier({ issuer: `http://127.0.0.1:${port}`, audience: AUDIENCE, maxResponseBytes: 4096, discovery: 'oidc' });
+      const verifier = new JwtVerifier({
+        issuer: `http://127.0.0.1:${port}`,
+        audience: AUDIENCE,
+        maxResponseBytes: 4096,
+        discovery: 'oidc',
+      });
       const error = await expectRejection(verifier.metadata(), 'ERR_ISSUER_UNAVAILABLE');
       expect(error.message).toMatch(/4096.byte/);
     } finally {
@@ -148,7 +172,11 @@ describe('seed-shaped testing issuers over real HTTP', () => {
   afterAll(() => Promise.all(live.map((issuer) => issuer.close())));
 
   it('Altostrat (auth0 profile) in auto mode: the real 404 leads to OIDC discovery', async () => {
-    const issuer = await createTestIssuer({ profile: 'auth0', listen: true, audience: 'https://v1.api.altostrat.io' });
+    const issuer = await createTestIssuer({
+      profile: 'auth0',
+      listen: true,
+      audience: 'https://v1.api.altostrat.io',
+    });
     live.push(issuer);
     expect(issuer.issuer).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
     const verifier = new JwtVerifier({ issuer: issuer.issuer, audience: 'https://v1.api.altostrat.io' });
@@ -159,9 +187,20 @@ describe('seed-shaped testing issuers over real HTTP', () => {
   it('Archera (rfc8414 profile), and its ApiErrorResponse on a JWKS failure', async () => {
     const issuer = await createTestIssuer({ profile: 'rfc8414', listen: true });
     live.push(issuer);
-    const verifier = new JwtVerifier({ issuer: issuer.issuer, audience: 'https://api.test', cache: { maxAgeMs: 0, minAgeMs: 0, cooldownMs: 0, staleIfErrorMs: 0 } });
+    const verifier = new JwtVerifier({
+      issuer: issuer.issuer,
+      audience: 'https://api.test',
+      cache: { maxAgeMs: 0, minAgeMs: 0, cooldownMs: 0, staleIfErrorMs: 0 },
+    });
     await verifier.verify(await issuer.sign());
-    issuer.failNext('jwks', { status: 500, body: { message: 'Failed to load keys', timestamp: '2026-12-01T00:00:00Z', type: 'InternalServerError' } });
+    issuer.failNext('jwks', {
+      status: 500,
+      body: {
+        message: 'Failed to load keys',
+        timestamp: '2026-12-01T00:00:00Z',
+        type: 'InternalServerError',
+      },
+    });
     const token = await issuer.sign();
     const error = await expectRejection(verifier.verify(token), 'ERR_ISSUER_UNAVAILABLE', token);
     expect(error.message).toMatch(/500.*Failed to load keys/);
@@ -195,7 +234,11 @@ describe('the seeds served literally, over real HTTP', () => {
     const verifier = new JwtVerifier({ issuer, audience: 'https://api.archera.ai' });
     expect((await verifier.verify(await archeraToken(seed, issuer))).payload.sub).toBe('user-42');
     seed.failJwksWith = () => new Response('Failed to load keys', { status: 500 });
-    const unknown = await signWith(seed.keys[0]!, { iss: issuer, aud: 'https://api.archera.ai' }, { kid: 'archera-2027' });
+    const unknown = await signWith(
+      seed.keys[0]!,
+      { iss: issuer, aud: 'https://api.archera.ai' },
+      { kid: 'archera-2027' },
+    );
     const error = await expectRejection(verifier.verify(unknown), 'ERR_ISSUER_UNAVAILABLE', unknown);
     expect(error.message).toMatch(/500.*Failed to load keys/);
     // Known keys keep verifying during the outage.

@@ -23,7 +23,9 @@ function verifierFor(options: Partial<JwtVerifierOptions> = {}): JwtVerifier {
 function floodTokens(count: number, base: string): string[] {
   return Array.from({ length: count }, () => {
     const [, payload, signature] = base.split('.');
-    const header = Buffer.from(JSON.stringify({ alg: 'RS256', typ: 'JWT', kid: randomKid() })).toString('base64url');
+    const header = Buffer.from(JSON.stringify({ alg: 'RS256', typ: 'JWT', kid: randomKid() })).toString(
+      'base64url',
+    );
     return `${header}.${payload}.${signature}`;
   });
 }

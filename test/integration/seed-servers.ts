@@ -29,13 +29,51 @@ export async function altostrat(): Promise<SeedServer> {
           jwks_uri: `${issuer}.well-known/jwks.json`,
           registration_endpoint: `${issuer}oidc/register`,
           revocation_endpoint: `${issuer}oauth/revoke`,
-          scopes_supported: ['openid', 'profile', 'offline_access', 'name', 'given_name', 'family_name', 'email', 'email_verified'],
-          response_types_supported: ['code', 'token', 'id_token', 'code token', 'code id_token', 'token id_token', 'code token id_token'],
+          scopes_supported: [
+            'openid',
+            'profile',
+            'offline_access',
+            'name',
+            'given_name',
+            'family_name',
+            'email',
+            'email_verified',
+          ],
+          response_types_supported: [
+            'code',
+            'token',
+            'id_token',
+            'code token',
+            'code id_token',
+            'token id_token',
+            'code token id_token',
+          ],
           code_challenge_methods_supported: ['S256', 'plain'],
           response_modes_supported: ['query', 'fragment', 'form_post'],
           subject_types_supported: ['public'],
-          token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'private_key_jwt'],
-          claims_supported: ['aud', 'auth_time', 'created_at', 'email', 'email_verified', 'exp', 'family_name', 'given_name', 'iat', 'identities', 'iss', 'name', 'nickname', 'phone_number', 'picture', 'sub'],
+          token_endpoint_auth_methods_supported: [
+            'client_secret_basic',
+            'client_secret_post',
+            'private_key_jwt',
+          ],
+          claims_supported: [
+            'aud',
+            'auth_time',
+            'created_at',
+            'email',
+            'email_verified',
+            'exp',
+            'family_name',
+            'given_name',
+            'iat',
+            'identities',
+            'iss',
+            'name',
+            'nickname',
+            'phone_number',
+            'picture',
+            'sub',
+          ],
           request_uri_parameter_supported: false,
           request_parameter_supported: false,
           id_token_signing_alg_values_supported: ['HS256', 'RS256', 'PS256'],
@@ -45,7 +83,14 @@ export async function altostrat(): Promise<SeedServer> {
       if (pathname === '/.well-known/jwks.json') {
         if (seed.failJwksWith) return seed.failJwksWith();
         return jsonResponse({
-          keys: keys.map(({ publicJwk }, i) => ({ alg: 'RS256', kty: 'RSA', use: 'sig', n: publicJwk.n, e: publicJwk.e, kid: `altostrat-key-${i}` })),
+          keys: keys.map(({ publicJwk }, i) => ({
+            alg: 'RS256',
+            kty: 'RSA',
+            use: 'sig',
+            n: publicJwk.n,
+            e: publicJwk.e,
+            kid: `altostrat-key-${i}`,
+          })),
         });
       }
       return new Response('Not Found', { status: 404 });
@@ -58,7 +103,10 @@ export async function altostrat(): Promise<SeedServer> {
 export async function archera(): Promise<SeedServer> {
   const keys = [await looseKey('RS256')];
   const apiError = (status: number, message: string, type: string) =>
-    jsonResponse({ message, detail: null, code: null, url: null, timestamp: '2026-12-01T05:00:00.000Z', type }, { status });
+    jsonResponse(
+      { message, detail: null, code: null, url: null, timestamp: '2026-12-01T05:00:00.000Z', type },
+      { status },
+    );
   const seed: SeedServer = {
     keys,
     async handle(request) {
@@ -82,7 +130,14 @@ export async function archera(): Promise<SeedServer> {
       if (pathname === '/.well-known/jwks.json') {
         if (seed.failJwksWith) return seed.failJwksWith();
         return jsonResponse({
-          keys: keys.map(({ publicJwk }) => ({ kty: 'RSA', use: 'sig', kid: 'archera-2026', alg: 'RS256', n: publicJwk.n, e: publicJwk.e })),
+          keys: keys.map(({ publicJwk }) => ({
+            kty: 'RSA',
+            use: 'sig',
+            kid: 'archera-2026',
+            alg: 'RS256',
+            n: publicJwk.n,
+            e: publicJwk.e,
+          })),
         });
       }
       return apiError(404, `No route for ${pathname}`, 'NotFound');
@@ -95,15 +150,23 @@ export const ALTOSTRAT_API = 'https://v1.api.altostrat.io';
 
 /** An Auth0 access token: two audiences (the API and userinfo), azp, space-delimited scope. */
 export function auth0Token(seed: SeedServer, issuer: string, kid: string): Promise<string> {
-  return signWith(seed.keys[1]!, {
-    iss: issuer,
-    sub: 'auth0|6553a8f3b1c2d4e5f6a7b8c9',
-    aud: [ALTOSTRAT_API, `${issuer}userinfo`],
-    azp: 'altostrat-spa',
-    scope: 'openid profile email offline_access',
-  }, { kid });
+  return signWith(
+    seed.keys[1]!,
+    {
+      iss: issuer,
+      sub: 'auth0|6553a8f3b1c2d4e5f6a7b8c9',
+      aud: [ALTOSTRAT_API, `${issuer}userinfo`],
+      azp: 'altostrat-spa',
+      scope: 'openid profile email offline_access',
+    },
+    { kid },
+  );
 }
 
 export function archeraToken(seed: SeedServer, issuer: string): Promise<string> {
-  return signWith(seed.keys[0]!, { iss: issuer, sub: 'user-42', aud: 'https://api.archera.ai', scope: 'read' }, { kid: 'archera-2026' });
+  return signWith(
+    seed.keys[0]!,
+    { iss: issuer, sub: 'user-42', aud: 'https://api.archera.ai', scope: 'read' },
+    { kid: 'archera-2026' },
+  );
 }

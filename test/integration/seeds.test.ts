@@ -10,7 +10,14 @@ import { describe, expect, it } from 'vitest';
 import { JwtVerifier } from '../../src/index.js';
 import { createTestIssuer } from '../../src/testing/index.js';
 import { expectRejection, jsonResponse, useMsw } from './helpers.js';
-import { ALTOSTRAT_API, type SeedServer, altostrat, archera, archeraToken, auth0Token } from './seed-servers.js';
+import {
+  ALTOSTRAT_API,
+  type SeedServer,
+  altostrat,
+  archera,
+  archeraToken,
+  auth0Token,
+} from './seed-servers.js';
 
 const server = useMsw();
 
@@ -42,8 +49,12 @@ describe('the testing issuer profiles are shaped as the seeds', () => {
       token_endpoint: 'https://signin.altostrat.io/oauth/token',
     });
     for (const key of issuer.jwks().keys) expect(Object.keys(key).sort()).toEqual(SEED_JWK_MEMBERS);
-    expect(issuer.handlers.map((h) => h.info.path)).toContain('https://signin.altostrat.io/.well-known/openid-configuration');
-    expect(issuer.handlers.map((h) => h.info.path)).not.toContain('https://signin.altostrat.io/.well-known/oauth-authorization-server');
+    expect(issuer.handlers.map((h) => h.info.path)).toContain(
+      'https://signin.altostrat.io/.well-known/openid-configuration',
+    );
+    expect(issuer.handlers.map((h) => h.info.path)).not.toContain(
+      'https://signin.altostrat.io/.well-known/oauth-authorization-server',
+    );
   });
 
   it('rfc8414 (Archera): every required metadata member and no other, seed JWK members', async () => {
@@ -57,14 +68,25 @@ describe('the testing issuer profiles are shaped as the seeds', () => {
 
 describe('seed-shaped testing issuers verify, through msw', () => {
   it('Altostrat (auth0 profile), with OIDC discovery and with auto (RFC 8414 absent: 404)', async () => {
-    const issuer = await createTestIssuer({ issuer: 'https://signin.altostrat.io', profile: 'auth0', audience: 'https://v1.api.altostrat.io' });
+    const issuer = await createTestIssuer({
+      issuer: 'https://signin.altostrat.io',
+      profile: 'auth0',
+      audience: 'https://v1.api.altostrat.io',
+    });
     server.use(
       ...issuer.handlers,
-      http.get('https://signin.altostrat.io/.well-known/oauth-authorization-server', () => new Response('Not Found', { status: 404 })),
+      http.get(
+        'https://signin.altostrat.io/.well-known/oauth-authorization-server',
+        () => new Response('Not Found', { status: 404 }),
+      ),
     );
     const token = await issuer.sign({ sub: 'auth0|user-1', scope: 'openid profile' });
     for (const discovery of ['oidc', 'auto'] as const) {
-      const verifier = new JwtVerifier({ issuer: 'https://signin.altostrat.io/', audience: 'https://v1.api.altostrat.io', discovery });
+      const verifier = new JwtVerifier({
+        issuer: 'https://signin.altostrat.io/',
+        audience: 'https://v1.api.altostrat.io',
+        discovery,
+      });
       expect((await verifier.verify(token)).payload.sub).toBe('auth0|user-1');
     }
     expect(issuer.requests).toMatchObject({ metadata: 2, jwks: 2 });
@@ -73,7 +95,11 @@ describe('seed-shaped testing issuers verify, through msw', () => {
   it('Archera (rfc8414 profile), and its 500 "Failed to load keys" surfaces in the message', async () => {
     const issuer = await createTestIssuer({ issuer: 'https://api.archera.ai', profile: 'rfc8414' });
     server.use(...issuer.handlers);
-    const verifier = new JwtVerifier({ issuer: 'https://api.archera.ai', audience: 'https://api.test', discovery: 'oauth' });
+    const verifier = new JwtVerifier({
+      issuer: 'https://api.archera.ai',
+      audience: 'https://api.test',
+      discovery: 'oauth',
+    });
     expect((await verifier.verify(await issuer.sign({ sub: 'org-1' }))).payload.sub).toBe('org-1');
 
     issuer.failNext('jwks', { status: 500, body: 'Failed to load keys' });
@@ -86,7 +112,9 @@ describe('seed-shaped testing issuers verify, through msw', () => {
 });
 
 describe('the seeds served literally, through msw', () => {
-  const mswFor = (origin: string, seed: SeedServer): HttpHandler[] => [http.all(`${origin}/*`, ({ request }) => seed.handle(request))];
+  const mswFor = (origin: string, seed: SeedServer): HttpHandler[] => [
+    http.all(`${origin}/*`, ({ request }) => seed.handle(request)),
+  ];
 
   it('Altostrat: an Auth0 access token verifies through OIDC discovery, in auto mode too', async () => {
     const seed = await altostrat();
@@ -94,7 +122,12 @@ describe('the seeds served literally, through msw', () => {
     const issuer = 'https://signin.altostrat.io/';
     const token = await auth0Token(seed, issuer, 'altostrat-key-1');
     for (const discovery of ['oidc', 'auto'] as const) {
-      const verifier = new JwtVerifier({ issuer, audience: ALTOSTRAT_API, discovery, requiredScopes: ['profile'] });
+      const verifier = new JwtVerifier({
+        issuer,
+        audience: ALTOSTRAT_API,
+        discovery,
+        requiredScopes: ['profile'],
+      });
       const { payload, header } = await verifier.verify(token);
       expect(payload.azp).toBe('altostrat-spa');
       expect(header.kid).toBe('altostrat-key-1');
@@ -105,7 +138,11 @@ describe('the seeds served literally, through msw', () => {
   it('Altostrat: the issuer without its trailing "/" is another issuer', async () => {
     const seed = await altostrat();
     server.use(...mswFor('https://signin.altostrat.io', seed));
-    const verifier = new JwtVerifier({ issuer: 'https://signin.altostrat.io', audience: ALTOSTRAT_API, discovery: 'oidc' });
+    const verifier = new JwtVerifier({
+      issuer: 'https://signin.altostrat.io',
+      audience: ALTOSTRAT_API,
+      discovery: 'oidc',
+    });
     const error = await expectRejection(verifier.warmup(), 'ERR_METADATA_INVALID');
     expect(error.message).toContain('"https://signin.altostrat.io/"');
   });
@@ -113,28 +150,53 @@ describe('the seeds served literally, through msw', () => {
   it('Archera: a token verifies through RFC 8414 metadata', async () => {
     const seed = await archera();
     server.use(...mswFor('https://api.archera.ai', seed));
-    const verifier = new JwtVerifier({ issuer: 'https://api.archera.ai', audience: 'https://api.archera.ai', requiredScopes: 'read' });
-    expect((await verifier.verify(await archeraToken(seed, 'https://api.archera.ai'))).payload.sub).toBe('user-42');
+    const verifier = new JwtVerifier({
+      issuer: 'https://api.archera.ai',
+      audience: 'https://api.archera.ai',
+      requiredScopes: 'read',
+    });
+    expect((await verifier.verify(await archeraToken(seed, 'https://api.archera.ai'))).payload.sub).toBe(
+      'user-42',
+    );
     expect((await verifier.metadata()).service_documentation).toBe('https://api.archera.ai/docs');
   });
 
   it.each<[string, () => Response, RegExp]>([
-    ['a bare 500 "Failed to load keys"', () => new Response('Failed to load keys', { status: 500 }), /500.*Failed to load keys/],
+    [
+      'a bare 500 "Failed to load keys"',
+      () => new Response('Failed to load keys', { status: 500 }),
+      /500.*Failed to load keys/,
+    ],
     [
       'an ApiErrorResponse 500',
-      () => jsonResponse({ message: 'Failed to load keys', timestamp: '2026-12-01T05:00:00.000Z', type: 'InternalServerError' }, { status: 500 }),
+      () =>
+        jsonResponse(
+          {
+            message: 'Failed to load keys',
+            timestamp: '2026-12-01T05:00:00.000Z',
+            type: 'InternalServerError',
+          },
+          { status: 500 },
+        ),
       /500.*Failed to load keys/,
     ],
     [
       'the default Error schema',
-      () => jsonResponse({ code: 503, status: 'Service Unavailable', message: 'Key service is restarting' }, { status: 503 }),
+      () =>
+        jsonResponse(
+          { code: 503, status: 'Service Unavailable', message: 'Key service is restarting' },
+          { status: 503 },
+        ),
       /503.*Key service is restarting/,
     ],
   ])('Archera: %s surfaces in ERR_ISSUER_UNAVAILABLE', async (_what, failure, message) => {
     const seed = await archera();
     seed.failJwksWith = failure;
     server.use(...mswFor('https://api.archera.ai', seed));
-    const verifier = new JwtVerifier({ issuer: 'https://api.archera.ai', audience: 'https://api.archera.ai' });
+    const verifier = new JwtVerifier({
+      issuer: 'https://api.archera.ai',
+      audience: 'https://api.archera.ai',
+    });
     const token = await archeraToken(seed, 'https://api.archera.ai');
     const error = await expectRejection(verifier.verify(token), 'ERR_ISSUER_UNAVAILABLE', token);
     expect(error.message).toMatch(message);
@@ -144,7 +206,11 @@ describe('the seeds served literally, through msw', () => {
   it('Archera: an ApiErrorResponse 404 for the OIDC document is reported with its message in oidc mode', async () => {
     const seed = await archera();
     server.use(...mswFor('https://api.archera.ai', seed));
-    const verifier = new JwtVerifier({ issuer: 'https://api.archera.ai', audience: 'https://api.archera.ai', discovery: 'oidc' });
+    const verifier = new JwtVerifier({
+      issuer: 'https://api.archera.ai',
+      audience: 'https://api.archera.ai',
+      discovery: 'oidc',
+    });
     const error = await expectRejection(verifier.warmup(), 'ERR_ISSUER_UNAVAILABLE');
     expect(error.message).toMatch(/404.*No route for \/\.well-known\/openid-configuration/);
   });

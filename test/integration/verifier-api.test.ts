@@ -20,11 +20,14 @@ const verifierA = (options: Partial<ConstructorParameters<typeof JwtVerifier>[0]
   new JwtVerifier({ issuer: a.issuer, audience: AUDIENCE, ...options });
 
 describe('verifyAuthorizationHeader (RFC 6750 §2.1)', () => {
-  it.each(['Bearer %s', 'bearer %s', 'BEARER %s', 'Bearer   %s', '  Bearer %s  '])('accepts "%s"', async (shape) => {
-    const token = await a.sign({ sub: 'u' });
-    const { payload } = await verifierA().verifyAuthorizationHeader(shape.replace('%s', token));
-    expect(payload.sub).toBe('u');
-  });
+  it.each(['Bearer %s', 'bearer %s', 'BEARER %s', 'Bearer   %s', '  Bearer %s  '])(
+    'accepts "%s"',
+    async (shape) => {
+      const token = await a.sign({ sub: 'u' });
+      const { payload } = await verifierA().verifyAuthorizationHeader(shape.replace('%s', token));
+      expect(payload.sub).toBe('u');
+    },
+  );
 
   it.each([
     ['two credentials', 'Bearer a.b.c d.e.f', 'ERR_TOKEN_MALFORMED'],
@@ -38,7 +41,10 @@ describe('verifyAuthorizationHeader (RFC 6750 §2.1)', () => {
 
   it('refuses several Authorization headers', async () => {
     const token = await a.sign();
-    await expectRejection(verifierA().verifyAuthorizationHeader([`Bearer ${token}`, `Bearer ${token}`]), 'ERR_TOKEN_MALFORMED');
+    await expectRejection(
+      verifierA().verifyAuthorizationHeader([`Bearer ${token}`, `Bearer ${token}`]),
+      'ERR_TOKEN_MALFORMED',
+    );
   });
 });
 
@@ -84,9 +90,22 @@ describe('onEvent', () => {
     const [added] = await a.rotateKeys();
     await verifier.verify(await a.sign());
     a.failNext('jwks', { status: 500 });
-    await expectRejection(verifier.verify(await a.sign({}, { unpublishedKey: true })), 'ERR_ISSUER_UNAVAILABLE');
-    expect(events.map((e) => e.type)).toEqual(['discovery', 'jwks_fetched', 'jwks_fetched', 'key_rotated', 'jwks_failed']);
-    expect(events[1]).toMatchObject({ url: a.metadata.jwks_uri, kids: [a.keys[0]!.kid], freshForMs: 600_000 });
+    await expectRejection(
+      verifier.verify(await a.sign({}, { unpublishedKey: true })),
+      'ERR_ISSUER_UNAVAILABLE',
+    );
+    expect(events.map((e) => e.type)).toEqual([
+      'discovery',
+      'jwks_fetched',
+      'jwks_fetched',
+      'key_rotated',
+      'jwks_failed',
+    ]);
+    expect(events[1]).toMatchObject({
+      url: a.metadata.jwks_uri,
+      kids: [a.keys[0]!.kid],
+      freshForMs: 600_000,
+    });
     expect(events[3]).toEqual({ type: 'key_rotated', added: [added!.kid], removed: [] });
     expect(events[4]).toMatchObject({ servingStale: true, error: { code: 'ERR_ISSUER_UNAVAILABLE' } });
   });

@@ -83,10 +83,18 @@ describe('createNodeFetch', () => {
 
   it('sends a body and headers, from init or from a global Request', async () => {
     const fetch = make();
-    const fromInit = await fetch(`${origin}/echo`, { method: 'POST', headers: { 'x-test': 'a' }, body: 'grant' });
+    const fromInit = await fetch(`${origin}/echo`, {
+      method: 'POST',
+      headers: { 'x-test': 'a' },
+      body: 'grant',
+    });
     expect(await fromInit.json()).toEqual({ method: 'POST', header: 'a', body: 'grant' });
 
-    const request = new Request(`${origin}/echo`, { method: 'POST', headers: { 'x-test': 'b' }, body: 'code' });
+    const request = new Request(`${origin}/echo`, {
+      method: 'POST',
+      headers: { 'x-test': 'b' },
+      body: 'code',
+    });
     expect(await (await fetch(request)).json()).toEqual({ method: 'POST', header: 'b', body: 'code' });
   });
 
@@ -175,7 +183,10 @@ describe('option checks', () => {
     [{ ca: [] }, /ca must be a PEM string or Buffer/],
     [{ ca: 42 }, /ca must be a PEM string or Buffer/],
     [{ dispatcher: {} }, /dispatcher must be an undici Dispatcher/],
-    [{ dispatcher: { dispatch: () => true }, proxy: 'env', ca: 'x' }, /dispatcher cannot be combined with proxy, ca/],
+    [
+      { dispatcher: { dispatch: () => true }, proxy: 'env', ca: 'x' },
+      /dispatcher cannot be combined with proxy, ca/,
+    ],
   ])('throws a TypeError at once for %o', (options, message) => {
     let thrown: unknown;
     try {

@@ -28,19 +28,52 @@ export async function createTestCertificates(): Promise<TestCertificates> {
   try {
     const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
     await run('openssl', [
-      'req', '-x509', ...ec, '-keyout', at('ca.key'), '-out', at('ca.pem'), '-days', '2',
-      '-subj', '/CN=oauth-jwt-verify test CA',
-      '-addext', 'basicConstraints=critical,CA:TRUE',
-      '-addext', 'keyUsage=critical,keyCertSign,cRLSign',
+      'req',
+      '-x509',
+      ...ec,
+      '-keyout',
+      at('ca.key'),
+      '-out',
+      at('ca.pem'),
+      '-days',
+      '2',
+      '-subj',
+      '/CN=oauth-jwt-verify test CA',
+      '-addext',
+      'basicConstraints=critical,CA:TRUE',
+      '-addext',
+      'keyUsage=critical,keyCertSign,cRLSign',
     ]);
-    await run('openssl', ['req', ...ec, '-keyout', at('server.key'), '-out', at('server.csr'), '-subj', '/CN=127.0.0.1']);
+    await run('openssl', [
+      'req',
+      ...ec,
+      '-keyout',
+      at('server.key'),
+      '-out',
+      at('server.csr'),
+      '-subj',
+      '/CN=127.0.0.1',
+    ]);
     await writeFile(
       at('server.ext'),
       'subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n',
     );
     await run('openssl', [
-      'x509', '-req', '-in', at('server.csr'), '-CA', at('ca.pem'), '-CAkey', at('ca.key'),
-      '-CAcreateserial', '-days', '2', '-extfile', at('server.ext'), '-out', at('server.pem'),
+      'x509',
+      '-req',
+      '-in',
+      at('server.csr'),
+      '-CA',
+      at('ca.pem'),
+      '-CAkey',
+      at('ca.key'),
+      '-CAcreateserial',
+      '-days',
+      '2',
+      '-extfile',
+      at('server.ext'),
+      '-out',
+      at('server.pem'),
     ]);
     const [ca, key, cert] = await Promise.all(
       ['ca.pem', 'server.key', 'server.pem'].map((name) => readFile(at(name), 'utf8')),
@@ -112,7 +145,12 @@ export function proxyEnv(values: { HTTP_PROXY?: string; HTTPS_PROXY?: string; NO
  * A forward proxy (the `proxy` package) on 127.0.0.1 that logs what it is asked:
  * `GET http://…` (absolute form) or `CONNECT host:port`.
  */
-export async function startLoggingProxy(): Promise<{ url: string; proxy: ProxyServer; log: string[]; close(): Promise<void> }> {
+export async function startLoggingProxy(): Promise<{
+  url: string;
+  proxy: ProxyServer;
+  log: string[];
+  close(): Promise<void>;
+}> {
   const proxy = createProxy(createServer());
   const sockets = trackSockets(proxy);
   const log: string[] = [];

@@ -54,14 +54,18 @@ describe.concurrent.each([
     const error = await make(options())(urls.connect).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(TypeError);
     expect((error as Error).cause).toMatchObject({ code: 'UND_ERR_CONNECT_TIMEOUT' });
-    expect((error as Error).message).toBe('fetch failed: not connected (TCP and TLS) within connectTimeoutMs (200 ms)');
+    expect((error as Error).message).toBe(
+      'fetch failed: not connected (TCP and TLS) within connectTimeoutMs (200 ms)',
+    );
   });
 
   it('rejects when no response headers arrive within headersTimeoutMs', async () => {
     const error = await make(options())(urls.headers).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(TypeError);
     expect((error as Error).cause).toMatchObject({ code: 'UND_ERR_HEADERS_TIMEOUT' });
-    expect((error as Error).message).toBe('fetch failed: no response headers within headersTimeoutMs (200 ms)');
+    expect((error as Error).message).toBe(
+      'fetch failed: no response headers within headersTimeoutMs (200 ms)',
+    );
   });
 
   it('errors the body when it stalls for bodyTimeoutMs', async () => {

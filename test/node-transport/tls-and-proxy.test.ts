@@ -56,7 +56,10 @@ const make = (...args: Parameters<typeof createNodeFetch>) => {
 beforeAll(async () => {
   const certificates = await createTestCertificates();
   ca = certificates.ca;
-  https = createHttpsServer({ key: certificates.key, cert: certificates.cert }, issuerHandler(() => httpsOrigin, issuerLog));
+  https = createHttpsServer(
+    { key: certificates.key, cert: certificates.cert },
+    issuerHandler(() => httpsOrigin, issuerLog),
+  );
   httpsSockets = trackSockets(https);
   https.on('connection', () => issuerConnections++);
   httpsOrigin = `https://127.0.0.1:${await listen(https)}`;
@@ -71,7 +74,12 @@ beforeEach(() => {
 });
 afterAll(async () => {
   await Promise.all(fetches.map((fetch) => fetch.close()));
-  await Promise.all([close(https, httpsSockets), close(plainA), close(plainB), close(proxy as Server, proxySockets)]);
+  await Promise.all([
+    close(https, httpsSockets),
+    close(plainA),
+    close(plainB),
+    close(proxy as Server, proxySockets),
+  ]);
 });
 
 describe('a private CA', () => {
@@ -158,11 +166,14 @@ describe("proxy: 'env'", () => {
 
   it('uses HTTP_PROXY for http: targets and skips hosts listed in NO_PROXY', async () => {
     const directPort = new URL(plainBOrigin).port;
-    await withEnv(proxyEnv({ HTTP_PROXY: proxyUrl, NO_PROXY: `localhost,127.0.0.1:${directPort}` }), async () => {
-      const fetch = make({ proxy: 'env' });
-      expect((await fetch(`${plainAOrigin}/jwks`)).status).toBe(200);
-      expect((await fetch(`${plainBOrigin}/jwks`)).status).toBe(200);
-    });
+    await withEnv(
+      proxyEnv({ HTTP_PROXY: proxyUrl, NO_PROXY: `localhost,127.0.0.1:${directPort}` }),
+      async () => {
+        const fetch = make({ proxy: 'env' });
+        expect((await fetch(`${plainAOrigin}/jwks`)).status).toBe(200);
+        expect((await fetch(`${plainBOrigin}/jwks`)).status).toBe(200);
+      },
+    );
     expect(proxyLog).toEqual([`GET ${plainAOrigin}/jwks`]);
   });
 

@@ -86,7 +86,11 @@ describe('a JwtVerifier behind a forward proxy', () => {
 
   it("tunnels to an https: issuer with a private CA through HTTPS_PROXY (proxy: 'env'), keeping the tunnel alive", async () => {
     const verifier = await withEnv(proxyEnv({ HTTPS_PROXY: proxyUrl }), async () => {
-      const v = new JwtVerifier({ issuer: tlsIssuer.issuer, audience: AUDIENCE, fetch: make({ proxy: 'env', ca }) });
+      const v = new JwtVerifier({
+        issuer: tlsIssuer.issuer,
+        audience: AUDIENCE,
+        fetch: make({ proxy: 'env', ca }),
+      });
       await v.warmup();
       return v;
     });

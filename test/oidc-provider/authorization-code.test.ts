@@ -139,7 +139,7 @@ async function signIn(authorizationUrl: string, accountId: string): Promise<stri
     pages.push(prompt!);
     url = new URL(action!.replace(/&amp;/g, '&'), url).href;
     form = new URLSearchParams({ prompt: prompt! });
-    if (prompt === 'login') form.set('login', accountId), form.set('password', 'any');
+    if (prompt === 'login') (form.set('login', accountId), form.set('password', 'any'));
   }
   throw new Error(`no redirect to the client after ${pages.join(', ')}`);
 }
@@ -186,7 +186,13 @@ describe('authorization code with PKCE against oidc-provider', () => {
     const verifier = new JwtVerifier({ issuer, audience: API, typ: 'at+jwt', discovery: 'oidc' });
     const { payload, header } = await verifier.verify(tokens.access_token);
     expect(header).toMatchObject({ typ: 'at+jwt', alg: 'RS256', kid: 'rs-1' });
-    expect(payload).toMatchObject({ iss: issuer, aud: API, sub: 'alice', client_id: CLIENT_ID, scope: 'api:read' });
+    expect(payload).toMatchObject({
+      iss: issuer,
+      aud: API,
+      sub: 'alice',
+      client_id: CLIENT_ID,
+      scope: 'api:read',
+    });
 
     // The ID token carries the nonce buildAuthorizationUrl sent (openid was in scope).
     const idClaims = JSON.parse(Buffer.from(tokens.id_token!.split('.')[1]!, 'base64url').toString());
@@ -203,8 +209,15 @@ describe('authorization code with PKCE against oidc-provider', () => {
     expect(refreshed.refresh_token).toBeDefined();
     expect(refreshed.refresh_token).not.toBe(tokens.refresh_token);
 
-    await revokeToken(metadata, { clientId: CLIENT_ID, token: refreshed.refresh_token!, tokenTypeHint: 'refresh_token' });
-    const afterRevoke = await refreshTokens(metadata, { clientId: CLIENT_ID, refreshToken: refreshed.refresh_token! }).then(
+    await revokeToken(metadata, {
+      clientId: CLIENT_ID,
+      token: refreshed.refresh_token!,
+      tokenTypeHint: 'refresh_token',
+    });
+    const afterRevoke = await refreshTokens(metadata, {
+      clientId: CLIENT_ID,
+      refreshToken: refreshed.refresh_token!,
+    }).then(
       () => undefined,
       (error: unknown) => error,
     );

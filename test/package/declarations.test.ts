@@ -45,7 +45,9 @@ import pkce = require('oauth-jwt-verify/pkce');
 export const names: string[] = [core.JwtVerifier.name, pkce.createPkcePair.name];
 `,
   );
-  const imports = packed.entries.map((entry, i) => `import * as entry${i} from '${entry.specifier}';`).join('\n');
+  const imports = packed.entries
+    .map((entry, i) => `import * as entry${i} from '${entry.specifier}';`)
+    .join('\n');
   const names = packed.entries.map((_, i) => `entry${i}`).join(', ');
   await writeFile(join(packed.project, 'all.ts'), `${imports}\nexport const entries = [${names}];\n`);
 });
@@ -54,7 +56,11 @@ afterAll(async () => {
   await packed?.remove();
 });
 
-async function typeCheck(name: string, compilerOptions: Record<string, unknown>, files: string[]): Promise<string> {
+async function typeCheck(
+  name: string,
+  compilerOptions: Record<string, unknown>,
+  files: string[],
+): Promise<string> {
   const config = {
     compilerOptions: {
       target: 'ES2022',
@@ -68,7 +74,9 @@ async function typeCheck(name: string, compilerOptions: Record<string, unknown>,
   };
   await writeFile(join(packed.project, `tsconfig.${name}.json`), JSON.stringify(config, null, 2));
   try {
-    const { stdout } = await run(process.execPath, [tsc, '-p', `tsconfig.${name}.json`, '--listFiles'], { cwd: packed.project });
+    const { stdout } = await run(process.execPath, [tsc, '-p', `tsconfig.${name}.json`, '--listFiles'], {
+      cwd: packed.project,
+    });
     return stdout;
   } catch (error) {
     const { stdout, stderr } = error as { stdout?: string; stderr?: string };
@@ -81,24 +89,46 @@ describe('the emitted declarations', () => {
     expect(packed.entries.map((entry) => entry.subpath)).toEqual(expect.arrayContaining(CORE));
   });
 
-  it('type-check for the core entries under bundler resolution without @types/node', async () => {
-    const files = await typeCheck('bundler', { module: 'preserve', moduleResolution: 'bundler', types: [] }, ['core.ts']);
-    expect(files).toContain('node_modules/oauth-jwt-verify/dist/index.d.ts');
-    expect(files).toContain('node_modules/oauth-jwt-verify/dist/pkce/index.d.ts');
-    expect(files).not.toContain('@types/node');
-  }, TSC_TIMEOUT_MS);
+  it(
+    'type-check for the core entries under bundler resolution without @types/node',
+    async () => {
+      const files = await typeCheck(
+        'bundler',
+        { module: 'preserve', moduleResolution: 'bundler', types: [] },
+        ['core.ts'],
+      );
+      expect(files).toContain('node_modules/oauth-jwt-verify/dist/index.d.ts');
+      expect(files).toContain('node_modules/oauth-jwt-verify/dist/pkce/index.d.ts');
+      expect(files).not.toContain('@types/node');
+    },
+    TSC_TIMEOUT_MS,
+  );
 
-  it('type-check for the core entries under nodenext resolution (ESM and require) without @types/node', async () => {
-    const files = await typeCheck('nodenext', { module: 'nodenext', moduleResolution: 'nodenext', types: [] }, [
-      'core.ts',
-      'core-require.cts',
-    ]);
-    expect(files).toContain('node_modules/oauth-jwt-verify/dist/index.d.ts');
-    expect(files).not.toContain('@types/node');
-  }, TSC_TIMEOUT_MS);
+  it(
+    'type-check for the core entries under nodenext resolution (ESM and require) without @types/node',
+    async () => {
+      const files = await typeCheck(
+        'nodenext',
+        { module: 'nodenext', moduleResolution: 'nodenext', types: [] },
+        ['core.ts', 'core-require.cts'],
+      );
+      expect(files).toContain('node_modules/oauth-jwt-verify/dist/index.d.ts');
+      expect(files).not.toContain('@types/node');
+    },
+    TSC_TIMEOUT_MS,
+  );
 
-  it('type-check for every entry under nodenext resolution with @types/node', async () => {
-    const files = await typeCheck('all', { module: 'nodenext', moduleResolution: 'nodenext', types: ['node'] }, ['all.ts']);
-    for (const entry of packed.entries) expect(files).toContain(`node_modules/oauth-jwt-verify/${entry.types}`);
-  }, TSC_TIMEOUT_MS);
+  it(
+    'type-check for every entry under nodenext resolution with @types/node',
+    async () => {
+      const files = await typeCheck(
+        'all',
+        { module: 'nodenext', moduleResolution: 'nodenext', types: ['node'] },
+        ['all.ts'],
+      );
+      for (const entry of packed.entries)
+        expect(files).toContain(`node_modules/oauth-jwt-verify/${entry.types}`);
+    },
+    TSC_TIMEOUT_MS,
+  );
 });

@@ -40,10 +40,17 @@ export async function preparePackedPackage(name: string): Promise<PackedPackage>
   const extras = [...peers, ...peers.map((peer) => `@types/${peer}`), '@types/node']
     .map(installedSpec)
     .filter((spec): spec is string => spec !== undefined);
-  await writeFile(join(project, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module' }));
-  await run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error', tarball, ...extras], {
-    cwd: project,
-  });
+  await writeFile(
+    join(project, 'package.json'),
+    JSON.stringify({ name: 'consumer', private: true, type: 'module' }),
+  );
+  await run(
+    'npm',
+    ['install', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error', tarball, ...extras],
+    {
+      cwd: project,
+    },
+  );
   return {
     tarball,
     project,

@@ -93,7 +93,15 @@ beforeAll(async () => {
   providerIssuer = `http://127.0.0.1:${(providerServer.address() as AddressInfo).port}`;
   const { privateKey } = await generateKeyPair('RS256', { extractable: true });
   const provider = new Provider(providerIssuer, {
-    clients: [{ client_id: 'service', client_secret: 'a-test-secret', grant_types: ['client_credentials'], redirect_uris: [], response_types: [] }],
+    clients: [
+      {
+        client_id: 'service',
+        client_secret: 'a-test-secret',
+        grant_types: ['client_credentials'],
+        redirect_uris: [],
+        response_types: [],
+      },
+    ],
     jwks: { keys: [{ ...(await exportJWK(privateKey)), kid: 'rs-1', alg: 'RS256', use: 'sig' }] },
     scopes: ['api:read'],
     features: {
@@ -101,7 +109,12 @@ beforeAll(async () => {
       resourceIndicators: {
         enabled: true,
         defaultResource: () => API,
-        getResourceServerInfo: () => ({ scope: 'api:read', audience: API, accessTokenFormat: 'jwt', jwt: { sign: { alg: 'RS256' } } }),
+        getResourceServerInfo: () => ({
+          scope: 'api:read',
+          audience: API,
+          accessTokenFormat: 'jwt',
+          jwt: { sign: { alg: 'RS256' } },
+        }),
       },
     },
   });
@@ -146,7 +159,12 @@ describe('the packed package in a consumer project', () => {
   });
 
   it('verifies the JWT access token (typ at+jwt) a real oidc-provider issued', () => {
-    expect(report.oidcProvider).toMatchObject({ iss: providerIssuer, aud: API, client_id: 'service', scope: 'api:read' });
+    expect(report.oidcProvider).toMatchObject({
+      iss: providerIssuer,
+      aud: API,
+      client_id: 'service',
+      scope: 'api:read',
+    });
   });
 
   it('reaches every error code of the contract, each a JwtVerifyError with its status', () => {

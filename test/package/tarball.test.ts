@@ -24,7 +24,12 @@ describe('the packed tarball', () => {
     const tarball = await readFile(packed.tarball);
     const pkg = JSON.parse(await readFile(join(root, 'package.json'), 'utf8')) as Record<string, unknown>;
     const { messages } = await publint({
-      pack: { tarball: tarball.buffer.slice(tarball.byteOffset, tarball.byteOffset + tarball.byteLength) as ArrayBuffer },
+      pack: {
+        tarball: tarball.buffer.slice(
+          tarball.byteOffset,
+          tarball.byteOffset + tarball.byteLength,
+        ) as ArrayBuffer,
+      },
       level: 'suggestion',
       strict: true,
     });
@@ -36,23 +41,36 @@ describe('the packed tarball', () => {
   // profile ignores exactly those two; require() itself is proven by the import test below.
   it('passes arethetypeswrong with the esm-only profile, and fails only node10 and node16-cjs', async () => {
     const cli = join(root, 'node_modules/@arethetypeswrong/cli/dist/index.js');
-    const { stdout } = await run(process.execPath, [cli, packed.tarball, '--profile', 'esm-only', '--format', 'json'], {
-      cwd: packed.project,
-    });
+    const { stdout } = await run(
+      process.execPath,
+      [cli, packed.tarball, '--profile', 'esm-only', '--format', 'json'],
+      {
+        cwd: packed.project,
+      },
+    );
     const report = JSON.parse(stdout) as {
       analysis: { entrypoints: Record<string, unknown> };
       problems: Record<string, { kind: string; entrypoint: string; resolutionKind?: string }[]>;
     };
-    expect(Object.keys(report.analysis.entrypoints)).toEqual([...packed.entries.map((e) => e.subpath), './package.json']);
-    const notIgnored = Object.values(report.problems).flat().filter((p) => p.resolutionKind !== 'node10' && p.resolutionKind !== 'node16-cjs');
+    expect(Object.keys(report.analysis.entrypoints)).toEqual([
+      ...packed.entries.map((e) => e.subpath),
+      './package.json',
+    ]);
+    const notIgnored = Object.values(report.problems)
+      .flat()
+      .filter((p) => p.resolutionKind !== 'node10' && p.resolutionKind !== 'node16-cjs');
     expect(notIgnored).toEqual([]);
   }, 90_000);
 
   it('ships dist, README and LICENSE and no sources or tests', async () => {
     const { stdout } = await run('tar', ['-tzf', packed.tarball]);
-    const files = stdout.trim().split('\n').map((file) => file.replace(/^package\//, ''));
+    const files = stdout
+      .trim()
+      .split('\n')
+      .map((file) => file.replace(/^package\//, ''));
     expect(files).toEqual(expect.arrayContaining(['package.json', 'README.md', 'LICENSE']));
-    for (const entry of packed.entries) expect(files).toEqual(expect.arrayContaining([entry.file, entry.types]));
+    for (const entry of packed.entries)
+      expect(files).toEqual(expect.arrayContaining([entry.file, entry.types]));
     expect(files.filter((file) => !/^(dist\/|package\.json$|README\.md$|LICENSE$)/.test(file))).toEqual([]);
   });
 });
@@ -72,19 +90,29 @@ console.log(JSON.stringify(out));`,
 for (const specifier of ${JSON.stringify(specifiers)}) out[specifier] = Object.keys(require(specifier)).filter((k) => k !== '__esModule').sort();
 console.log(JSON.stringify(out));`,
     );
-    const esm = JSON.parse((await run(process.execPath, ['import-all.mjs'], { cwd: packed.project })).stdout) as Record<string, string[]>;
-    const cjs = JSON.parse((await run(process.execPath, ['require-all.cjs'], { cwd: packed.project })).stdout) as Record<string, string[]>;
+    const esm = JSON.parse(
+      (await run(process.execPath, ['import-all.mjs'], { cwd: packed.project })).stdout,
+    ) as Record<string, string[]>;
+    const cjs = JSON.parse(
+      (await run(process.execPath, ['require-all.cjs'], { cwd: packed.project })).stdout,
+    ) as Record<string, string[]>;
 
     expect(Object.keys(esm)).toEqual(specifiers);
     for (const specifier of specifiers) expect(esm[specifier]!.length, specifier).toBeGreaterThan(0);
     expect(cjs).toEqual(esm);
-    expect(esm['oauth-jwt-verify']).toEqual(expect.arrayContaining(['JwtVerifier', 'MultiIssuerVerifier', 'JwtVerifyError', 'discover']));
-    expect(esm['oauth-jwt-verify/pkce']).toEqual(expect.arrayContaining(['createPkcePair', 'buildAuthorizationUrl', 'discover']));
+    expect(esm['oauth-jwt-verify']).toEqual(
+      expect.arrayContaining(['JwtVerifier', 'MultiIssuerVerifier', 'JwtVerifyError', 'discover']),
+    );
+    expect(esm['oauth-jwt-verify/pkce']).toEqual(
+      expect.arrayContaining(['createPkcePair', 'buildAuthorizationUrl', 'discover']),
+    );
   });
 
   it('refuses the Node-only entries in a browser bundle and bundles the others', async () => {
     // Peers are the app's own business (fastify-plugin needs node:path, for one).
-    const pkg = JSON.parse(await readFile(join(root, 'package.json'), 'utf8')) as { peerDependencies?: Record<string, string> };
+    const pkg = JSON.parse(await readFile(join(root, 'package.json'), 'utf8')) as {
+      peerDependencies?: Record<string, string>;
+    };
     const peers = Object.keys(pkg.peerDependencies ?? {});
     const bundleFor = (specifier: string) =>
       build({
@@ -107,7 +135,13 @@ console.log(JSON.stringify(out));`,
   });
 
   it('keeps jose out of ./pkce and undici and msw out of ., as bundled by size.mjs --entries', async () => {
-    const { stdout } = await run(process.execPath, [join(root, 'scripts/size.mjs'), '--entries', '--json', '--root', packed.packageDir]);
+    const { stdout } = await run(process.execPath, [
+      join(root, 'scripts/size.mjs'),
+      '--entries',
+      '--json',
+      '--root',
+      packed.packageDir,
+    ]);
     const report = JSON.parse(stdout) as {
       ok: boolean;
       entries: { entry: string; bytes: number; gzipBytes: number; packages: string[]; forbidden: string[] }[];

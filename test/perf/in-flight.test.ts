@@ -48,7 +48,9 @@ describe('verifications in flight (the thread-pool decision)', () => {
   });
 
   it('counts calls made together, though each warm one answers before the next starts', async () => {
-    const tokens = await Promise.all(Array.from({ length: 16 }, (_, i) => issuer.sign({ sub: `burst-${i}` })));
+    const tokens = await Promise.all(
+      Array.from({ length: 16 }, (_, i) => issuer.sign({ sub: `burst-${i}` })),
+    );
     const results = await Promise.all(tokens.map((token) => verifier.verify(token)));
     expect(results.map((r) => r.payload.sub)).toEqual(tokens.map((_, i) => `burst-${i}`));
     expect(seen.inFlight.slice(0, THREAD_POOL_THRESHOLD)).toEqual([1, 2, 3, 4]);

@@ -17,7 +17,18 @@ interface Pair {
   key: JwksKey;
 }
 
-const ALGORITHMS: JwsAlgorithm[] = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'];
+const ALGORITHMS: JwsAlgorithm[] = [
+  'RS256',
+  'RS384',
+  'RS512',
+  'PS256',
+  'PS384',
+  'PS512',
+  'ES256',
+  'ES384',
+  'ES512',
+  'EdDSA',
+];
 const pairs = new Map<string, Pair>();
 const others = new Map<string, Pair>();
 
@@ -27,7 +38,11 @@ async function makePair(alg: string, kid: string): Promise<Pair> {
   return { privateKey: generated.privateKey, key: { kid, jwk: { ...jwk, kid } } };
 }
 
-async function signCompact(pair: Pair, alg: string, payload: object = { sub: 'differential' }): Promise<string> {
+async function signCompact(
+  pair: Pair,
+  alg: string,
+  payload: object = { sub: 'differential' },
+): Promise<string> {
   return new CompactSign(new TextEncoder().encode(JSON.stringify(payload)))
     .setProtectedHeader({ alg, kid: pair.key.kid })
     .sign(pair.privateKey);
@@ -38,7 +53,10 @@ function signRaw(pair: Pair, alg: string, options: Record<string, unknown>): str
   const header = Buffer.from(JSON.stringify({ alg, kid: pair.key.kid })).toString('base64url');
   const payload = Buffer.from(JSON.stringify({ sub: 'raw' })).toString('base64url');
   const input = `${header}.${payload}`;
-  const signature = nodeSign(`sha${alg.slice(2)}`, Buffer.from(input), { key: KeyObject.from(pair.privateKey), ...options });
+  const signature = nodeSign(`sha${alg.slice(2)}`, Buffer.from(input), {
+    key: KeyObject.from(pair.privateKey),
+    ...options,
+  });
   return `${input}.${signature.toString('base64url')}`;
 }
 
@@ -53,7 +71,8 @@ function signatureOf(token: string): Buffer {
 const CURVE_ORDERS: Record<string, bigint> = {
   ES256: 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551n,
   ES384: 0xffffffffffffffffffffffffffffffffffffffffffffffffc7634d81f4372ddf581a0db248b0a77aecec196accc52973n,
-  ES512: 0x01ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffa51868783bf2f966b7fcc0148f709a5d03bb5c9b8899c47aebb6fb71e91386409n,
+  ES512:
+    0x01ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffa51868783bf2f966b7fcc0148f709a5d03bb5c9b8899c47aebb6fb71e91386409n,
 };
 const ED25519_ORDER = 2n ** 252n + 27742317777372353535851937790883648493n;
 
@@ -139,24 +158,41 @@ describe('node:crypto and jose signature paths agree', () => {
     await expectSameDecision(await signCompact(pairs.get(alg)!, alg), others.get(alg)!.key, alg, 'invalid');
   });
 
-  it.each(ALGORITHMS)('refuse a %s token with a flipped signature bit, a truncated, an extended and an empty signature', async (alg) => {
-    const pair = pairs.get(alg)!;
-    const token = await signCompact(pair, alg);
-    const signature = signatureOf(token);
-    const flipped = Buffer.from(signature);
-    flipped[flipped.length >> 1]! ^= 0x01;
-    for (const variant of [flipped, signature.subarray(0, signature.length - 1), signature.subarray(0, signature.length >> 1), Buffer.concat([signature, Buffer.from([0])]), Buffer.alloc(0)]) {
-      await expectSameDecision(withSignature(token, variant), pair.key, alg, 'invalid');
-    }
-  });
+  it.each(ALGORITHMS)(
+    'refuse a %s token with a flipped signature bit, a truncated, an extended and an empty signature',
+    async (alg) => {
+      const pair = pairs.get(alg)!;
+      const token = await signCompact(pair, alg);
+      const signature = signatureOf(token);
+      const flipped = Buffer.from(signature);
+      flipped[flipped.length >> 1]! ^= 0x01;
+      for (const variant of [
+        flipped,
+        signature.subarray(0, signature.length - 1),
+        signature.subarray(0, signature.length >> 1),
+        Buffer.concat([signature, Buffer.from([0])]),
+        Buffer.alloc(0),
+      ]) {
+        await expectSameDecision(withSignature(token, variant), pair.key, alg, 'invalid');
+      }
+    },
+  );
 
-  it.each(['ES256', 'ES384', 'ES512'] as const)('refuse a %s signature in DER form, and all-zero r and s', async (alg) => {
-    const pair = pairs.get(alg)!;
-    const token = await signCompact(pair, alg);
-    const signature = signatureOf(token);
-    await expectSameDecision(withSignature(token, derSignature(signature)), pair.key, alg, 'invalid');
-    await expectSameDecision(withSignature(token, Buffer.alloc(signature.length)), pair.key, alg, 'invalid');
-  });
+  it.each(['ES256', 'ES384', 'ES512'] as const)(
+    'refuse a %s signature in DER form, and all-zero r and s',
+    async (alg) => {
+      const pair = pairs.get(alg)!;
+      const token = await signCompact(pair, alg);
+      const signature = signatureOf(token);
+      await expectSameDecision(withSignature(token, derSignature(signature)), pair.key, alg, 'invalid');
+      await expectSameDecision(
+        withSignature(token, Buffer.alloc(signature.length)),
+        pair.key,
+        alg,
+        'invalid',
+      );
+    },
+  );
 
   it.each(['ES256', 'ES384', 'ES512'] as const)('decide the same on a high-S %s signature', async (alg) => {
     const pair = pairs.get(alg)!;
@@ -167,17 +203,26 @@ describe('node:crypto and jose signature paths agree', () => {
   it('refuse a non-canonical Ed25519 signature (S + L)', async () => {
     const pair = pairs.get('EdDSA')!;
     const token = await signCompact(pair, 'EdDSA');
-    await expectSameDecision(withSignature(token, nonCanonicalEd25519(signatureOf(token))), pair.key, 'EdDSA', 'invalid');
+    await expectSameDecision(
+      withSignature(token, nonCanonicalEd25519(signatureOf(token))),
+      pair.key,
+      'EdDSA',
+      'invalid',
+    );
   });
 
-  it.each(['PS256', 'PS384', 'PS512'] as const)('accept %s only with a salt as long as the hash', async (alg) => {
-    const pair = pairs.get(alg)!;
-    const pss = (saltLength: number) => signRaw(pair, alg, { padding: constants.RSA_PKCS1_PSS_PADDING, saltLength });
-    await expectSameDecision(pss(Number(alg.slice(2)) / 8), pair.key, alg, 'valid');
-    for (const saltLength of [0, 20, constants.RSA_PSS_SALTLEN_MAX_SIGN]) {
-      await expectSameDecision(pss(saltLength), pair.key, alg, 'invalid');
-    }
-  });
+  it.each(['PS256', 'PS384', 'PS512'] as const)(
+    'accept %s only with a salt as long as the hash',
+    async (alg) => {
+      const pair = pairs.get(alg)!;
+      const pss = (saltLength: number) =>
+        signRaw(pair, alg, { padding: constants.RSA_PKCS1_PSS_PADDING, saltLength });
+      await expectSameDecision(pss(Number(alg.slice(2)) / 8), pair.key, alg, 'valid');
+      for (const saltLength of [0, 20, constants.RSA_PSS_SALTLEN_MAX_SIGN]) {
+        await expectSameDecision(pss(saltLength), pair.key, alg, 'invalid');
+      }
+    },
+  );
 
   it('refuse an RS256 signature presented as PS256 and the other way round', async () => {
     const rsa = pairs.get('RS256')!;
@@ -216,18 +261,29 @@ describe('node:crypto and jose signature paths agree', () => {
   it('refuse signatures by RSA keys under 2048 bits', async () => {
     // jose will not generate one; Web Crypto will.
     const generated = await crypto.subtle.generateKey(
-      { name: 'RSASSA-PKCS1-v1_5', modulusLength: 1024, publicExponent: new Uint8Array([1, 0, 1]), hash: 'SHA-256' },
+      {
+        name: 'RSASSA-PKCS1-v1_5',
+        modulusLength: 1024,
+        publicExponent: new Uint8Array([1, 0, 1]),
+        hash: 'SHA-256',
+      },
       true,
       ['sign', 'verify'],
     );
     const jwk = (await exportJWK(generated.publicKey)) as JWK & { kty: string };
-    const weak: Pair = { privateKey: generated.privateKey, key: { kid: 'weak', jwk: { ...jwk, kid: 'weak' } } };
+    const weak: Pair = {
+      privateKey: generated.privateKey,
+      key: { kid: 'weak', jwk: { ...jwk, kid: 'weak' } },
+    };
     await expectSameDecision(signRaw(weak, 'RS256', {}), weak.key, 'RS256', 'invalid');
   });
 
   it('agree on randomly corrupted tokens', async () => {
     const samples = await Promise.all(
-      (['RS256', 'PS256', 'ES256', 'EdDSA'] as const).map(async (alg) => ({ alg, token: await signCompact(pairs.get(alg)!, alg) })),
+      (['RS256', 'PS256', 'ES256', 'EdDSA'] as const).map(async (alg) => ({
+        alg,
+        token: await signCompact(pairs.get(alg)!, alg),
+      })),
     );
     await fc.assert(
       fc.asyncProperty(
@@ -273,13 +329,21 @@ function outcome(decode: () => unknown): unknown {
 
 /** The regular-expression check the decoders must match (RFC 7515 §2), with the messages they give. */
 function referenceText(segment: string): unknown {
-  const last = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'.indexOf(segment.at(-1) ?? 'A');
+  const last = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'.indexOf(
+    segment.at(-1) ?? 'A',
+  );
   const unusedBits = segment.length % 4 === 2 ? 0b1111 : segment.length % 4 === 3 ? 0b11 : 0;
   if (!/^[A-Za-z0-9_-]*$/.test(segment) || segment.length % 4 === 1) {
-    return { code: 'ERR_TOKEN_MALFORMED', message: 'the payload is not base64url (unpadded, alphabet A-Z a-z 0-9 - _)' };
+    return {
+      code: 'ERR_TOKEN_MALFORMED',
+      message: 'the payload is not base64url (unpadded, alphabet A-Z a-z 0-9 - _)',
+    };
   }
   if ((last & unusedBits) !== 0) {
-    return { code: 'ERR_TOKEN_MALFORMED', message: 'the payload is not canonical base64url (non-zero trailing bits)' };
+    return {
+      code: 'ERR_TOKEN_MALFORMED',
+      message: 'the payload is not canonical base64url (non-zero trailing bits)',
+    };
   }
   try {
     return { value: new TextDecoder('utf-8', { fatal: true }).decode(Buffer.from(segment, 'base64url')) };
@@ -301,44 +365,130 @@ function expectSameSegmentOutcome(segment: string): void {
   expect(portable!.text, JSON.stringify(segment)).toEqual(referenceText(segment));
 }
 
-const segmentOf = (bytes: number[] | string) => Buffer.from(typeof bytes === 'string' ? bytes : Uint8Array.from(bytes)).toString('base64url');
+const segmentOf = (bytes: number[] | string) =>
+  Buffer.from(typeof bytes === 'string' ? bytes : Uint8Array.from(bytes)).toString('base64url');
 
 describe('Node and portable segment decoders agree, and with the strict rule', () => {
   it('on canonical, padded, non-canonical and foreign-alphabet base64url', () => {
-    const segments = ['', 'A', 'AA', 'AAAA ', ' AAAA', 'AAAA=', 'AAAA\n', 'AAAAAA=', 'AB', 'AAA', 'AAB', 'AAAA', 'AAAAA', 'AA==', 'AA=', 'AAA=', '=AA', 'A=A', '====', 'A A', ' AA', 'AA\n', 'AA\t', 'AA\r\n', '+/', '-_', 'a+b/', '+', '/w', 'AA.A', 'AA%', 'é', 'AAé', '\u0000', 'QQ\u0000', 'e30', 'eyJhIjoxfQ', 'eyJhIjoxfR', 'eyJhIjoxfQ==', 'eyJhIjoxfQ=', ' eyJhIjoxfQ', 'eyJhIjox fQ', 'eyJhIjoxfQ\u00a0'];
+    const segments = [
+      '',
+      'A',
+      'AA',
+      'AAAA ',
+      ' AAAA',
+      'AAAA=',
+      'AAAA\n',
+      'AAAAAA=',
+      'AB',
+      'AAA',
+      'AAB',
+      'AAAA',
+      'AAAAA',
+      'AA==',
+      'AA=',
+      'AAA=',
+      '=AA',
+      'A=A',
+      '====',
+      'A A',
+      ' AA',
+      'AA\n',
+      'AA\t',
+      'AA\r\n',
+      '+/',
+      '-_',
+      'a+b/',
+      '+',
+      '/w',
+      'AA.A',
+      'AA%',
+      'é',
+      'AAé',
+      '\u0000',
+      'QQ\u0000',
+      'e30',
+      'eyJhIjoxfQ',
+      'eyJhIjoxfR',
+      'eyJhIjoxfQ==',
+      'eyJhIjoxfQ=',
+      ' eyJhIjoxfQ',
+      'eyJhIjox fQ',
+      'eyJhIjoxfQ\u00a0',
+    ];
     for (const segment of segments) expectSameSegmentOutcome(segment);
   });
 
   it('on bytes that are not UTF-8, a byte-order mark, NUL and non-ASCII text', () => {
-    const byteStrings = [[0xff], [0xfe, 0xff], [0x80], [0xc0, 0xaf], [0xe0, 0x80, 0x80], [0xed, 0xa0, 0x80], [0xf4, 0x90, 0x80, 0x80], [0xef, 0xbb, 0xbf, 0x7b, 0x7d], [0xef, 0xbb, 0xbf], [0x00], [0x7b, 0x00, 0x7d], [0xc3, 0xbc], [0xef, 0xbf, 0xbd], [0xf0, 0x9f, 0x98, 0x80], [0x7f, 0x80]];
+    const byteStrings = [
+      [0xff],
+      [0xfe, 0xff],
+      [0x80],
+      [0xc0, 0xaf],
+      [0xe0, 0x80, 0x80],
+      [0xed, 0xa0, 0x80],
+      [0xf4, 0x90, 0x80, 0x80],
+      [0xef, 0xbb, 0xbf, 0x7b, 0x7d],
+      [0xef, 0xbb, 0xbf],
+      [0x00],
+      [0x7b, 0x00, 0x7d],
+      [0xc3, 0xbc],
+      [0xef, 0xbf, 0xbd],
+      [0xf0, 0x9f, 0x98, 0x80],
+      [0x7f, 0x80],
+    ];
     for (const bytes of byteStrings) expectSameSegmentOutcome(segmentOf(bytes));
     expectSameSegmentOutcome(segmentOf('{"name":"Jürgen \u2713 😀"}'));
   });
 
   it('on random strings and random bytes (property)', () => {
-    const char = fc.constantFrom(...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_+/=. \t\né\u0000');
-    fc.assert(fc.property(fc.array(char, { maxLength: 24 }), (chars) => expectSameSegmentOutcome(chars.join(''))), { numRuns: 2000 });
+    const char = fc.constantFrom(
+      ...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_+/=. \t\né\u0000',
+    );
     fc.assert(
-      fc.property(fc.uint8Array({ maxLength: 40 }), fc.nat(), fc.constantFrom('', '=', '==', ' ', '+', '/', 'A', 'B'), (bytes, at, insert) => {
-        const segment = segmentOf([...bytes]);
-        const position = segment.length === 0 ? 0 : at % (segment.length + 1);
-        expectSameSegmentOutcome(segment);
-        expectSameSegmentOutcome(segment.slice(0, position) + insert + segment.slice(position));
-      }),
+      fc.property(fc.array(char, { maxLength: 24 }), (chars) => expectSameSegmentOutcome(chars.join(''))),
+      { numRuns: 2000 },
+    );
+    fc.assert(
+      fc.property(
+        fc.uint8Array({ maxLength: 40 }),
+        fc.nat(),
+        fc.constantFrom('', '=', '==', ' ', '+', '/', 'A', 'B'),
+        (bytes, at, insert) => {
+          const segment = segmentOf([...bytes]);
+          const position = segment.length === 0 ? 0 : at % (segment.length + 1);
+          expectSameSegmentOutcome(segment);
+          expectSameSegmentOutcome(segment.slice(0, position) + insert + segment.slice(position));
+        },
+      ),
       { numRuns: 2000 },
     );
   });
 
   it('parse whole tokens the same, hostile ones included', () => {
     const header = segmentOf('{"alg":"ES256","kid":"k"}');
-    const payloads = ['{"sub":"a","sub":"b"}', '{"s\\u0075b":"a","sub":"b"}', '{"a":"x,y","b":[1,{"c":2}]}', '[1]', '"x"', '{', '\ufeff{"a":1}', '{"a":"\u00fc"}'];
+    const payloads = [
+      '{"sub":"a","sub":"b"}',
+      '{"s\\u0075b":"a","sub":"b"}',
+      '{"a":"x,y","b":[1,{"c":2}]}',
+      '[1]',
+      '"x"',
+      '{',
+      '\ufeff{"a":1}',
+      '{"a":"\u00fc"}',
+    ];
     for (const payload of payloads) {
       for (const signature of ['c2ln', 'c2ln=', 'c2lu', '', '+/8']) {
         const token = `${header}.${segmentOf(payload)}.${signature}`;
-        const parse = (decoder: SegmentDecoder) => outcome(() => {
-          const { header: h, payload: p, signingInput, signature: bytes } = parseToken(token, undefined, decoder);
-          return JSON.stringify({ h, p, signingInput, bytes: Buffer.from(bytes).toString('hex') });
-        });
+        const parse = (decoder: SegmentDecoder) =>
+          outcome(() => {
+            const {
+              header: h,
+              payload: p,
+              signingInput,
+              signature: bytes,
+            } = parseToken(token, undefined, decoder);
+            return JSON.stringify({ h, p, signingInput, bytes: Buffer.from(bytes).toString('hex') });
+          });
         expect(parse(nodeDecoder), token).toEqual(parse(portableDecoder));
       }
     }

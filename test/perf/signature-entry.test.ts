@@ -6,7 +6,10 @@ import { describe, expect, it } from 'vitest';
 // `imports`): node:crypto under the `node` condition, jose on every other runtime.
 
 const root = new URL('../../', import.meta.url);
-const imports = JSON.parse(readFileSync(new URL('package.json', root), 'utf8')).imports as Record<string, Record<string, string>>;
+const imports = JSON.parse(readFileSync(new URL('package.json', root), 'utf8')).imports as Record<
+  string,
+  Record<string, string>
+>;
 
 /** What a resolver with these conditions picks: the first key that matches, in order (Node's rule). */
 function resolveSignature(conditions: readonly string[]): string {
@@ -41,7 +44,9 @@ async function bundleMainEntry(platform: 'browser' | 'node', conditions: string[
       {
         name: 'signature-condition',
         setup(b) {
-          b.onResolve({ filter: /^\.\/signature\.js$/ }, () => ({ path: new URL(`src/${chosen}`, root).pathname }));
+          b.onResolve({ filter: /^\.\/signature\.js$/ }, () => ({
+            path: new URL(`src/${chosen}`, root).pathname,
+          }));
         },
       },
     ],

@@ -174,7 +174,9 @@ describe('cache.verifiedTokens', () => {
   });
 
   it('keeps serving a hit across a refetch that still publishes the key', async () => {
-    const verifier = verifierWith({ cache: { verifiedTokens: 10, maxAgeMs: 60_000, minAgeMs: 0, refreshAhead: false } });
+    const verifier = verifierWith({
+      cache: { verifiedTokens: 10, maxAgeMs: 60_000, minAgeMs: 0, refreshAhead: false },
+    });
     const token = await issuer.sign({ sub: 'kept' }, { alg: 'ES256' });
     await verifier.verify(token);
     const jwksBefore = issuer.requests.jwks;

@@ -8,7 +8,9 @@ const iss = encodeURIComponent(metadata.issuer);
 
 describe('parseAuthorizationResponse', () => {
   it('returns the code of a response whose state matches', () => {
-    expect(parseAuthorizationResponse(`${callback}?code=c-1&state=s-1`, { expectedState: 's-1', metadata })).toEqual({
+    expect(
+      parseAuthorizationResponse(`${callback}?code=c-1&state=s-1`, { expectedState: 's-1', metadata }),
+    ).toEqual({
       code: 'c-1',
       state: 's-1',
     });
@@ -16,7 +18,10 @@ describe('parseAuthorizationResponse', () => {
 
   it('reads a fragment response (response_mode=fragment)', () => {
     const url = new URL(`${callback}?app=1#code=c-2&state=s-2`);
-    expect(parseAuthorizationResponse(url, { expectedState: 's-2', metadata })).toEqual({ code: 'c-2', state: 's-2' });
+    expect(parseAuthorizationResponse(url, { expectedState: 's-2', metadata })).toEqual({
+      code: 'c-2',
+      state: 's-2',
+    });
   });
 
   it('refuses a response whose state differs', async () => {
@@ -29,7 +34,9 @@ describe('parseAuthorizationResponse', () => {
   });
 
   it('refuses a response without state', async () => {
-    const error = await caught(() => parseAuthorizationResponse(`${callback}?code=c`, { expectedState: 's', metadata }));
+    const error = await caught(() =>
+      parseAuthorizationResponse(`${callback}?code=c`, { expectedState: 's', metadata }),
+    );
     expect(error.error).toBe('state_mismatch');
     expect(error.message).toMatch(/no state/);
   });
@@ -61,7 +68,9 @@ describe('parseAuthorizationResponse', () => {
   });
 
   it('refuses a response with neither code nor error', async () => {
-    const error = await caught(() => parseAuthorizationResponse(`${callback}?state=s`, { expectedState: 's', metadata }));
+    const error = await caught(() =>
+      parseAuthorizationResponse(`${callback}?state=s`, { expectedState: 's', metadata }),
+    );
     expect(error.error).toBe('invalid_response');
   });
 
@@ -76,13 +85,19 @@ describe('parseAuthorizationResponse', () => {
   describe('RFC 9207 iss', () => {
     it('accepts the issuer when the server advertises iss', () => {
       expect(
-        parseAuthorizationResponse(`${callback}?code=c&state=s&iss=${iss}`, { expectedState: 's', metadata: issMetadata }),
+        parseAuthorizationResponse(`${callback}?code=c&state=s&iss=${iss}`, {
+          expectedState: 's',
+          metadata: issMetadata,
+        }),
       ).toEqual({ code: 'c', state: 's', iss: metadata.issuer });
     });
 
     it('refuses a missing iss when the server advertises it', async () => {
       const error = await caught(() =>
-        parseAuthorizationResponse(`${callback}?code=c&state=s`, { expectedState: 's', metadata: issMetadata }),
+        parseAuthorizationResponse(`${callback}?code=c&state=s`, {
+          expectedState: 's',
+          metadata: issMetadata,
+        }),
       );
       expect(error.error).toBe('issuer_mismatch');
       expect(error.message).toMatch(/RFC 9207/);
@@ -113,32 +128,50 @@ describe('parseAuthorizationResponse', () => {
 
     it('checks iss on error answers too', async () => {
       const error = await caught(() =>
-        parseAuthorizationResponse(`${callback}?error=access_denied&state=s`, { expectedState: 's', metadata: issMetadata }),
+        parseAuthorizationResponse(`${callback}?error=access_denied&state=s`, {
+          expectedState: 's',
+          metadata: issMetadata,
+        }),
       );
       expect(error.error).toBe('issuer_mismatch');
     });
 
     it('uses expectedIssuer when given', () => {
-      const result = parseAuthorizationResponse(`${callback}?code=c&state=s&iss=https%3A%2F%2Fother.example`, {
-        expectedState: 's',
-        metadata: issMetadata,
-        expectedIssuer: 'https://other.example',
-      });
+      const result = parseAuthorizationResponse(
+        `${callback}?code=c&state=s&iss=https%3A%2F%2Fother.example`,
+        {
+          expectedState: 's',
+          metadata: issMetadata,
+          expectedIssuer: 'https://other.example',
+        },
+      );
       expect(result.iss).toBe('https://other.example');
     });
 
     it('accepts no iss when the server does not advertise it', () => {
-      expect(parseAuthorizationResponse(`${callback}?code=c&state=s`, { expectedState: 's', metadata })).not.toHaveProperty(
-        'iss',
-      );
+      expect(
+        parseAuthorizationResponse(`${callback}?code=c&state=s`, { expectedState: 's', metadata }),
+      ).not.toHaveProperty('iss');
     });
   });
 
   it.each([
-    ['no expectedState', () => parseAuthorizationResponse(`${callback}?code=c&state=s`, { metadata } as never)],
-    ['an empty expectedState', () => parseAuthorizationResponse(`${callback}?code=c&state=`, { expectedState: '', metadata })],
-    ['no metadata', () => parseAuthorizationResponse(`${callback}?code=c&state=s`, { expectedState: 's' } as never)],
-    ['a relative callback URL', () => parseAuthorizationResponse('/callback?code=c&state=s', { expectedState: 's', metadata })],
+    [
+      'no expectedState',
+      () => parseAuthorizationResponse(`${callback}?code=c&state=s`, { metadata } as never),
+    ],
+    [
+      'an empty expectedState',
+      () => parseAuthorizationResponse(`${callback}?code=c&state=`, { expectedState: '', metadata }),
+    ],
+    [
+      'no metadata',
+      () => parseAuthorizationResponse(`${callback}?code=c&state=s`, { expectedState: 's' } as never),
+    ],
+    [
+      'a relative callback URL',
+      () => parseAuthorizationResponse('/callback?code=c&state=s', { expectedState: 's', metadata }),
+    ],
   ])('throws a TypeError for %s', async (_label, run) => {
     const error = await caught(run);
     expect(error).toBeInstanceOf(TypeError);

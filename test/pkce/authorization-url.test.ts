@@ -98,16 +98,21 @@ describe('buildAuthorizationUrl', () => {
     expect(params.get('client_id')).toBe('spa-client');
   });
 
-  it.each(['state', 'code_challenge', 'code_challenge_method', 'client_id', 'redirect_uri', 'response_type', 'nonce'])(
-    'refuses extraParams that would replace %s',
-    async (name) => {
-      const error = await caught(() =>
-        buildAuthorizationUrl(metadata, { ...base, scope: 'openid', extraParams: { [name]: 'evil' } }),
-      );
-      expect(error.code).toBe('ERR_INVALID_ARGUMENT');
-      expect(error.message).toContain(`extraParams.${name}`);
-    },
-  );
+  it.each([
+    'state',
+    'code_challenge',
+    'code_challenge_method',
+    'client_id',
+    'redirect_uri',
+    'response_type',
+    'nonce',
+  ])('refuses extraParams that would replace %s', async (name) => {
+    const error = await caught(() =>
+      buildAuthorizationUrl(metadata, { ...base, scope: 'openid', extraParams: { [name]: 'evil' } }),
+    );
+    expect(error.code).toBe('ERR_INVALID_ARGUMENT');
+    expect(error.message).toContain(`extraParams.${name}`);
+  });
 
   it('refuses extraParams that would replace an option it was given', async () => {
     const error = await caught(() =>

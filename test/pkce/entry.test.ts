@@ -22,7 +22,9 @@ describe('the oauth-jwt-verify/pkce entry', () => {
       .filter(([, { bytesInOutput }]) => bytesInOutput > 0)
       .map(([input]) => input)
       .sort();
-    expect(bundled.filter((input) => !/^src\/(pkce\/[\w-]+|errors|http-core|discovery)\.ts$/.test(input))).toEqual([]);
+    expect(
+      bundled.filter((input) => !/^src\/(pkce\/[\w-]+|errors|http-core|discovery)\.ts$/.test(input)),
+    ).toEqual([]);
     // The verifier's transport extras (redirects, Retry-After) stay out of the browser bundle.
     expect(bundled).not.toContain('src/http.ts');
     expect(bundled).toContain('src/discovery.ts');

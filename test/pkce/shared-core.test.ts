@@ -8,7 +8,11 @@ import { caught } from './fixtures.js';
 const ISSUER = 'https://split.test';
 const OAUTH = `${ISSUER}/.well-known/oauth-authorization-server`;
 const OIDC = `${ISSUER}/.well-known/openid-configuration`;
-const document = { issuer: ISSUER, authorization_endpoint: `${ISSUER}/authorize`, code_challenge_methods_supported: ['S256'] };
+const document = {
+  issuer: ISSUER,
+  authorization_endpoint: `${ISSUER}/authorize`,
+  code_challenge_methods_supported: ['S256'],
+};
 
 const server = setupServer();
 beforeAll(() => server.listen({ onUnhandledRequest: 'error' }));
@@ -38,7 +42,10 @@ describe('the core shared by ./pkce and the verifier', () => {
 
   it('refuses an issuer mismatch in both entries with the same error', async () => {
     server.use(http.get(OAUTH, () => HttpResponse.json({ ...document, issuer: 'https://other.test' })));
-    const [pkceError, rootError] = [await caught(() => discover(ISSUER)), await caught(() => rootDiscover(ISSUER))];
+    const [pkceError, rootError] = [
+      await caught(() => discover(ISSUER)),
+      await caught(() => rootDiscover(ISSUER)),
+    ];
     expect(pkceError.code).toBe('ERR_METADATA_INVALID');
     expect(pkceError.message).toBe(rootError.message);
   });
@@ -76,7 +83,8 @@ describe('the core shared by ./pkce and the verifier', () => {
       http.get(OAUTH, () => {
         const body = new ReadableStream<Uint8Array>({
           start(controller) {
-            for (let i = 0; i < big.length; i += 1000) controller.enqueue(new TextEncoder().encode(big.slice(i, i + 1000)));
+            for (let i = 0; i < big.length; i += 1000)
+              controller.enqueue(new TextEncoder().encode(big.slice(i, i + 1000)));
             controller.close();
           },
         });
@@ -86,7 +94,9 @@ describe('the core shared by ./pkce and the verifier', () => {
     const error = await caught(() => discover(ISSUER, { discovery: 'oauth', maxResponseBytes: 4096 }));
     expect(error.code).toBe('ERR_ISSUER_UNAVAILABLE');
     expect(error.message).toContain('4096-byte');
-    await expect(discover(ISSUER, { discovery: 'oauth', maxResponseBytes: 8192 })).resolves.toMatchObject(document);
+    await expect(discover(ISSUER, { discovery: 'oauth', maxResponseBytes: 8192 })).resolves.toMatchObject(
+      document,
+    );
   });
 
   it("reports a browser's opaque redirect (redirect: 'manual') as ERR_ISSUER_UNAVAILABLE", async () => {

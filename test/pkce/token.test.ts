@@ -91,13 +91,18 @@ describe('exchangeAuthorizationCode', () => {
       resource: ['https://api.example.com', 'https://billing.example.com'],
       extraParams: { audience: 'https://v1.api.altostrat.io' },
     });
-    expect(seen[0]!.form.getAll('resource')).toEqual(['https://api.example.com', 'https://billing.example.com']);
+    expect(seen[0]!.form.getAll('resource')).toEqual([
+      'https://api.example.com',
+      'https://billing.example.com',
+    ]);
     expect(seen[0]!.form.get('audience')).toBe('https://v1.api.altostrat.io');
   });
 
   it('refuses extraParams that would replace the grant parameters', async () => {
     for (const name of ['code_verifier', 'grant_type', 'client_id', 'code']) {
-      const error = await caught(() => exchangeAuthorizationCode(metadata, { ...exchange, extraParams: { [name]: 'x' } }));
+      const error = await caught(() =>
+        exchangeAuthorizationCode(metadata, { ...exchange, extraParams: { [name]: 'x' } }),
+      );
       expect(error.code).toBe('ERR_INVALID_ARGUMENT');
     }
     expect(seen).toHaveLength(0);
@@ -129,7 +134,11 @@ describe('exchangeAuthorizationCode', () => {
   it('turns an RFC 6749 §5.2 error into a TokenEndpointError', async () => {
     answer(TOKEN, () =>
       HttpResponse.json(
-        { error: 'invalid_grant', error_description: 'PKCE verification failed', error_uri: 'https://docs.example/e' },
+        {
+          error: 'invalid_grant',
+          error_description: 'PKCE verification failed',
+          error_uri: 'https://docs.example/e',
+        },
         { status: 400 },
       ),
     );
@@ -152,7 +161,9 @@ describe('exchangeAuthorizationCode', () => {
   });
 
   it('reports a 400 without OAuth error JSON as ERR_ISSUER_UNAVAILABLE', async () => {
-    answer(TOKEN, () => HttpResponse.json({ message: 'Bad Request', type: 'ApiErrorResponse' }, { status: 400 }));
+    answer(TOKEN, () =>
+      HttpResponse.json({ message: 'Bad Request', type: 'ApiErrorResponse' }, { status: 400 }),
+    );
     const error = await caught(() => exchangeAuthorizationCode(metadata, exchange));
     expect(isJwtVerifyError(error, 'ERR_ISSUER_UNAVAILABLE')).toBe(true);
     expect(error.message).toMatch(/400 without an OAuth error/);
@@ -233,17 +244,24 @@ describe('exchangeAuthorizationCode', () => {
   });
 
   it('refuses a missing token endpoint', async () => {
-    const error = await caught(() => exchangeAuthorizationCode({ ...metadata, token_endpoint: undefined }, exchange));
+    const error = await caught(() =>
+      exchangeAuthorizationCode({ ...metadata, token_endpoint: undefined }, exchange),
+    );
     expect(isJwtVerifyError(error, 'ERR_METADATA_INVALID')).toBe(true);
   });
 
-  it.each(['clientId', 'code', 'codeVerifier', 'redirectUri'] as const)('refuses a missing %s', async (name) => {
-    const error = await caught(() => exchangeAuthorizationCode(metadata, { ...exchange, [name]: undefined }));
-    expect(error).toBeInstanceOf(TypeError);
-    expect(error.code).toBe('ERR_INVALID_ARGUMENT');
-    expect(error.message).toContain(name);
-    expect(seen).toHaveLength(0);
-  });
+  it.each(['clientId', 'code', 'codeVerifier', 'redirectUri'] as const)(
+    'refuses a missing %s',
+    async (name) => {
+      const error = await caught(() =>
+        exchangeAuthorizationCode(metadata, { ...exchange, [name]: undefined }),
+      );
+      expect(error).toBeInstanceOf(TypeError);
+      expect(error.code).toBe('ERR_INVALID_ARGUMENT');
+      expect(error.message).toContain(name);
+      expect(seen).toHaveLength(0);
+    },
+  );
 });
 
 describe('refreshTokens', () => {
@@ -268,8 +286,15 @@ describe('refreshTokens', () => {
   });
 
   it('rejects with invalid_grant for a spent refresh token', async () => {
-    answer(TOKEN, () => HttpResponse.json({ error: 'invalid_grant', error_description: 'Unknown or invalid refresh token.' }, { status: 400 }));
-    const error = await caught(() => refreshTokens(metadata, { clientId: 'spa-client', refreshToken: 'rt-0' }));
+    answer(TOKEN, () =>
+      HttpResponse.json(
+        { error: 'invalid_grant', error_description: 'Unknown or invalid refresh token.' },
+        { status: 400 },
+      ),
+    );
+    const error = await caught(() =>
+      refreshTokens(metadata, { clientId: 'spa-client', refreshToken: 'rt-0' }),
+    );
     expect(error).toBeInstanceOf(TokenEndpointError);
     expect(error.error).toBe('invalid_grant');
   });

@@ -58,7 +58,8 @@ describe('requireScopes()', () => {
     app.use('*', forHono.bearerAuth(verifier));
     app.get('/x', forHono.requireScopes('a', 'b c'), (c) => c.text('ok'));
     const ask = async (scope: string) =>
-      (await app.request('/x', { headers: { authorization: `Bearer ${await issuer.sign({ scope })}` } })).status;
+      (await app.request('/x', { headers: { authorization: `Bearer ${await issuer.sign({ scope })}` } }))
+        .status;
     expect(await ask('a b c')).toBe(200);
     expect(await ask('c b a d')).toBe(200);
     expect(await ask('a b')).toBe(403);
@@ -106,7 +107,9 @@ describe('onFailure in the adapters', () => {
     const token = await issuer.sign({ scope: 'read' });
     const refused = await app.request('/x', { headers: { authorization: `Bearer ${token}` } });
     expect(refused.status).toBe(403);
-    expect(refused.headers.get('www-authenticate')).toMatch(/^Bearer realm="api", error="insufficient_scope", .*, scope="admin"$/);
+    expect(refused.headers.get('www-authenticate')).toMatch(
+      /^Bearer realm="api", error="insufficient_scope", .*, scope="admin"$/,
+    );
     expect(seen).toEqual([
       [401, 'ERR_TOKEN_MISSING'],
       [403, 'ERR_INSUFFICIENT_SCOPE'],
@@ -114,7 +117,9 @@ describe('onFailure in the adapters', () => {
   });
 
   it('is checked at start-up', () => {
-    expect(thrown(() => forExpress.bearerAuth(verifier, { onFailure: 1 as never }))).toMatchObject(invalidArgument);
+    expect(thrown(() => forExpress.bearerAuth(verifier, { onFailure: 1 as never }))).toMatchObject(
+      invalidArgument,
+    );
   });
 });
 
@@ -152,7 +157,9 @@ describe('fastify: the plugin guards the context it is registered in', () => {
       const token = await issuer.sign({ scope: 'read' });
       const refused = await app.inject({ url: '/admin', headers: { authorization: `Bearer ${token}` } });
       expect(refused.statusCode).toBe(403);
-      expect(refused.headers['www-authenticate']).toMatch(/^Bearer realm="admin", error="insufficient_scope"/);
+      expect(refused.headers['www-authenticate']).toMatch(
+        /^Bearer realm="admin", error="insufficient_scope"/,
+      );
     } finally {
       await app.close();
     }
@@ -180,7 +187,9 @@ describe('express: routers', () => {
       expect((await fetch(`${origin}/health`)).status).toBe(200);
       expect((await fetch(`${origin}/api/me`)).status).toBe(401);
       const token = await issuer.sign({ sub: 'erin' });
-      expect(await (await fetch(`${origin}/api/me`, { headers: { authorization: `Bearer ${token}` } })).json()).toEqual({
+      expect(
+        await (await fetch(`${origin}/api/me`, { headers: { authorization: `Bearer ${token}` } })).json(),
+      ).toEqual({
         sub: 'erin',
       });
     } finally {

@@ -39,9 +39,14 @@ describe('authenticate() with a Fetch Request (msw issuer)', () => {
     server.use(...issuer.handlers);
     issuer.reset();
     const token = await issuer.sign({ sub: 'alice', scope: 'read:orders' });
-    const results = await Promise.all([1, 2, 3].map(() => authenticate(verifier, fetchRequest(`Bearer ${token}`))));
+    const results = await Promise.all(
+      [1, 2, 3].map(() => authenticate(verifier, fetchRequest(`Bearer ${token}`))),
+    );
     for (const result of results) {
-      expect(result).toEqual({ ok: true, token: { payload: expect.objectContaining({ sub: 'alice' }), header: expect.any(Object) } });
+      expect(result).toEqual({
+        ok: true,
+        token: { payload: expect.objectContaining({ sub: 'alice' }), header: expect.any(Object) },
+      });
     }
     expect(issuer.requests.metadata).toBe(1);
     expect(issuer.requests.jwks).toBe(1);
@@ -57,9 +62,18 @@ describe('authenticate() with a Fetch Request (msw issuer)', () => {
   it('applies requiredScopes per call, as a string or an array', async () => {
     server.use(...issuer.handlers);
     const token = await issuer.sign({ sub: 'alice', scope: 'read:orders profile' });
-    expect((await authenticate(verifier, fetchRequest(`Bearer ${token}`), { requiredScopes: 'read:orders profile' })).ok).toBe(true);
+    expect(
+      (
+        await authenticate(verifier, fetchRequest(`Bearer ${token}`), {
+          requiredScopes: 'read:orders profile',
+        })
+      ).ok,
+    ).toBe(true);
     const result = failed(
-      await authenticate(verifier, fetchRequest(`Bearer ${token}`), { requiredScopes: ['read:orders', 'write:orders'], realm: 'api' }),
+      await authenticate(verifier, fetchRequest(`Bearer ${token}`), {
+        requiredScopes: ['read:orders', 'write:orders'],
+        realm: 'api',
+      }),
     );
     expect(result.body.code).toBe('ERR_INSUFFICIENT_SCOPE');
     expect(result.status).toBe(403);
@@ -70,7 +84,11 @@ describe('authenticate() with a Fetch Request (msw issuer)', () => {
 
   it('answers a missing token with a bare challenge when there is no realm', async () => {
     const result = failed(await authenticate(verifier, fetchRequest()));
-    expect(result.body).toEqual({ error: 'unauthorized', error_description: 'no Authorization header', code: 'ERR_TOKEN_MISSING' });
+    expect(result.body).toEqual({
+      error: 'unauthorized',
+      error_description: 'no Authorization header',
+      code: 'ERR_TOKEN_MISSING',
+    });
     expect(result.status).toBe(401);
     expect(result.headers).toEqual({
       'Content-Type': 'application/json; charset=utf-8',
@@ -124,7 +142,9 @@ describe('how failures are answered', () => {
     ['ERR_METADATA_INVALID', {}, '10'],
   ] as const)('%s %o → 503 with Retry-After %s and no challenge', async (code, details, retryAfter) => {
     const reason = new JwtVerifyError(code, 'https://idp.internal/jwks answered 502', { details });
-    const result = failed(await authenticate(rejecting(reason), fetchRequest('Bearer a.b.c'), { realm: 'api' }));
+    const result = failed(
+      await authenticate(rejecting(reason), fetchRequest('Bearer a.b.c'), { realm: 'api' }),
+    );
     expect(result.body.code).toBe(code);
     expect(result.status).toBe(503);
     expect(result.headers['Retry-After']).toBe(retryAfter);
@@ -148,12 +168,16 @@ describe('how failures are answered', () => {
 
     const missing = failed(await authenticate(verifier, fetchRequest(), { onFailure }));
     expect(seen).toEqual([result, missing]);
-    expect((await authenticate(verifierStub(), fetchRequest(), { onFailure: 'log' as never })).ok).toBe(false);
+    expect((await authenticate(verifierStub(), fetchRequest(), { onFailure: 'log' as never })).ok).toBe(
+      false,
+    );
   });
 
   it('rounds a fractional retryAfterSeconds option up to whole seconds', async () => {
     const reason = new JwtVerifyError('ERR_ISSUER_UNAVAILABLE', 'down');
-    const result = failed(await authenticate(rejecting(reason), fetchRequest('Bearer a.b.c'), { retryAfterSeconds: 2.5 }));
+    const result = failed(
+      await authenticate(rejecting(reason), fetchRequest('Bearer a.b.c'), { retryAfterSeconds: 2.5 }),
+    );
     expect(result.headers['Retry-After']).toBe('3');
   });
 

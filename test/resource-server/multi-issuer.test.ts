@@ -23,13 +23,21 @@ beforeAll(async () => {
     { issuer: tenantA.issuer, audience: AUDIENCE },
     { issuer: tenantB.issuer, audience: AUDIENCE, discovery: 'oidc' },
   ]);
-  targets = await Promise.all([startExpress(verifier, { realm: 'api' }), startHono(verifier, { realm: 'api' })]);
+  targets = await Promise.all([
+    startExpress(verifier, { realm: 'api' }),
+    startHono(verifier, { realm: 'api' }),
+  ]);
 });
 beforeEach(() => {
   for (const issuer of [tenantA, tenantB, stranger]) issuer.reset();
 });
 afterAll(async () => {
-  await Promise.all([...(targets ?? []).map((t) => t.close()), tenantA?.close(), tenantB?.close(), stranger?.close()]);
+  await Promise.all([
+    ...(targets ?? []).map((t) => t.close()),
+    tenantA?.close(),
+    tenantB?.close(),
+    stranger?.close(),
+  ]);
 });
 
 describe('MultiIssuerVerifier end to end, two listening issuers', () => {
@@ -55,8 +63,14 @@ describe('MultiIssuerVerifier end to end, two listening issuers', () => {
     const fromA = await tenantA.sign({ sub: 'a-user', scope: 'read:orders' });
     const fromB = await tenantB.sign({ sub: 'b-user', scope: 'read:orders' });
     for (const target of targets) {
-      expect(await target.get(`Bearer ${fromA}`)).toMatchObject({ status: 200, body: { sub: 'a-user', iss: tenantA.issuer } });
-      expect(await target.get(`Bearer ${fromB}`)).toMatchObject({ status: 200, body: { sub: 'b-user', iss: tenantB.issuer } });
+      expect(await target.get(`Bearer ${fromA}`)).toMatchObject({
+        status: 200,
+        body: { sub: 'a-user', iss: tenantA.issuer },
+      });
+      expect(await target.get(`Bearer ${fromB}`)).toMatchObject({
+        status: 200,
+        body: { sub: 'b-user', iss: tenantB.issuer },
+      });
     }
   });
 
@@ -66,13 +80,20 @@ describe('MultiIssuerVerifier end to end, two listening issuers', () => {
     expect(isJwtVerifyError(error) && error.code).toBe('ERR_ISSUER_MISMATCH');
     expect((error as Error).message).toContain('not one of the 2 configured issuers');
 
-    const result = await authenticate(verifier, new Request('https://api.test/', { headers: { authorization: `Bearer ${foreign}` } }), {
-      realm: 'api',
-    });
+    const result = await authenticate(
+      verifier,
+      new Request('https://api.test/', { headers: { authorization: `Bearer ${foreign}` } }),
+      {
+        realm: 'api',
+      },
+    );
     expect(result.ok ? 'accepted' : result.body.code).toBe('ERR_ISSUER_MISMATCH');
     expect(result.ok ? 0 : result.status).toBe(401);
     for (const target of targets) {
-      expect(await target.get(`Bearer ${foreign}`)).toMatchObject({ status: 401, body: { code: 'ERR_ISSUER_MISMATCH' } });
+      expect(await target.get(`Bearer ${foreign}`)).toMatchObject({
+        status: 401,
+        body: { code: 'ERR_ISSUER_MISMATCH' },
+      });
     }
 
     expect(stranger.requests).toEqual({ metadata: 0, jwks: 0, token: 0, authorize: 0, revoke: 0 });

@@ -20,7 +20,11 @@ beforeAll(async () => {
     createTestIssuer({ listen: true, audience: AUDIENCE }),
     createTestIssuer({ listen: true, audience: AUDIENCE }),
   ]);
-  down.failNext('metadata', { status: 503, headers: { 'retry-after': '30' }, times: Number.POSITIVE_INFINITY });
+  down.failNext('metadata', {
+    status: 503,
+    headers: { 'retry-after': '30' },
+    times: Number.POSITIVE_INFINITY,
+  });
   silent.failNext('metadata', { status: 500, times: Number.POSITIVE_INFINITY });
   Object.assign(tokens, {
     valid: await issuer.sign({ sub: 'alice', scope: `profile ${ROUTE_SCOPE}` }),
@@ -45,7 +49,12 @@ beforeAll(async () => {
   targets = await startAll(verifier, { realm: REALM });
 });
 afterAll(async () => {
-  await Promise.all([...(targets ?? []).map((t) => t.close()), issuer?.close(), down?.close(), silent?.close()]);
+  await Promise.all([
+    ...(targets ?? []).map((t) => t.close()),
+    issuer?.close(),
+    down?.close(),
+    silent?.close(),
+  ]);
 });
 
 interface Case {

@@ -105,7 +105,9 @@ export function honoApp(verifier: TokenVerifier, options: AuthenticateOptions) {
 export async function startHono(verifier: TokenVerifier, options: AuthenticateOptions): Promise<Target> {
   const app = honoApp(verifier, options);
   const server = await new Promise<Server>((resolve) => {
-    const started = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(started as Server));
+    const started = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () =>
+      resolve(started as Server),
+    );
   });
   return httpTarget('hono', originOf(server), closeServer(server));
 }
@@ -118,7 +120,9 @@ export async function startNodeHttp(verifier: TokenVerifier, options: Authentica
       res.writeHead(result.status, result.headers).end(JSON.stringify(result.body));
       return;
     }
-    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(granted(result.token.payload)));
+    res
+      .writeHead(200, { 'content-type': 'application/json' })
+      .end(JSON.stringify(granted(result.token.payload)));
   });
   await listenOn(server);
   return httpTarget('node:http', originOf(server), closeServer(server));

@@ -35,7 +35,11 @@ describe('alg "none" (RFC 8725 §3.1)', () => {
   it.each(spellings)('refuses alg %j carrying a real RS256 signature by the issuer', async (alg) => {
     const { verifier } = verifierWithJwks(() => issuer.jwks());
     const privateKey = issuer.keys.find((key) => key.alg === 'RS256')!.privateKey;
-    const token = await signSegments(segment({ alg, typ: 'JWT', kid: rsaKid }), segment(claims()), privateKey);
+    const token = await signSegments(
+      segment({ alg, typ: 'JWT', kid: rsaKid }),
+      segment(claims()),
+      privateKey,
+    );
     expect(token.split('.')[2]).not.toBe('');
     expect(await rejectionCode(verifier.verify(token))).toBe('ERR_ALG_NOT_ALLOWED');
   });
@@ -67,7 +71,9 @@ describe('HMAC key confusion (RFC 8725 §2.1): HS* keyed with the public key', (
   }
 
   function publicJwkBytes(): Uint8Array<ArrayBuffer> {
-    return new TextEncoder().encode(JSON.stringify(issuer.keys.find((key) => key.alg === 'RS256')!.publicJwk));
+    return new TextEncoder().encode(
+      JSON.stringify(issuer.keys.find((key) => key.alg === 'RS256')!.publicJwk),
+    );
   }
 
   it.each([

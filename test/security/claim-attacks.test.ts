@@ -13,7 +13,12 @@ let esKid: string;
 let esPrivate: CryptoKey;
 
 beforeAll(async () => {
-  issuer = await createTestIssuer({ issuer: ISSUER, audience: AUDIENCE, algorithms: ['ES256'], now: () => NOW_MS });
+  issuer = await createTestIssuer({
+    issuer: ISSUER,
+    audience: AUDIENCE,
+    algorithms: ['ES256'],
+    now: () => NOW_MS,
+  });
   esKid = issuer.keys[0]!.kid;
   esPrivate = issuer.keys[0]!.privateKey as CryptoKey;
 });
@@ -57,7 +62,9 @@ describe('issuer confusion (RFC 8725 §3.8: exact match)', () => {
 
   it('refuses the bare issuer when the verifier expects it with a trailing slash', async () => {
     const expectsSlash = verifier({ issuer: `${ISSUER}/` });
-    expect(await rejectionCode(expectsSlash.verify(await issuer.sign({ iss: ISSUER })))).toBe('ERR_ISSUER_MISMATCH');
+    expect(await rejectionCode(expectsSlash.verify(await issuer.sign({ iss: ISSUER })))).toBe(
+      'ERR_ISSUER_MISMATCH',
+    );
   });
 
   it.each([
@@ -102,7 +109,9 @@ describe('audience confusion (RFC 9068 §4, RFC 8725 §3.9)', () => {
 
   it('refuses a token without aud, and accepts one listing the audience among others (control)', async () => {
     expect(await codeFor({ aud: undefined })).toBe('ERR_CLAIM_INVALID');
-    await expect(verifier().verify(await issuer.sign({ aud: ['https://other.test', AUDIENCE] }))).resolves.toBeDefined();
+    await expect(
+      verifier().verify(await issuer.sign({ aud: ['https://other.test', AUDIENCE] })),
+    ).resolves.toBeDefined();
   });
 });
 
@@ -115,7 +124,9 @@ describe('exp, nbf and iat of the wrong type (RFC 7519 §2 NumericDate)', () => 
     ['false', false],
     ['an object', { valueOf: NOW + 600 }],
   ];
-  const cases = ['exp', 'nbf', 'iat'].flatMap((claim) => wrongTypes.map(([name, value]) => [claim, name, value] as const));
+  const cases = ['exp', 'nbf', 'iat'].flatMap((claim) =>
+    wrongTypes.map(([name, value]) => [claim, name, value] as const),
+  );
 
   it.each(cases)('refuses %s that is %s with ERR_CLAIM_INVALID', async (claim, _name, value) => {
     expect(await codeFor({ [claim]: value })).toBe('ERR_CLAIM_INVALID');
@@ -170,7 +181,9 @@ describe('clock-tolerance boundaries', () => {
 
   it('with 30 s of tolerance: nbf and iat at now + 30 are accepted, at now + 31 refused', async () => {
     const options = { clockTolerance: 30 };
-    await expect(verifier(options).verify(await issuer.sign({ nbf: NOW + 30, iat: NOW + 30 }))).resolves.toBeDefined();
+    await expect(
+      verifier(options).verify(await issuer.sign({ nbf: NOW + 30, iat: NOW + 30 })),
+    ).resolves.toBeDefined();
     expect(await codeFor({ nbf: NOW + 31 }, options)).toBe('ERR_TOKEN_NOT_YET_VALID');
     expect(await codeFor({ iat: NOW + 31 }, options)).toBe('ERR_TOKEN_NOT_YET_VALID');
   });
@@ -181,12 +194,16 @@ describe('clock-tolerance boundaries', () => {
   });
 
   it('maxTokenAge 60: iat now - 60 accepted, now - 61 refused; tolerance extends it', async () => {
-    await expect(verifier({ maxTokenAge: 60 }).verify(await issuer.sign({ iat: NOW - 60 }))).resolves.toBeDefined();
+    await expect(
+      verifier({ maxTokenAge: 60 }).verify(await issuer.sign({ iat: NOW - 60 })),
+    ).resolves.toBeDefined();
     expect(await codeFor({ iat: NOW - 61 }, { maxTokenAge: 60 })).toBe('ERR_TOKEN_TOO_OLD');
     await expect(
       verifier({ maxTokenAge: 60, clockTolerance: 5 }).verify(await issuer.sign({ iat: NOW - 65 })),
     ).resolves.toBeDefined();
-    expect(await codeFor({ iat: NOW - 66 }, { maxTokenAge: 60, clockTolerance: 5 })).toBe('ERR_TOKEN_TOO_OLD');
+    expect(await codeFor({ iat: NOW - 66 }, { maxTokenAge: 60, clockTolerance: 5 })).toBe(
+      'ERR_TOKEN_TOO_OLD',
+    );
   });
 
   it('refuses a missing exp with ERR_CLAIM_INVALID, whatever the tolerance', async () => {

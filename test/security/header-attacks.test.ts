@@ -3,7 +3,16 @@ import type { JWK } from 'jose';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createTestIssuer } from '../../src/testing/index.js';
 import type { TestIssuer } from '../../src/testing/index.js';
-import { AUDIENCE, ISSUER, JWKS_URI, rawSegment, rejectionCode, segment, signSegments, verifierWithJwks } from './helpers.js';
+import {
+  AUDIENCE,
+  ISSUER,
+  JWKS_URI,
+  rawSegment,
+  rejectionCode,
+  segment,
+  signSegments,
+  verifierWithJwks,
+} from './helpers.js';
 
 let issuer: TestIssuer;
 let esKid: string;
@@ -55,7 +64,10 @@ describe('embedded keys and key URLs in the header (RFC 8725 §3.10): the attack
 
   it('verifies the issuer-signed token carrying the same jku, from the issuer JWKS only (control)', async () => {
     const { verifier: v, urls } = verifier();
-    const token = await issuer.sign(claims(), { alg: 'ES256', header: { jku: attackerUrl, jwk: attacker.jwk } });
+    const token = await issuer.sign(claims(), {
+      alg: 'ES256',
+      header: { jku: attackerUrl, jwk: attacker.jwk },
+    });
     await expect(v.verify(token)).resolves.toMatchObject({ payload: { sub: 'user-1' } });
     expect(urls).toEqual([JWKS_URI]);
   });
@@ -130,13 +142,33 @@ describe('duplicate JSON members (RFC 7515 §5.2, RFC 7519 §4): refused in head
   const body = `"iss":"${ISSUER}","aud":"${AUDIENCE}","sub":"user-1","exp":${now + 600}`;
 
   it.each([
-    ['header alg twice (ES256 then none)', () => `{"alg":"ES256","kid":"${esKid}","alg":"none"}`, () => `{${body}}`],
-    ['header alg twice through an escape', () => `{"alg":"none","kid":"${esKid}","\\u0061lg":"ES256"}`, () => `{${body}}`],
+    [
+      'header alg twice (ES256 then none)',
+      () => `{"alg":"ES256","kid":"${esKid}","alg":"none"}`,
+      () => `{${body}}`,
+    ],
+    [
+      'header alg twice through an escape',
+      () => `{"alg":"none","kid":"${esKid}","\\u0061lg":"ES256"}`,
+      () => `{${body}}`,
+    ],
     ['header kid twice', () => `{"alg":"ES256","kid":"attacker","kid":"${esKid}"}`, () => `{${body}}`],
-    ['payload iss twice', () => `{"alg":"ES256","kid":"${esKid}"}`, () => `{"iss":"https://evil.test",${body}}`],
-    ['payload aud twice', () => `{"alg":"ES256","kid":"${esKid}"}`, () => `{"aud":"https://other.test",${body}}`],
+    [
+      'payload iss twice',
+      () => `{"alg":"ES256","kid":"${esKid}"}`,
+      () => `{"iss":"https://evil.test",${body}}`,
+    ],
+    [
+      'payload aud twice',
+      () => `{"alg":"ES256","kid":"${esKid}"}`,
+      () => `{"aud":"https://other.test",${body}}`,
+    ],
     ['payload exp twice', () => `{"alg":"ES256","kid":"${esKid}"}`, () => `{${body},"exp":${now - 600}}`],
-    ['payload sub twice through an escape', () => `{"alg":"ES256","kid":"${esKid}"}`, () => `{${body},"s\\u0075b":"admin"}`],
+    [
+      'payload sub twice through an escape',
+      () => `{"alg":"ES256","kid":"${esKid}"}`,
+      () => `{${body},"s\\u0075b":"admin"}`,
+    ],
   ])('refuses %s, though the issuer signed it', async (_name, header, payload) => {
     const { verifier: v } = verifier();
     const token = await signSegments(rawSegment(header()), rawSegment(payload()), esPrivate);
@@ -148,7 +180,11 @@ describe('duplicate JSON members (RFC 7515 §5.2, RFC 7519 §4): refused in head
     const header = rawSegment(`{"alg":"ES256","kid":"${esKid}"}`);
     const single = await signSegments(header, rawSegment(`{${body}}`), esPrivate);
     await expect(v.verify(single)).resolves.toMatchObject({ payload: { sub: 'user-1' } });
-    const nested = await signSegments(header, rawSegment(`{${body},"ext":{"a":1,"a":2},"list":[{"b":1},{"b":2}]}`), esPrivate);
+    const nested = await signSegments(
+      header,
+      rawSegment(`{${body},"ext":{"a":1,"a":2},"list":[{"b":1},{"b":2}]}`),
+      esPrivate,
+    );
     await expect(v.verify(nested)).resolves.toMatchObject({ payload: { ext: { a: 2 } } });
   });
 });
@@ -184,7 +220,13 @@ describe('oversized tokens and headers', () => {
 
   it('refuses a JWE (five parts) and other part counts with ERR_TOKEN_MALFORMED', async () => {
     const { verifier: v } = verifier();
-    for (const token of ['a.b.c.d.e', 'a.b', 'a', '....', `${segment({ alg: 'ES256' })}.${segment({})}.x.y`]) {
+    for (const token of [
+      'a.b.c.d.e',
+      'a.b',
+      'a',
+      '....',
+      `${segment({ alg: 'ES256' })}.${segment({})}.x.y`,
+    ]) {
       expect(await rejectionCode(v.verify(token))).toBe('ERR_TOKEN_MALFORMED');
     }
   });
@@ -224,7 +266,11 @@ describe('prototype pollution payloads', () => {
   it('does not let a __proto__ member stand in for a missing exp', async () => {
     const { verifier: v } = verifier();
     const payload = `{"iss":"${ISSUER}","aud":"${AUDIENCE}","__proto__":{"exp":99999999999}}`;
-    const token = await signSegments(rawSegment(`{"alg":"ES256","kid":"${esKid}"}`), rawSegment(payload), esPrivate);
+    const token = await signSegments(
+      rawSegment(`{"alg":"ES256","kid":"${esKid}"}`),
+      rawSegment(payload),
+      esPrivate,
+    );
     expect(await rejectionCode(v.verify(token))).toBe('ERR_CLAIM_INVALID');
     assertPrototypeClean();
   });

@@ -38,9 +38,14 @@ export function rawSegment(text: string): string {
  * key, exactly as given: for tokens whose JSON cannot be built with JSON.stringify
  * (duplicate members, 1e400, escapes).
  */
-export async function signSegments(encodedHeader: string, encodedPayload: string, key: CryptoKey): Promise<string> {
+export async function signSegments(
+  encodedHeader: string,
+  encodedPayload: string,
+  key: CryptoKey,
+): Promise<string> {
   const input = `${encodedHeader}.${encodedPayload}`;
-  const params = key.algorithm.name === 'ECDSA' ? { name: 'ECDSA', hash: 'SHA-256' } : { name: key.algorithm.name };
+  const params =
+    key.algorithm.name === 'ECDSA' ? { name: 'ECDSA', hash: 'SHA-256' } : { name: key.algorithm.name };
   const signature = await crypto.subtle.sign(params, key, new TextEncoder().encode(input));
   return `${input}.${base64url.encode(new Uint8Array(signature))}`;
 }

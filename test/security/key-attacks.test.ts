@@ -79,7 +79,12 @@ describe('weak RSA keys (RFC 8725 §3.5: at least 2048 bits)', () => {
   it('refuses a token signed with a 1024-bit RSA key published in the JWKS, and reports the key', async () => {
     // jose refuses to generate keys under 2048 bits, so Web Crypto makes this one.
     const weak = (await crypto.subtle.generateKey(
-      { name: 'RSASSA-PKCS1-v1_5', modulusLength: 1024, publicExponent: new Uint8Array([1, 0, 1]), hash: 'SHA-256' },
+      {
+        name: 'RSASSA-PKCS1-v1_5',
+        modulusLength: 1024,
+        publicExponent: new Uint8Array([1, 0, 1]),
+        hash: 'SHA-256',
+      },
       true,
       ['sign', 'verify'],
     )) as CryptoKeyPair;
@@ -88,7 +93,11 @@ describe('weak RSA keys (RFC 8725 §3.5: at least 2048 bits)', () => {
     const token = await issuer.sign(claims(), { key: weak.privateKey, header: { kid: 'weak-1024' } });
     expect(await rejectionCode(verifier.verify(token))).toBe('ERR_KEY_NOT_FOUND');
     expect(events).toContainEqual(
-      expect.objectContaining({ type: 'key_skipped', kid: 'weak-1024', reason: expect.stringContaining('1024') }),
+      expect.objectContaining({
+        type: 'key_skipped',
+        kid: 'weak-1024',
+        reason: expect.stringContaining('1024'),
+      }),
     );
   });
 
@@ -149,6 +158,8 @@ describe('invalid-curve EC keys', () => {
     const { verifier, events } = verifierOver([{ ...esJwk, crv: 'secp256k1', alg: undefined }]);
     const token = await issuer.sign(claims(), { alg: 'ES256' });
     expect(await rejectionCode(verifier.verify(token))).toBe('ERR_KEY_NOT_FOUND');
-    expect(events).toContainEqual(expect.objectContaining({ type: 'key_skipped', reason: expect.stringContaining('secp256k1') }));
+    expect(events).toContainEqual(
+      expect.objectContaining({ type: 'key_skipped', reason: expect.stringContaining('secp256k1') }),
+    );
   });
 });

@@ -64,14 +64,19 @@ describe('property: random mutations of a valid token never verify', () => {
   it('any single flipped bit in the decoded header, payload or signature is refused', async () => {
     const parts = token.split('.');
     await fc.assert(
-      fc.asyncProperty(fc.integer({ min: 0, max: 2 }), fc.nat(), fc.integer({ min: 0, max: 7 }), async (part, at, bit) => {
-        const bytes = base64url.decode(parts[part]!);
-        bytes[at % bytes.length]! ^= 1 << bit;
-        const edited = [...parts];
-        edited[part] = base64url.encode(bytes);
-        const code = await rejectionCode(verifier.verify(edited.join('.')));
-        expect(code).not.toBe('resolved');
-      }),
+      fc.asyncProperty(
+        fc.integer({ min: 0, max: 2 }),
+        fc.nat(),
+        fc.integer({ min: 0, max: 7 }),
+        async (part, at, bit) => {
+          const bytes = base64url.decode(parts[part]!);
+          bytes[at % bytes.length]! ^= 1 << bit;
+          const edited = [...parts];
+          edited[part] = base64url.encode(bytes);
+          const code = await rejectionCode(verifier.verify(edited.join('.')));
+          expect(code).not.toBe('resolved');
+        },
+      ),
       { numRuns: RUNS },
     );
   });
@@ -80,11 +85,15 @@ describe('property: random mutations of a valid token never verify', () => {
     const [header, payload, signature] = token.split('.') as [string, string, string];
     const claims = JSON.parse(new TextDecoder().decode(base64url.decode(payload))) as Record<string, unknown>;
     await fc.assert(
-      fc.asyncProperty(fc.constantFrom('sub', 'scope', 'aud', 'jti', 'role'), fc.string({ minLength: 1 }), async (name, value) => {
-        fc.pre(claims[name] !== value);
-        const forged = `${header}.${segment({ ...claims, [name]: value })}.${signature}`;
-        expect(await rejectionCode(verifier.verify(forged))).toBe('ERR_SIGNATURE_INVALID');
-      }),
+      fc.asyncProperty(
+        fc.constantFrom('sub', 'scope', 'aud', 'jti', 'role'),
+        fc.string({ minLength: 1 }),
+        async (name, value) => {
+          fc.pre(claims[name] !== value);
+          const forged = `${header}.${segment({ ...claims, [name]: value })}.${signature}`;
+          expect(await rejectionCode(verifier.verify(forged))).toBe('ERR_SIGNATURE_INVALID');
+        },
+      ),
       { numRuns: RUNS },
     );
   });
@@ -95,7 +104,9 @@ describe('property: arbitrary input only ever rejects with a JwtVerifyError', ()
     await fc.assert(
       fc.asyncProperty(fc.string({ unit: 'binary', maxLength: 300 }), async (input) => {
         expect(await rejectionCode(verifier.verify(input))).not.toBe('resolved');
-        expect(await rejectionCode(verifier.verifyAuthorizationHeader(`Bearer ${input}`))).not.toBe('resolved');
+        expect(await rejectionCode(verifier.verifyAuthorizationHeader(`Bearer ${input}`))).not.toBe(
+          'resolved',
+        );
       }),
       { numRuns: RUNS },
     );
@@ -151,7 +162,12 @@ describe('property: arbitrary input only ever rejects with a JwtVerifyError', ()
 describe('property: discovery URLs round-trip (RFC 8414 §3.1, OpenID Connect Discovery §4)', () => {
   const WELL_KNOWN = '/.well-known/oauth-authorization-server';
   const issuers = fc
-    .tuple(fc.domain(), fc.option(fc.integer({ min: 1, max: 65_535 }), { nil: undefined }), fc.array(fc.webSegment(), { maxLength: 4 }), fc.boolean())
+    .tuple(
+      fc.domain(),
+      fc.option(fc.integer({ min: 1, max: 65_535 }), { nil: undefined }),
+      fc.array(fc.webSegment(), { maxLength: 4 }),
+      fc.boolean(),
+    )
     .map(([host, port, segments, trailingSlash]) => {
       const href = new URL(`https://${host}${port ? `:${port}` : ''}/${segments.join('/')}`).href;
       // The URL parser writes an empty path as "/"; issuers have no path, a path, or end in "/".
@@ -208,7 +224,11 @@ describe('property: PKCE verifiers satisfy RFC 7636 §4.1–4.2', () => {
   });
 
   it('any given valid verifier keeps its value and gets the S256 challenge', async () => {
-    const verifiers = fc.string({ unit: fc.constantFrom(...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~'), minLength: 43, maxLength: 128 });
+    const verifiers = fc.string({
+      unit: fc.constantFrom(...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~'),
+      minLength: 43,
+      maxLength: 128,
+    });
     await fc.assert(
       fc.asyncProperty(verifiers, async (verifier) => {
         const pair = await createPkcePair(verifier);
@@ -220,14 +240,23 @@ describe('property: PKCE verifiers satisfy RFC 7636 §4.1–4.2', () => {
   });
 
   it('any verifier of the wrong length or with another character is refused with a coded TypeError', async () => {
-    const tooShortOrLong = fc.oneof(fc.string({ maxLength: 42 }), fc.string({ minLength: 129, maxLength: 200 }));
+    const tooShortOrLong = fc.oneof(
+      fc.string({ maxLength: 42 }),
+      fc.string({ minLength: 129, maxLength: 200 }),
+    );
     const badCharacter = fc
-      .tuple(fc.string({ minLength: 43, maxLength: 127 }), fc.constantFrom('+', '/', '=', ' ', '%', 'é', '\u0000'))
+      .tuple(
+        fc.string({ minLength: 43, maxLength: 127 }),
+        fc.constantFrom('+', '/', '=', ' ', '%', 'é', '\u0000'),
+      )
       .map(([text, bad]) => `${bad}${text}`.slice(0, 128));
     await fc.assert(
       fc.asyncProperty(fc.oneof(tooShortOrLong, badCharacter), async (verifier) => {
         fc.pre(!UNRESERVED.test(verifier));
-        await expect(createPkcePair(verifier)).rejects.toMatchObject({ name: 'TypeError', code: 'ERR_INVALID_ARGUMENT' });
+        await expect(createPkcePair(verifier)).rejects.toMatchObject({
+          name: 'TypeError',
+          code: 'ERR_INVALID_ARGUMENT',
+        });
       }),
       { numRuns: RUNS },
     );

@@ -9,7 +9,11 @@ let token: string;
 let other: string;
 
 beforeAll(async () => {
-  issuer = await createTestIssuer({ issuer: ISSUER, audience: AUDIENCE, algorithms: ['ES256', 'RS256', 'EdDSA'] });
+  issuer = await createTestIssuer({
+    issuer: ISSUER,
+    audience: AUDIENCE,
+    algorithms: ['ES256', 'RS256', 'EdDSA'],
+  });
   token = await issuer.sign({ sub: 'user-1', scope: 'read' }, { alg: 'ES256' });
   other = await issuer.sign({ sub: 'admin', scope: 'read write admin' }, { alg: 'ES256' });
 });
@@ -32,31 +36,72 @@ describe('tampered tokens', () => {
   });
 
   it.each([
-    ['the payload re-encoded with another sub', (h: string, p: string, s: string) => `${h}.${segment({ ...decoded(p), sub: 'admin' })}.${s}`],
-    ['the payload re-encoded with more scope', (h: string, p: string, s: string) => `${h}.${segment({ ...decoded(p), scope: 'read write admin' })}.${s}`],
-    ['the payload re-encoded with a later exp', (h: string, p: string, s: string) => `${h}.${segment({ ...decoded(p), exp: (decoded(p).exp as number) + 86_400 })}.${s}`],
+    [
+      'the payload re-encoded with another sub',
+      (h: string, p: string, s: string) => `${h}.${segment({ ...decoded(p), sub: 'admin' })}.${s}`,
+    ],
+    [
+      'the payload re-encoded with more scope',
+      (h: string, p: string, s: string) =>
+        `${h}.${segment({ ...decoded(p), scope: 'read write admin' })}.${s}`,
+    ],
+    [
+      'the payload re-encoded with a later exp',
+      (h: string, p: string, s: string) =>
+        `${h}.${segment({ ...decoded(p), exp: (decoded(p).exp as number) + 86_400 })}.${s}`,
+    ],
     ['the payload of another token', (h: string, _p: string, s: string) => `${h}.${parts(other)[1]}.${s}`],
-    ['the header re-encoded with another typ', (h: string, p: string, s: string) => `${segment({ ...decoded(h), typ: 'at+jwt' })}.${p}.${s}`],
-    ['the header re-encoded with an extra member', (h: string, p: string, s: string) => `${segment({ ...decoded(h), x: 1 })}.${p}.${s}`],
-    ['the header re-encoded with its members reordered', (h: string, p: string, s: string) => `${segment(Object.fromEntries(Object.entries(decoded(h)).reverse()))}.${p}.${s}`],
+    [
+      'the header re-encoded with another typ',
+      (h: string, p: string, s: string) => `${segment({ ...decoded(h), typ: 'at+jwt' })}.${p}.${s}`,
+    ],
+    [
+      'the header re-encoded with an extra member',
+      (h: string, p: string, s: string) => `${segment({ ...decoded(h), x: 1 })}.${p}.${s}`,
+    ],
+    [
+      'the header re-encoded with its members reordered',
+      (h: string, p: string, s: string) =>
+        `${segment(Object.fromEntries(Object.entries(decoded(h)).reverse()))}.${p}.${s}`,
+    ],
     ['the signature of another token', (h: string, p: string) => `${h}.${p}.${parts(other)[2]}`],
-    ['one signature bit flipped', (h: string, p: string, s: string) => {
-      const bytes = base64url.decode(s);
-      bytes[10]! ^= 0x80;
-      return `${h}.${p}.${base64url.encode(bytes)}`;
-    }],
+    [
+      'one signature bit flipped',
+      (h: string, p: string, s: string) => {
+        const bytes = base64url.decode(s);
+        bytes[10]! ^= 0x80;
+        return `${h}.${p}.${base64url.encode(bytes)}`;
+      },
+    ],
     ['the signature emptied', (h: string, p: string) => `${h}.${p}.`],
-    ['the signature truncated by one byte', (h: string, p: string, s: string) => `${h}.${p}.${base64url.encode(base64url.decode(s).slice(0, -1))}`],
-    ['the signature extended by one byte', (h: string, p: string, s: string) => `${h}.${p}.${base64url.encode(new Uint8Array([...base64url.decode(s), 0]))}`],
+    [
+      'the signature truncated by one byte',
+      (h: string, p: string, s: string) => `${h}.${p}.${base64url.encode(base64url.decode(s).slice(0, -1))}`,
+    ],
+    [
+      'the signature extended by one byte',
+      (h: string, p: string, s: string) =>
+        `${h}.${p}.${base64url.encode(new Uint8Array([...base64url.decode(s), 0]))}`,
+    ],
   ])('refuses %s with ERR_SIGNATURE_INVALID', async (_name, tamper) => {
     const [h, p, s] = parts(token);
     expect(await rejectionCode(verifier().verify(tamper(h, p, s)))).toBe('ERR_SIGNATURE_INVALID');
   });
 
   it.each([
-    ['header alg switched to RS256 (kid is an EC key)', (h: string, p: string, s: string) => `${segment({ ...decoded(h), alg: 'RS256' })}.${p}.${s}`],
-    ['header alg switched to EdDSA', (h: string, p: string, s: string) => `${segment({ ...decoded(h), alg: 'EdDSA' })}.${p}.${s}`],
-    ['header kid switched to another published key', (h: string, p: string, s: string) => `${segment({ ...decoded(h), kid: issuer.keys.find((k) => k.alg === 'RS256')!.kid })}.${p}.${s}`],
+    [
+      'header alg switched to RS256 (kid is an EC key)',
+      (h: string, p: string, s: string) => `${segment({ ...decoded(h), alg: 'RS256' })}.${p}.${s}`,
+    ],
+    [
+      'header alg switched to EdDSA',
+      (h: string, p: string, s: string) => `${segment({ ...decoded(h), alg: 'EdDSA' })}.${p}.${s}`,
+    ],
+    [
+      'header kid switched to another published key',
+      (h: string, p: string, s: string) =>
+        `${segment({ ...decoded(h), kid: issuer.keys.find((k) => k.alg === 'RS256')!.kid })}.${p}.${s}`,
+    ],
   ])('refuses %s with ERR_KEY_NOT_FOUND', async (_name, tamper) => {
     const [h, p, s] = parts(token);
     expect(await rejectionCode(verifier().verify(tamper(h, p, s)))).toBe('ERR_KEY_NOT_FOUND');
@@ -66,8 +111,14 @@ describe('tampered tokens', () => {
     ['the payload and signature swapped', (h: string, p: string, s: string) => `${h}.${s}.${p}`],
     ['the header and payload swapped', (h: string, p: string, s: string) => `${p}.${h}.${s}`],
     ['a padded signature', (h: string, p: string, s: string) => `${h}.${p}.${s}==`],
-    ['the signature in standard base64', (h: string, p: string, s: string) => `${h}.${p}.${Buffer.from(base64url.decode(s)).toString('base64')}`],
-    ['a space inside the payload', (h: string, p: string, s: string) => `${h}.${p.slice(0, 5)} ${p.slice(5)}.${s}`],
+    [
+      'the signature in standard base64',
+      (h: string, p: string, s: string) => `${h}.${p}.${Buffer.from(base64url.decode(s)).toString('base64')}`,
+    ],
+    [
+      'a space inside the payload',
+      (h: string, p: string, s: string) => `${h}.${p.slice(0, 5)} ${p.slice(5)}.${s}`,
+    ],
     ['an extra dot', (h: string, p: string, s: string) => `${h}..${p}.${s}`],
   ])('refuses %s with ERR_TOKEN_MALFORMED', async (_name, tamper) => {
     const [h, p, s] = parts(token);

@@ -21,7 +21,11 @@ async function bundleInputs(entry: string): Promise<{ inputs: string[]; packages
         name: 'record-packages',
         setup(pluginBuild) {
           pluginBuild.onResolve({ filter: /^[^./]/ }, (args) => {
-            packages.add(args.path.startsWith('@') ? args.path.split('/').slice(0, 2).join('/') : args.path.split('/')[0]!);
+            packages.add(
+              args.path.startsWith('@')
+                ? args.path.split('/').slice(0, 2).join('/')
+                : args.path.split('/')[0]!,
+            );
             return { path: args.path, external: true };
           });
         },
@@ -44,7 +48,9 @@ describe('the oauth-jwt-verify/testing entry stays out of the main entry', () =>
     expect(inputs).toContain('src/testing/issuer.ts');
     const { readFile } = await import('node:fs/promises');
     const sources = await Promise.all(
-      inputs.filter((input) => input.startsWith('src/testing/')).map((input) => readFile(`${root}${input}`, 'utf8')),
+      inputs
+        .filter((input) => input.startsWith('src/testing/'))
+        .map((input) => readFile(`${root}${input}`, 'utf8')),
     );
     // A static `import … from 'msw'` would make the entry fail to load without msw.
     expect(sources.filter((source) => /^import (?!type\b)[^;]*from ['"]msw['"]/m.test(source))).toEqual([]);

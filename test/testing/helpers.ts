@@ -11,10 +11,7 @@ export async function pkcePair(): Promise<{ verifier: string; challenge: string 
 }
 
 /** A form-encoded POST, as a token or revocation request is sent. */
-export function postForm(
-  fields: Record<string, string>,
-  headers: Record<string, string> = {},
-): RequestInit {
+export function postForm(fields: Record<string, string>, headers: Record<string, string> = {}): RequestInit {
   return { method: 'POST', headers, body: new URLSearchParams(fields) };
 }
 

@@ -26,9 +26,7 @@ afterAll(() => live.close());
 describe('listen: true', () => {
   it('serves on http://127.0.0.1:<port>, and that is the issuer', async () => {
     expect(live.issuer).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
-    const metadata = await (
-      await fetch(`${live.issuer}/.well-known/oauth-authorization-server`)
-    ).json();
+    const metadata = await (await fetch(`${live.issuer}/.well-known/oauth-authorization-server`)).json();
     expect(metadata).toEqual(live.metadata);
     expect(metadata.issuer).toBe(live.issuer);
     expect(metadata.jwks_uri).toBe(`${live.issuer}/jwks`);
@@ -187,9 +185,7 @@ describe('listen: true', () => {
     const slow = fetch(live.metadata.jwks_uri!).then(() => order.push('jwks'));
     // The JWKS request reaches the server first; the metadata answer still comes first.
     await expect.poll(() => live.requests.jwks).toBeGreaterThan(0);
-    await fetch(`${live.issuer}/.well-known/openid-configuration`).then(() =>
-      order.push('metadata'),
-    );
+    await fetch(`${live.issuer}/.well-known/openid-configuration`).then(() => order.push('metadata'));
     await slow;
     expect(order).toEqual(['metadata', 'jwks']);
   });
@@ -237,9 +233,7 @@ describe('listen options', () => {
     const issuer = await createTestIssuer({ listen: true, profile: 'auth0' });
     try {
       expect(issuer.issuer).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
-      const metadata = await (
-        await fetch(`${issuer.issuer}.well-known/openid-configuration`)
-      ).json();
+      const metadata = await (await fetch(`${issuer.issuer}.well-known/openid-configuration`)).json();
       expect(metadata).toMatchObject({
         issuer: issuer.issuer,
         token_endpoint: `${issuer.issuer}oauth/token`,

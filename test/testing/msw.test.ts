@@ -60,9 +60,7 @@ describe('msw handlers', () => {
 
   it('leave URLs the issuer does not serve to other handlers', async () => {
     server.use(
-      http.get('https://issuer.test/userinfo', () =>
-        HttpResponse.json({ sub: 'from-another-handler' }),
-      ),
+      http.get('https://issuer.test/userinfo', () => HttpResponse.json({ sub: 'from-another-handler' })),
     );
     expect(await (await fetch('https://issuer.test/userinfo')).json()).toEqual({
       sub: 'from-another-handler',
@@ -73,9 +71,7 @@ describe('msw handlers', () => {
     const a = await createTestIssuer({ issuer: 'https://idp.test/a' });
     const b = await createTestIssuer({ issuer: 'https://idp.test/b' });
     server.use(...a.handlers, ...b.handlers);
-    const docA = await (
-      await fetch('https://idp.test/.well-known/oauth-authorization-server/a')
-    ).json();
+    const docA = await (await fetch('https://idp.test/.well-known/oauth-authorization-server/a')).json();
     const docB = await (await fetch('https://idp.test/b/.well-known/openid-configuration')).json();
     expect([docA.issuer, docB.issuer]).toEqual(['https://idp.test/a', 'https://idp.test/b']);
     expect(await (await fetch(docB.jwks_uri)).json()).toEqual(b.jwks());
@@ -201,12 +197,8 @@ describe('failNext', () => {
   it('fails authorize and revoke too', async () => {
     issuer.failNext('authorize', { status: 500 });
     issuer.failNext('revoke', { status: 503 });
-    expect(
-      (await fetch(issuer.metadata.authorization_endpoint!, { redirect: 'manual' })).status,
-    ).toBe(500);
-    expect((await fetch(issuer.metadata.revocation_endpoint!, { method: 'POST' })).status).toBe(
-      503,
-    );
+    expect((await fetch(issuer.metadata.authorization_endpoint!, { redirect: 'manual' })).status).toBe(500);
+    expect((await fetch(issuer.metadata.revocation_endpoint!, { method: 'POST' })).status).toBe(503);
   });
 
   it('makes a remote JWKS (jose) fail during the outage', async () => {

@@ -16,9 +16,7 @@ describe('without msw installed', () => {
   it('serves over real HTTP in listen mode', async () => {
     const live = await createTestIssuer({ listen: true });
     try {
-      const metadata = await (
-        await fetch(`${live.issuer}/.well-known/openid-configuration`)
-      ).json();
+      const metadata = await (await fetch(`${live.issuer}/.well-known/openid-configuration`)).json();
       expect(metadata.issuer).toBe(live.issuer);
     } finally {
       await live.close();

@@ -75,19 +75,16 @@ describe('/authorize', () => {
     ['without redirect_uri', { redirect_uri: '' }, /redirect_uri is required/],
     ['with a relative redirect_uri', { redirect_uri: '/callback' }, /absolute/],
     ['with a fragment in redirect_uri', { redirect_uri: `${REDIRECT_URI}#x` }, /fragment/],
-  ])(
-    'answers 400 instead of redirecting %s (RFC 6749 §4.1.2.1)',
-    async (_name, extra, description) => {
-      const { params } = await authorizeParams(extra);
-      const { status, callback, body } = await authorize(issuer.fetch, issuer.metadata, params);
-      expect(status).toBe(400);
-      expect(callback).toBeUndefined();
-      expect(body).toMatchObject({
-        error: 'invalid_request',
-        error_description: expect.stringMatching(description),
-      });
-    },
-  );
+  ])('answers 400 instead of redirecting %s (RFC 6749 §4.1.2.1)', async (_name, extra, description) => {
+    const { params } = await authorizeParams(extra);
+    const { status, callback, body } = await authorize(issuer.fetch, issuer.metadata, params);
+    expect(status).toBe(400);
+    expect(callback).toBeUndefined();
+    expect(body).toMatchObject({
+      error: 'invalid_request',
+      error_description: expect.stringMatching(description),
+    });
+  });
 
   it.each([
     ['no response_type', { response_type: '' }, 'invalid_request'],
@@ -181,10 +178,7 @@ describe('/token: authorization_code with PKCE', () => {
     const location = (await issuer.fetch(url)).headers.get('location')!;
     const code = new URL(location).searchParams.get('code')!;
     const { body } = await exchange(code, verifier);
-    expect(decodeJwt(body.access_token as string).aud).toEqual([
-      'https://a.test',
-      'https://b.test',
-    ]);
+    expect(decodeJwt(body.access_token as string).aud).toEqual(['https://a.test', 'https://b.test']);
   });
 
   it('refuses a code_verifier that does not match the challenge with invalid_grant, and spends the code', async () => {
@@ -216,8 +210,7 @@ describe('/token: authorization_code with PKCE', () => {
   it('refuses another redirect_uri, another client or an unknown code with invalid_grant', async () => {
     const a = await getCode();
     expect(
-      (await exchange(a.code, a.verifier, { redirect_uri: 'http://127.0.0.1:5173/other' })).body
-        .error,
+      (await exchange(a.code, a.verifier, { redirect_uri: 'http://127.0.0.1:5173/other' })).body.error,
     ).toBe('invalid_grant');
     const b = await getCode();
     expect((await exchange(b.code, b.verifier, { client_id: 'someone-else' })).body.error).toBe(
@@ -327,9 +320,9 @@ describe('/token: refresh_token', () => {
       refresh_token: tokens.refresh_token as string,
     });
     expect(other.body.error).toBe('invalid_grant');
-    expect(
-      (await postToken({ grant_type: 'refresh_token', client_id: CLIENT_ID })).body.error,
-    ).toBe('invalid_request');
+    expect((await postToken({ grant_type: 'refresh_token', client_id: CLIENT_ID })).body.error).toBe(
+      'invalid_request',
+    );
   });
 });
 
@@ -409,9 +402,7 @@ describe('clients', () => {
   });
 
   it('authenticates a confidential client with client_secret_basic or client_secret_post', async () => {
-    expect(
-      (await post({ grant_type: 'client_credentials' }, basic('backend', 's3cr=t&+'))).status,
-    ).toBe(200);
+    expect((await post({ grant_type: 'client_credentials' }, basic('backend', 's3cr=t&+'))).status).toBe(200);
     expect(
       (
         await post({
@@ -433,9 +424,9 @@ describe('clients', () => {
   });
 
   it('refuses unknown clients at the token endpoint and at /authorize', async () => {
-    expect(
-      (await post({ grant_type: 'client_credentials', client_id: 'stranger' })).body.error,
-    ).toBe('invalid_client');
+    expect((await post({ grant_type: 'client_credentials', client_id: 'stranger' })).body.error).toBe(
+      'invalid_client',
+    );
     const { challenge } = await pkcePair();
     const { status, body } = await authorize(strict.fetch, strict.metadata, {
       response_type: 'code',
@@ -457,8 +448,7 @@ describe('clients', () => {
       code_challenge_method: 'S256',
     };
     expect(
-      (await authorize(strict.fetch, strict.metadata, { ...params, redirect_uri: REDIRECT_URI }))
-        .status,
+      (await authorize(strict.fetch, strict.metadata, { ...params, redirect_uri: REDIRECT_URI })).status,
     ).toBe(302);
     const other = await authorize(strict.fetch, strict.metadata, {
       ...params,
@@ -502,9 +492,7 @@ describe('/revoke (RFC 7009)', () => {
   it('answers 200 for unknown tokens and leaves other clients’ tokens alone', async () => {
     const { tokens } = await codeFlow(issuer.fetch, issuer.metadata);
     expect((await revoke({ client_id: CLIENT_ID, token: 'unknown' })).status).toBe(200);
-    expect(
-      (await revoke({ client_id: 'other', token: tokens.refresh_token as string })).status,
-    ).toBe(200);
+    expect((await revoke({ client_id: 'other', token: tokens.refresh_token as string })).status).toBe(200);
     const refresh = await postToken({
       grant_type: 'refresh_token',
       client_id: CLIENT_ID,
@@ -545,9 +533,9 @@ describe('CORS and routing', () => {
   });
 
   it('lets any origin read every answer, errors included', async () => {
-    expect(
-      (await issuer.fetch(issuer.metadata.jwks_uri!)).headers.get('access-control-allow-origin'),
-    ).toBe('*');
+    expect((await issuer.fetch(issuer.metadata.jwks_uri!)).headers.get('access-control-allow-origin')).toBe(
+      '*',
+    );
     const error = await issuer.fetch(tokenUrl(), postForm({}));
     expect(error.status).toBe(401);
     expect(error.headers.get('access-control-allow-origin')).toBe('*');

@@ -17,10 +17,7 @@ const ALL_ALGORITHMS: TestIssuerAlgorithm[] = [
   'Ed25519',
 ];
 
-async function status(
-  issuer: { fetch(url: string): Promise<Response> },
-  url: string,
-): Promise<number> {
+async function status(issuer: { fetch(url: string): Promise<Response> }, url: string): Promise<number> {
   return (await issuer.fetch(url)).status;
 }
 
@@ -31,9 +28,7 @@ describe('createTestIssuer defaults', () => {
     expect(issuer.audience).toBe('https://api.test');
     expect(issuer.keys).toHaveLength(1);
     expect(issuer.keys[0]).toMatchObject({ alg: 'RS256', active: true });
-    expect(await status(issuer, 'https://issuer.test/.well-known/oauth-authorization-server')).toBe(
-      200,
-    );
+    expect(await status(issuer, 'https://issuer.test/.well-known/oauth-authorization-server')).toBe(200);
     expect(await status(issuer, 'https://issuer.test/.well-known/openid-configuration')).toBe(200);
     const payload = decodeJwt(await issuer.sign());
     expect(payload).toMatchObject({ iss: 'https://issuer.test', aud: 'https://api.test' });
@@ -55,9 +50,7 @@ describe('createTestIssuer defaults', () => {
       scopes_supported: ['openid', 'profile', 'email', 'offline_access'],
       authorization_response_iss_parameter_supported: true,
     });
-    const oidc = await (
-      await issuer.fetch('https://issuer.test/.well-known/openid-configuration')
-    ).json();
+    const oidc = await (await issuer.fetch('https://issuer.test/.well-known/openid-configuration')).json();
     expect(oidc).toEqual({
       ...issuer.metadata,
       subject_types_supported: ['public'],
@@ -81,10 +74,7 @@ describe('algorithms', () => {
 
   it('signs with the first algorithm by default', async () => {
     const issuer = await createTestIssuer({ algorithms: ['ES256', 'RS256'] });
-    const { protectedHeader } = await jwtVerify(
-      await issuer.sign(),
-      createLocalJWKSet(issuer.jwks()),
-    );
+    const { protectedHeader } = await jwtVerify(await issuer.sign(), createLocalJWKSet(issuer.jwks()));
     expect(protectedHeader).toMatchObject({ alg: 'ES256', kid: issuer.keys[0]!.kid });
   });
 
@@ -101,9 +91,7 @@ describe('algorithms', () => {
 
   it('lists the algorithms in id_token_signing_alg_values_supported', async () => {
     const issuer = await createTestIssuer({ algorithms: ['PS256', 'ES256'] });
-    const oidc = await (
-      await issuer.fetch('https://issuer.test/.well-known/openid-configuration')
-    ).json();
+    const oidc = await (await issuer.fetch('https://issuer.test/.well-known/openid-configuration')).json();
     expect(oidc.id_token_signing_alg_values_supported).toEqual(['PS256', 'ES256']);
   });
 });
@@ -113,31 +101,20 @@ describe('discovery', () => {
     ['oauth', 200, 404],
     ['oidc', 404, 200],
     ['both', 200, 200],
-  ] as const)(
-    'discovery: %s serves RFC 8414 → %i, OpenID Connect → %i',
-    async (discovery, oauth, oidc) => {
-      const issuer = await createTestIssuer({ discovery });
-      expect(
-        await status(issuer, 'https://issuer.test/.well-known/oauth-authorization-server'),
-      ).toBe(oauth);
-      expect(await status(issuer, 'https://issuer.test/.well-known/openid-configuration')).toBe(
-        oidc,
-      );
-    },
-  );
+  ] as const)('discovery: %s serves RFC 8414 → %i, OpenID Connect → %i', async (discovery, oauth, oidc) => {
+    const issuer = await createTestIssuer({ discovery });
+    expect(await status(issuer, 'https://issuer.test/.well-known/oauth-authorization-server')).toBe(oauth);
+    expect(await status(issuer, 'https://issuer.test/.well-known/openid-configuration')).toBe(oidc);
+  });
 
   it('puts the RFC 8414 well-known segment before the issuer path and appends the OIDC one', async () => {
     const issuer = await createTestIssuer({ issuer: 'https://idp.test/tenant-1' });
-    const oauth = await issuer.fetch(
-      'https://idp.test/.well-known/oauth-authorization-server/tenant-1',
-    );
+    const oauth = await issuer.fetch('https://idp.test/.well-known/oauth-authorization-server/tenant-1');
     const oidc = await issuer.fetch('https://idp.test/tenant-1/.well-known/openid-configuration');
     expect((await oauth.json()).issuer).toBe('https://idp.test/tenant-1');
     expect((await oidc.json()).issuer).toBe('https://idp.test/tenant-1');
     expect(issuer.metadata.jwks_uri).toBe('https://idp.test/tenant-1/jwks');
-    expect(await status(issuer, 'https://idp.test/.well-known/oauth-authorization-server')).toBe(
-      404,
-    );
+    expect(await status(issuer, 'https://idp.test/.well-known/oauth-authorization-server')).toBe(404);
   });
 
   it('the metadata issuer is exactly the configured one, trailing slash included', async () => {
@@ -153,9 +130,7 @@ describe('discovery', () => {
 describe('profiles', () => {
   it('rfc8414 (Archera): RFC 8414 only, exactly the schema members, JWKS at /.well-known/jwks.json', async () => {
     const issuer = await createTestIssuer({ profile: 'rfc8414' });
-    const response = await issuer.fetch(
-      'https://issuer.test/.well-known/oauth-authorization-server',
-    );
+    const response = await issuer.fetch('https://issuer.test/.well-known/oauth-authorization-server');
     const metadata = await response.json();
     expect(Object.keys(metadata).sort()).toEqual([
       'authorization_endpoint',
@@ -182,9 +157,9 @@ describe('profiles', () => {
       issuer: 'https://tenant.auth0.test',
     });
     expect(issuer.issuer).toBe('https://tenant.auth0.test/');
-    expect(
-      await status(issuer, 'https://tenant.auth0.test/.well-known/oauth-authorization-server'),
-    ).toBe(404);
+    expect(await status(issuer, 'https://tenant.auth0.test/.well-known/oauth-authorization-server')).toBe(
+      404,
+    );
     const metadata = await (
       await issuer.fetch('https://tenant.auth0.test/.well-known/openid-configuration')
     ).json();
@@ -205,9 +180,7 @@ describe('profiles', () => {
 
   it('an explicit discovery wins over the profile default', async () => {
     const issuer = await createTestIssuer({ profile: 'auth0', discovery: 'both' });
-    expect(await status(issuer, 'https://issuer.test/.well-known/oauth-authorization-server')).toBe(
-      200,
-    );
+    expect(await status(issuer, 'https://issuer.test/.well-known/oauth-authorization-server')).toBe(200);
   });
 });
 

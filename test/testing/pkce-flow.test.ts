@@ -31,10 +31,18 @@ describe('the whole PKCE flow against the stub issuer over real HTTP', () => {
   it('discovers, authorizes, exchanges, verifies with JwtVerifier, refreshes and revokes', async () => {
     const metadata = await discover(live.issuer);
     expect(metadata).toEqual(live.metadata);
-    const request = await buildAuthorizationUrl(metadata, { ...CLIENT, scope: 'openid offline_access', audience: API });
+    const request = await buildAuthorizationUrl(metadata, {
+      ...CLIENT,
+      scope: 'openid offline_access',
+      audience: API,
+    });
     const callback = await followAuthorize(request.url);
     const { code } = parseAuthorizationResponse(callback, { expectedState: request.state, metadata });
-    const tokens = await exchangeAuthorizationCode(metadata, { ...CLIENT, code, codeVerifier: request.codeVerifier });
+    const tokens = await exchangeAuthorizationCode(metadata, {
+      ...CLIENT,
+      code,
+      codeVerifier: request.codeVerifier,
+    });
     expect(tokens.token_type).toBe('Bearer');
 
     const verifier = new JwtVerifier({ issuer: live.issuer, audience: API, typ: 'at+jwt' });
@@ -45,10 +53,15 @@ describe('the whole PKCE flow against the stub issuer over real HTTP', () => {
 
     const refreshed = await refreshTokens(metadata, { clientId: 'spa', refreshToken: tokens.refresh_token! });
     await expect(verifier.verify(refreshed.access_token)).resolves.toMatchObject({ payload: { aud: API } });
-    await revokeToken(metadata, { clientId: 'spa', token: refreshed.refresh_token!, tokenTypeHint: 'refresh_token' });
-    const error = await refreshTokens(metadata, { clientId: 'spa', refreshToken: refreshed.refresh_token! }).catch(
-      (caught: unknown) => caught,
-    );
+    await revokeToken(metadata, {
+      clientId: 'spa',
+      token: refreshed.refresh_token!,
+      tokenTypeHint: 'refresh_token',
+    });
+    const error = await refreshTokens(metadata, {
+      clientId: 'spa',
+      refreshToken: refreshed.refresh_token!,
+    }).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(TokenEndpointError);
     expect((error as TokenEndpointError).error).toBe('invalid_grant');
   });
@@ -61,9 +74,11 @@ describe('the whole PKCE flow against the stub issuer over real HTTP', () => {
       metadata,
     });
     const other = await buildAuthorizationUrl(metadata, CLIENT);
-    const error = await exchangeAuthorizationCode(metadata, { ...CLIENT, code, codeVerifier: other.codeVerifier }).catch(
-      (caught: unknown) => caught,
-    );
+    const error = await exchangeAuthorizationCode(metadata, {
+      ...CLIENT,
+      code,
+      codeVerifier: other.codeVerifier,
+    }).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(TokenEndpointError);
     expect((error as TokenEndpointError).error).toBe('invalid_grant');
   });

@@ -75,17 +75,17 @@ describe('sign: claims', () => {
   it('expiresIn sets exp relative to now; negative makes an expired token', async () => {
     expect(decodeJwt(await issuer.sign({}, { expiresIn: 30 })).exp).toBe(1_800_000_030);
     const expired = await issuer.sign({}, { expiresIn: -60 });
-    await expect(
-      verify(expired, { currentDate: new Date(1_800_000_000_000) }),
-    ).rejects.toBeInstanceOf(errors.JWTExpired);
+    await expect(verify(expired, { currentDate: new Date(1_800_000_000_000) })).rejects.toBeInstanceOf(
+      errors.JWTExpired,
+    );
   });
 
   it('notBefore adds nbf relative to now', async () => {
     const token = await issuer.sign({}, { notBefore: 120 });
     expect(decodeJwt(token).nbf).toBe(1_800_000_120);
-    await expect(
-      verify(token, { currentDate: new Date(1_800_000_000_000) }),
-    ).rejects.toBeInstanceOf(errors.JWTClaimValidationFailed);
+    await expect(verify(token, { currentDate: new Date(1_800_000_000_000) })).rejects.toBeInstanceOf(
+      errors.JWTClaimValidationFailed,
+    );
   });
 
   it('refuses a non-numeric expiresIn', async () => {
@@ -164,10 +164,7 @@ describe('sign: header and keys', () => {
   });
 
   it('unpublishedKey with header.kid makes a token naming a published key it was not signed with', async () => {
-    const token = await issuer.sign(
-      {},
-      { unpublishedKey: true, header: { kid: issuer.keys[0]!.kid } },
-    );
+    const token = await issuer.sign({}, { unpublishedKey: true, header: { kid: issuer.keys[0]!.kid } });
     await expect(verify(token)).rejects.toBeInstanceOf(errors.JWSSignatureVerificationFailed);
   });
 
@@ -177,9 +174,7 @@ describe('sign: header and keys', () => {
   });
 
   it('kid with key or unpublishedKey is a TypeError pointing at header.kid', async () => {
-    await expect(issuer.sign({}, { unpublishedKey: true, kid: 'x' })).rejects.toThrow(
-      /header: \{ kid \}/,
-    );
+    await expect(issuer.sign({}, { unpublishedKey: true, kid: 'x' })).rejects.toThrow(/header: \{ kid \}/);
   });
 
   it('key signs with a given private key, with its algorithm and no kid', async () => {
@@ -193,13 +188,9 @@ describe('sign: header and keys', () => {
 
   it('key can be an HMAC secret, for algorithm-confusion tests', async () => {
     const secret = new TextEncoder().encode(JSON.stringify(issuer.jwks().keys[0]));
-    const key = await crypto.subtle.importKey(
-      'raw',
-      secret,
-      { name: 'HMAC', hash: 'SHA-256' },
-      false,
-      ['sign'],
-    );
+    const key = await crypto.subtle.importKey('raw', secret, { name: 'HMAC', hash: 'SHA-256' }, false, [
+      'sign',
+    ]);
     const token = await issuer.sign({}, { key, header: { kid: issuer.keys[0]!.kid } });
     expect(decodeProtectedHeader(token)).toMatchObject({ alg: 'HS256', kid: issuer.keys[0]!.kid });
     await jwtVerify(token, secret, { currentDate: new Date(1_800_000_000_000) });
@@ -213,9 +204,7 @@ describe('rotateKeys', () => {
     const oldToken = await rotating.sign();
     const fresh = await rotating.rotateKeys();
     expect(fresh.map((key) => key.alg)).toEqual(['RS256', 'EdDSA']);
-    expect(rotating.keys.map((key) => key.kid)).toEqual(
-      [...before, ...fresh].map((key) => key.kid),
-    );
+    expect(rotating.keys.map((key) => key.kid)).toEqual([...before, ...fresh].map((key) => key.kid));
     expect(rotating.keys.map((key) => key.active)).toEqual([false, false, true, true]);
     const newToken = await rotating.sign();
     expect(decodeProtectedHeader(newToken).kid).toBe(fresh[0]!.kid);
@@ -223,9 +212,7 @@ describe('rotateKeys', () => {
     await jwtVerify(oldToken, jwks);
     await jwtVerify(newToken, jwks);
     // An old key still signs when asked for by kid.
-    expect(decodeProtectedHeader(await rotating.sign({}, { kid: before[0]!.kid })).kid).toBe(
-      before[0]!.kid,
-    );
+    expect(decodeProtectedHeader(await rotating.sign({}, { kid: before[0]!.kid })).kid).toBe(before[0]!.kid);
   });
 
   it('keepPrevious: false drops the old keys from the JWKS', async () => {

@@ -23,19 +23,28 @@ describe('oauth-jwt-verify/pkce', () => {
   });
 
   it('builds the authorization URL from metadata and needs clientId and redirectUri', () => {
-    expectTypeOf(buildAuthorizationUrl(metadata, { clientId: 'spa', redirectUri: 'https://app/cb' })).resolves.toEqualTypeOf<AuthorizationRequest>();
+    expectTypeOf(
+      buildAuthorizationUrl(metadata, { clientId: 'spa', redirectUri: 'https://app/cb' }),
+    ).resolves.toEqualTypeOf<AuthorizationRequest>();
     // @ts-expect-error: redirectUri is required
     void buildAuthorizationUrl(metadata, { clientId: 'spa' });
   });
 
   it('keeps the server field names in token responses', async () => {
-    const tokens = await exchangeAuthorizationCode(metadata, { clientId: 'spa', code: 'c', codeVerifier: 'v', redirectUri: 'https://app/cb' });
+    const tokens = await exchangeAuthorizationCode(metadata, {
+      clientId: 'spa',
+      code: 'c',
+      codeVerifier: 'v',
+      redirectUri: 'https://app/cb',
+    });
     expectTypeOf(tokens).toEqualTypeOf<TokenResponse>();
     expectTypeOf(tokens.access_token).toEqualTypeOf<string>();
   });
 
   it('returns the code from a callback and types the error fields', () => {
-    expectTypeOf(parseAuthorizationResponse('https://app/cb?code=c&state=s', { expectedState: 's', metadata }).code).toEqualTypeOf<string>();
+    expectTypeOf(
+      parseAuthorizationResponse('https://app/cb?code=c&state=s', { expectedState: 's', metadata }).code,
+    ).toEqualTypeOf<string>();
     expectTypeOf<AuthorizationResponseError['error']>().toEqualTypeOf<AuthorizationResponseErrorCode>();
   });
 });

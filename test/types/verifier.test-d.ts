@@ -9,7 +9,10 @@ import {
   type VerifyResult,
 } from '../../src/index.js';
 
-const verifier = new JwtVerifier({ issuer: 'https://issuer.example.com', audience: 'https://api.example.com' });
+const verifier = new JwtVerifier({
+  issuer: 'https://issuer.example.com',
+  audience: 'https://api.example.com',
+});
 
 describe('JwtVerifier.verify', () => {
   it('resolves to the payload and the header', () => {
@@ -45,13 +48,18 @@ describe('JwtVerifier.verify', () => {
   });
 
   it('types verifyAuthorizationHeader like verify, taking the header value', async () => {
-    expectTypeOf(verifier.verifyAuthorizationHeader).parameter(0).toEqualTypeOf<string | readonly string[] | null | undefined>();
+    expectTypeOf(verifier.verifyAuthorizationHeader)
+      .parameter(0)
+      .toEqualTypeOf<string | readonly string[] | null | undefined>();
     const { payload } = await verifier.verifyAuthorizationHeader<{ sub: string }>('Bearer t');
     expectTypeOf(payload.sub).toEqualTypeOf<string>();
   });
 
   it('types MultiIssuerVerifier.verify like JwtVerifier.verify', async () => {
-    const multi = new MultiIssuerVerifier([verifier, { issuer: 'https://other.example.com', audience: null }]);
+    const multi = new MultiIssuerVerifier([
+      verifier,
+      { issuer: 'https://other.example.com', audience: null },
+    ]);
     const { payload } = await multi.verify<{ sub: string }>('t');
     expectTypeOf(payload.sub).toEqualTypeOf<string>();
   });

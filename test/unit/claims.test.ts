@@ -15,7 +15,11 @@ const rules = (over: Partial<ClaimRules> = {}): ClaimRules => ({
 });
 const base = { iss: 'https://issuer.test', aud: 'https://api.test', exp: NOW + 60, iat: NOW - 10 };
 
-function codeOf(payload: Record<string, unknown>, r = rules(), header: Record<string, unknown> = { alg: 'RS256' }) {
+function codeOf(
+  payload: Record<string, unknown>,
+  r = rules(),
+  header: Record<string, unknown> = { alg: 'RS256' },
+) {
   try {
     checkClaims(payload, header as never, r, NOW);
     return 'ok';

@@ -10,6 +10,8 @@ describe('JwtVerifyError.wwwAuthenticate', () => {
   });
 
   it('names no error for a missing token (RFC 6750 §3.1)', () => {
-    expect(new JwtVerifyError('ERR_TOKEN_MISSING', 'no token').wwwAuthenticate('api')).toBe('Bearer realm="api"');
+    expect(new JwtVerifyError('ERR_TOKEN_MISSING', 'no token').wwwAuthenticate('api')).toBe(
+      'Bearer realm="api"',
+    );
   });
 });

@@ -5,7 +5,8 @@ import { JwtVerifyError } from '../../src/errors.js';
 
 const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
 const rawSegment = (text: string) => Buffer.from(text).toString('base64url');
-const token = (header: unknown, payload: unknown, signature = 'c2ln') => `${b64(header)}.${b64(payload)}.${signature}`;
+const token = (header: unknown, payload: unknown, signature = 'c2ln') =>
+  `${b64(header)}.${b64(payload)}.${signature}`;
 
 function codeOf(fn: () => unknown): string | undefined {
   try {
@@ -77,8 +78,12 @@ describe('parseToken', () => {
   it('refuses headers and payloads that are not JSON objects', () => {
     expect(codeOf(() => parseToken(`${b64([1])}.${b64({})}.c2ln`))).toBe('ERR_TOKEN_MALFORMED');
     expect(codeOf(() => parseToken(`${b64({ alg: 'RS256' })}.${b64('x')}.c2ln`))).toBe('ERR_TOKEN_MALFORMED');
-    expect(codeOf(() => parseToken(`${Buffer.from('{no').toString('base64url')}.${b64({})}.c2ln`))).toBe('ERR_TOKEN_MALFORMED');
-    expect(codeOf(() => parseToken(`${Buffer.from([0xff, 0xfe]).toString('base64url')}.${b64({})}.c2ln`))).toBe('ERR_TOKEN_MALFORMED');
+    expect(codeOf(() => parseToken(`${Buffer.from('{no').toString('base64url')}.${b64({})}.c2ln`))).toBe(
+      'ERR_TOKEN_MALFORMED',
+    );
+    expect(
+      codeOf(() => parseToken(`${Buffer.from([0xff, 0xfe]).toString('base64url')}.${b64({})}.c2ln`)),
+    ).toBe('ERR_TOKEN_MALFORMED');
   });
 
   it('refuses a header without alg, a non-string kid or typ, crit and b64:false', () => {
@@ -107,7 +112,10 @@ describe('parseToken', () => {
   it('refuses an empty part count and extra dots anywhere', () => {
     const good = token({ alg: 'RS256' }, { a: 1 });
     for (const bad of ['.', '..', `${good}.`, `.${good}`, good.replace('.', '..'), `${good}.x.y`]) {
-      expect(codeOf(() => parseToken(bad)), bad).toBe('ERR_TOKEN_MALFORMED');
+      expect(
+        codeOf(() => parseToken(bad)),
+        bad,
+      ).toBe('ERR_TOKEN_MALFORMED');
     }
   });
 
@@ -117,9 +125,14 @@ describe('parseToken', () => {
     ['a duplicate after an escaped quote in a value', '{"a":"x\\"y","a":1}'],
     ['__proto__ twice', '{"__proto__":1,"__proto__":2}'],
     ['a duplicate with whitespace around', '{ "a" : 1 ,\n "a" : [1, {"b": 2}] }'],
-    ['a duplicate after values holding commas, quotes and brackets', '{"s":"a,b}]{[","t":[1,2,{"u":"v,w"}],"s":0}'],
+    [
+      'a duplicate after values holding commas, quotes and brackets',
+      '{"s":"a,b}]{[","t":[1,2,{"u":"v,w"}],"s":0}',
+    ],
   ])('refuses a payload with %s', (_name, text) => {
-    expect(codeOf(() => parseToken(`${b64({ alg: 'RS256' })}.${rawSegment(text)}.c2ln`))).toBe('ERR_TOKEN_MALFORMED');
+    expect(codeOf(() => parseToken(`${b64({ alg: 'RS256' })}.${rawSegment(text)}.c2ln`))).toBe(
+      'ERR_TOKEN_MALFORMED',
+    );
   });
 
   it('accepts duplicates nested in claim values and names that recur as values', () => {
@@ -129,7 +142,16 @@ describe('parseToken', () => {
 
   it('refuses exactly the payloads that repeat a top-level member name (property)', () => {
     const name = fc.constantFrom('a', 'b', '__proto__', '\\u0061', 'a\\"', ',', '}', 'x y');
-    const value = fc.constantFrom('1', '"a"', '"a,b"', '"\\\\"', '{"a":1,"a":2}', '[1,{"b":"}"}]', 'null', '"\\""');
+    const value = fc.constantFrom(
+      '1',
+      '"a"',
+      '"a,b"',
+      '"\\\\"',
+      '{"a":1,"a":2}',
+      '[1,{"b":"}"}]',
+      'null',
+      '"\\""',
+    );
     const member = fc.tuple(name, value, fc.constantFrom('', ' ', '\n'));
     fc.assert(
       fc.property(fc.array(member, { maxLength: 6 }), (members) => {

@@ -42,7 +42,8 @@ const FAULTS: Exclude<Mode, 'ok' | 'same-origin redirect'>[] = [
   '503',
 ];
 
-const HTML = '<!DOCTYPE html><html><head><title>502 Bad Gateway</title></head><body><h1>Bad Gateway</h1></body></html>';
+const HTML =
+  '<!DOCTYPE html><html><head><title>502 Bad Gateway</title></head><body><h1>Bad Gateway</h1></body></html>';
 const TIMEOUT_MS = 250;
 const MAX_BYTES = 64 * 1024;
 const MAX_AGE_MS = 60_000;
@@ -83,7 +84,10 @@ beforeAll(async () => {
         res.write('{"keys":[', () => res.destroy());
         return;
       case 'declared huge body':
-        res.writeHead(200, { 'content-type': 'application/json', 'content-length': String(50 * 1024 * 1024) });
+        res.writeHead(200, {
+          'content-type': 'application/json',
+          'content-length': String(50 * 1024 * 1024),
+        });
         res.write('{"keys":[');
         return;
       case 'endless body':
@@ -159,7 +163,11 @@ describe('a misbehaving JWKS server on 127.0.0.1', () => {
     mode = fault;
     expect(await rejectionCode(v.verify(token))).toBe('ERR_ISSUER_UNAVAILABLE');
     expect(failures()).toEqual([
-      expect.objectContaining({ type: 'jwks_failed', servingStale: false, error: expect.objectContaining({ code: 'ERR_ISSUER_UNAVAILABLE' }) }),
+      expect.objectContaining({
+        type: 'jwks_failed',
+        servingStale: false,
+        error: expect.objectContaining({ code: 'ERR_ISSUER_UNAVAILABLE' }),
+      }),
     ]);
   });
 
@@ -259,7 +267,13 @@ describe('metadata that changes jwks_uri or names another issuer', () => {
     discovery = await startScriptedServer((req, res) => {
       res.setHeader('content-type', 'application/json');
       if (req.url === '/.well-known/oauth-authorization-server') {
-        res.end(JSON.stringify({ issuer: discovery.origin, jwks_uri: `${discovery.origin}${jwksPath}`, ...metadataOverride }));
+        res.end(
+          JSON.stringify({
+            issuer: discovery.origin,
+            jwks_uri: `${discovery.origin}${jwksPath}`,
+            ...metadataOverride,
+          }),
+        );
       } else if (req.url! in sets) {
         res.end(JSON.stringify(sets[req.url!]));
       } else {
@@ -267,7 +281,11 @@ describe('metadata that changes jwks_uri or names another issuer', () => {
         res.end('{}');
       }
     });
-    rotating = await createTestIssuer({ issuer: discovery.origin, audience: AUDIENCE, algorithms: ['ES256'] });
+    rotating = await createTestIssuer({
+      issuer: discovery.origin,
+      audience: AUDIENCE,
+      algorithms: ['ES256'],
+    });
   });
 
   afterAll(() => discovery?.close());
@@ -279,7 +297,11 @@ describe('metadata that changes jwks_uri or names another issuer', () => {
     sets['/keys-b'] = rotating.jwks();
     const tokenB = await rotating.sign({ sub: 'b' });
 
-    const { verifier: v, events, clock } = observedVerifier({
+    const {
+      verifier: v,
+      events,
+      clock,
+    } = observedVerifier({
       issuer: discovery.origin,
       audience: AUDIENCE,
       discovery: 'oauth',
@@ -291,10 +313,9 @@ describe('metadata that changes jwks_uri or names another issuer', () => {
     clock.offsetMs += MAX_AGE_MS + 1000;
     await expect(v.verify(tokenB)).resolves.toMatchObject({ payload: { sub: 'b' } });
     expect(discovery.paths.filter((path) => path === '/keys-b')).toHaveLength(1);
-    expect(events.filter((e) => e.type === 'discovery').map((e) => (e as { jwksUri: string }).jwksUri)).toEqual([
-      `${discovery.origin}/keys-a`,
-      `${discovery.origin}/keys-b`,
-    ]);
+    expect(
+      events.filter((e) => e.type === 'discovery').map((e) => (e as { jwksUri: string }).jwksUri),
+    ).toEqual([`${discovery.origin}/keys-a`, `${discovery.origin}/keys-b`]);
     expect(await rejectionCode(v.verify(tokenA))).toBe('ERR_KEY_NOT_FOUND');
     expect(discovery.paths.filter((path) => path === '/keys-a')).toHaveLength(1);
   });
@@ -311,9 +332,15 @@ describe('metadata that changes jwks_uri or names another issuer', () => {
       sets['/keys-a'] = rotating.jwks();
       jwksPath = '/keys-a';
       const before = discovery.paths.filter((path) => path.startsWith('/keys')).length;
-      const { verifier: v, ofType } = observedVerifier({ issuer: discovery.origin, audience: AUDIENCE, discovery: 'oauth' });
+      const { verifier: v, ofType } = observedVerifier({
+        issuer: discovery.origin,
+        audience: AUDIENCE,
+        discovery: 'oauth',
+      });
       expect(await rejectionCode(v.verify(await rotating.sign()))).toBe('ERR_METADATA_INVALID');
-      expect(ofType('discovery_failed')).toEqual([expect.objectContaining({ error: expect.objectContaining({ code: 'ERR_METADATA_INVALID' }) })]);
+      expect(ofType('discovery_failed')).toEqual([
+        expect.objectContaining({ error: expect.objectContaining({ code: 'ERR_METADATA_INVALID' }) }),
+      ]);
       expect(discovery.paths.filter((path) => path.startsWith('/keys')).length).toBe(before);
     } finally {
       metadataOverride = {};

@@ -32,7 +32,11 @@ afterAll(() => {
 });
 
 function verifier() {
-  return observedVerifier({ issuer: ISSUER, audience: AUDIENCE, cache: { maxAgeMs: MAX_AGE_MS, cooldownMs: 1000 } });
+  return observedVerifier({
+    issuer: ISSUER,
+    audience: AUDIENCE,
+    cache: { maxAgeMs: MAX_AGE_MS, cooldownMs: 1000 },
+  });
 }
 
 describe('stub issuer faults through msw', () => {
@@ -55,18 +59,30 @@ describe('stub issuer faults through msw', () => {
     issuer.failNext('metadata', { malformed: 'html', status: 502, times: Infinity });
     issuer.failNext('jwks', { malformed: true, times: Infinity });
     for (let i = 0; i < 10; i++) await expect(v.verify(token)).resolves.toBeDefined();
-    expect(events.filter((e) => e.type === 'jwks_failed')).toEqual([expect.objectContaining({ servingStale: true })]);
-    expect(events.filter((e) => e.type === 'discovery_failed')).toEqual([expect.objectContaining({ servingStale: true })]);
+    expect(events.filter((e) => e.type === 'jwks_failed')).toEqual([
+      expect.objectContaining({ servingStale: true }),
+    ]);
+    expect(events.filter((e) => e.type === 'discovery_failed')).toEqual([
+      expect.objectContaining({ servingStale: true }),
+    ]);
   });
 
   it('never requests a jku or x5u URL from a token header (only the issuer documents are fetched)', async () => {
     const { verifier: v } = verifier();
     const attacker = await generateKeyPair('ES256', { extractable: true });
     const jwk = { ...(await exportJWK(attacker.publicKey)), kid: 'attacker' };
-    const token = await issuer.sign({}, {
-      key: attacker.privateKey,
-      header: { kid: 'attacker', jku: 'https://attacker.test/jwks.json', x5u: 'https://attacker.test/cert.pem', jwk },
-    });
+    const token = await issuer.sign(
+      {},
+      {
+        key: attacker.privateKey,
+        header: {
+          kid: 'attacker',
+          jku: 'https://attacker.test/jwks.json',
+          x5u: 'https://attacker.test/cert.pem',
+          jwk,
+        },
+      },
+    );
     expect(await rejectionCode(v.verify(token))).toBe('ERR_KEY_NOT_FOUND');
     expect(requested.length).toBeGreaterThan(0);
     expect(requested.every((url) => url.startsWith(`${ISSUER}/`))).toBe(true);

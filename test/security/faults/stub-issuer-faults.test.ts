@@ -51,24 +51,33 @@ const FAULTS: [string, FailureOptions, Code][] = [
 ];
 
 describe('stub issuer faults over real HTTP (failNext)', () => {
-  it.each(FAULTS)('metadata answering %s: refused (unavailable, or invalid for wrong JSON) with a discovery_failed event', async (_name, fault, code) => {
-    const { verifier: v, ofType } = verifier();
-    live.failNext('metadata', { ...fault, times: 2 }); // both well-known documents
-    expect(await rejectionCode(v.verify(token))).toBe(code);
-    expect(ofType('discovery_failed')).toEqual([
-      expect.objectContaining({ servingStale: false, error: expect.objectContaining({ code }) }),
-    ]);
-    expect(live.requests.jwks).toBe(0);
-  });
+  it.each(FAULTS)(
+    'metadata answering %s: refused (unavailable, or invalid for wrong JSON) with a discovery_failed event',
+    async (_name, fault, code) => {
+      const { verifier: v, ofType } = verifier();
+      live.failNext('metadata', { ...fault, times: 2 }); // both well-known documents
+      expect(await rejectionCode(v.verify(token))).toBe(code);
+      expect(ofType('discovery_failed')).toEqual([
+        expect.objectContaining({ servingStale: false, error: expect.objectContaining({ code }) }),
+      ]);
+      expect(live.requests.jwks).toBe(0);
+    },
+  );
 
-  it.each(FAULTS)('JWKS answering %s: ERR_ISSUER_UNAVAILABLE and a jwks_failed event', async (_name, fault) => {
-    const { verifier: v, ofType } = verifier();
-    live.failNext('jwks', fault);
-    expect(await rejectionCode(v.verify(token))).toBe('ERR_ISSUER_UNAVAILABLE');
-    expect(ofType('jwks_failed')).toEqual([
-      expect.objectContaining({ servingStale: false, error: expect.objectContaining({ code: 'ERR_ISSUER_UNAVAILABLE' }) }),
-    ]);
-  });
+  it.each(FAULTS)(
+    'JWKS answering %s: ERR_ISSUER_UNAVAILABLE and a jwks_failed event',
+    async (_name, fault) => {
+      const { verifier: v, ofType } = verifier();
+      live.failNext('jwks', fault);
+      expect(await rejectionCode(v.verify(token))).toBe('ERR_ISSUER_UNAVAILABLE');
+      expect(ofType('jwks_failed')).toEqual([
+        expect.objectContaining({
+          servingStale: false,
+          error: expect.objectContaining({ code: 'ERR_ISSUER_UNAVAILABLE' }),
+        }),
+      ]);
+    },
+  );
 
   it.each(FAULTS)('warm cache, JWKS answering %s: known keys keep verifying', async (_name, fault) => {
     const { verifier: v, clock, ofType } = verifier();
@@ -134,7 +143,9 @@ describe('stub issuer faults over real HTTP (failNext)', () => {
       await expect(v.verify(old)).resolves.toBeDefined();
       clock.offsetMs += MAX_AGE_MS + 1;
       expect(await rejectionCode(v.verify(old))).toBe('ERR_KEY_NOT_FOUND');
-      await expect(v.verify(await issuer.sign({ sub: 'new' }))).resolves.toMatchObject({ payload: { sub: 'new' } });
+      await expect(v.verify(await issuer.sign({ sub: 'new' }))).resolves.toMatchObject({
+        payload: { sub: 'new' },
+      });
       expect(ofType('key_rotated')).toEqual([
         { type: 'key_rotated', added: [issuer.keys[0]!.kid], removed: [oldKid] },
       ]);
