@@ -1,13 +1,16 @@
 import type { Plugin } from 'esbuild';
 import { defineConfig } from 'tsup';
 
-// src/signature.ts stands for the package's `#signature` import (package.json `imports`):
+// src/token/signature/index.ts stands for the package's `#signature` import (package.json `imports`):
 // node:crypto under the `node` condition, jose everywhere else. The build keeps that
 // import conditional instead of bundling one implementation.
 const conditionalSignature: Plugin = {
   name: 'conditional-signature',
   setup(build) {
-    build.onResolve({ filter: /^\.\/signature\.js$/ }, () => ({ path: '#signature', external: true }));
+    build.onResolve({ filter: /\/token\/signature\/index\.js$/ }, () => ({
+      path: '#signature',
+      external: true,
+    }));
   },
 };
 
@@ -21,8 +24,8 @@ export default defineConfig({
     'express/index': 'src/express/index.ts',
     'fastify/index': 'src/fastify/index.ts',
     'hono/index': 'src/hono/index.ts',
-    'signature-node': 'src/signature-node.ts',
-    'signature-web': 'src/signature-web.ts',
+    'signature-node': 'src/token/signature/node.ts',
+    'signature-web': 'src/token/signature/web.ts',
   },
   format: ['esm'],
   target: 'es2022',

@@ -11,15 +11,15 @@
  * @see https://www.rfc-editor.org/rfc/rfc9068
  * @module
  */
-export { JwtVerifier, bearerToken } from './verifier.js';
-export type { CacheOptions, JwtVerifierOptions, VerifyResult } from './verifier.js';
-export { MultiIssuerVerifier } from './multi-issuer.js';
-export { createMemoryJwksStore } from './jwks-store.js';
-export type { JwksStore, MemoryJwksStoreOptions, StoredKeySet } from './jwks-store.js';
-export { createRedisJwksStore } from './redis-jwks-store.js';
-export type { RedisJwksStoreClient, RedisJwksStoreOptions } from './redis-jwks-store.js';
-export type { VerifierCacheSnapshot } from './cache-snapshot.js';
-export { authenticate } from './authenticate.js';
+export { JwtVerifier, bearerToken } from './verify/verifier.js';
+export type { CacheOptions, JwtVerifierOptions, VerifyResult } from './verify/verifier.js';
+export { MultiIssuerVerifier } from './verify/multi-issuer.js';
+export { createMemoryJwksStore } from './fleet/store.js';
+export type { JwksStore, MemoryJwksStoreOptions, StoredKeySet } from './fleet/store.js';
+export { createRedisJwksStore } from './fleet/redis-store.js';
+export type { RedisJwksStoreClient, RedisJwksStoreOptions } from './fleet/redis-store.js';
+export type { VerifierCacheSnapshot } from './fleet/snapshot.js';
+export { authenticate } from './server/authenticate.js';
 export type {
   AuthenticateErrorBody,
   AuthenticateFailure,
@@ -28,20 +28,20 @@ export type {
   AuthenticateResult,
   AuthenticateSuccess,
   TokenVerifier,
-} from './authenticate.js';
+} from './server/authenticate.js';
 export { JwtVerifyError, isJwtVerifyError, ERROR_STATUS } from './errors.js';
 export type { JwtVerifyErrorCode, JwtVerifyErrorDetails } from './errors.js';
-export { discover, discoveryUrls } from './discovery.js';
+export { discover, discoveryUrls } from './issuer/discovery.js';
 export type {
   AuthorizationServerMetadata,
   DiscoveryCandidate,
   DiscoveryMode,
   DiscoverOptions,
-} from './discovery.js';
-export { decodeUnverified } from './token.js';
-export type { JwtHeader, JwtPayload } from './token.js';
-export { SUPPORTED_ALGORITHMS } from './algorithms.js';
-export type { JwsAlgorithm } from './algorithms.js';
-export type { PublicJwk } from './jwk.js';
+} from './issuer/discovery.js';
+export { decodeUnverified } from './token/parse.js';
+export type { JwtHeader, JwtPayload } from './token/parse.js';
+export { SUPPORTED_ALGORITHMS } from './token/algorithms.js';
+export type { JwsAlgorithm } from './token/algorithms.js';
+export type { PublicJwk } from './token/jwk.js';
 export type { VerifierEvent, VerifierEventType } from './events.js';
-export type { FetchLike, HttpOptions } from './http.js';
+export type { FetchLike, HttpOptions } from './issuer/verifier-http.js';

@@ -1,7 +1,12 @@
-import { discoverMetadata, discoveryUrls, parseDiscoveryMode, parseIssuerOption } from '../discovery.js';
+import {
+  discoverMetadata,
+  discoveryUrls,
+  parseDiscoveryMode,
+  parseIssuerOption,
+} from '../issuer/discovery.js';
 import { JwtVerifyError, isJwtVerifyError } from '../errors.js';
-import { type ResolvedHttpOptions, requestJson, resolveHttpOptions } from '../http.js';
-import { type PublicJwk, type SkippedKey, readJwks, rsaModulusBits } from '../jwk.js';
+import { type ResolvedHttpOptions, requestJson, resolveHttpOptions } from '../issuer/verifier-http.js';
+import { type PublicJwk, type SkippedKey, readJwks, rsaModulusBits } from '../token/jwk.js';
 import { COMMON_HELP, type Command, discoveryValue, numberValue, onePositional } from './command.js';
 import { errorJson, exitCodeFor, isInvalidArgument } from './errors.js';
 import { table } from './format.js';

@@ -16,10 +16,10 @@ import {
   checkVerifier,
   parseRequiredScopes,
   resolveAuthenticateOptions,
-} from '../authenticate.js';
-import type { VerifyResult } from '../verifier.js';
+} from '../server/authenticate.js';
+import type { VerifyResult } from '../verify/verifier.js';
 
-export type { AuthenticateOptions, TokenVerifier } from '../authenticate.js';
+export type { AuthenticateOptions, TokenVerifier } from '../server/authenticate.js';
 
 declare global {
   // eslint-disable-next-line @typescript-eslint/no-namespace

@@ -16,10 +16,10 @@ import {
   checkVerifier,
   parseRequiredScopes,
   resolveAuthenticateOptions,
-} from '../authenticate.js';
-import type { VerifyResult } from '../verifier.js';
+} from '../server/authenticate.js';
+import type { VerifyResult } from '../verify/verifier.js';
 
-export type { AuthenticateOptions, TokenVerifier } from '../authenticate.js';
+export type { AuthenticateOptions, TokenVerifier } from '../server/authenticate.js';
 
 /**
  * The Hono `Env` of routes behind {@link bearerAuth}: `c.get('auth')` is the verified token.

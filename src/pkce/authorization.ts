@@ -1,4 +1,4 @@
-import type { AuthorizationServerMetadata } from '../discovery.js';
+import type { AuthorizationServerMetadata } from '../issuer/discovery.js';
 import { invalidArgument } from '../errors.js';
 import { AuthorizationResponseError, type AuthorizationResponseErrorCode } from './errors.js';
 import { endpointOf, issuerOf, metadataError, requireString, setParams } from './params.js';

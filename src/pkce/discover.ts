@@ -1,5 +1,9 @@
-import { type AuthorizationServerMetadata, type DiscoverOptions, discoverUsing } from '../discovery.js';
-import { resolveBaseHttpOptions } from '../http-core.js';
+import {
+  type AuthorizationServerMetadata,
+  type DiscoverOptions,
+  discoverUsing,
+} from '../issuer/discovery.js';
+import { resolveBaseHttpOptions } from '../issuer/http.js';
 
 /**
  * Discovers an issuer's metadata, browser-safe: the verifier's discovery rules (RFC 8414

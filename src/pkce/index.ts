@@ -10,10 +10,10 @@
  * @module
  */
 export { discover } from './discover.js';
-export type { AuthorizationServerMetadata, DiscoverOptions, DiscoveryMode } from '../discovery.js';
+export type { AuthorizationServerMetadata, DiscoverOptions, DiscoveryMode } from '../issuer/discovery.js';
 export { JwtVerifyError, isJwtVerifyError } from '../errors.js';
 export type { JwtVerifyErrorCode, JwtVerifyErrorDetails } from '../errors.js';
-export type { FetchLike, HttpOptions } from '../http-core.js';
+export type { FetchLike, HttpOptions } from '../issuer/http.js';
 export { createPkcePair } from './pkce.js';
 export type { PkcePair } from './pkce.js';
 export { buildAuthorizationUrl, parseAuthorizationResponse } from './authorization.js';

@@ -1,6 +1,6 @@
-import type { AuthorizationServerMetadata } from '../discovery.js';
+import type { AuthorizationServerMetadata } from '../issuer/discovery.js';
 import { JwtVerifyError, invalidArgument } from '../errors.js';
-import { type ResolvedHttpOptions, isSecureUrl } from '../http-core.js';
+import { type ResolvedHttpOptions, isSecureUrl } from '../issuer/http.js';
 
 /** A required string argument; never echoes the value (it may be a secret). */
 export function requireString(value: unknown, name: string): string {

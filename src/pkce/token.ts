@@ -1,5 +1,5 @@
-import type { AuthorizationServerMetadata } from '../discovery.js';
-import { type HttpOptions, requestJson, resolveBaseHttpOptions, unavailable } from '../http-core.js';
+import type { AuthorizationServerMetadata } from '../issuer/discovery.js';
+import { type HttpOptions, requestJson, resolveBaseHttpOptions, unavailable } from '../issuer/http.js';
 import { TokenEndpointError } from './errors.js';
 import { endpointOf, requireString, setParams } from './params.js';
 

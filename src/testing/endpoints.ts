@@ -1,4 +1,4 @@
-import { type AuthorizationServerMetadata, discoveryUrls } from '../discovery.js';
+import { type AuthorizationServerMetadata, discoveryUrls } from '../issuer/discovery.js';
 import type { TestIssuerAlgorithm, TestIssuerEndpoint, TestIssuerProfile } from './types.js';
 
 /** What a URL of the issuer serves. */

@@ -1,4 +1,4 @@
-import { SUPPORTED_ALGORITHMS } from '../algorithms.js';
+import { SUPPORTED_ALGORITHMS } from '../token/algorithms.js';
 import { invalidArgument } from '../errors.js';
 import type { TestClient, TestIssuerAlgorithm, TestIssuerOptions, TestIssuerProfile } from './types.js';
 

@@ -1,6 +1,6 @@
 import type { CryptoKey, JWK } from 'jose';
 import type { HttpHandler } from 'msw';
-import type { AuthorizationServerMetadata } from '../discovery.js';
+import type { AuthorizationServerMetadata } from '../issuer/discovery.js';
 
 /** A JWS algorithm the test issuer can create signing keys for (`EdDSA` and `Ed25519` both mean Ed25519). */
 export type TestIssuerAlgorithm =

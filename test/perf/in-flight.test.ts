@@ -1,13 +1,13 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { JwtVerifier } from '../../src/index.js';
-import { THREAD_POOL_THRESHOLD } from '../../src/signature-node.js';
+import { THREAD_POOL_THRESHOLD } from '../../src/token/signature/node.js';
 import { createTestIssuer } from '../../src/testing/index.js';
 import type { TestIssuer } from '../../src/testing/index.js';
 
 // Records the in-flight count each signature check is given (it decides sync vs thread pool).
 const seen = vi.hoisted(() => ({ inFlight: [] as number[], sync: 0, pool: 0 }));
-vi.mock('../../src/signature.js', async (importOriginal) => {
-  const original = await importOriginal<typeof import('../../src/signature.js')>();
+vi.mock('../../src/token/signature/index.js', async (importOriginal) => {
+  const original = await importOriginal<typeof import('../../src/token/signature/index.js')>();
   return {
     ...original,
     checkSignature: (...args: Parameters<typeof original.checkSignature>) => {

@@ -2,12 +2,15 @@ import { KeyObject, constants, sign as nodeSign } from 'node:crypto';
 import fc from 'fast-check';
 import { CompactSign, type CryptoKey, type JWK, exportJWK, generateKeyPair } from 'jose';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { JwsAlgorithm } from '../../src/algorithms.js';
-import type { JwksKey } from '../../src/jwk.js';
-import { checkSignature as checkWithNode, segmentDecoder as nodeDecoder } from '../../src/signature-node.js';
-import type { SignatureCheck } from '../../src/signature-types.js';
-import { checkSignature as checkWithJose } from '../../src/signature-web.js';
-import { type SegmentDecoder, decodeBase64Url, parseToken, portableDecoder } from '../../src/token.js';
+import type { JwsAlgorithm } from '../../src/token/algorithms.js';
+import type { JwksKey } from '../../src/token/jwk.js';
+import {
+  checkSignature as checkWithNode,
+  segmentDecoder as nodeDecoder,
+} from '../../src/token/signature/node.js';
+import type { SignatureCheck } from '../../src/token/signature/types.js';
+import { checkSignature as checkWithJose } from '../../src/token/signature/web.js';
+import { type SegmentDecoder, decodeBase64Url, parseToken, portableDecoder } from '../../src/token/parse.js';
 
 // The same tokens through both signature paths (node:crypto on Node, jose elsewhere) must
 // get the same decision, whether the node path answers synchronously or on the thread pool.

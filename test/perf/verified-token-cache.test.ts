@@ -2,13 +2,13 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vites
 import { JwtVerifier, type JwtVerifierOptions } from '../../src/index.js';
 import { createTestIssuer } from '../../src/testing/index.js';
 import type { TestIssuer } from '../../src/testing/index.js';
-import { MAX_CACHED_TOKEN_LENGTH, VerifiedTokenCache } from '../../src/verified-token-cache.js';
+import { MAX_CACHED_TOKEN_LENGTH, VerifiedTokenCache } from '../../src/verify/verified-token-cache.js';
 import { expectRejection } from '../integration/helpers.js';
 
 // Counts signature checks, so a test can tell a cache hit from a full verification.
 const signatureChecks = vi.hoisted(() => ({ count: 0 }));
-vi.mock('../../src/signature.js', async (importOriginal) => {
-  const original = await importOriginal<typeof import('../../src/signature.js')>();
+vi.mock('../../src/token/signature/index.js', async (importOriginal) => {
+  const original = await importOriginal<typeof import('../../src/token/signature/index.js')>();
   return {
     ...original,
     checkSignature: (...args: Parameters<typeof original.checkSignature>) => {

@@ -1,6 +1,6 @@
 import { base64url, exportSPKI } from 'jose';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { JwtVerifier } from '../../src/verifier.js';
+import { JwtVerifier } from '../../src/verify/verifier.js';
 import { createTestIssuer } from '../../src/testing/index.js';
 import type { TestIssuer } from '../../src/testing/index.js';
 import { AUDIENCE, ISSUER, rejectionCode, segment, signSegments, verifierWithJwks } from './helpers.js';

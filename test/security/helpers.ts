@@ -3,7 +3,7 @@ import type { JWK } from 'jose';
 import { expect } from 'vitest';
 import { ERROR_STATUS, type JwtVerifyErrorCode, isJwtVerifyError } from '../../src/errors.js';
 import type { VerifierEvent } from '../../src/events.js';
-import { JwtVerifier, type JwtVerifierOptions } from '../../src/verifier.js';
+import { JwtVerifier, type JwtVerifierOptions } from '../../src/verify/verifier.js';
 
 export const ISSUER = 'https://issuer.test';
 export const AUDIENCE = 'https://api.test';

@@ -2,11 +2,11 @@ import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { base64url } from 'jose';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { discoveryUrls } from '../../src/discovery.js';
+import { discoveryUrls } from '../../src/issuer/discovery.js';
 import { createPkcePair } from '../../src/pkce/pkce.js';
 import { createTestIssuer } from '../../src/testing/index.js';
 import type { TestIssuer } from '../../src/testing/index.js';
-import type { JwtVerifier } from '../../src/verifier.js';
+import type { JwtVerifier } from '../../src/verify/verifier.js';
 import { AUDIENCE, ISSUER, rejectionCode, segment, verifierWithJwks } from './helpers.js';
 
 // Modest run counts: the whole suite shares two cores. A failure prints its seed for replay.

@@ -1,5 +1,5 @@
 import { base64url } from 'jose';
-import type { AuthorizationServerMetadata } from '../../src/discovery.js';
+import type { AuthorizationServerMetadata } from '../../src/issuer/discovery.js';
 
 type FetchFn = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
 

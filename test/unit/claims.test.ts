@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type ClaimRules, checkClaims, grantedScopes, normalizeTyp } from '../../src/claims.js';
+import { type ClaimRules, checkClaims, grantedScopes, normalizeTyp } from '../../src/verify/claims.js';
 import { JwtVerifyError } from '../../src/errors.js';
 
 const NOW = 1_800_000_000;

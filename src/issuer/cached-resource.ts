@@ -1,4 +1,4 @@
-import { JwtVerifyError } from './errors.js';
+import { JwtVerifyError } from '../errors.js';
 
 /** A fetched value with the times that govern its reuse (milliseconds since the epoch). */
 export interface CachedEntry<T> {

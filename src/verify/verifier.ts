@@ -1,12 +1,12 @@
-import { type JwsAlgorithm, isSupportedAlgorithm, parseAlgorithmsOption } from './algorithms.js';
+import { type JwsAlgorithm, isSupportedAlgorithm, parseAlgorithmsOption } from '../token/algorithms.js';
 import {
   CACHE_SNAPSHOT_FORMAT,
   type VerifierCacheSnapshot,
   loadMetadataThroughStore,
   metadataSnapshot,
   readSnapshot,
-} from './cache-snapshot.js';
-import { CachedResource } from './cached-resource.js';
+} from '../fleet/snapshot.js';
+import { CachedResource } from '../issuer/cached-resource.js';
 import { type ClaimRules, checkClaims, normalizeTyp, parseScopesOption } from './claims.js';
 import {
   type AuthorizationServerMetadata,
@@ -15,22 +15,22 @@ import {
   discoverMetadata,
   parseDiscoveryMode,
   parseIssuerOption,
-} from './discovery.js';
-import { JwtVerifyError, invalidArgument, isJwtVerifyError } from './errors.js';
-import { type VerifierEvent, createEmitter } from './events.js';
-import type { FreshnessBounds } from './freshness.js';
-import { freshnessMs } from './freshness.js';
+} from '../issuer/discovery.js';
+import { JwtVerifyError, invalidArgument, isJwtVerifyError } from '../errors.js';
+import { type VerifierEvent, createEmitter } from '../events.js';
+import type { FreshnessBounds } from '../issuer/freshness.js';
+import { freshnessMs } from '../issuer/freshness.js';
 import {
   type HttpOptions,
   type ResolvedHttpOptions,
   parseOptionUrl,
   positiveNumberOption,
   resolveHttpOptions,
-} from './http.js';
-import { JwksCache } from './jwks-cache.js';
-import type { JwksKey } from './jwk.js';
-import type { JwksStore } from './jwks-store.js';
-import { checkSignature, segmentDecoder } from './signature.js';
+} from '../issuer/verifier-http.js';
+import { JwksCache } from '../keys/jwks-cache.js';
+import type { JwksKey } from '../token/jwk.js';
+import type { JwksStore } from '../fleet/store.js';
+import { checkSignature, segmentDecoder } from '../token/signature/index.js';
 import { VerifiedTokenCache, type VerifiedToken, isSameKey } from './verified-token-cache.js';
 import {
   DEFAULT_MAX_TOKEN_LENGTH,
@@ -38,7 +38,7 @@ import {
   type JwtPayload,
   type ParsedToken,
   parseToken,
-} from './token.js';
+} from '../token/parse.js';
 
 /** JWKS and metadata caching. All durations in milliseconds. */
 export interface CacheOptions {

@@ -1,8 +1,13 @@
-import { checkScopes, parseScopesOption } from './claims.js';
-import { type JwtVerifyErrorCode, type JwtVerifyError, invalidArgument, isJwtVerifyError } from './errors.js';
-import { positiveNumberOption } from './http.js';
-import type { JwtPayload } from './token.js';
-import { type VerifyResult, bearerToken } from './verifier.js';
+import { checkScopes, parseScopesOption } from '../verify/claims.js';
+import {
+  type JwtVerifyErrorCode,
+  type JwtVerifyError,
+  invalidArgument,
+  isJwtVerifyError,
+} from '../errors.js';
+import { positiveNumberOption } from '../issuer/verifier-http.js';
+import type { JwtPayload } from '../token/parse.js';
+import { type VerifyResult, bearerToken } from '../verify/verifier.js';
 
 /**
  * What {@link authenticate} needs from a verifier: `verify(token)`. `JwtVerifier` and

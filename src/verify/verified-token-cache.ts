@@ -1,6 +1,6 @@
-import type { JwsAlgorithm } from './algorithms.js';
-import type { JwksKey } from './jwk.js';
-import type { JwtHeader, JwtPayload } from './token.js';
+import type { JwsAlgorithm } from '../token/algorithms.js';
+import type { JwksKey } from '../token/jwk.js';
+import type { JwtHeader, JwtPayload } from '../token/parse.js';
 
 /** Tokens longer than this are verified every time and never cached (characters). */
 export const MAX_CACHED_TOKEN_LENGTH = 4096;

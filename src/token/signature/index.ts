@@ -5,5 +5,5 @@
  * else, so browser, Deno, Bun and workerd bundles never see `node:crypto`.
  * See docs/performance.md and tsup.config.ts.
  */
-export { checkSignature, segmentDecoder } from './signature-node.js';
-export type { SignatureCheck } from './signature-types.js';
+export { checkSignature, segmentDecoder } from './node.js';
+export type { SignatureCheck } from './types.js';

@@ -1,8 +1,8 @@
 import { flattenedVerify, importJWK } from 'jose';
-import type { JwsAlgorithm } from './algorithms.js';
-import type { JwksKey } from './jwk.js';
-import type { SignatureCheck } from './signature-types.js';
-import { type ParsedToken, portableDecoder } from './token.js';
+import type { JwsAlgorithm } from '../algorithms.js';
+import type { JwksKey } from '../jwk.js';
+import type { SignatureCheck } from './types.js';
+import { type ParsedToken, portableDecoder } from '../parse.js';
 
 /** Segments decode the portable way here (atob); Node's module has a faster Buffer one. */
 export const segmentDecoder = portableDecoder;

@@ -1,12 +1,12 @@
-import { JwtVerifyError, invalidArgument } from './errors.js';
+import { JwtVerifyError, invalidArgument } from '../errors.js';
 import {
   type HttpOptions,
   type ResolvedHttpOptions,
   isSecureUrl,
   parseOptionUrl,
   requestJson,
-} from './http-core.js';
-import { resolveHttpOptions } from './http.js';
+} from './http.js';
+import { resolveHttpOptions } from './verifier-http.js';
 
 /** Which well-known documents to try: RFC 8414, OpenID Connect, or RFC 8414 then OIDC. */
 export type DiscoveryMode = 'auto' | 'oauth' | 'oidc';

@@ -1,7 +1,7 @@
-import type { VerifierEvent } from './events.js';
-import { isSecureUrl } from './http.js';
-import { type PublicJwk, readJwks } from './jwk.js';
-import type { KeySet } from './jwks-cache.js';
+import type { VerifierEvent } from '../events.js';
+import { isSecureUrl } from '../issuer/verifier-http.js';
+import { type PublicJwk, readJwks } from '../token/jwk.js';
+import type { KeySet } from '../keys/jwks-cache.js';
 
 /**
  * Where several verifiers (the instances of a fleet, or several verifiers of one issuer in

@@ -1,5 +1,5 @@
-import { JwtVerifyError, describeValue, invalidArgument } from './errors.js';
-import { type JwtPayload, decodeUnverified } from './token.js';
+import { JwtVerifyError, describeValue, invalidArgument } from '../errors.js';
+import { type JwtPayload, decodeUnverified } from '../token/parse.js';
 import { type JwtVerifierOptions, JwtVerifier, type VerifyResult, bearerToken } from './verifier.js';
 
 /**

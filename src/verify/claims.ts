@@ -1,5 +1,5 @@
-import { JwtVerifyError, describeValue, invalidArgument } from './errors.js';
-import type { JwtHeader, JwtPayload } from './token.js';
+import { JwtVerifyError, describeValue, invalidArgument } from '../errors.js';
+import type { JwtHeader, JwtPayload } from '../token/parse.js';
 
 /** The claim checks a verifier applies after the signature verified. */
 export interface ClaimRules {

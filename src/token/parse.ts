@@ -1,4 +1,4 @@
-import { JwtVerifyError } from './errors.js';
+import { JwtVerifyError } from '../errors.js';
 
 /** The JOSE header of a signed JWT (RFC 7515 §4). */
 export interface JwtHeader {

@@ -1,10 +1,10 @@
-import type { JwsAlgorithm } from './algorithms.js';
-import { type CachedEntry, CachedResource, type LoadHint } from './cached-resource.js';
-import { JwtVerifyError } from './errors.js';
-import type { VerifierEvent } from './events.js';
-import { type FreshnessBounds, freshnessMs } from './freshness.js';
-import { type ResolvedHttpOptions, requestJson } from './http.js';
-import { type JwksKey, keyFitsAlgorithm, readJwks, selectKeys } from './jwk.js';
+import type { JwsAlgorithm } from '../token/algorithms.js';
+import { type CachedEntry, CachedResource, type LoadHint } from '../issuer/cached-resource.js';
+import { JwtVerifyError } from '../errors.js';
+import type { VerifierEvent } from '../events.js';
+import { type FreshnessBounds, freshnessMs } from '../issuer/freshness.js';
+import { type ResolvedHttpOptions, requestJson } from '../issuer/verifier-http.js';
+import { type JwksKey, keyFitsAlgorithm, readJwks, selectKeys } from '../token/jwk.js';
 import {
   type DecodedKeySet,
   type JwksStore,
@@ -14,7 +14,7 @@ import {
   kidsOf,
   loadKeySetThroughStore,
   storeTimings,
-} from './jwks-store.js';
+} from '../fleet/store.js';
 
 /** A fetched JWKS with what is needed to revalidate it. */
 export interface KeySet {

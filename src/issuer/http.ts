@@ -1,4 +1,4 @@
-import { JwtVerifyError, type JwtVerifyErrorDetails, invalidArgument } from './errors.js';
+import { JwtVerifyError, type JwtVerifyErrorDetails, invalidArgument } from '../errors.js';
 
 // The transport core shared by the verifier and the browser bundle of ./pkce, kept small
 // on purpose (scripts/size.mjs measures it). Redirect following and the server's error

@@ -1,4 +1,4 @@
-import { invalidArgument } from './errors.js';
+import { invalidArgument } from '../errors.js';
 
 /**
  * The asymmetric JWS algorithms a verifier can accept (RFC 7518 §3, RFC 8037, RFC 9864).

@@ -1,5 +1,5 @@
-import { invalidArgument } from './errors.js';
-import type { JwksStore } from './jwks-store.js';
+import { invalidArgument } from '../errors.js';
+import type { JwksStore } from './store.js';
 
 /**
  * The part of a node-redis (`redis` package, v5 or later) client that

@@ -4,7 +4,7 @@ import {
   type ResolvedHttpOptions,
   resolveBaseHttpOptions,
   unavailable,
-} from './http-core.js';
+} from './http.js';
 
 // The verifier's transport: the shared core (http-core.ts, also in the browser bundle of
 // ./pkce) plus same-origin redirects, the server's own error text and Retry-After.
@@ -16,7 +16,7 @@ export {
   parseOptionUrl,
   positiveNumberOption,
   requestJson,
-} from './http-core.js';
+} from './http.js';
 export type {
   FetchLike,
   HttpExtras,
@@ -24,7 +24,7 @@ export type {
   JsonResponse,
   RequestJsonInit,
   ResolvedHttpOptions,
-} from './http-core.js';
+} from './http.js';
 
 const MAX_REDIRECTS = 3;
 const MAX_RETRY_AFTER_SECONDS = 300;

@@ -1,12 +1,12 @@
-import type { CachedEntry } from './cached-resource.js';
+import type { CachedEntry } from '../issuer/cached-resource.js';
 import {
   type AuthorizationServerMetadata,
   type DiscoveryMode,
   type DiscoveryResult,
   validateMetadata,
-} from './discovery.js';
-import { isJwtVerifyError } from './errors.js';
-import type { VerifierEvent } from './events.js';
+} from '../issuer/discovery.js';
+import { isJwtVerifyError } from '../errors.js';
+import type { VerifierEvent } from '../events.js';
 import {
   type DecodedKeySet,
   type JwksStore,
@@ -14,7 +14,7 @@ import {
   decodeKeySet,
   loadShared,
   storeTimings,
-} from './jwks-store.js';
+} from './store.js';
 
 /** The `format` of a {@link VerifierCacheSnapshot}; a snapshot of another format is ignored. */
 export const CACHE_SNAPSHOT_FORMAT = 'oauth-jwt-verify/cache@1';

@@ -1,9 +1,9 @@
 import { Buffer } from 'node:buffer';
 import { type KeyObject, constants, createPublicKey, verify } from 'node:crypto';
-import type { JwsAlgorithm } from './algorithms.js';
-import type { JwksKey } from './jwk.js';
-import type { SignatureCheck } from './signature-types.js';
-import { type ParsedToken, type SegmentDecoder, binaryTextDecoder, checkLenientDecode } from './token.js';
+import type { JwsAlgorithm } from '../algorithms.js';
+import type { JwksKey } from '../jwk.js';
+import type { SignatureCheck } from './types.js';
+import { type ParsedToken, type SegmentDecoder, binaryTextDecoder, checkLenientDecode } from '../parse.js';
 
 /** The signature's bytes through Buffer, for node:crypto to take as they are; as strict as the portable decoder. */
 function signatureBytes(segment: string): Buffer {
