@@ -135,3 +135,8 @@ export function describeValue(value: unknown): string {
   if (Array.isArray(value)) return `an array of ${value.length}`;
   return `a ${typeof value}`;
 }
+
+/** The message of a thrown value, whatever was thrown. */
+export function errorReason(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

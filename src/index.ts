@@ -11,8 +11,9 @@
  * @see https://www.rfc-editor.org/rfc/rfc9068
  * @module
  */
-export { JwtVerifier, bearerToken } from './verify/verifier.js';
-export type { CacheOptions, JwtVerifierOptions, VerifyResult } from './verify/verifier.js';
+export { JwtVerifier } from './verify/verifier.js';
+export { bearerToken } from './verify/bearer.js';
+export type { CacheOptions, JwtVerifierOptions, VerifyResult } from './verify/options.js';
 export { MultiIssuerVerifier } from './verify/multi-issuer.js';
 export { createMemoryJwksStore } from './fleet/store.js';
 export type { JwksStore, MemoryJwksStoreOptions, StoredKeySet } from './fleet/store.js';
@@ -44,4 +45,4 @@ export { SUPPORTED_ALGORITHMS } from './token/algorithms.js';
 export type { JwsAlgorithm } from './token/algorithms.js';
 export type { PublicJwk } from './token/jwk.js';
 export type { VerifierEvent, VerifierEventType } from './events.js';
-export type { FetchLike, HttpOptions } from './issuer/verifier-http.js';
+export type { FetchLike, HttpOptions } from './issuer/http.js';

@@ -5,7 +5,8 @@ import {
   parseIssuerOption,
 } from '../issuer/discovery.js';
 import { JwtVerifyError, isJwtVerifyError } from '../errors.js';
-import { type ResolvedHttpOptions, requestJson, resolveHttpOptions } from '../issuer/verifier-http.js';
+import { type ResolvedHttpOptions, requestJson } from '../issuer/http.js';
+import { resolveHttpOptions } from '../issuer/verifier-http.js';
 import { type PublicJwk, type SkippedKey, readJwks, rsaModulusBits } from '../token/jwk.js';
 import { COMMON_HELP, type Command, discoveryValue, numberValue, onePositional } from './command.js';
 import { errorJson, exitCodeFor, isInvalidArgument } from './errors.js';

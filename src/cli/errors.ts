@@ -1,3 +1,4 @@
+import { errorReason } from '../errors.js';
 import { type JwtVerifyError, isJwtVerifyError } from '../index.js';
 import { EXIT, type ExitCode, UsageError } from './io.js';
 
@@ -27,5 +28,5 @@ export function errorJson(error: unknown): ErrorJson {
   if (isJwtVerifyError(error)) return { code: error.code, status: error.status, message: error.message };
   if (error instanceof UsageError || isInvalidArgument(error))
     return { code: 'ERR_USAGE', message: error.message };
-  return { code: 'ERR_INTERNAL', message: error instanceof Error ? error.message : String(error) };
+  return { code: 'ERR_INTERNAL', message: errorReason(error) };
 }

@@ -1,3 +1,4 @@
+import { errorReason } from '../errors.js';
 import { readFileSync } from 'node:fs';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { COMMON_OPTIONS, type Command, type CommandContext, type OptionValues } from './command.js';
@@ -111,7 +112,7 @@ export async function main(argv: readonly string[], io: CliIo): Promise<ExitCode
     };
     ({ values, positionals } = parseArgs(config) as { values: OptionValues; positionals: string[] });
   } catch (error) {
-    return usageError(error instanceof Error ? error.message : String(error), command);
+    return usageError(errorReason(error), command);
   }
   if (values.help === true) {
     ctx.out(command.help);

@@ -18,7 +18,7 @@ import {
   parseRequiredScopes,
   resolveAuthenticateOptions,
 } from '../server/authenticate.js';
-import type { VerifyResult } from '../verify/verifier.js';
+import type { VerifyResult } from '../verify/options.js';
 
 export type { AuthenticateOptions, TokenVerifier } from '../server/authenticate.js';
 

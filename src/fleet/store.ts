@@ -1,5 +1,6 @@
+import { errorReason } from '../errors.js';
 import type { VerifierEvent } from '../events.js';
-import { isSecureUrl } from '../issuer/verifier-http.js';
+import { isSecureUrl } from '../issuer/http.js';
 import { type PublicJwk, readJwks } from '../token/jwk.js';
 import type { KeySet } from '../keys/jwks-cache.js';
 
@@ -317,10 +318,6 @@ function withTimeout<R>(promise: Promise<R>, ms: number): Promise<R> {
     timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
-function errorReason(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
 
 export function kidsOf(set: KeySet): string[] {

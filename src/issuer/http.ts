@@ -60,8 +60,8 @@ export function parseOptionUrl(value: unknown, name: string, allowInsecureHttp =
   return url;
 }
 
-/** Validates a `timeoutMs`-like option: a positive finite number, or the default. */
-export function positiveNumberOption(value: unknown, name: string, fallback: number): number {
+/** Validates a `timeoutMs`-like option: a finite number of at least 0, or the default. */
+export function nonNegativeNumberOption(value: unknown, name: string, fallback: number): number {
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !(value >= 0 && value < Infinity)) {
     throw invalidArgument(`${name} must be a non-negative number, got ${String(value)}`);
@@ -97,9 +97,9 @@ export function resolveBaseHttpOptions(options: HttpOptions = {}): ResolvedHttpO
   if (fetch !== undefined && typeof fetch !== 'function') throw invalidArgument('fetch must be a function');
   return {
     fetch,
-    timeoutMs: positiveNumberOption(options.timeoutMs, 'timeoutMs', DEFAULT_TIMEOUT_MS),
+    timeoutMs: nonNegativeNumberOption(options.timeoutMs, 'timeoutMs', DEFAULT_TIMEOUT_MS),
     headers: { ...options.headers },
-    maxResponseBytes: positiveNumberOption(
+    maxResponseBytes: nonNegativeNumberOption(
       options.maxResponseBytes,
       'maxResponseBytes',
       DEFAULT_MAX_RESPONSE_BYTES,

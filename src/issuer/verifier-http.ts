@@ -6,26 +6,8 @@ import {
   unavailable,
 } from './http.js';
 
-// The verifier's transport: the shared core (http-core.ts, also in the browser bundle of
-// ./pkce) plus same-origin redirects, the server's own error text and Retry-After.
-export {
-  DEFAULT_MAX_RESPONSE_BYTES,
-  DEFAULT_TIMEOUT_MS,
-  isLoopbackHost,
-  isSecureUrl,
-  parseOptionUrl,
-  positiveNumberOption,
-  requestJson,
-} from './http.js';
-export type {
-  FetchLike,
-  HttpExtras,
-  HttpOptions,
-  JsonResponse,
-  RequestJsonInit,
-  ResolvedHttpOptions,
-} from './http.js';
-
+// The verifier's transport: the shared core (./http.ts, also in the browser bundle of ./pkce)
+// plus same-origin redirects, the server's own error text and Retry-After.
 const MAX_REDIRECTS = 3;
 const MAX_RETRY_AFTER_SECONDS = 300;
 

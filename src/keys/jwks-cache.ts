@@ -3,7 +3,7 @@ import { type CachedEntry, CachedResource, type LoadHint } from '../issuer/cache
 import { JwtVerifyError } from '../errors.js';
 import type { VerifierEvent } from '../events.js';
 import { type FreshnessBounds, freshnessMs } from '../issuer/freshness.js';
-import { type ResolvedHttpOptions, requestJson } from '../issuer/verifier-http.js';
+import { type ResolvedHttpOptions, requestJson } from '../issuer/http.js';
 import { type JwksKey, keyFitsAlgorithm, readJwks, selectKeys } from '../token/jwk.js';
 import {
   type DecodedKeySet,

@@ -9,7 +9,7 @@ import {
   type RequestInit as UndiciRequestInit,
 } from 'undici';
 import { invalidArgument } from '../errors.js';
-import type { FetchLike } from '../issuer/verifier-http.js';
+import type { FetchLike } from '../issuer/http.js';
 
 /**
  * Options of {@link createNodeFetch}. All are optional.

@@ -5,9 +5,10 @@ import {
   invalidArgument,
   isJwtVerifyError,
 } from '../errors.js';
-import { positiveNumberOption } from '../issuer/verifier-http.js';
+import { nonNegativeNumberOption } from '../issuer/http.js';
 import type { JwtPayload } from '../token/parse.js';
-import { type VerifyResult, bearerToken } from '../verify/verifier.js';
+import { type VerifyResult } from '../verify/options.js';
+import { bearerToken } from '../verify/bearer.js';
 
 /**
  * What {@link authenticate} needs from a verifier: `verify(token)`. `JwtVerifier` and
@@ -119,7 +120,7 @@ export function resolveAuthenticateOptions(options: AuthenticateOptions = {}): R
     requiredScopes: parseScopesOption(options.requiredScopes),
     // Retry-After is whole delta-seconds (RFC 9110 §10.2.3).
     retryAfterSeconds: Math.ceil(
-      positiveNumberOption(options.retryAfterSeconds, 'retryAfterSeconds', DEFAULT_RETRY_AFTER_SECONDS),
+      nonNegativeNumberOption(options.retryAfterSeconds, 'retryAfterSeconds', DEFAULT_RETRY_AFTER_SECONDS),
     ),
     onFailure: options.onFailure,
   };

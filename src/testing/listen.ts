@@ -1,3 +1,4 @@
+import { errorReason } from '../errors.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
 /** A running `listen` server. */
@@ -63,7 +64,7 @@ export async function listen(
       .then((response) => send(res, response, req.method === 'HEAD'))
       .catch((error: unknown) => {
         if (!res.headersSent) res.writeHead(400, { 'content-type': 'text/plain; charset=utf-8' });
-        res.end(`test issuer: ${error instanceof Error ? error.message : String(error)}`);
+        res.end(`test issuer: ${errorReason(error)}`);
       });
   });
   await new Promise<void>((resolve, reject) => {

@@ -1,6 +1,8 @@
 import { JwtVerifyError, describeValue, invalidArgument } from '../errors.js';
 import { type JwtPayload, decodeUnverified } from '../token/parse.js';
-import { type JwtVerifierOptions, JwtVerifier, type VerifyResult, bearerToken } from './verifier.js';
+import { type JwtVerifierOptions, type VerifyResult } from './options.js';
+import { JwtVerifier } from './verifier.js';
+import { bearerToken } from './bearer.js';
 
 /**
  * Verifies tokens from several issuers: peeks at the unverified `iss` to choose the

@@ -1,153 +1,21 @@
-import { type JwsAlgorithm, isSupportedAlgorithm, parseAlgorithmsOption } from '../token/algorithms.js';
-import {
-  CACHE_SNAPSHOT_FORMAT,
-  type VerifierCacheSnapshot,
-  loadMetadataThroughStore,
-  metadataSnapshot,
-  readSnapshot,
-} from '../fleet/snapshot.js';
-import { CachedResource } from '../issuer/cached-resource.js';
-import { type ClaimRules, checkClaims, normalizeTyp, parseScopesOption } from './claims.js';
-import {
-  type AuthorizationServerMetadata,
-  type DiscoveryMode,
-  type DiscoveryResult,
-  discoverMetadata,
-  parseDiscoveryMode,
-  parseIssuerOption,
-} from '../issuer/discovery.js';
-import { JwtVerifyError, invalidArgument, isJwtVerifyError } from '../errors.js';
-import { type VerifierEvent, createEmitter } from '../events.js';
-import type { FreshnessBounds } from '../issuer/freshness.js';
-import { freshnessMs } from '../issuer/freshness.js';
-import {
-  type HttpOptions,
-  type ResolvedHttpOptions,
-  parseOptionUrl,
-  positiveNumberOption,
-  resolveHttpOptions,
-} from '../issuer/verifier-http.js';
-import { JwksCache } from '../keys/jwks-cache.js';
+/** The verifier: one class that composes the options, the issuer's caches and the checks. */
+import { JwtVerifyError, errorReason, isJwtVerifyError } from '../errors.js';
+import { createEmitter } from '../events.js';
+import type { VerifierCacheSnapshot } from '../fleet/snapshot.js';
+import { CACHE_SNAPSHOT_FORMAT, metadataSnapshot } from '../fleet/snapshot.js';
+import type { CachedResource } from '../issuer/cached-resource.js';
+import type { AuthorizationServerMetadata, DiscoveryResult } from '../issuer/discovery.js';
+import type { JwksCache } from '../keys/jwks-cache.js';
+import { type JwsAlgorithm, isSupportedAlgorithm } from '../token/algorithms.js';
 import type { JwksKey } from '../token/jwk.js';
-import type { JwksStore } from '../fleet/store.js';
+import { type JwtHeader, type JwtPayload, type ParsedToken, parseToken } from '../token/parse.js';
 import { checkSignature, segmentDecoder } from '../token/signature/index.js';
-import { VerifiedTokenCache, type VerifiedToken, isSameKey } from './verified-token-cache.js';
-import {
-  DEFAULT_MAX_TOKEN_LENGTH,
-  type JwtHeader,
-  type JwtPayload,
-  type ParsedToken,
-  parseToken,
-} from '../token/parse.js';
-
-/** JWKS and metadata caching. All durations in milliseconds. */
-export interface CacheOptions {
-  /**
-   * How long a JWKS or metadata document is used before it is fetched again when the
-   * response has no `Cache-Control: max-age`, and the longest a `max-age` may ask for.
-   * Default 600000 (10 minutes).
-   */
-  maxAgeMs?: number;
-  /** The shortest time a document is kept, whatever `max-age`/`no-cache` says. Default 30000. */
-  minAgeMs?: number;
-  /**
-   * Least time between two JWKS refetches triggered by unknown `kid`s; tokens with a new
-   * kid that arrive in between wait for the next refetch. Default 5000.
-   */
-  cooldownMs?: number;
-  /** How long past its freshness a key set keeps verifying while the issuer fails. Default 86400000 (24 h). */
-  staleIfErrorMs?: number;
-  /**
-   * Once warm (after `warmup()`, or started from a `snapshot`), revalidate the JWKS in the
-   * background at 80–90% of its freshness lifetime, with `If-None-Match`/`If-Modified-Since`,
-   * so no request waits on the issuer. The timer is `unref`ed; `close()` stops it.
-   * Default true.
-   */
-  refreshAhead?: boolean;
-  /**
-   * Share fetched key sets with other verifiers (other instances of a fleet): one fetches
-   * from the issuer while the others read its result. See `createRedisJwksStore` and
-   * `createMemoryJwksStore`. Default: none (each verifier fetches for itself).
-   */
-  store?: JwksStore;
-  /**
-   * Start warm from what `exportCache()` returned earlier (an object or its JSON), e.g.
-   * bundled with a serverless function. Checked like fresh responses; a snapshot of another
-   * issuer, of a bad shape or past its freshness is ignored (event `snapshot_ignored`).
-   */
-  snapshot?: VerifierCacheSnapshot | string;
-  /**
-   * Remember up to this many verified tokens (an LRU keyed by the exact token string), so
-   * a token seen again skips decoding and the signature check. Every claim is still
-   * checked on each hit with the verifier's clock (`exp`, `nbf`, `iat`, `maxTokenAge`),
-   * `validate` still runs, and an entry is dropped when its `exp` passes or its key leaves
-   * the JWKS. Tokens over 4096 characters are never cached. Hits return shallow copies of
-   * the cached payload and header. Default 0 (off). See docs/performance.md.
-   */
-  verifiedTokens?: number;
-}
-
-/** Options of {@link JwtVerifier}. `issuer` and `audience` are required. */
-export interface JwtVerifierOptions extends HttpOptions {
-  /** The exact expected `iss`, and the base URL for discovery. */
-  issuer: string;
-  /**
-   * The audience(s) this API accepts: the token's `aud` must contain one of them.
-   * Pass `null` to skip the check, explicitly.
-   */
-  audience: string | readonly string[] | null;
-  /** Use this JWKS URL and skip discovery. */
-  jwksUri?: string;
-  /** Which well-known documents to try. Default `'auto'` (RFC 8414, then OpenID Connect). */
-  discovery?: DiscoveryMode;
-  /** Accepted JWS algorithms. Default: every supported asymmetric algorithm. */
-  algorithms?: readonly JwsAlgorithm[];
-  /** Seconds of clock skew tolerated for `exp`, `nbf` and `iat`. Default 0. */
-  clockTolerance?: number;
-  /** Largest age in seconds, measured from `iat` (then required). */
-  maxTokenAge?: number;
-  /** Required `typ` header, e.g. `'at+jwt'` (RFC 9068); `application/at+jwt` is the same. */
-  typ?: string;
-  /** Claims that must be present. */
-  requiredClaims?: readonly string[];
-  /** Scopes that must all be granted (`scope` string or `scp` array); else `ERR_INSUFFICIENT_SCOPE`. */
-  requiredScopes?: readonly string[] | string;
-  /** A custom check after all others; throw (or reject) to refuse the token. */
-  validate?: (payload: JwtPayload, header: JwtHeader) => void | Promise<void>;
-  /** JWKS and metadata caching. */
-  cache?: CacheOptions;
-  /** Observability: discovery, JWKS fetches, failures, rotations. Exceptions are ignored. */
-  onEvent?: (event: VerifierEvent) => void;
-  /** Longest token accepted, in characters. Default 32768. */
-  maxTokenLength?: number;
-  /** The clock, in milliseconds since the epoch. Default `Date.now`. For tests. */
-  now?: () => number;
-}
-
-/** What a successful verification returns. */
-export interface VerifyResult<Payload extends JwtPayload = JwtPayload> {
-  payload: Payload;
-  header: JwtHeader;
-}
-
-// Signature checks waiting on the network or the thread pool, process-wide, plus the calls
-// made in the current job (a burst of requests arriving together): the Node signature path
-// moves to the thread pool when many are (see signature-node.ts).
-let verificationsWaiting = 0;
-let callsThisJob = 0;
-const endJob = (): void => {
-  callsThisJob = 0;
-};
-// `.then` on a settled promise queues a plain microtask, at a fraction of queueMicrotask's
-// cost on Node (which wraps each callback for async hooks).
-const settled = Promise.resolve();
-
-const DEFAULT_CACHE = {
-  maxAgeMs: 600_000,
-  minAgeMs: 30_000,
-  cooldownMs: 5_000,
-  staleIfErrorMs: 86_400_000,
-};
+import { countCall, inFlight, offload } from '../token/signature/offload.js';
+import { bearerToken } from './bearer.js';
+import { type ClaimRules, checkClaims } from './claims.js';
+import { createIssuerSources } from './issuer-sources.js';
+import { type JwtVerifierOptions, type VerifyResult, resolveVerifierOptions } from './options.js';
+import { type VerifiedToken, VerifiedTokenCache, isSameKey } from './verified-token-cache.js';
 
 /**
  * Verifies JWTs (access tokens, ID tokens) from one OAuth 2.0 / OpenID Connect issuer:
@@ -168,128 +36,27 @@ export class JwtVerifier {
   private readonly validate: JwtVerifierOptions['validate'];
   private readonly maxTokenLength: number;
   private readonly now: () => number;
-  private readonly http: ResolvedHttpOptions;
   private readonly metadataResource: CachedResource<DiscoveryResult>;
   private readonly jwks: JwksCache;
   private readonly verifiedTokens: VerifiedTokenCache | undefined;
 
   constructor(options: JwtVerifierOptions) {
-    if (typeof options !== 'object' || options === null) {
-      throw invalidArgument('JwtVerifier needs an options object with issuer and audience');
-    }
-    this.http = resolveHttpOptions(options);
-    this.issuer = parseIssuerOption(options.issuer, this.http.allowInsecureHttp);
-    this.algorithms = parseAlgorithmsOption(options.algorithms);
-    this.rules = {
-      issuer: this.issuer,
-      audiences: parseAudienceOption(options.audience),
-      clockToleranceSeconds: positiveNumberOption(options.clockTolerance, 'clockTolerance', 0),
-      maxTokenAgeSeconds:
-        options.maxTokenAge === undefined
-          ? undefined
-          : positiveNumberOption(options.maxTokenAge, 'maxTokenAge', 0),
-      typ: parseTypOption(options.typ),
-      requiredClaims: parseClaimNames(options.requiredClaims),
-      requiredScopes: parseScopesOption(options.requiredScopes),
-    };
-    if (options.validate !== undefined && typeof options.validate !== 'function') {
-      throw invalidArgument('validate must be a function');
-    }
-    this.validate = options.validate;
-    this.maxTokenLength = positiveNumberOption(
-      options.maxTokenLength,
-      'maxTokenLength',
-      DEFAULT_MAX_TOKEN_LENGTH,
-    );
-    if (options.now !== undefined && typeof options.now !== 'function')
-      throw invalidArgument('now must be a function');
-    // Looked up per call, so fake timers installed after construction still apply.
-    this.now = options.now ?? (() => Date.now());
-    const cache = parseCacheOptions(options.cache);
-    const freshness: FreshnessBounds = { maxAgeMs: cache.maxAgeMs, minAgeMs: cache.minAgeMs };
-    const emitEvent = createEmitter(options.onEvent);
-    const verifiedTokens = parseVerifiedTokensOption(options.cache?.verifiedTokens);
+    const resolved = resolveVerifierOptions(options);
+    this.issuer = resolved.issuer;
+    this.algorithms = resolved.algorithms;
+    this.rules = resolved.rules;
+    this.validate = resolved.validate;
+    this.maxTokenLength = resolved.maxTokenLength;
+    this.now = resolved.now;
+    const { verifiedTokens } = resolved.cache;
     this.verifiedTokens = verifiedTokens ? new VerifiedTokenCache(verifiedTokens, this.now) : undefined;
-    const emit: typeof emitEvent = (event) => {
+    const emitEvent = createEmitter(resolved.onEvent);
+    const sources = createIssuerSources(resolved, (event) => {
       if (event.type === 'key_rotated') this.verifiedTokens?.dropKids(event.removed);
       emitEvent(event);
-    };
-    const mode = parseDiscoveryMode(options.discovery);
-
-    const fleet = parseFleetOptions(options.cache);
-    const discoverNow = async () => {
-      const result = await discoverMetadata(this.issuer, mode, this.http, {
-        requireJwksUri: options.jwksUri === undefined,
-      });
-      emit({
-        type: 'discovery',
-        issuer: this.issuer,
-        url: result.url,
-        kind: result.kind,
-        jwksUri: result.metadata.jwks_uri,
-      });
-      return { value: result, freshForMs: freshnessMs(result.headers, freshness) };
-    };
-    this.metadataResource = new CachedResource<DiscoveryResult>({
-      load: (previous) =>
-        fleet.store
-          ? loadMetadataThroughStore({
-              store: fleet.store,
-              issuer: this.issuer,
-              mode,
-              jwksUri: options.jwksUri,
-              previous,
-              now: this.now,
-              maxAgeMs: cache.maxAgeMs,
-              allowInsecureHttp: this.http.allowInsecureHttp,
-              timeoutMs: this.http.timeoutMs,
-              emit,
-              fetch: discoverNow,
-            })
-          : discoverNow(),
-      now: this.now,
-      staleIfErrorMs: cache.staleIfErrorMs,
-      failureBackoffMs: cache.cooldownMs,
-      onError: (error, servingStale) =>
-        emit({ type: 'discovery_failed', issuer: this.issuer, error, servingStale }),
     });
-
-    const fixedJwksUri =
-      options.jwksUri === undefined
-        ? undefined
-        : parseOptionUrl(options.jwksUri, 'jwksUri', this.http.allowInsecureHttp).href;
-    this.jwks = new JwksCache({
-      jwksUri: async () =>
-        fixedJwksUri ?? ((await this.metadataResource.get()).value.metadata.jwks_uri as string),
-      http: this.http,
-      freshness,
-      cooldownMs: cache.cooldownMs,
-      staleIfErrorMs: cache.staleIfErrorMs,
-      now: this.now,
-      emit,
-      store: fleet.store,
-      refreshAhead: fleet.refreshAhead,
-    });
-    if (fleet.snapshot !== undefined) {
-      const read = readSnapshot(fleet.snapshot, {
-        issuer: this.issuer,
-        jwksUri: fixedJwksUri,
-        now: this.now(),
-        maxAgeMs: cache.maxAgeMs,
-        allowInsecureHttp: this.http.allowInsecureHttp,
-      });
-      if (read.metadata) {
-        this.metadataResource.restore(read.metadata);
-        emit({
-          type: 'metadata_loaded',
-          issuer: this.issuer,
-          url: read.metadata.value.url,
-          source: 'snapshot',
-        });
-      }
-      if (read.jwks) this.jwks.restoreKeySet(read.jwks);
-      for (const reason of read.ignored) emit({ type: 'snapshot_ignored', reason });
-    }
+    this.metadataResource = sources.metadata;
+    this.jwks = sources.jwks;
   }
 
   /**
@@ -465,9 +232,7 @@ export class JwtVerifier {
   ): VerifyResult | Promise<VerifyResult> {
     const candidates = this.jwks.freshKeysFor(parsed.header.kid, alg);
     if (candidates === undefined) return this.checkWithFetchedKeys(token, parsed, alg);
-    // Counted until the current job ends, not until this call returns: calls made together
-    // (a burst of requests) all count as in flight, which is what hands a pile-up to the pool.
-    if (callsThisJob++ === 0) void settled.then(endJob);
+    countCall();
     return this.checkCandidates(token, parsed, alg, candidates, 0, false);
   }
 
@@ -476,12 +241,12 @@ export class JwtVerifier {
     parsed: ParsedToken,
     alg: JwsAlgorithm,
   ): Promise<VerifyResult> {
-    verificationsWaiting++;
+    offload.waiting++;
     try {
       const candidates = await this.jwks.keysFor(parsed.header.kid, alg);
       return await this.checkCandidates(token, parsed, alg, candidates, 0, false);
     } finally {
-      verificationsWaiting--;
+      offload.waiting--;
     }
   }
 
@@ -500,11 +265,11 @@ export class JwtVerifier {
   ): VerifyResult | Promise<VerifyResult> {
     for (let i = from; i < candidates.length; i++) {
       const key = candidates[i]!;
-      const result = checkSignature(parsed, key, alg, verificationsWaiting + callsThisJob);
+      const result = checkSignature(parsed, key, alg, inFlight());
       if (typeof result !== 'string') {
-        verificationsWaiting++;
+        offload.waiting++;
         return result.then((check) => {
-          verificationsWaiting--;
+          offload.waiting--;
           if (check === 'valid') return this.accept(token, parsed, alg, key);
           return this.checkCandidates(token, parsed, alg, candidates, i + 1, imported || check === 'invalid');
         });
@@ -525,7 +290,7 @@ export class JwtVerifier {
       await this.validate!(parsed.payload, parsed.header);
     } catch (error) {
       if (isJwtVerifyError(error)) throw error;
-      const reason = error instanceof Error ? error.message : String(error);
+      const reason = errorReason(error);
       throw new JwtVerifyError('ERR_CLAIM_INVALID', `the validate callback refused the token: ${reason}`, {
         cause: error,
       });
@@ -544,112 +309,4 @@ if (typeof disposeSymbol === 'symbol') {
     writable: true,
     configurable: true,
   });
-}
-
-/**
- * Extracts the token from an `Authorization` header value: `Bearer` (any case), one or
- * more spaces, then a b64token (RFC 6750 §2.1).
- */
-export function bearerToken(authorization: string | readonly string[] | null | undefined): string {
-  if (authorization === undefined || authorization === null || authorization === '') {
-    throw new JwtVerifyError('ERR_TOKEN_MISSING', 'no Authorization header');
-  }
-  if (typeof authorization !== 'string') {
-    throw new JwtVerifyError('ERR_TOKEN_MALFORMED', 'more than one Authorization header');
-  }
-  const match = /^([A-Za-z0-9!#$%&'*+.^_`|~-]+)(?: +(.*))?$/.exec(authorization.trim());
-  if (!match || match[1]!.toLowerCase() !== 'bearer') {
-    throw new JwtVerifyError('ERR_TOKEN_MISSING', 'the Authorization header has no Bearer credentials');
-  }
-  const credentials = match[2] ?? '';
-  if (credentials === '') throw new JwtVerifyError('ERR_TOKEN_MISSING', 'the Bearer credentials are empty');
-  if (!/^[A-Za-z0-9\-._~+/]+=*$/.test(credentials)) {
-    throw new JwtVerifyError(
-      'ERR_TOKEN_MALFORMED',
-      'the Bearer credentials are not a single b64token (RFC 6750 §2.1)',
-    );
-  }
-  return credentials;
-}
-
-function parseAudienceOption(value: unknown): readonly string[] | null {
-  if (value === null) return null;
-  if (value === undefined) {
-    throw invalidArgument(
-      'audience is required: the API identifier(s) tokens must be issued for (pass null to skip the check explicitly)',
-    );
-  }
-  const list = typeof value === 'string' ? [value] : value;
-  if (
-    !Array.isArray(list) ||
-    list.length === 0 ||
-    list.some((aud) => typeof aud !== 'string' || aud === '')
-  ) {
-    throw invalidArgument('audience must be a non-empty string, a non-empty array of strings, or null');
-  }
-  return [...list] as string[];
-}
-
-function parseTypOption(value: unknown): string | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== 'string' || value === '') throw invalidArgument('typ must be a non-empty string');
-  return normalizeTyp(value);
-}
-
-function parseClaimNames(value: unknown): readonly string[] {
-  if (value === undefined) return [];
-  if (!Array.isArray(value) || value.some((name) => typeof name !== 'string')) {
-    throw invalidArgument('requiredClaims must be an array of claim names');
-  }
-  return [...value] as string[];
-}
-
-function parseFleetOptions(
-  cache: CacheOptions | undefined,
-): Pick<CacheOptions, 'store' | 'snapshot'> & { refreshAhead: boolean } {
-  if (cache?.refreshAhead !== undefined && typeof cache.refreshAhead !== 'boolean') {
-    throw invalidArgument('cache.refreshAhead must be a boolean');
-  }
-  const store = cache?.store;
-  if (
-    store !== undefined &&
-    (typeof store !== 'object' ||
-      store === null ||
-      typeof store.get !== 'function' ||
-      typeof store.set !== 'function' ||
-      (store.acquire !== undefined && typeof store.acquire !== 'function'))
-  ) {
-    throw invalidArgument(
-      'cache.store must be a JwksStore: an object with get, set and optionally acquire functions',
-    );
-  }
-  return { store, snapshot: cache?.snapshot, refreshAhead: cache?.refreshAhead ?? true };
-}
-
-function parseVerifiedTokensOption(value: unknown): number {
-  if (value === undefined) return 0;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > 10_000_000) {
-    throw invalidArgument('cache.verifiedTokens must be a whole number of tokens from 0 (off) to 10000000');
-  }
-  return value;
-}
-
-function parseCacheOptions(
-  cache: CacheOptions | undefined,
-): Required<Pick<CacheOptions, 'maxAgeMs' | 'minAgeMs' | 'cooldownMs' | 'staleIfErrorMs'>> {
-  if (cache !== undefined && (typeof cache !== 'object' || cache === null)) {
-    throw invalidArgument('cache must be an object');
-  }
-  const result = {
-    maxAgeMs: positiveNumberOption(cache?.maxAgeMs, 'cache.maxAgeMs', DEFAULT_CACHE.maxAgeMs),
-    minAgeMs: positiveNumberOption(cache?.minAgeMs, 'cache.minAgeMs', DEFAULT_CACHE.minAgeMs),
-    cooldownMs: positiveNumberOption(cache?.cooldownMs, 'cache.cooldownMs', DEFAULT_CACHE.cooldownMs),
-    staleIfErrorMs: positiveNumberOption(
-      cache?.staleIfErrorMs,
-      'cache.staleIfErrorMs',
-      DEFAULT_CACHE.staleIfErrorMs,
-    ),
-  };
-  result.minAgeMs = Math.min(result.minAgeMs, result.maxAgeMs);
-  return result;
 }

@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { JwtVerifier } from '../../src/index.js';
-import { THREAD_POOL_THRESHOLD } from '../../src/token/signature/node.js';
+import { offload } from '../../src/token/signature/offload.js';
+
+const THREAD_POOL_THRESHOLD = offload.threshold;
 import { createTestIssuer } from '../../src/testing/index.js';
 import type { TestIssuer } from '../../src/testing/index.js';
 

@@ -29,9 +29,13 @@ const RUNTIMES: [string, string[], string][] = [
   ['a bundler with no conditions', ['import'], './dist/signature-web.js'],
 ];
 
-/** Bundles the main entry from source, standing `signature-*.ts` in for what `#signature` resolves to. */
+/** Bundles the main entry from source, standing `token/signature/*.ts` in for what `#signature` resolves to. */
 async function bundleMainEntry(platform: 'browser' | 'node', conditions: string[]): Promise<string> {
-  const chosen = resolveSignature(conditions).replace('./dist/', './').replace(/\.js$/, '.ts');
+  // dist/signature-node.js is built from src/token/signature/node.ts (tsup.config.ts).
+  const chosen = resolveSignature(conditions).replace(
+    /^\.\/dist\/signature-(\w+)\.js$/,
+    'token/signature/$1.ts',
+  );
   const result = await build({
     entryPoints: [new URL('src/index.ts', root).pathname],
     bundle: true,
@@ -44,7 +48,7 @@ async function bundleMainEntry(platform: 'browser' | 'node', conditions: string[
       {
         name: 'signature-condition',
         setup(b) {
-          b.onResolve({ filter: /^\.\/signature\.js$/ }, () => ({
+          b.onResolve({ filter: /\/token\/signature\/index\.js$/ }, () => ({
             path: new URL(`src/${chosen}`, root).pathname,
           }));
         },

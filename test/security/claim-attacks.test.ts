@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createTestIssuer } from '../../src/testing/index.js';
 import type { TestIssuer } from '../../src/testing/index.js';
-import type { JwtVerifierOptions } from '../../src/verify/verifier.js';
+import type { JwtVerifierOptions } from '../../src/verify/options.js';
 import { AUDIENCE, ISSUER, rawSegment, rejectionCode, signSegments, verifierWithJwks } from './helpers.js';
 
 /** The verifier's and the issuer's clock: a whole second, in milliseconds. */

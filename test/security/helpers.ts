@@ -3,7 +3,8 @@ import type { JWK } from 'jose';
 import { expect } from 'vitest';
 import { ERROR_STATUS, type JwtVerifyErrorCode, isJwtVerifyError } from '../../src/errors.js';
 import type { VerifierEvent } from '../../src/events.js';
-import { JwtVerifier, type JwtVerifierOptions } from '../../src/verify/verifier.js';
+import { JwtVerifier } from '../../src/verify/verifier.js';
+import { type JwtVerifierOptions } from '../../src/verify/options.js';
 
 export const ISSUER = 'https://issuer.test';
 export const AUDIENCE = 'https://api.test';

@@ -2,6 +2,7 @@ import { Buffer } from 'node:buffer';
 import { type KeyObject, constants, createPublicKey, verify } from 'node:crypto';
 import type { JwsAlgorithm } from '../algorithms.js';
 import type { JwksKey } from '../jwk.js';
+import { offload } from './offload.js';
 import type { SignatureCheck } from './types.js';
 import { type ParsedToken, type SegmentDecoder, binaryTextDecoder, checkLenientDecode } from '../parse.js';
 
@@ -32,21 +33,6 @@ interface PreparedKey {
     saltLength?: number;
   };
 }
-
-/**
- * Calls in flight at which verification moves from the synchronous `crypto.verify` to its
- * callback form, which runs on libuv's thread pool: one at a time the synchronous call is
- * cheaper, but when requests pile up the pool uses the other cores (see docs/performance.md).
- */
-export const THREAD_POOL_THRESHOLD = 4;
-
-/**
- * Thread-pool checks allowed to wait at once; further ones run synchronously on the main
- * thread. High, because on an idle 2-core machine a cap of 16 starved the pool (64 in flight
- * reached 0.41-0.50x of raw pool; 1024 gave 0.52-0.94x): it only bounds a runaway queue.
- */
-const MAX_POOL_PENDING = 1024;
-let poolPending = 0;
 
 const DIGESTS: Record<JwsAlgorithm, string | null> = {
   RS256: 'sha256',
@@ -119,7 +105,7 @@ function preparedKey(key: JwksKey, alg: JwsAlgorithm): PreparedKey | 'invalid' |
  * Checks a token's signature with one JWKS key through `node:crypto`: a `KeyObject` made
  * once per JWK, ECDSA in IEEE P1363 form (RFC 7518 §3.4), RSA-PSS with a salt as long as
  * the hash (RFC 7518 §3.5). Answers synchronously while fewer than
- * {@link THREAD_POOL_THRESHOLD} verifications are in flight, else through the thread pool.
+ * `offload.threshold` verifications are in flight, else through the thread pool.
  */
 export function checkSignature(
   token: ParsedToken,
@@ -131,7 +117,7 @@ export function checkSignature(
   if (entry === null) return 'unusable';
   if (entry === 'invalid') return 'invalid';
   const { signingInput, signature } = token;
-  const synchronous = inFlight < THREAD_POOL_THRESHOLD || poolPending >= MAX_POOL_PENDING;
+  const synchronous = inFlight < offload.threshold || offload.poolPending >= offload.maxPoolPending;
   if (synchronous && signingInput.length <= SCRATCH_SIZE) {
     // Synchronous: the signing input can live in a reused buffer instead of a new one per call.
     const dataLength = scratch.write(signingInput, 0, 'latin1');
@@ -146,13 +132,13 @@ export function checkSignature(
   const data = Buffer.from(signingInput, 'latin1');
   return new Promise((resolve) => {
     try {
-      poolPending++;
+      offload.poolPending++;
       verify(entry.digest, data, entry.input, signature, (error, ok) => {
-        poolPending--;
+        offload.poolPending--;
         resolve(!error && ok ? 'valid' : 'invalid');
       });
     } catch {
-      poolPending--;
+      offload.poolPending--;
       resolve('invalid');
     }
   });

@@ -3,7 +3,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { isJwtVerifyError } from '../../../src/errors.js';
 import { createTestIssuer } from '../../../src/testing/index.js';
 import type { TestIssuer } from '../../../src/testing/index.js';
-import type { JwtVerifierOptions } from '../../../src/verify/verifier.js';
+import type { JwtVerifierOptions } from '../../../src/verify/options.js';
 import { AUDIENCE, ISSUER, observedVerifier, rejectionCode, trackUnhandledRejections } from '../helpers.js';
 import { type ScriptedServer, startScriptedServer, writeForever } from './server.js';
 

@@ -3,7 +3,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { type JwtVerifyErrorCode, isJwtVerifyError } from '../../../src/errors.js';
 import { createTestIssuer } from '../../../src/testing/index.js';
 import type { TestIssuer } from '../../../src/testing/index.js';
-import type { JwtVerifier, JwtVerifierOptions } from '../../../src/verify/verifier.js';
+import type { JwtVerifier } from '../../../src/verify/verifier.js';
+import type { JwtVerifierOptions } from '../../../src/verify/options.js';
 import { AUDIENCE, ISSUER, observedVerifier, segment, trackUnhandledRejections } from '../helpers.js';
 
 /** The cap of the unknown-kid memory in jwks-cache.ts (MAX_REMEMBERED_UNKNOWN_KIDS). */
