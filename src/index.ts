@@ -2,7 +2,8 @@
  * `oauth-jwt-verify`: verify JWTs from an OAuth 2.0 / OpenID Connect issuer. Discovery
  * (RFC 8414, then OpenID Connect), a JWKS cache that survives rotation and outages, RFC 9068
  * claim checks, and one {@link JwtVerifyError} with a stable `code` for every rejection.
- * Web APIs only (jose and the global `fetch`): Node, browsers, Deno, Bun and Workers.
+ * Runs on Node (signatures through node:crypto) and on Web runtimes (jose and Web Crypto):
+ * browsers, Deno, Bun and Workers. Transport is the global `fetch`, looked up per request.
  *
  * @example
  * import { JwtVerifier } from 'oauth-jwt-verify';
@@ -15,8 +16,10 @@ export { JwtVerifier } from './verify/verifier.js';
 export { bearerToken } from './verify/bearer.js';
 export type { CacheOptions, JwtVerifierOptions, VerifyResult } from './verify/options.js';
 export { MultiIssuerVerifier } from './verify/multi-issuer.js';
-export { createMemoryJwksStore } from './fleet/store.js';
-export type { JwksStore, MemoryJwksStoreOptions, StoredKeySet } from './fleet/store.js';
+export { createMemoryJwksStore } from './fleet/memory-store.js';
+export type { MemoryJwksStoreOptions } from './fleet/memory-store.js';
+export type { JwksStore } from './fleet/store.js';
+export type { StoredKeySet } from './keys/key-set.js';
 export { createRedisJwksStore } from './fleet/redis-store.js';
 export type { RedisJwksStoreClient, RedisJwksStoreOptions } from './fleet/redis-store.js';
 export type { VerifierCacheSnapshot } from './fleet/snapshot.js';

@@ -1,28 +1,22 @@
+/** The issuer's signing keys: found by kid and alg, refetched on rotation, never in a storm. */
 import type { JwsAlgorithm } from '../token/algorithms.js';
 import { type CachedEntry, CachedResource, type LoadHint } from '../issuer/cached-resource.js';
 import { JwtVerifyError } from '../errors.js';
 import type { VerifierEvent } from '../events.js';
 import { type FreshnessBounds, freshnessMs } from '../issuer/freshness.js';
 import { type ResolvedHttpOptions, requestJson } from '../issuer/http.js';
-import { type JwksKey, keyFitsAlgorithm, readJwks, selectKeys } from '../token/jwk.js';
+import { type JwksKey, keyFitsAlgorithm, keyIdentity, readJwks, selectKeys } from '../token/jwk.js';
+import { loadKeySetThroughStore } from '../fleet/shared-load.js';
+import { type JwksStore, storeTimings } from '../fleet/store.js';
 import {
   type DecodedKeySet,
-  type JwksStore,
+  type KeySet,
   type LoadedKeySet,
+  NO_KID_LABEL,
   type StoredKeySet,
   encodeKeySet,
   kidsOf,
-  loadKeySetThroughStore,
-  storeTimings,
-} from '../fleet/store.js';
-
-/** A fetched JWKS with what is needed to revalidate it. */
-export interface KeySet {
-  uri: string;
-  keys: readonly JwksKey[];
-  etag?: string;
-  lastModified?: string;
-}
+} from './key-set.js';
 
 export interface JwksCacheOptions {
   jwksUri: () => Promise<string>;
@@ -292,12 +286,12 @@ export class JwksCache {
  */
 function keepUnchangedKeys(before: readonly JwksKey[], after: readonly JwksKey[]): readonly JwksKey[] {
   if (before === after) return after;
-  const held = new Map(before.map((key) => [JSON.stringify(key.jwk), key]));
-  return after.map((key) => held.get(JSON.stringify(key.jwk)) ?? key);
+  const held = new Map(before.map((key) => [keyIdentity(key), key]));
+  return after.map((key) => held.get(keyIdentity(key)) ?? key);
 }
 
 function describeSet(set: KeySet): string {
-  const kids = set.keys.map((key) => (key.kid === undefined ? '(no kid)' : JSON.stringify(key.kid)));
+  const kids = set.keys.map((key) => (key.kid === undefined ? NO_KID_LABEL : JSON.stringify(key.kid)));
   return kids.length
     ? `its kids are ${kids.slice(0, 10).join(', ')}${kids.length > 10 ? ', ...' : ''}`
     : 'it has no usable keys';

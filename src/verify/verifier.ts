@@ -7,7 +7,7 @@ import type { CachedResource } from '../issuer/cached-resource.js';
 import type { AuthorizationServerMetadata, DiscoveryResult } from '../issuer/discovery.js';
 import type { JwksCache } from '../keys/jwks-cache.js';
 import { type JwsAlgorithm, isSupportedAlgorithm } from '../token/algorithms.js';
-import type { JwksKey } from '../token/jwk.js';
+import { type JwksKey, isSameKey } from '../token/jwk.js';
 import { type JwtHeader, type JwtPayload, type ParsedToken, parseToken } from '../token/parse.js';
 import { checkSignature, segmentDecoder } from '../token/signature/index.js';
 import { countCall, inFlight, offload } from '../token/signature/offload.js';
@@ -15,7 +15,7 @@ import { bearerToken } from './bearer.js';
 import { type ClaimRules, checkClaims } from './claims.js';
 import { createIssuerSources } from './issuer-sources.js';
 import { type JwtVerifierOptions, type VerifyResult, resolveVerifierOptions } from './options.js';
-import { type VerifiedToken, VerifiedTokenCache, isSameKey } from './verified-token-cache.js';
+import { type VerifiedToken, VerifiedTokenCache } from './verified-token-cache.js';
 
 /**
  * Verifies JWTs (access tokens, ID tokens) from one OAuth 2.0 / OpenID Connect issuer:

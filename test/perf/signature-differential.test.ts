@@ -10,7 +10,8 @@ import {
 } from '../../src/token/signature/node.js';
 import type { SignatureCheck } from '../../src/token/signature/types.js';
 import { checkSignature as checkWithJose } from '../../src/token/signature/web.js';
-import { type SegmentDecoder, decodeBase64Url, parseToken, portableDecoder } from '../../src/token/parse.js';
+import { type SegmentDecoder, decodeBase64Url, portableDecoder } from '../../src/token/segments.js';
+import { parseToken } from '../../src/token/parse.js';
 
 // The same tokens through both signature paths (node:crypto on Node, jose elsewhere) must
 // get the same decision, whether the node path answers synchronously or on the thread pool.
