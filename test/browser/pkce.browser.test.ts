@@ -12,10 +12,12 @@ import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { type Browser, type Page, type Request, chromium } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { programPath } from '../../scripts/test-prerequisites.mjs';
 import { JwtVerifier } from '../../src/index.js';
 import { type TestIssuer, createTestIssuer } from '../../src/testing/index.js';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+// CHROMIUM_PATH, else chromium / chromium-browser on PATH (the global setup checked it is there).
+const CHROMIUM = programPath('chromium');
 const API = 'https://api.example.test';
 const CLIENT_ID = 'browser-spa';
 const dist = fileURLToPath(new URL('../../dist/', import.meta.url));
