@@ -22,7 +22,6 @@ import type { VerifyResult } from '../verify/options.js';
 export type { AuthenticateOptions, TokenVerifier } from '../server/authenticate.js';
 
 declare global {
-  // eslint-disable-next-line @typescript-eslint/no-namespace
   namespace Express {
     interface Request {
       /** The verified access token, set by `bearerAuth()` (absent on routes it does not guard). */

@@ -103,11 +103,17 @@ export interface ResolvedAuthenticateOptions {
 
 const DEFAULT_RETRY_AFTER_SECONDS = 10;
 
+// Options an adapter resolved once at set-up: authenticate() takes them as they are.
+const resolvedOptions = new WeakSet<ResolvedAuthenticateOptions>();
+
 /**
  * Checks {@link AuthenticateOptions}; throws a coded `TypeError` for a mistake. The
  * framework adapters call it when they are set up, so mistakes surface at start-up.
  */
-export function resolveAuthenticateOptions(options: AuthenticateOptions = {}): ResolvedAuthenticateOptions {
+export function resolveAuthenticateOptions(
+  options: AuthenticateOptions | ResolvedAuthenticateOptions = {},
+): ResolvedAuthenticateOptions {
+  if (resolvedOptions.has(options as ResolvedAuthenticateOptions)) return options as ResolvedAuthenticateOptions;
   if (typeof options !== 'object' || options === null)
     throw invalidArgument('authenticate options must be an object');
   if (options.realm !== undefined && typeof options.realm !== 'string')
@@ -115,7 +121,7 @@ export function resolveAuthenticateOptions(options: AuthenticateOptions = {}): R
   if (options.onFailure !== undefined && typeof options.onFailure !== 'function') {
     throw invalidArgument('onFailure must be a function');
   }
-  return {
+  const resolved: ResolvedAuthenticateOptions = {
     realm: options.realm,
     requiredScopes: parseScopesOption(options.requiredScopes),
     // Retry-After is whole delta-seconds (RFC 9110 §10.2.3).
@@ -124,6 +130,8 @@ export function resolveAuthenticateOptions(options: AuthenticateOptions = {}): R
     ),
     onFailure: options.onFailure,
   };
+  resolvedOptions.add(resolved);
+  return resolved;
 }
 
 /** Throws a coded `TypeError` unless `verifier` has a `verify` method. */
