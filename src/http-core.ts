@@ -2,7 +2,8 @@ import { JwtVerifyError, type JwtVerifyErrorDetails, invalidArgument } from './e
 
 // The transport core shared by the verifier and the browser bundle of ./pkce, kept small
 // on purpose (scripts/size.mjs measures it). Redirect following and the server's error
-// text and Retry-After are verifier extras that http.ts plugs in through `extras`.
+// text and Retry-After are verifier extras that http.ts plugs in through `extras`; the
+// Retry-After parser itself lives here, for the token helpers of ./pkce too.
 
 /** A `fetch`-compatible function: the global `fetch`, undici's, or a test double. */
 export type FetchLike = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
@@ -106,6 +107,22 @@ export function resolveBaseHttpOptions(options: HttpOptions = {}): ResolvedHttpO
     ),
     allowInsecureHttp: options.allowInsecureHttp === true,
   };
+}
+
+const MAX_RETRY_AFTER_SECONDS = 300;
+
+/** Retry-After as seconds (delta-seconds or HTTP-date), capped at five minutes. */
+export function retryAfterSeconds(value: string | null, nowMs = Date.now()): number | undefined {
+  if (!value) return undefined;
+  const trimmed = value.trim();
+  let seconds: number;
+  if (/^\d+$/.test(trimmed)) seconds = Number(trimmed);
+  else {
+    const date = Date.parse(trimmed);
+    if (Number.isNaN(date)) return undefined;
+    seconds = Math.ceil((date - nowMs) / 1000);
+  }
+  return Math.min(Math.max(seconds, 0), MAX_RETRY_AFTER_SECONDS);
 }
 
 /** `ERR_ISSUER_UNAVAILABLE` about `url`; the message starts with the URL. */

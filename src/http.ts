@@ -3,6 +3,7 @@ import {
   type HttpOptions,
   type ResolvedHttpOptions,
   resolveBaseHttpOptions,
+  retryAfterSeconds,
   unavailable,
 } from './http-core.js';
 
@@ -16,6 +17,7 @@ export {
   parseOptionUrl,
   positiveNumberOption,
   requestJson,
+  retryAfterSeconds,
 } from './http-core.js';
 export type {
   FetchLike,
@@ -27,7 +29,6 @@ export type {
 } from './http-core.js';
 
 const MAX_REDIRECTS = 3;
-const MAX_RETRY_AFTER_SECONDS = 300;
 
 const VERIFIER_EXTRAS: HttpExtras = {
   follow(current, response, hop) {
@@ -95,18 +96,4 @@ export function serverErrorMessage(text: string): string | undefined {
 function shorten(text: string): string {
   const oneLine = text.replace(/\s+/g, ' ');
   return oneLine.length > 200 ? `${oneLine.slice(0, 197)}...` : oneLine;
-}
-
-/** Retry-After as seconds (delta-seconds or HTTP-date), capped at five minutes. */
-export function retryAfterSeconds(value: string | null, nowMs = Date.now()): number | undefined {
-  if (!value) return undefined;
-  const trimmed = value.trim();
-  let seconds: number;
-  if (/^\d+$/.test(trimmed)) seconds = Number(trimmed);
-  else {
-    const date = Date.parse(trimmed);
-    if (Number.isNaN(date)) return undefined;
-    seconds = Math.ceil((date - nowMs) / 1000);
-  }
-  return Math.min(Math.max(seconds, 0), MAX_RETRY_AFTER_SECONDS);
 }
