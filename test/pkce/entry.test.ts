@@ -36,6 +36,7 @@ describe('the oauth-jwt-verify/pkce entry', () => {
       'AuthorizationResponseError',
       'JwtVerifyError',
       'TokenEndpointError',
+      'TokenEndpointRefusedError',
       'buildAuthorizationUrl',
       'createPkcePair',
       'discover',
