@@ -31,5 +31,5 @@ export type {
   RevokeTokenOptions,
   TokenResponse,
 } from './token.js';
-export { AuthorizationResponseError, TokenEndpointError } from './errors.js';
+export { AuthorizationResponseError, TokenEndpointError, TokenEndpointRefusedError } from './errors.js';
 export type { AuthorizationResponseErrorCode, OAuthErrorFields } from './errors.js';
