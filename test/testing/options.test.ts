@@ -1,21 +1,10 @@
 import { createLocalJWKSet, decodeJwt, jwtVerify } from 'jose';
 import { describe, expect, it } from 'vitest';
+import { SUPPORTED_ALGORITHMS } from '../../src/index.js';
 import { createTestIssuer } from '../../src/testing/index.js';
 import type { TestIssuerAlgorithm, TestIssuerOptions } from '../../src/testing/index.js';
 
-const ALL_ALGORITHMS: TestIssuerAlgorithm[] = [
-  'RS256',
-  'RS384',
-  'RS512',
-  'PS256',
-  'PS384',
-  'PS512',
-  'ES256',
-  'ES384',
-  'ES512',
-  'EdDSA',
-  'Ed25519',
-];
+const ALL_ALGORITHMS: TestIssuerAlgorithm[] = [...SUPPORTED_ALGORITHMS];
 
 async function status(issuer: { fetch(url: string): Promise<Response> }, url: string): Promise<number> {
   return (await issuer.fetch(url)).status;
