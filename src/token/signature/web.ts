@@ -26,7 +26,7 @@ function importKey(key: JwksKey, alg: JwsAlgorithm): Promise<ImportedKey | undef
 
 /**
  * Checks a token's signature with one JWKS key through jose (Web Crypto): the path on
- * every runtime but Node (browsers, Deno, Bun, workerd), chosen by the `#signature` import.
+ * every runtime but Node and Bun (browsers, Deno, workerd), chosen by the `#signature` import.
  */
 export async function checkSignature(
   token: ParsedToken,
