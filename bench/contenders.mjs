@@ -48,6 +48,16 @@ export const CONTENDERS = {
       return CONTENDERS.ours.create({ issuer, audience }, { cache: { verifiedTokens: 10_000 } });
     },
   },
+  // Another build of this package, to compare two builds in one run (a refactor's before and
+  // after): `BENCH_BASELINE_DIR=<folder with dist/ and package.json> npm run bench`.
+  ...(process.env.BENCH_BASELINE_DIR
+    ? {
+        'ours-baseline': {
+          label: `oauth-jwt-verify, the build in ${process.env.BENCH_BASELINE_DIR}`,
+          create: (context) => createOurs(context, {}, process.env.BENCH_BASELINE_DIR),
+        },
+      }
+    : {}),
   'jose-floor': WEB_CONTENDERS['jose-floor'],
   'jose-remote': {
     label: 'jose jwtVerify + createRemoteJWKSet',
@@ -172,4 +182,4 @@ export const PATH_CONTENDERS = {
 };
 
 /** Contenders that fetch keys over HTTP (the others get them handed over). */
-export const NETWORKED = ['ours', 'ours-cached', 'jose-remote', 'aws', 'fast-jwt', 'jsonwebtoken'];
+export const NETWORKED = ['ours', 'ours-cached', 'ours-baseline', 'jose-remote', 'aws', 'fast-jwt', 'jsonwebtoken'];
