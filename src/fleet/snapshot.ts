@@ -45,7 +45,7 @@ export function metadataSnapshot(
 ): VerifierCacheSnapshot['metadata'] {
   if (!entry) return undefined;
   const { metadata, url, kind } = entry.value;
-  return { url, kind, document: metadata, fetchedAt: entry.fetchStartedAt, freshUntil: entry.freshUntil };
+  return { url, kind, document: metadata, fetchedAt: entry.fetchedAt, freshUntil: entry.freshUntil };
 }
 
 export interface SnapshotExpectations {
@@ -144,7 +144,7 @@ export function loadMetadataThroughStore(options: {
   return loadShared<DiscoveryResult>({
     store: options.store,
     key: `discovery:${options.mode}:${issuer}`,
-    previous: previous && { value: previous.value, fetchedAt: previous.fetchStartedAt },
+    previous,
     notBefore: undefined,
     now,
     // Discovery in 'auto' mode may take two requests.
@@ -152,16 +152,9 @@ export function loadMetadataThroughStore(options: {
     emit: options.emit,
     decode: (parsed) => {
       const read = readMetadata(parsed, { ...options, now: now() });
-      return typeof read === 'string'
-        ? { reason: read }
-        : { value: read.value, fetchedAt: read.fetchStartedAt, freshUntil: read.freshUntil };
+      return typeof read === 'string' ? { reason: read } : read;
     },
-    encode: (entry) =>
-      metadataSnapshot({
-        value: entry.value,
-        fetchStartedAt: entry.fetchedAt,
-        freshUntil: entry.freshUntil,
-      })!,
+    encode: (entry) => metadataSnapshot(entry)!,
     taken: (value) => options.emit({ type: 'metadata_loaded', issuer, url: value.url, source: 'store' }),
     fetch: () => options.fetch(),
   });
@@ -191,7 +184,7 @@ function readMetadata(value: unknown, expect: SnapshotExpectations): CachedEntry
     });
     return {
       value: { metadata, url, kind, headers: new Headers() },
-      fetchStartedAt: fetchedAt,
+      fetchedAt,
       freshUntil: Math.min(freshUntil, fetchedAt + expect.maxAgeMs),
     };
   } catch (error) {
