@@ -87,6 +87,14 @@ function cacheFor(endpoint: ReturnType<typeof jwksEndpoint>, options: Partial<Jw
   return { cache, events };
 }
 
+/** A cache warmed up from a fresh endpoint publishing {@link published}. */
+async function warmCache(options: Partial<JwksCacheOptions> = {}) {
+  const endpoint = jwksEndpoint(published);
+  const { cache, events } = cacheFor(endpoint, options);
+  await cache.warmup();
+  return { endpoint, cache, events };
+}
+
 /** A promise's outcome as it stands, for telling "refused at once" from "still waiting". */
 function watch(promise: Promise<readonly JwksKey[]>) {
   const state: { settled: boolean; kid?: string; error?: unknown } = { settled: false };
@@ -131,9 +139,7 @@ describe('JwksCache: fetching and freshness', () => {
   });
 
   it('answers from a fresh set without a request, and refetches once it is stale', async () => {
-    const endpoint = jwksEndpoint(published);
-    const { cache } = cacheFor(endpoint);
-    await cache.warmup();
+    const { endpoint, cache } = await warmCache();
     expect(cache.freshKeysFor('k1', 'ES256')?.[0]?.kid).toBe('k1');
     await vi.advanceTimersByTimeAsync(MAX_AGE_MS - 1);
     expect(cache.freshKeysFor('k1', 'ES256')?.[0]?.kid).toBe('k1');
@@ -145,9 +151,7 @@ describe('JwksCache: fetching and freshness', () => {
   });
 
   it('serves the stale set while the issuer fails, for staleIfErrorMs, and reports it', async () => {
-    const endpoint = jwksEndpoint(published);
-    const { cache, events } = cacheFor(endpoint);
-    await cache.warmup();
+    const { endpoint, cache, events } = await warmCache();
     await vi.advanceTimersByTimeAsync(MAX_AGE_MS);
     endpoint.failures.push(503);
     expect((await cache.keysFor('k1', 'ES256'))[0]?.kid).toBe('k1');
@@ -160,9 +164,7 @@ describe('JwksCache: fetching and freshness', () => {
   });
 
   it('asks a failing issuer again only after the backoff, refusing the calls in between at once', async () => {
-    const endpoint = jwksEndpoint(published);
-    const { cache } = cacheFor(endpoint);
-    await cache.warmup();
+    const { endpoint, cache } = await warmCache();
     endpoint.keys.push(spare[0]!);
     endpoint.failures.push(500);
     expect((await rejection(cache.keysFor('k2', 'ES256'))).code).toBe('ERR_ISSUER_UNAVAILABLE');
@@ -176,9 +178,7 @@ describe('JwksCache: fetching and freshness', () => {
   });
 
   it('refreshes ahead in the background once warm, between 80 and 90 % of the lifetime', async () => {
-    const endpoint = jwksEndpoint(published);
-    const { cache } = cacheFor(endpoint, { refreshAhead: true });
-    await cache.warmup();
+    const { endpoint, cache } = await warmCache({ refreshAhead: true });
     await vi.advanceTimersByTimeAsync(MAX_AGE_MS * 0.8 - 1);
     expect(endpoint.requests).toBe(1);
     await vi.advanceTimersByTimeAsync(MAX_AGE_MS * 0.1 + 1);
@@ -201,9 +201,7 @@ describe('JwksCache: unknown kids', () => {
   });
 
   it('makes a kid inside the cooldown wait for the next refetch, which all waiters share', async () => {
-    const endpoint = jwksEndpoint(published);
-    const { cache } = cacheFor(endpoint);
-    await cache.warmup();
+    const { endpoint, cache } = await warmCache();
     await startCooldown(cache);
     expect(endpoint.requests).toBe(2);
     endpoint.keys.push(spare[0]!);
@@ -218,9 +216,7 @@ describe('JwksCache: unknown kids', () => {
   });
 
   it('does not take a fetch that started before the token arrived: waits for it, then refetches', async () => {
-    const endpoint = jwksEndpoint(published);
-    const { cache } = cacheFor(endpoint);
-    await cache.warmup();
+    const { endpoint, cache } = await warmCache();
     await vi.advanceTimersByTimeAsync(MAX_AGE_MS);
     const release = endpoint.hold();
     const staleRefresh = cache.keysFor('k1', 'ES256'); // refetches the stale set, held
@@ -235,9 +231,7 @@ describe('JwksCache: unknown kids', () => {
   });
 
   it('refuses a kid still unknown after a refetch without a request for max(cooldown, 30 s)', async () => {
-    const endpoint = jwksEndpoint(published);
-    const { cache } = cacheFor(endpoint);
-    await cache.warmup();
+    const { endpoint, cache } = await warmCache();
     await startCooldown(cache);
     await vi.advanceTimersByTimeAsync(COOLDOWN_MS);
     const again = await rejection(cache.keysFor('opening-kid', 'ES256'));
@@ -250,9 +244,7 @@ describe('JwksCache: unknown kids', () => {
   });
 
   it(`remembers at most ${MAX_REMEMBERED_UNKNOWN_KIDS} unknown kids, forgetting the oldest first`, async () => {
-    const endpoint = jwksEndpoint(published);
-    const { cache } = cacheFor(endpoint, { cooldownMs: 0 });
-    await cache.warmup();
+    const { endpoint, cache } = await warmCache({ cooldownMs: 0 });
     const total = MAX_REMEMBERED_UNKNOWN_KIDS + 100;
     for (let i = 0; i < total; i += MAX_WAITING_UNKNOWN_KIDS) {
       const batch = Array.from({ length: Math.min(MAX_WAITING_UNKNOWN_KIDS, total - i) }, (_, j) =>
@@ -271,9 +263,7 @@ describe('JwksCache: unknown kids', () => {
 
 describe('JwksCache: who may wait for a refetch', () => {
   it(`lets ${MAX_WAITING_UNKNOWN_KIDS} distinct unknown kids wait for one refetch and refuses another at once`, async () => {
-    const endpoint = jwksEndpoint(published);
-    const { cache } = cacheFor(endpoint);
-    await cache.warmup();
+    const { endpoint, cache } = await warmCache();
     await startCooldown(cache);
     const waiting = Array.from({ length: MAX_WAITING_UNKNOWN_KIDS }, (_, i) =>
       watch(cache.keysFor(`waiting-${i}`, 'ES256')),
@@ -294,9 +284,7 @@ describe('JwksCache: who may wait for a refetch', () => {
   });
 
   it('lets tokens naming a kid that already waits join it, however many kids wait', async () => {
-    const endpoint = jwksEndpoint(published);
-    const { cache } = cacheFor(endpoint);
-    await cache.warmup();
+    const { endpoint, cache } = await warmCache();
     await startCooldown(cache);
     endpoint.keys.push(spare[0]!);
     const first = cache.keysFor('k2', 'ES256');
@@ -315,9 +303,7 @@ describe('JwksCache: who may wait for a refetch', () => {
   });
 
   it(`refuses a call past ${MAX_WAITING_CALLS} waiting in all, even for a kid that waits`, async () => {
-    const endpoint = jwksEndpoint(published);
-    const { cache } = cacheFor(endpoint);
-    await cache.warmup();
+    const { endpoint, cache } = await warmCache();
     await startCooldown(cache);
     endpoint.keys.push(spare[0]!);
     const waiting = Array.from({ length: MAX_WAITING_CALLS }, () => cache.keysFor('k2', 'ES256'));
@@ -342,9 +328,7 @@ describe('JwksCache: who may wait for a refetch', () => {
   }
 
   it('does not remember a refused kid: once the wait is over it is refetched like any other', async () => {
-    const endpoint = jwksEndpoint(published);
-    const { cache } = cacheFor(endpoint);
-    await cache.warmup();
+    const { endpoint, cache } = await warmCache();
     await startCooldown(cache);
     for (let i = 0; i < MAX_WAITING_UNKNOWN_KIDS; i++) void rejection(cache.keysFor(`waiting-${i}`, 'ES256'));
     expect((await rejection(cache.keysFor('k2', 'ES256'))).message).toContain('too many');
@@ -359,9 +343,7 @@ describe('JwksCache: who may wait for a refetch', () => {
   });
 
   it('verifies a rotated-in key on first sight right after a flood of 20 000 invented kids', async () => {
-    const endpoint = jwksEndpoint(published);
-    const { cache, events } = cacheFor(endpoint);
-    await cache.warmup();
+    const { endpoint, cache, events } = await warmCache();
     await startCooldown(cache);
     const codes = new Map<string, number>();
     const flood = Array.from({ length: 20_000 }, (_, i) =>
@@ -390,9 +372,7 @@ describe('JwksCache: who may wait for a refetch', () => {
   });
 
   it(`verifies a rotated-in key on first sight while ${MAX_WAITING_UNKNOWN_KIDS - 1} invented kids wait with it`, async () => {
-    const endpoint = jwksEndpoint(published);
-    const { cache } = cacheFor(endpoint);
-    await cache.warmup();
+    const { endpoint, cache } = await warmCache();
     await startCooldown(cache);
     const flood = Array.from({ length: MAX_WAITING_UNKNOWN_KIDS - 1 }, (_, i) =>
       rejection(cache.keysFor(`flood-${i}`, 'ES256')),
@@ -406,9 +386,7 @@ describe('JwksCache: who may wait for a refetch', () => {
   });
 
   it(`verifies a rotated-in key on first sight while a flood of ${MAX_WAITING_UNKNOWN_KIDS} invented kids goes on`, async () => {
-    const endpoint = jwksEndpoint(published);
-    const { cache } = cacheFor(endpoint);
-    await cache.warmup();
+    const { endpoint, cache } = await warmCache();
     await startCooldown(cache);
     const wave = () =>
       Array.from({ length: MAX_WAITING_UNKNOWN_KIDS }, (_, i) =>
