@@ -182,4 +182,12 @@ export const PATH_CONTENDERS = {
 };
 
 /** Contenders that fetch keys over HTTP (the others get them handed over). */
-export const NETWORKED = ['ours', 'ours-cached', 'ours-baseline', 'jose-remote', 'aws', 'fast-jwt', 'jsonwebtoken'];
+export const NETWORKED = [
+  'ours',
+  'ours-cached',
+  'ours-baseline',
+  'jose-remote',
+  'aws',
+  'fast-jwt',
+  'jsonwebtoken',
+];

@@ -373,13 +373,15 @@ if (Object.keys(results.flood).length) {
     `### Unknown-kid flood: ${settings.concurrent} tokens with invented kids on a warm verifier (${eventAlg})`,
   );
   out();
-  out('| contender | time ms | rejected | requests (metadata + JWKS) |');
-  out('|---|---:|---:|---:|');
+  out(
+    '| contender | time ms | rejected | refusal latency p50 ms | refusal latency p99 ms | requests (metadata + JWKS) |',
+  );
+  out('|---|---:|---:|---:|---:|---:|');
   for (const [name, r] of Object.entries(results.flood)) {
     out(
       r.unsupported
-        ? `| ${name} | n/a | | |`
-        : `| ${name} | ${fmt(r.ms, 1)} | ${r.rejected} | ${requests(r)} |`,
+        ? `| ${name} | n/a | | | | |`
+        : `| ${name} | ${fmt(r.ms, 1)} | ${r.rejected} | ${fmt(r.refusalP50Ms, 2)} | ${fmt(r.refusalP99Ms, 2)} | ${requests(r)} |`,
     );
   }
   out();

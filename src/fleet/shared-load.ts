@@ -7,12 +7,8 @@ import { type KeySet, type LoadedKeySet, decodeKeySet, encodeKeySet, kidsOf } fr
 import { metadataSnapshot, readMetadata } from './snapshot.js';
 import { type JwksStore, STORE_FORMAT, storeTimings } from './store.js';
 
-/** A value read back from a store, checked. */
-export interface SharedEntry<V> {
-  value: V;
-  fetchedAt: number;
-  freshUntil: number;
-}
+/** A value read back from a store, checked: a cached entry like any other. */
+export type SharedEntry<V> = CachedEntry<V>;
 
 /** How one kind of document (a key set, discovery metadata) goes through a store. */
 export interface SharedLoadOptions<V> {
@@ -196,7 +192,7 @@ export function loadMetadataThroughStore(options: {
   return loadShared<DiscoveryResult>({
     store: options.store,
     key: `discovery:${options.mode}:${issuer}`,
-    previous: previous && { value: previous.value, fetchedAt: previous.fetchStartedAt },
+    previous,
     notBefore: undefined,
     now,
     // Discovery in 'auto' mode may take two requests.
@@ -204,16 +200,9 @@ export function loadMetadataThroughStore(options: {
     emit: options.emit,
     decode: (parsed) => {
       const read = readMetadata(parsed, { ...options, now: now() });
-      return typeof read === 'string'
-        ? { reason: read }
-        : { value: read.value, fetchedAt: read.fetchStartedAt, freshUntil: read.freshUntil };
+      return typeof read === 'string' ? { reason: read } : read;
     },
-    encode: (entry) =>
-      metadataSnapshot({
-        value: entry.value,
-        fetchStartedAt: entry.fetchedAt,
-        freshUntil: entry.freshUntil,
-      })!,
+    encode: (entry) => metadataSnapshot(entry)!,
     taken: (value) => options.emit({ type: 'metadata_loaded', issuer, url: value.url, source: 'store' }),
     fetch: () => options.fetch(),
   });

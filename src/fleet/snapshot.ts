@@ -39,7 +39,7 @@ export function metadataSnapshot(
 ): VerifierCacheSnapshot['metadata'] {
   if (!entry) return undefined;
   const { metadata, url, kind } = entry.value;
-  return { url, kind, document: metadata, fetchedAt: entry.fetchStartedAt, freshUntil: entry.freshUntil };
+  return { url, kind, document: metadata, fetchedAt: entry.fetchedAt, freshUntil: entry.freshUntil };
 }
 
 export interface SnapshotExpectations {
@@ -144,7 +144,7 @@ export function readMetadata(
     });
     return {
       value: { metadata, url, kind, headers: new Headers() },
-      fetchStartedAt: fetchedAt,
+      fetchedAt,
       freshUntil: Math.min(freshUntil, fetchedAt + expect.maxAgeMs),
     };
   } catch (error) {

@@ -113,7 +113,8 @@ const resolvedOptions = new WeakSet<ResolvedAuthenticateOptions>();
 export function resolveAuthenticateOptions(
   options: AuthenticateOptions | ResolvedAuthenticateOptions = {},
 ): ResolvedAuthenticateOptions {
-  if (resolvedOptions.has(options as ResolvedAuthenticateOptions)) return options as ResolvedAuthenticateOptions;
+  if (resolvedOptions.has(options as ResolvedAuthenticateOptions))
+    return options as ResolvedAuthenticateOptions;
   if (typeof options !== 'object' || options === null)
     throw invalidArgument('authenticate options must be an object');
   if (options.realm !== undefined && typeof options.realm !== 'string')

@@ -3,6 +3,7 @@ import { type JwtPayload, decodeUnverified } from '../token/parse.js';
 import { type JwtVerifierOptions, type VerifyResult } from './options.js';
 import { JwtVerifier } from './verifier.js';
 import { bearerToken } from './bearer.js';
+import { bindMethods } from './bind-methods.js';
 
 /**
  * Verifies tokens from several issuers: peeks at the unverified `iss` to choose the
@@ -15,11 +16,14 @@ import { bearerToken } from './bearer.js';
  *   { issuer: 'https://tenant-b.example.com', audience: 'https://api.example.com' },
  * ]);
  * const { payload } = await verifier.verify(token);
+ * // Its methods are bound to it: they work detached, as callbacks.
+ * const results = await Promise.allSettled(tokens.map(verifier.verify));
  */
 export class MultiIssuerVerifier {
   private readonly verifiers = new Map<string, JwtVerifier>();
 
   constructor(issuers: ReadonlyArray<JwtVerifierOptions | JwtVerifier>) {
+    bindMethods(this);
     if (!Array.isArray(issuers) || issuers.length === 0) {
       throw invalidArgument(
         'MultiIssuerVerifier needs a non-empty array of JwtVerifier options or instances',

@@ -12,6 +12,7 @@ import { type JwtHeader, type JwtPayload, type ParsedToken, parseToken } from '.
 import { checkSignature, segmentDecoder } from '../token/signature/index.js';
 import { countCall, inFlight, offload } from '../token/signature/offload.js';
 import { bearerToken } from './bearer.js';
+import { bindMethods } from './bind-methods.js';
 import { type ClaimRules, checkClaims } from './claims.js';
 import { createIssuerSources } from './issuer-sources.js';
 import { type JwtVerifierOptions, type VerifyResult, resolveVerifierOptions } from './options.js';
@@ -25,6 +26,8 @@ import { type VerifiedToken, VerifiedTokenCache } from './verified-token-cache.j
  * @example
  * const verifier = new JwtVerifier({ issuer: 'https://issuer.example.com', audience: 'https://api.example.com' });
  * const { payload } = await verifier.verify(token);
+ * // Its methods are bound to it: they work detached, as callbacks.
+ * const results = await Promise.allSettled(tokens.map(verifier.verify));
  * @see https://www.rfc-editor.org/rfc/rfc9068
  * @see https://www.rfc-editor.org/rfc/rfc8725
  */
@@ -41,6 +44,7 @@ export class JwtVerifier {
   private readonly verifiedTokens: VerifiedTokenCache | undefined;
 
   constructor(options: JwtVerifierOptions) {
+    bindMethods(this);
     const resolved = resolveVerifierOptions(options);
     this.issuer = resolved.issuer;
     this.algorithms = resolved.algorithms;
@@ -196,12 +200,16 @@ export class JwtVerifier {
    * afterwards; calling it again does nothing. The timer never keeps a process alive
    * anyway, so this is for tests and for verifiers you drop before the process ends.
    * Where the runtime has `Symbol.dispose`, `verifier[Symbol.dispose]()` calls this, so a
-   * `using` declaration closes the verifier at the end of its block.
+   * `using` declaration closes the verifier at the end of its block; the declared type has
+   * that member wherever the TypeScript lib declares `Symbol.dispose` (`esnext.disposable`,
+   * or @types/node), and leaves it out elsewhere.
    *
    * @example
    * const verifier = new JwtVerifier({ issuer, audience });
    * await verifier.warmup();
    * verifier.close();
+   * // or, for a verifier that lives in one block:
+   * // using scoped = new JwtVerifier({ issuer, audience });
    */
   close(): void {
     this.jwks.close();
@@ -298,8 +306,17 @@ export class JwtVerifier {
   }
 }
 
-// Defined at run time rather than declared in the class: the declarations must compile
-// without the `esnext.disposable` lib (browsers' projects), where `Symbol.dispose` has no type.
+// `[Symbol.dispose](): void` in the declared type wherever the lib declares `Symbol.dispose`
+// (`esnext.disposable`, @types/node), so `using` takes a verifier; `Record<never, …>`, nothing,
+// elsewhere, so the declarations still compile without it (browsers' projects). The member is
+// documented by close(); typedoc.json lists it in intentionallyNotDocumented, as a mapped
+// member cannot carry a comment of its own.
+export interface JwtVerifier extends Record<
+  SymbolConstructor extends { readonly dispose: infer Dispose extends symbol } ? Dispose : never,
+  () => void
+> {}
+
+// Defined at run time rather than in the class body, for the same reason.
 const disposeSymbol = (Symbol as { dispose?: symbol }).dispose;
 if (typeof disposeSymbol === 'symbol') {
   Object.defineProperty(JwtVerifier.prototype, disposeSymbol, {

@@ -23,7 +23,9 @@ describe('the oauth-jwt-verify/pkce entry', () => {
       .map(([input]) => input)
       .sort();
     expect(
-      bundled.filter((input) => !/^src\/(pkce\/[\w-]+|errors|issuer\/http|issuer\/discovery)\.ts$/.test(input)),
+      bundled.filter(
+        (input) => !/^src\/(pkce\/[\w-]+|errors|issuer\/http|issuer\/discovery)\.ts$/.test(input),
+      ),
     ).toEqual([]);
     // The verifier's transport extras (redirects, Retry-After) stay out of the browser bundle.
     expect(bundled).not.toContain('src/issuer/verifier-http.ts');
