@@ -15,6 +15,9 @@ export const ERROR_STATUS = {
   ERR_INSUFFICIENT_SCOPE: 403,
   ERR_ISSUER_UNAVAILABLE: 503,
   ERR_METADATA_INVALID: 503,
+  ERR_DPOP_PROOF_INVALID: 401,
+  ERR_DPOP_NONCE_REQUIRED: 401,
+  ERR_DPOP_BINDING: 401,
 } as const;
 
 /** The stable error codes; `switch (err.code)` over this union is exhaustive. */
@@ -30,7 +33,36 @@ export interface JwtVerifyErrorDetails {
   issuerStatus?: number;
   /** The URL that was being fetched, when the error is about a fetch. */
   url?: string;
+  /**
+   * The challenges `wwwAuthenticate()` writes, set by `verifyRequest()`: the schemes the
+   * API accepts (`Bearer`, `DPoP` or both), DPoP's `algs`, and the scheme the request used,
+   * which carries the `error` attributes. Without it: one `Bearer` challenge (one `DPoP`
+   * challenge for the `ERR_DPOP_*` codes).
+   */
+  challenge?: AuthChallenge;
+  /** A fresh DPoP nonce for the `DPoP-Nonce` response header (RFC 9449 §9), when nonces are on. */
+  dpopNonce?: string;
 }
+
+/** An HTTP authentication scheme an API accepts access tokens with. */
+export type AuthScheme = 'Bearer' | 'DPoP';
+
+/** Which `WWW-Authenticate` challenges to write (RFC 9110 §11.6.1: one per accepted scheme). */
+export interface AuthChallenge {
+  /** The accepted schemes, in the order their challenges are written. */
+  schemes: readonly AuthScheme[];
+  /** The DPoP proof algorithms, written as `algs` (RFC 9449 §7.1). */
+  algorithms?: readonly string[];
+  /** The scheme the request used: its challenge carries the error. Default: the first. */
+  scheme?: AuthScheme;
+}
+
+/** RFC 9449 §7.1 and §12.2: the `error` of each DPoP code. */
+const DPOP_ERRORS: Partial<Record<string, string>> = {
+  ERR_DPOP_PROOF_INVALID: 'invalid_dpop_proof',
+  ERR_DPOP_NONCE_REQUIRED: 'use_dpop_nonce',
+  ERR_DPOP_BINDING: 'invalid_token',
+};
 
 const BRAND = Symbol.for('oauth-jwt-verify.JwtVerifyError');
 
@@ -70,7 +102,11 @@ export class JwtVerifyError extends Error {
   /**
    * The RFC 6750 §3 `WWW-Authenticate` value for this error.
    * `ERR_TOKEN_MISSING` carries no `error` attribute (§3.1); scope errors name the scope.
+   * When `verifyRequest()` set `details.challenge`, one challenge per accepted scheme
+   * (`Bearer, DPoP algs="ES256 …"`), the error on the scheme the request used; the
+   * `ERR_DPOP_*` codes give the `DPoP` challenge (RFC 9449 §7.1).
    * @see https://www.rfc-editor.org/rfc/rfc6750#section-3
+   * @see https://www.rfc-editor.org/rfc/rfc9449#section-7.1
    */
   wwwAuthenticate(realm?: string): string {
     const { code, status, message, details } = this;
@@ -79,15 +115,30 @@ export class JwtVerifyError extends Error {
     // quotes become single ones (still readable), anything else outside the set `?`.
     const param = (name: string, value: string) =>
       `${name}="${value.replace(/[^ !#-[\]-~]/g, (c) => (c === '"' ? "'" : '?'))}"`;
-    return `Bearer ${[
-      realm !== undefined && param('realm', realm),
+    const dpopError = DPOP_ERRORS[code];
+    const { schemes, algorithms, scheme } = details.challenge ?? { schemes: [dpopError ? 'DPoP' : 'Bearer'] };
+    const target =
+      dpopError && schemes.includes('DPoP')
+        ? 'DPoP'
+        : scheme && schemes.includes(scheme)
+          ? scheme
+          : schemes[0];
+    const error =
       code !== 'ERR_TOKEN_MISSING' &&
-        status < 503 &&
-        `${param('error', status > 401 ? 'insufficient_scope' : 'invalid_token')}, ${param('error_description', message)}`,
-      status === 403 && scopes && param('scope', scopes),
-    ]
-      .filter(Boolean)
-      .join(', ')}`.trim();
+      status < 503 &&
+      `${param('error', dpopError ?? (status > 401 ? 'insufficient_scope' : 'invalid_token'))}, ${param('error_description', message)}`;
+    return schemes
+      .map((name) =>
+        `${name} ${[
+          realm !== undefined && param('realm', realm),
+          name === target && error,
+          name === target && status === 403 && scopes && param('scope', scopes),
+          name === 'DPoP' && algorithms?.length && param('algs', algorithms.join(' ')),
+        ]
+          .filter(Boolean)
+          .join(', ')}`.trim(),
+      )
+      .join(', ');
   }
 
   /** A JSON-friendly view, for logs and response bodies. */

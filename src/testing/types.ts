@@ -102,6 +102,11 @@ export interface SignOptions {
   expiresIn?: number;
   /** Adds `nbf`, in seconds from now (positive: not yet valid). Default: no `nbf`. */
   notBefore?: number;
+  /**
+   * Binds the token to a DPoP key (RFC 9449 §6.1): `cnf: { jkt }` with this RFC 7638
+   * thumbprint (see `dpopThumbprint`), merged into a `cnf` the claims give. Default: unbound.
+   */
+  dpopJkt?: string;
 }
 
 /** Options of {@link TestIssuer.rotateKeys}. */
