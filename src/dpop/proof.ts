@@ -55,8 +55,8 @@ export interface ProofExpectations {
   method: string;
   /** The request's URL, normalised (see `normalizeHtu`). */
   url: string;
-  /** The access token sent with the proof: `ath` must be its hash. */
-  accessToken: string;
+  /** The access token sent with the proof: `ath` must be its hash. None at a token endpoint (§5). */
+  accessToken: string | undefined;
   nowSeconds: number;
   /** Checks the `nonce` claim (between htu and iat, RFC 9449 §4.3); throws to refuse. */
   checkNonce?: (nonce: unknown) => void | Promise<void>;
@@ -187,13 +187,13 @@ export async function checkProof(
   }
   await expected.checkNonce?.(payload.nonce);
   checkIat(payload.iat, expected, rules);
-  if (typeof payload.ath !== 'string') {
-    throw invalid(
-      'the DPoP proof has no "ath" (the access token hash, required with a token: RFC 9449 §4.2)',
-    );
-  }
-  if (payload.ath !== (await accessTokenHash(expected.accessToken))) {
-    throw invalid("the DPoP proof's ath is not the hash of this access token: it was made for another token");
+  if (expected.accessToken !== undefined) {
+    if (typeof payload.ath !== 'string') {
+      throw invalid('the DPoP proof has no "ath" (the access token hash, required with a token: RFC 9449 §4.2)');
+    }
+    if (payload.ath !== (await accessTokenHash(expected.accessToken))) {
+      throw invalid("the DPoP proof's ath is not the hash of this access token: it was made for another token");
+    }
   }
   return { header, payload, jkt };
 }
