@@ -34,10 +34,9 @@ export interface JwtVerifyErrorDetails {
   /** The URL that was being fetched, when the error is about a fetch. */
   url?: string;
   /**
-   * The challenges `wwwAuthenticate()` writes, set by `verifyRequest()`: the schemes the
-   * API accepts (`Bearer`, `DPoP` or both), DPoP's `algs`, and the scheme the request used,
-   * which carries the `error` attributes. Without it: one `Bearer` challenge (one `DPoP`
-   * challenge for the `ERR_DPOP_*` codes).
+   * The challenges of a `verifyRequest()` rejection: the schemes the API accepts
+   * (`Bearer`, `DPoP` or both), DPoP's `algs`, and the scheme the request used, which
+   * carries the `error` attributes. Its `wwwAuthenticate()` writes them.
    */
   challenge?: AuthChallenge;
   /** A fresh DPoP nonce for the `DPoP-Nonce` response header (RFC 9449 §9), when nonces are on. */
@@ -56,13 +55,6 @@ export interface AuthChallenge {
   /** The scheme the request used: its challenge carries the error. Default: the first. */
   scheme?: AuthScheme;
 }
-
-/** RFC 9449 §7.1 and §12.2: the `error` of each DPoP code. */
-const DPOP_ERRORS: Partial<Record<string, string>> = {
-  ERR_DPOP_PROOF_INVALID: 'invalid_dpop_proof',
-  ERR_DPOP_NONCE_REQUIRED: 'use_dpop_nonce',
-  ERR_DPOP_BINDING: 'invalid_token',
-};
 
 const BRAND = Symbol.for('oauth-jwt-verify.JwtVerifyError');
 
@@ -102,43 +94,36 @@ export class JwtVerifyError extends Error {
   /**
    * The RFC 6750 §3 `WWW-Authenticate` value for this error.
    * `ERR_TOKEN_MISSING` carries no `error` attribute (§3.1); scope errors name the scope.
-   * When `verifyRequest()` set `details.challenge`, one challenge per accepted scheme
-   * (`Bearer, DPoP algs="ES256 …"`), the error on the scheme the request used; the
-   * `ERR_DPOP_*` codes give the `DPoP` challenge (RFC 9449 §7.1).
+   * Rejections of `verifyRequest()` write one challenge per scheme the API accepts
+   * (`Bearer, DPoP algs="ES256 …"`, RFC 9449 §7.1), from `details.challenge`.
    * @see https://www.rfc-editor.org/rfc/rfc6750#section-3
-   * @see https://www.rfc-editor.org/rfc/rfc9449#section-7.1
    */
   wwwAuthenticate(realm?: string): string {
-    const { code, status, message, details } = this;
+    const { code, status } = this;
+    const error =
+      code !== 'ERR_TOKEN_MISSING' && status < 503 && (status > 401 ? 'insufficient_scope' : 'invalid_token');
+    return this.challengeFor('Bearer', realm, error);
+  }
+
+  /**
+   * One challenge of `scheme`: `realm`, then unless `error` is false the error, its
+   * description and (403) the scope.
+   * @internal
+   */
+  protected challengeFor(scheme: string, realm: string | undefined, error: string | false): string {
+    const { status, message, details } = this;
     const scopes = details.requiredScopes?.join(' ');
     // RFC 6750 §3 allows only %x20-21 / %x23-5B / %x5D-7E inside the quoted values: double
     // quotes become single ones (still readable), anything else outside the set `?`.
     const param = (name: string, value: string) =>
       `${name}="${value.replace(/[^ !#-[\]-~]/g, (c) => (c === '"' ? "'" : '?'))}"`;
-    const dpopError = DPOP_ERRORS[code];
-    const { schemes, algorithms, scheme } = details.challenge ?? { schemes: [dpopError ? 'DPoP' : 'Bearer'] };
-    const target =
-      dpopError && schemes.includes('DPoP')
-        ? 'DPoP'
-        : scheme && schemes.includes(scheme)
-          ? scheme
-          : schemes[0];
-    const error =
-      code !== 'ERR_TOKEN_MISSING' &&
-      status < 503 &&
-      `${param('error', dpopError ?? (status > 401 ? 'insufficient_scope' : 'invalid_token'))}, ${param('error_description', message)}`;
-    return schemes
-      .map((name) =>
-        `${name} ${[
-          realm !== undefined && param('realm', realm),
-          name === target && error,
-          name === target && status === 403 && scopes && param('scope', scopes),
-          name === 'DPoP' && algorithms?.length && param('algs', algorithms.join(' ')),
-        ]
-          .filter(Boolean)
-          .join(', ')}`.trim(),
-      )
-      .join(', ');
+    return `${scheme} ${[
+      realm !== undefined && param('realm', realm),
+      error && `${param('error', error)}, ${param('error_description', message)}`,
+      error && status === 403 && scopes && param('scope', scopes),
+    ]
+      .filter(Boolean)
+      .join(', ')}`.trim();
   }
 
   /** A JSON-friendly view, for logs and response bodies. */

@@ -1,9 +1,11 @@
 /** dpop/: a token's DPoP binding, `cnf.jkt` (RFC 9449 §6.1), and the refusals when a request does not prove it. */
 import { type AuthChallenge, JwtVerifyError, describeValue } from '../errors.js';
+import { withChallenge } from './challenge.js';
 import type { JwtPayload } from '../token/parse.js';
 
 function bindingError(message: string, challenge?: AuthChallenge): JwtVerifyError {
-  return new JwtVerifyError('ERR_DPOP_BINDING', message, challenge ? { details: { challenge } } : {});
+  const error = new JwtVerifyError('ERR_DPOP_BINDING', message);
+  return challenge ? withChallenge(error, challenge) : error;
 }
 
 /**

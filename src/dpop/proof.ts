@@ -189,10 +189,14 @@ export async function checkProof(
   checkIat(payload.iat, expected, rules);
   if (expected.accessToken !== undefined) {
     if (typeof payload.ath !== 'string') {
-      throw invalid('the DPoP proof has no "ath" (the access token hash, required with a token: RFC 9449 §4.2)');
+      throw invalid(
+        'the DPoP proof has no "ath" (the access token hash, required with a token: RFC 9449 §4.2)',
+      );
     }
     if (payload.ath !== (await accessTokenHash(expected.accessToken))) {
-      throw invalid("the DPoP proof's ath is not the hash of this access token: it was made for another token");
+      throw invalid(
+        "the DPoP proof's ath is not the hash of this access token: it was made for another token",
+      );
     }
   }
   return { header, payload, jkt };

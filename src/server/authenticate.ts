@@ -4,6 +4,7 @@ import { nonNegativeNumberOption } from '../issuer/http.js';
 import type { JwtPayload } from '../token/parse.js';
 import { type VerifyResult } from '../verify/options.js';
 import { bearerToken } from '../verify/bearer.js';
+import { withChallenge } from '../dpop/challenge.js';
 import { type HttpRequest, headerValue } from '../dpop/request.js';
 import { type RequestUrlOptions, resolveRequestUrlOptions } from '../dpop/request-url.js';
 import type { RequestVerifyResult } from '../verify/request.js';
@@ -220,11 +221,7 @@ export function authorizeScopes<Payload extends JwtPayload>(
   } catch (error) {
     // A DPoP request is told about its scope in a DPoP challenge (RFC 9449 §7.1).
     const challenged =
-      token.dpop && isJwtVerifyError(error)
-        ? new JwtVerifyError(error.code, error.message, {
-            details: { ...error.details, challenge: { schemes: ['DPoP'] } },
-          })
-        : error;
+      token.dpop && isJwtVerifyError(error) ? withChallenge(error, { schemes: ['DPoP'] }) : error;
     return report(rejection(challenged, options), options);
   }
 }

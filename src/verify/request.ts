@@ -11,6 +11,7 @@ import {
   isJwtVerifyError,
 } from '../errors.js';
 import { checkBinding, refuseBoundBearerToken, requiredDpopError } from '../dpop/binding.js';
+import { withChallenge } from '../dpop/challenge.js';
 import type { ResolvedDpopOptions } from '../dpop/options.js';
 import { type CheckedProof, type DpopProofHeader, type DpopProofPayload, checkProof } from '../dpop/proof.js';
 import { type HttpRequest, headerValue, requestMethod } from '../dpop/request.js';
@@ -100,7 +101,7 @@ export async function verifyRequest(
     }
     return await verifyDpopRequest(parts, dpop!, request, credentials.token, urlOptions);
   } catch (error) {
-    throw await withChallenge(error, dpop, scheme);
+    throw await challenged(error, dpop, scheme);
   }
 }
 
@@ -167,7 +168,7 @@ async function verifyDpopRequest(
  * to hand out. A verifier without `dpop` leaves errors as they are, but for the refused
  * DPoP-bound Bearer token, whose challenge stays Bearer.
  */
-async function withChallenge(
+async function challenged(
   error: unknown,
   dpop: ResolvedDpopOptions | undefined,
   scheme: AuthScheme | undefined,
@@ -175,12 +176,5 @@ async function withChallenge(
   if (!isJwtVerifyError(error) || error.status >= 500) return error;
   if (dpop === undefined && !error.code.startsWith('ERR_DPOP')) return error;
   const dpopNonce = error.status === 401 ? await dpop?.nonces?.current() : undefined;
-  return new JwtVerifyError(error.code, error.message, {
-    cause: error.cause,
-    details: {
-      ...error.details,
-      challenge: { ...challengeOf(dpop), ...(scheme ? { scheme } : {}) },
-      ...(dpopNonce ? { dpopNonce } : {}),
-    },
-  });
+  return withChallenge(error, { ...challengeOf(dpop), ...(scheme ? { scheme } : {}) }, dpopNonce);
 }
