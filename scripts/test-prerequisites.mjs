@@ -34,7 +34,7 @@ export const PROGRAMS = {
     label: 'redis-server',
     variable: 'REDIS_SERVER',
     commands: ['redis-server'],
-    neededBy: ['test/fleet/redis'],
+    neededBy: ['test/fleet/redis', 'test/dpop/redis'],
     brew: 'brew install redis',
   },
 };

@@ -23,6 +23,15 @@ export type { StoredKeySet } from './keys/key-set.js';
 export { createRedisJwksStore } from './fleet/redis-store.js';
 export type { RedisJwksStoreClient, RedisJwksStoreOptions } from './fleet/redis-store.js';
 export type { VerifierCacheSnapshot } from './fleet/snapshot.js';
+export { createMemoryDpopReplayStore } from './dpop/replay-store.js';
+export type { DpopReplayStore, MemoryDpopReplayStoreOptions } from './dpop/replay-store.js';
+export { createRedisDpopReplayStore } from './dpop/redis-replay-store.js';
+export type { RedisDpopReplayStoreClient, RedisDpopReplayStoreOptions } from './dpop/redis-replay-store.js';
+export type { DpopNonceOptions, DpopOptions } from './dpop/options.js';
+export type { DpopProofHeader, DpopProofPayload } from './dpop/proof.js';
+export type { FetchRequestLike, HttpRequest, NodeRequestLike } from './dpop/request.js';
+export type { ForwardedHeader, RequestUrlOptions } from './dpop/request-url.js';
+export type { DpopResult, RequestVerifyResult } from './verify/request.js';
 export { authenticate } from './server/authenticate.js';
 export type {
   AuthenticateErrorBody,
@@ -35,6 +44,7 @@ export type {
 } from './server/authenticate.js';
 export { JwtVerifyError, isJwtVerifyError, ERROR_STATUS } from './errors.js';
 export type { JwtVerifyErrorCode, JwtVerifyErrorDetails } from './errors.js';
+export type { AuthChallenge, AuthScheme } from './errors.js';
 export { discover, discoveryUrls } from './issuer/discovery.js';
 export type {
   AuthorizationServerMetadata,

@@ -1,14 +1,13 @@
 import { checkScopes, parseScopesOption } from '../verify/claims.js';
-import {
-  type JwtVerifyErrorCode,
-  type JwtVerifyError,
-  invalidArgument,
-  isJwtVerifyError,
-} from '../errors.js';
+import { type JwtVerifyErrorCode, JwtVerifyError, invalidArgument, isJwtVerifyError } from '../errors.js';
 import { nonNegativeNumberOption } from '../issuer/http.js';
 import type { JwtPayload } from '../token/parse.js';
 import { type VerifyResult } from '../verify/options.js';
 import { bearerToken } from '../verify/bearer.js';
+import { withChallenge } from '../dpop/challenge.js';
+import { type HttpRequest, headerValue } from '../dpop/request.js';
+import { type RequestUrlOptions, resolveRequestUrlOptions } from '../dpop/request-url.js';
+import type { RequestVerifyResult } from '../verify/request.js';
 
 /**
  * What {@link authenticate} needs from a verifier: `verify(token)`. `JwtVerifier` and
@@ -17,27 +16,29 @@ import { bearerToken } from '../verify/bearer.js';
 export interface TokenVerifier {
   /** Verifies a compact JWS; rejects with a {@link JwtVerifyError}. */
   verify<Payload extends JwtPayload = JwtPayload>(token: string): Promise<VerifyResult<Payload>>;
+  /**
+   * Verifies a whole request, Bearer or DPoP (RFC 9449); `authenticate()` uses it when
+   * present, else `verify()` with the Bearer token.
+   */
+  verifyRequest?<Payload extends JwtPayload = JwtPayload>(
+    request: HttpRequest,
+    options?: RequestUrlOptions,
+  ): Promise<RequestVerifyResult<Payload>>;
 }
 
 /**
- * The requests {@link authenticate} reads the `Authorization` header of: a Fetch `Request`
- * (Workers, Deno, Bun, Hono) or a Node `IncomingMessage` (`node:http`, Express, Fastify's
- * `request.raw`). Only the shape is checked, so the main entry imports nothing from Node.
+ * The requests {@link authenticate} reads: a Fetch `Request` (Workers, Deno, Bun, Hono) or
+ * a Node `IncomingMessage` (`node:http`, Express, Fastify's `request.raw`); the `Authorization`
+ * header, and for DPoP the `DPoP` header, method and URL. Only the shape is checked, so the
+ * main entry imports nothing from Node.
  */
-export type AuthenticateRequest =
-  | {
-      readonly headers: {
-        /** The header's value, or `null` when absent (Fetch `Headers.get`). */
-        get(name: string): string | null;
-      };
-    }
-  | {
-      readonly headers: Readonly<Record<string, string | readonly string[] | undefined>>;
-      readonly rawHeaders?: readonly string[];
-    };
+export type AuthenticateRequest = HttpRequest;
 
-/** Options of {@link authenticate}. All are optional. */
-export interface AuthenticateOptions {
+/**
+ * Options of {@link authenticate}. All are optional. `publicUrl` and
+ * `trustedForwardedHeaders` say which URL a DPoP proof must name behind a proxy.
+ */
+export interface AuthenticateOptions extends RequestUrlOptions {
   /** The `realm` of the `WWW-Authenticate` challenge (RFC 6750 §3). Default: none. */
   realm?: string;
   /**
@@ -70,10 +71,12 @@ export interface AuthenticateErrorBody {
   code: JwtVerifyErrorCode | 'ERR_INTERNAL';
 }
 
-/** A verified request: the token's payload and header. */
+/** A verified request: the token's payload and header (and `dpop` for a DPoP request). */
 export interface AuthenticateSuccess<Payload extends JwtPayload = JwtPayload> {
   ok: true;
-  token: VerifyResult<Payload>;
+  token: RequestVerifyResult<Payload>;
+  /** Headers to add to the answer, when there are any: `DPoP-Nonce` when the client's nonce is about to roll. */
+  headers?: Record<string, string>;
 }
 
 /**
@@ -99,6 +102,9 @@ export interface ResolvedAuthenticateOptions {
   requiredScopes: readonly string[];
   retryAfterSeconds: number;
   onFailure: ((failure: AuthenticateFailure) => void) | undefined;
+  /** Checked by `resolveRequestUrlOptions`, kept as given: the adapters pass these options back in. */
+  publicUrl?: RequestUrlOptions['publicUrl'];
+  trustedForwardedHeaders?: RequestUrlOptions['trustedForwardedHeaders'];
 }
 
 const DEFAULT_RETRY_AFTER_SECONDS = 10;
@@ -130,9 +136,19 @@ export function resolveAuthenticateOptions(
       nonNegativeNumberOption(options.retryAfterSeconds, 'retryAfterSeconds', DEFAULT_RETRY_AFTER_SECONDS),
     ),
     onFailure: options.onFailure,
+    ...requestUrlOptions(options),
   };
   resolvedOptions.add(resolved);
   return resolved;
+}
+
+/** The options that say which URL a DPoP proof names, checked; only those given. */
+function requestUrlOptions({ publicUrl, trustedForwardedHeaders }: RequestUrlOptions): RequestUrlOptions {
+  resolveRequestUrlOptions({ publicUrl, trustedForwardedHeaders });
+  return {
+    ...(publicUrl === undefined ? {} : { publicUrl }),
+    ...(trustedForwardedHeaders === undefined ? {} : { trustedForwardedHeaders }),
+  };
 }
 
 /** Throws a coded `TypeError` unless `verifier` has a `verify` method. */
@@ -177,11 +193,26 @@ export async function authenticate<Payload extends JwtPayload = JwtPayload>(
   try {
     resolved = resolveAuthenticateOptions(options);
     checkVerifier(verifier);
-    const token = await verifier.verify<Payload>(bearerToken(authorizationHeader(request)));
-    return authorizeScopes(token, resolved.requiredScopes, resolved);
+    const token = await verifyToken<Payload>(verifier, request, resolved);
+    const result = authorizeScopes(token, resolved.requiredScopes, resolved);
+    const nonce = token.dpop?.nonce;
+    return result.ok && nonce ? { ...result, headers: { 'DPoP-Nonce': nonce } } : result;
   } catch (error) {
     return report(rejection(error, resolved), resolved);
   }
+}
+
+/** The whole request through `verifyRequest` when the verifier has it (DPoP), else the Bearer token through `verify`. */
+function verifyToken<Payload extends JwtPayload>(
+  verifier: TokenVerifier,
+  request: AuthenticateRequest,
+  options: ResolvedAuthenticateOptions,
+): Promise<RequestVerifyResult<Payload>> {
+  if (typeof verifier.verifyRequest === 'function') {
+    const { publicUrl, trustedForwardedHeaders } = options;
+    return verifier.verifyRequest<Payload>(request, { publicUrl, trustedForwardedHeaders });
+  }
+  return verifier.verify<Payload>(bearerToken(headerValue(request, 'authorization')));
 }
 
 /**
@@ -189,7 +220,7 @@ export async function authenticate<Payload extends JwtPayload = JwtPayload>(
  * realm of `options`). The adapters' per-route `requireScopes()` is this.
  */
 export function authorizeScopes<Payload extends JwtPayload>(
-  token: VerifyResult<Payload>,
+  token: RequestVerifyResult<Payload>,
   requiredScopes: readonly string[],
   options: ResolvedAuthenticateOptions,
 ): AuthenticateResult<Payload> {
@@ -197,7 +228,10 @@ export function authorizeScopes<Payload extends JwtPayload>(
     checkScopes(token.payload, requiredScopes);
     return { ok: true, token };
   } catch (error) {
-    return report(rejection(error, options), options);
+    // A DPoP request is told about its scope in a DPoP challenge (RFC 9449 §7.1).
+    const challenged =
+      token.dpop && isJwtVerifyError(error) ? withChallenge(error, { schemes: ['DPoP'] }) : error;
+    return report(rejection(challenged, options), options);
   }
 }
 
@@ -206,24 +240,6 @@ export function parseRequiredScopes(scopes: readonly string[]): readonly string[
   const list = scopes.every((scope) => typeof scope === 'string') ? parseScopesOption(scopes.join(' ')) : [];
   if (!list.length) throw invalidArgument('requireScopes needs one or more scope strings');
   return list;
-}
-
-function authorizationHeader(request: AuthenticateRequest): string | readonly string[] | undefined | null {
-  const headers = (request as { headers?: unknown } | null)?.headers;
-  if (typeof headers !== 'object' || headers === null) {
-    throw invalidArgument('authenticate needs a Fetch Request or a Node IncomingMessage');
-  }
-  if (typeof (headers as { get?: unknown }).get === 'function') {
-    // Fetch joins repeated headers with ", ", which is then not a single b64token: refused.
-    return (headers as { get(name: string): string | null }).get('authorization');
-  }
-  // Node keeps only the first of repeated Authorization headers in `headers`; the raw list shows them all.
-  const raw = (request as { rawHeaders?: unknown }).rawHeaders;
-  if (Array.isArray(raw)) {
-    const values = raw.filter((_, i) => i % 2 === 1 && String(raw[i - 1]).toLowerCase() === 'authorization');
-    if (values.length > 1) return values as string[];
-  }
-  return (headers as Record<string, string | readonly string[] | undefined>).authorization;
 }
 
 function report(failure: AuthenticateFailure, options: ResolvedAuthenticateOptions): AuthenticateFailure {
@@ -269,6 +285,7 @@ function rejection(error: unknown, options: ResolvedAuthenticateOptions): Authen
     };
   }
   headers['WWW-Authenticate'] = error.wwwAuthenticate(options.realm);
+  if (error.details.dpopNonce) headers['DPoP-Nonce'] = error.details.dpopNonce;
   const status = error.status === 403 ? 403 : 401;
   return {
     ok: false,

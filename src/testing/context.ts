@@ -1,5 +1,6 @@
 import type { GrantStore } from './grants.js';
 import type { SignContext } from './sign.js';
+import type { TokenEndpointDpop } from './token-dpop.js';
 import type { SignOptions, TestClient } from './types.js';
 
 /** What the endpoints need from the issuer they belong to. */
@@ -7,5 +8,7 @@ export interface IssuerContext extends SignContext {
   readonly subject: string;
   readonly clients: readonly TestClient[] | undefined;
   readonly grants: GrantStore;
+  /** DPoP proofs at the token endpoint: nonces when required, the replay store. */
+  readonly dpop: TokenEndpointDpop;
   sign(claims: Record<string, unknown>, options?: SignOptions): Promise<string>;
 }

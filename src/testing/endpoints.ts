@@ -1,4 +1,5 @@
 import { type AuthorizationServerMetadata, discoveryUrls } from '../issuer/discovery.js';
+import { SUPPORTED_ALGORITHMS } from '../token/algorithms.js';
 import type { TestIssuerAlgorithm, TestIssuerEndpoint, TestIssuerProfile } from './types.js';
 
 /** What a URL of the issuer serves. */
@@ -62,7 +63,11 @@ export function describeEndpoints(
     token_endpoint_auth_methods_supported: ['none', 'client_secret_post', 'client_secret_basic'],
     scopes_supported: ['openid', 'profile', 'email', 'offline_access'],
   };
-  if (profile === 'default') metadata.authorization_response_iss_parameter_supported = true;
+  if (profile === 'default') {
+    metadata.authorization_response_iss_parameter_supported = true;
+    // RFC 9449 §5.1: the token endpoint binds tokens to a DPoP proof's key.
+    metadata.dpop_signing_alg_values_supported = [...SUPPORTED_ALGORITHMS];
+  }
 
   const endpoints: Endpoints = { routes };
   for (const candidate of discoveryUrls(issuer, discovery === 'both' ? 'auto' : discovery)) {

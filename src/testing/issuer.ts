@@ -8,6 +8,7 @@ import { listen } from './listen.js';
 import { createMswHandlers, loadMsw } from './msw.js';
 import { resolveOptions } from './options.js';
 import { signToken } from './sign.js';
+import { createTokenEndpointDpop } from './token-dpop.js';
 import type { RequestCounts, TestIssuer, TestIssuerOptions } from './types.js';
 
 /** The issuer identifier without its scheme and authority: `''`, `'/'` or `'/tenant'`. */
@@ -62,6 +63,7 @@ export async function createTestIssuer(options: TestIssuerOptions = {}): Promise
     subject: config.subject,
     clients: config.clients,
     grants: new GrantStore(),
+    dpop: createTokenEndpointDpop(config.requireDpopNonce, config.now),
     sign,
   };
   handle = createHandler({ ctx, endpoints, faults, counts });

@@ -19,6 +19,7 @@ export interface ResolvedOptions {
   subject: string;
   clients: readonly TestClient[] | undefined;
   now: () => number;
+  requireDpopNonce: boolean;
 }
 
 function fail(message: string): never {
@@ -105,6 +106,9 @@ export function resolveOptions(options: TestIssuerOptions = {}): ResolvedOptions
   if (options.now !== undefined && typeof options.now !== 'function') {
     fail('now must be a function');
   }
+  if (options.requireDpopNonce !== undefined && typeof options.requireDpopNonce !== 'boolean') {
+    fail('requireDpopNonce must be a boolean');
+  }
   return {
     issuer: checkIssuer(options.issuer, profile),
     audience: checkAudience(options.audience),
@@ -117,5 +121,6 @@ export function resolveOptions(options: TestIssuerOptions = {}): ResolvedOptions
     clients: checkClients(options.clients),
     // Looked up per call, so fake timers installed later still apply.
     now: options.now ?? (() => Date.now()),
+    requireDpopNonce: options.requireDpopNonce ?? false,
   };
 }

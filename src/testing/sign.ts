@@ -61,6 +61,9 @@ export async function signToken(
       fail(`${name} must be a number of seconds, got ${String(value)}`);
     }
   }
+  if (options.dpopJkt !== undefined && (typeof options.dpopJkt !== 'string' || options.dpopJkt === '')) {
+    fail('dpopJkt must be a key thumbprint string (see dpopThumbprint)');
+  }
   const { key, alg, kid } = await chooseKey(ctx.keys, options);
   const now = Math.floor(ctx.now() / 1000);
   const payload = withoutUndefined({
@@ -71,6 +74,7 @@ export async function signToken(
     jti: randomToken(16),
     ...(options.notBefore === undefined ? {} : { nbf: now + options.notBefore }),
     ...claims,
+    ...(options.dpopJkt === undefined ? {} : { cnf: { ...(claims.cnf as object), jkt: options.dpopJkt } }),
   });
   const header = withoutUndefined({ alg, typ: 'JWT', kid, ...options.header });
   return signCompact(header, payload, key);

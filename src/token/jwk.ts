@@ -64,7 +64,7 @@ export function readJwks(body: unknown): { keys: JwksKey[]; skipped: SkippedKey[
   const skipped: SkippedKey[] = [];
   for (const entry of list.slice(0, MAX_KEYS)) {
     const kid = typeof entry?.kid === 'string' ? (entry.kid as string) : undefined;
-    const reason = unusableReason(entry);
+    const reason = jwkUnusableReason(entry);
     if (reason) skipped.push({ kid, reason });
     else keys.push({ kid, jwk: entry as PublicJwk });
   }
@@ -74,7 +74,11 @@ export function readJwks(body: unknown): { keys: JwksKey[]; skipped: SkippedKey[
   return { keys, skipped };
 }
 
-function unusableReason(entry: unknown): string | undefined {
+/**
+ * Why a JWK cannot verify signatures (private or symmetric material, unknown kty or curve,
+ * weak RSA, missing members), or `undefined` when it can.
+ */
+export function jwkUnusableReason(entry: unknown): string | undefined {
   if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) return 'not a JSON object';
   const jwk = entry as Record<string, unknown>;
   if (PRIVATE_MEMBERS.some((member) => jwk[member] !== undefined)) {

@@ -2,7 +2,10 @@ import { JwtVerifyError, describeValue, invalidArgument } from '../errors.js';
 import { type JwtPayload, decodeUnverified } from '../token/parse.js';
 import { type JwtVerifierOptions, type VerifyResult } from './options.js';
 import { JwtVerifier } from './verifier.js';
-import { bearerToken } from './bearer.js';
+import { authorizationCredentials, bearerToken } from './bearer.js';
+import { type HttpRequest, headerValue } from '../dpop/request.js';
+import type { RequestUrlOptions } from '../dpop/request-url.js';
+import type { RequestVerifyResult } from './request.js';
 import { bindMethods } from './bind-methods.js';
 
 /**
@@ -50,6 +53,10 @@ export class MultiIssuerVerifier {
 
   /** Routes by `iss`, then verifies with that issuer's verifier. */
   async verify<Payload extends JwtPayload = JwtPayload>(token: string): Promise<VerifyResult<Payload>> {
+    return this.route(token).verify<Payload>(token);
+  }
+
+  private route(token: string): JwtVerifier {
     const { payload } = decodeUnverified(token);
     const verifier = typeof payload.iss === 'string' ? this.verifiers.get(payload.iss) : undefined;
     if (!verifier) {
@@ -58,14 +65,36 @@ export class MultiIssuerVerifier {
         `the token's issuer ${describeValue(payload.iss)} is not one of the ${this.verifiers.size} configured issuers`,
       );
     }
-    return verifier.verify<Payload>(token);
+    return verifier;
   }
 
-  /** Verifies the token of an `Authorization: Bearer <jwt>` header value. */
+  /** Verifies the token of an `Authorization: Bearer <jwt>` header value; a DPoP-bound token is `ERR_DPOP_BINDING`. */
   async verifyAuthorizationHeader<Payload extends JwtPayload = JwtPayload>(
     authorization: string | readonly string[] | null | undefined,
   ): Promise<VerifyResult<Payload>> {
-    return this.verify<Payload>(bearerToken(authorization));
+    return this.route(bearerToken(authorization)).verifyAuthorizationHeader<Payload>(authorization);
+  }
+
+  /**
+   * Verifies a request (see {@link JwtVerifier.verifyRequest}) with the verifier of its
+   * token's issuer, so each issuer's `dpop` option applies. A request whose token cannot be
+   * read gets the answer (and the challenges) of the first issuer's verifier.
+   *
+   * @example
+   * const { payload, dpop } = await verifier.verifyRequest(request);
+   */
+  async verifyRequest<Payload extends JwtPayload = JwtPayload>(
+    request: HttpRequest,
+    options?: RequestUrlOptions,
+  ): Promise<RequestVerifyResult<Payload>> {
+    let token: string | undefined;
+    try {
+      token = authorizationCredentials(headerValue(request, 'authorization'), true).token;
+    } catch {
+      token = undefined;
+    }
+    const verifier = token === undefined ? this.verifiers.values().next().value! : this.route(token);
+    return verifier.verifyRequest<Payload>(request, options);
   }
 
   /** Warms every issuer's verifier up; rejects if any fails, after all have tried. */

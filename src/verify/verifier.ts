@@ -11,11 +11,16 @@ import { type JwksKey, isSameKey } from '../token/jwk.js';
 import { type JwtHeader, type JwtPayload, type ParsedToken, parseToken } from '../token/parse.js';
 import { checkSignature, segmentDecoder } from '../token/signature/index.js';
 import { countCall, inFlight, offload } from '../token/signature/offload.js';
+import { refuseBoundBearerToken } from '../dpop/binding.js';
+import type { ResolvedDpopOptions } from '../dpop/options.js';
+import type { HttpRequest } from '../dpop/request.js';
+import { type RequestUrlOptions, resolveRequestUrlOptions } from '../dpop/request-url.js';
 import { bearerToken } from './bearer.js';
 import { bindMethods } from './bind-methods.js';
 import { type ClaimRules, checkClaims } from './claims.js';
 import { createIssuerSources } from './issuer-sources.js';
 import { type JwtVerifierOptions, type VerifyResult, resolveVerifierOptions } from './options.js';
+import { type RequestVerifyResult, challengeOf, verifyRequest } from './request.js';
 import { type VerifiedToken, VerifiedTokenCache } from './verified-token-cache.js';
 
 /**
@@ -42,6 +47,7 @@ export class JwtVerifier {
   private readonly metadataResource: CachedResource<DiscoveryResult>;
   private readonly jwks: JwksCache;
   private readonly verifiedTokens: VerifiedTokenCache | undefined;
+  private readonly dpop: ResolvedDpopOptions | undefined;
 
   constructor(options: JwtVerifierOptions) {
     bindMethods(this);
@@ -52,6 +58,7 @@ export class JwtVerifier {
     this.validate = resolved.validate;
     this.maxTokenLength = resolved.maxTokenLength;
     this.now = resolved.now;
+    this.dpop = resolved.dpop;
     const { verifiedTokens } = resolved.cache;
     this.verifiedTokens = verifiedTokens ? new VerifiedTokenCache(verifiedTokens, this.now) : undefined;
     const emitEvent = createEmitter(resolved.onEvent);
@@ -155,12 +162,50 @@ export class JwtVerifier {
 
   /**
    * Verifies the token of an `Authorization: Bearer <jwt>` header value (RFC 6750 §2.1).
-   * A missing header or another scheme is `ERR_TOKEN_MISSING`.
+   * A missing header or another scheme is `ERR_TOKEN_MISSING`. A DPoP-bound token
+   * (`cnf.jkt`) is `ERR_DPOP_BINDING`: a Bearer header cannot prove possession of its key
+   * (RFC 9449 §7.2); use {@link JwtVerifier.verifyRequest} for DPoP.
+   *
+   * @example
+   * const { payload } = await verifier.verifyAuthorizationHeader(req.headers.authorization);
    */
   async verifyAuthorizationHeader<Payload extends JwtPayload = JwtPayload>(
     authorization: string | readonly string[] | null | undefined,
   ): Promise<VerifyResult<Payload>> {
-    return this.verify<Payload>(bearerToken(authorization));
+    const result = await this.verify<Payload>(bearerToken(authorization));
+    refuseBoundBearerToken(result.payload, { ...challengeOf(this.dpop), scheme: 'Bearer' });
+    return result;
+  }
+
+  /**
+   * Verifies the access token of a request: a Fetch `Request`, a Node `IncomingMessage`
+   * or `{ method, url, headers }`. `Authorization: Bearer` as {@link JwtVerifier.verifyAuthorizationHeader}
+   * does; with the `dpop` option also `Authorization: DPoP` with its `DPoP` proof, checked
+   * against the request's method and URL (RFC 9449 §4.3), the token's hash (`ath`), the
+   * token's `cnf.jkt`, the server nonce and the replay store. `verify(token)` cannot see
+   * the request: this and `authenticate()` are the DPoP-aware paths.
+   *
+   * The URL a proof's `htu` must name is the request's own unless `options` say how
+   * clients reach the API behind a proxy (`publicUrl`, `trustedForwardedHeaders`).
+   * Rejections carry the `WWW-Authenticate` challenges in `err.wwwAuthenticate()` and, when
+   * nonces are on, a fresh nonce in `err.details.dpopNonce` for `DPoP-Nonce`.
+   *
+   * @example
+   * const { payload, dpop } = await verifier.verifyRequest(request, { publicUrl: 'https://api.example.com' });
+   * if (dpop?.nonce) response.headers.set('DPoP-Nonce', dpop.nonce);
+   * @see https://www.rfc-editor.org/rfc/rfc9449#section-7
+   */
+  verifyRequest<Payload extends JwtPayload = JwtPayload>(
+    request: HttpRequest,
+    options?: RequestUrlOptions,
+  ): Promise<RequestVerifyResult<Payload>> {
+    const parts = { verify: (token: string) => this.verify(token), dpop: this.dpop, now: this.now };
+    try {
+      const urlOptions = options === undefined ? undefined : resolveRequestUrlOptions(options);
+      return verifyRequest(parts, request, urlOptions) as Promise<RequestVerifyResult<Payload>>;
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   /**

@@ -22,11 +22,19 @@ interface Case {
   setup?: () => void;
   /** What the message must say: the expectation and what was found. */
   message: RegExp[];
+  /** Which calls reach the code. Default both. */
+  via?: readonly ('verify' | 'header')[];
 }
+
+/** Reached only through verifyRequest(), with a proof: test/dpop/verify-request.test.ts. */
+const DPOP_PROOF_CODES = ['ERR_DPOP_PROOF_INVALID', 'ERR_DPOP_NONCE_REQUIRED'] as const;
 
 const now = () => Math.floor(Date.now() / 1000);
 
-const CASES: Record<Exclude<JwtVerifyErrorCode, 'ERR_TOKEN_MISSING'>, Case> = {
+const CASES: Record<
+  Exclude<JwtVerifyErrorCode, 'ERR_TOKEN_MISSING' | (typeof DPOP_PROOF_CODES)[number]>,
+  Case
+> = {
   ERR_TOKEN_MALFORMED: {
     token: async () => (await issuer.sign()).split('.').slice(0, 2).join('.'),
     message: [/3 dot-separated parts/, /has 2/],
@@ -100,6 +108,12 @@ const CASES: Record<Exclude<JwtVerifyErrorCode, 'ERR_TOKEN_MISSING'>, Case> = {
       ),
     message: [/issuer is "https:\/\/impostor\.test"/, /expected "https:\/\/errors\.test"/],
   },
+  // verify(token) cannot see the request; a Bearer header cannot prove the key (RFC 9449 §7.2).
+  ERR_DPOP_BINDING: {
+    token: () => issuer.sign({}, { dpopJkt: 'NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs' }),
+    via: ['header'],
+    message: [/DPoP-bound \(cnf\.jkt\)/, /Bearer cannot prove possession/],
+  },
 };
 
 function challengeFor(code: JwtVerifyErrorCode, realm: string): RegExp {
@@ -114,12 +128,16 @@ function challengeFor(code: JwtVerifyErrorCode, realm: string): RegExp {
 
 describe('every error code through verify() and verifyAuthorizationHeader()', () => {
   it('covers the whole table', () => {
-    expect(Object.keys(CASES).concat('ERR_TOKEN_MISSING').sort()).toEqual(Object.keys(ERROR_STATUS).sort());
+    expect(
+      Object.keys(CASES)
+        .concat('ERR_TOKEN_MISSING', ...DPOP_PROOF_CODES)
+        .sort(),
+    ).toEqual(Object.keys(ERROR_STATUS).sort());
   });
 
   for (const [code, testCase] of Object.entries(CASES) as [JwtVerifyErrorCode, Case][]) {
     it(`${code}: status ${ERROR_STATUS[code]}, RFC 6750 challenge, expected vs found`, async () => {
-      for (const via of ['verify', 'header'] as const) {
+      for (const via of testCase.via ?? (['verify', 'header'] as const)) {
         issuer.reset();
         server.resetHandlers(...issuer.handlers);
         testCase.setup?.();

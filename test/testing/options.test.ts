@@ -24,7 +24,7 @@ describe('createTestIssuer defaults', () => {
     expect(payload.exp! - payload.iat!).toBe(3600);
   });
 
-  it('announces the default profile endpoints, PKCE S256 and RFC 9207 iss in its metadata', async () => {
+  it('announces the default profile endpoints, PKCE S256, RFC 9207 iss and DPoP algorithms in its metadata', async () => {
     const issuer = await createTestIssuer();
     expect(issuer.metadata).toEqual({
       issuer: 'https://issuer.test',
@@ -38,6 +38,7 @@ describe('createTestIssuer defaults', () => {
       token_endpoint_auth_methods_supported: ['none', 'client_secret_post', 'client_secret_basic'],
       scopes_supported: ['openid', 'profile', 'email', 'offline_access'],
       authorization_response_iss_parameter_supported: true,
+      dpop_signing_alg_values_supported: [...SUPPORTED_ALGORITHMS],
     });
     const oidc = await (await issuer.fetch('https://issuer.test/.well-known/openid-configuration')).json();
     expect(oidc).toEqual({

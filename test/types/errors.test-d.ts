@@ -17,6 +17,9 @@ function describeCode(error: JwtVerifyError): string {
     case 'ERR_AUDIENCE_MISMATCH':
     case 'ERR_TYPE_MISMATCH':
     case 'ERR_CLAIM_INVALID':
+    case 'ERR_DPOP_PROOF_INVALID':
+    case 'ERR_DPOP_NONCE_REQUIRED':
+    case 'ERR_DPOP_BINDING':
       return 'unauthorized';
     case 'ERR_INSUFFICIENT_SCOPE':
       return 'forbidden';
@@ -49,6 +52,9 @@ describe('JwtVerifyErrorCode', () => {
       | 'ERR_INSUFFICIENT_SCOPE'
       | 'ERR_ISSUER_UNAVAILABLE'
       | 'ERR_METADATA_INVALID'
+      | 'ERR_DPOP_PROOF_INVALID'
+      | 'ERR_DPOP_NONCE_REQUIRED'
+      | 'ERR_DPOP_BINDING'
     >();
     expectTypeOf<keyof typeof ERROR_STATUS>().toEqualTypeOf<JwtVerifyErrorCode>();
   });
