@@ -2,7 +2,14 @@ import type { AuthorizationServerMetadata } from '../issuer/discovery.js';
 import { invalidArgument } from '../errors.js';
 import { AuthorizationResponseError, type AuthorizationResponseErrorCode } from './errors.js';
 import type { DpopHandle } from './dpop/handle.js';
-import { endpointOf, issuerOf, metadataError, requireDpopHandle, requireString, setParams } from './params.js';
+import {
+  endpointOf,
+  issuerOf,
+  metadataError,
+  requireDpopHandle,
+  requireString,
+  setParams,
+} from './params.js';
 import { createPkcePair, randomToken } from './pkce.js';
 
 /** Options of {@link buildAuthorizationUrl}. */

@@ -116,7 +116,12 @@ describe('createDpopHandle', () => {
       'deriveBits',
     ])) as CryptoKeyPair;
     const rsa = (await crypto.subtle.generateKey(
-      { name: 'RSASSA-PKCS1-v1_5', modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]), hash: 'SHA-256' },
+      {
+        name: 'RSASSA-PKCS1-v1_5',
+        modulusLength: 2048,
+        publicExponent: new Uint8Array([1, 0, 1]),
+        hash: 'SHA-256',
+      },
       false,
       ['sign', 'verify'],
     )) as CryptoKeyPair;
@@ -169,7 +174,11 @@ describe('DpopHandle.withProof (the nonce rules the token helpers and fetchWithD
     expect(await nonceOf(await handle.proof('GET', 'https://api.example.com/b?x=1'))).toBe('n-api-1');
     expect(await nonceOf(await handle.proof('GET', 'https://other.example.com/a'))).toBeUndefined();
     // A newer nonce replaces the older one.
-    await handle.withProof('GET', 'https://api.example.com/a', answers({ headers: { 'dpop-nonce': 'n-api-2' } }).send);
+    await handle.withProof(
+      'GET',
+      'https://api.example.com/a',
+      answers({ headers: { 'dpop-nonce': 'n-api-2' } }).send,
+    );
     expect(await nonceOf(await handle.proof('GET', 'https://api.example.com/c'))).toBe('n-api-2');
   });
 
@@ -280,7 +289,12 @@ describe('createMemoryDpopStore', () => {
 
   it('skips saved nonces that are not [origin, nonce] pairs', async () => {
     const store = createMemoryDpopStore();
-    await store.set('nonces', [null, 'x', ['https://api.example.com', 'ok-1'], ['https://b.example', 7]] as never);
+    await store.set('nonces', [
+      null,
+      'x',
+      ['https://api.example.com', 'ok-1'],
+      ['https://b.example', 7],
+    ] as never);
     const handle = await createDpopHandle(await createDpopKeyPair(), { store });
     expect(await nonceOf(await handle.proof('GET', API))).toBe('ok-1');
     expect(await nonceOf(await handle.proof('GET', 'https://b.example/'))).toBeUndefined();

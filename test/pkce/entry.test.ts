@@ -23,7 +23,9 @@ describe('the oauth-jwt-verify/pkce entry', () => {
       .map(([input]) => input)
       .sort();
     expect(
-      bundled.filter((input) => !/^src\/(pkce\/[\w-]+|errors|issuer\/http|issuer\/discovery)\.ts$/.test(input)),
+      bundled.filter(
+        (input) => !/^src\/(pkce\/(dpop\/)?[\w-]+|errors|issuer\/http|issuer\/discovery)\.ts$/.test(input),
+      ),
     ).toEqual([]);
     // The verifier's transport extras (redirects, Retry-After) stay out of the browser bundle.
     expect(bundled).not.toContain('src/issuer/verifier-http.ts');
@@ -38,9 +40,14 @@ describe('the oauth-jwt-verify/pkce entry', () => {
       'TokenEndpointError',
       'TokenEndpointRefusedError',
       'buildAuthorizationUrl',
+      'createDpopHandle',
+      'createDpopKeyPair',
+      'createIndexedDbDpopStore',
+      'createMemoryDpopStore',
       'createPkcePair',
       'discover',
       'exchangeAuthorizationCode',
+      'fetchWithDpop',
       'isJwtVerifyError',
       'parseAuthorizationResponse',
       'refreshTokens',

@@ -93,9 +93,11 @@ export async function createDpopHandle(
 ): Promise<DpopHandle> {
   const { privateKey, publicKey } = keyPair ?? {};
   const alg = privateKey?.type === 'private' && privateKey.usages.includes('sign') && algorithmOf(privateKey);
-  if (!alg || publicKey?.type !== 'public') throw invalidArgument('keyPair must come from createDpopKeyPair()');
+  if (!alg || publicKey?.type !== 'public')
+    throw invalidArgument('keyPair must come from createDpopKeyPair()');
   const { store } = options;
-  if (store !== undefined && typeof store?.set !== 'function') throw invalidArgument('store must be a DpopStore');
+  if (store !== undefined && typeof store?.set !== 'function')
+    throw invalidArgument('store must be a DpopStore');
   // RFC 7638 §3.2: the required members in lexicographic order, which is also the whole
   // public key the proofs carry (no key_ops, ext or private members).
   const { crv, kty, x, y } = await subtle().exportKey('jwk', publicKey);
@@ -128,7 +130,11 @@ export async function createDpopHandle(
       ath: accessToken ? await sha256Base64url(accessToken) : undefined,
       nonce,
     })}`;
-    const signature = await crypto.subtle.sign(webCryptoParams(alg), privateKey, new TextEncoder().encode(input));
+    const signature = await crypto.subtle.sign(
+      webCryptoParams(alg),
+      privateKey,
+      new TextEncoder().encode(input),
+    );
     return `${input}.${base64url(new Uint8Array(signature))}`;
   };
 

@@ -91,7 +91,8 @@ export function createIndexedDbDpopStore(options: IndexedDbDpopStoreOptions = {}
   };
   return {
     get: (key: string) => run('readonly', (store) => store.get(key)),
-    set: async (key: string, value: unknown) => void (await run('readwrite', (store) => store.put(value, key))),
+    set: async (key: string, value: unknown) =>
+      void (await run('readwrite', (store) => store.put(value, key))),
     clear: async () => void (await run('readwrite', (store) => store.clear())),
   } as DpopStore;
 }
