@@ -52,7 +52,7 @@ describe('createDpopKeyPair', () => {
 
   it('refuses another alg with ERR_INVALID_ARGUMENT', async () => {
     for (const alg of ['RS256', 'HS256', 'none', 'es256', 42 as never]) {
-      const error = await caught(() => createDpopKeyPair({ alg }));
+      const error = await caught(() => createDpopKeyPair({ alg: alg as never }));
       expect(error.code).toBe('ERR_INVALID_ARGUMENT');
       expect(error.message).toBe(`alg must be ES256, ES384 or ES512, got ${String(alg)}`);
     }
@@ -237,7 +237,7 @@ describe('DpopHandle.withProof (the nonce rules the token helpers and fetchWithD
       { status: 400, headers: { 'dpop-nonce': 'n-9' }, body: { error: 'invalid_dpop_proof' } },
       { status: 401, headers: { 'dpop-nonce': 'n-10', 'www-authenticate': 'DPoP error="invalid_token"' } },
       { status: 500, headers: { 'dpop-nonce': 'n-11' }, body: { error: 'use_dpop_nonce' } },
-    ]) {
+    ] as { status: number; headers: Record<string, string>; body?: unknown }[]) {
       const once = answers(other, { status: 200 });
       expect((await handle.withProof('POST', 'https://as.example.com/token', once.send)).status).toBe(
         other.status,
