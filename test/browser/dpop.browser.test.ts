@@ -8,31 +8,22 @@
 // The resource server's decision is `apiCheck` below (a RequestCheck from
 // test/pkce/dpop-resource-server.ts): the one function to swap for the library's
 // resource-server side (authenticate / verifyRequest) in the cross-tests.
-import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
-import { type Server, createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { fileURLToPath } from 'node:url';
-import { EmbeddedJWK, calculateJwkThumbprint, exportJWK, generateKeyPair, jwtVerify } from 'jose';
-import Provider from 'oidc-provider';
-import { type Browser, type Page, type Request, type Response, chromium } from 'playwright-core';
+import { EmbeddedJWK, calculateJwkThumbprint, jwtVerify } from 'jose';
+import type { Browser, Page, Request, Response } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { programPath } from '../../scripts/test-prerequisites.mjs';
 import { JwtVerifier } from '../../src/index.js';
+import { type OidcProvider, startOidcProvider } from '../oidc-provider/provider.js';
 import {
   type RequestCheck,
   type ResourceServer,
   createDpopCheck,
   startResourceServer,
 } from '../pkce/dpop-resource-server.js';
+import { type AppServer, BUNDLE, launchChromium, serveApp } from './harness.js';
 
-const CHROMIUM = programPath('chromium');
 const API = 'https://api.example.test';
 const CLIENT_ID = 'dpop-spa';
 const RS_NONCE = 'rs-nonce-7f3a';
-const dist = fileURLToPath(new URL('../../dist/', import.meta.url));
-const BUNDLE = '/dist/pkce/index.js';
 
 /** What the flow page reports in #result. */
 interface FlowResult {
@@ -123,9 +114,9 @@ try {
 }
 
 let browser: Browser;
-let app: Server;
+let app: AppServer;
 let appOrigin: string;
-let provider: Server;
+let provider: OidcProvider;
 let issuer: string;
 let api: ResourceServer;
 let page: Page;
@@ -139,72 +130,17 @@ let pageErrors: string[];
  */
 let apiCheck: RequestCheck;
 
-async function startProvider(redirectUri: string): Promise<void> {
-  provider = createServer();
-  await new Promise<void>((resolve) => provider.listen(0, '127.0.0.1', resolve));
-  issuer = `http://127.0.0.1:${(provider.address() as AddressInfo).port}`;
-  const { privateKey } = await generateKeyPair('RS256', { extractable: true });
-  const jwk = { ...(await exportJWK(privateKey)), kid: 'rs-1', alg: 'RS256', use: 'sig' };
-  const oidc = new Provider(issuer, {
-    clients: [
-      {
-        client_id: CLIENT_ID,
-        token_endpoint_auth_method: 'none',
-        redirect_uris: [redirectUri],
-        grant_types: ['authorization_code', 'refresh_token'],
-        response_types: ['code'],
-      },
-    ],
-    jwks: { keys: [jwk] },
-    cookies: { keys: ['a-test-only-cookie-signing-key'] },
-    pkce: { required: () => true },
-    scopes: ['openid', 'offline_access', 'api:read'],
-    clientBasedCORS: (_ctx: unknown, origin: string) => origin === appOrigin,
-    features: {
-      devInteractions: { enabled: true },
-      revocation: { enabled: true },
-      // RFC 9449 with server nonces, required on every proof.
-      dPoP: { enabled: true, nonceSecret: randomBytes(32), requireNonce: () => true },
-      resourceIndicators: {
-        enabled: true,
-        getResourceServerInfo: (_ctx: unknown, resource: string) => {
-          if (resource !== API) throw new Provider.errors.InvalidTarget();
-          return {
-            scope: 'api:read',
-            audience: API,
-            accessTokenTTL: 300,
-            accessTokenFormat: 'jwt',
-            jwt: { sign: { alg: 'RS256' } },
-          };
-        },
-      },
-    },
-  });
-  provider.on('request', oidc.callback());
-}
-
 beforeAll(async () => {
-  if (!existsSync(`${dist}pkce/index.js`)) {
-    throw new Error('dist/pkce/index.js is missing: run `npm run build` before this test (CI does)');
-  }
   let html = '';
-  app = createServer(async (req, res) => {
-    const { pathname } = new URL(req.url ?? '/', 'http://127.0.0.1');
-    if (/^\/dist\/(pkce\/index|chunk-[\w-]+)\.js$/.test(pathname)) {
-      const file = await readFile(`${dist}${pathname.slice('/dist/'.length)}`).catch(() => undefined);
-      if (file) res.writeHead(200, { 'content-type': 'text/javascript; charset=utf-8' }).end(file);
-      else res.writeHead(404).end();
-    } else if (pathname === '/' || pathname === '/callback' || pathname === '/blank') {
-      res
-        .writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' })
-        .end(pathname === '/blank' ? BLANK_PAGE : html);
-    } else {
-      res.writeHead(404).end();
-    }
+  app = await serveApp({ '/': () => html, '/callback': () => html, '/blank': () => BLANK_PAGE });
+  appOrigin = app.origin;
+  provider = await startOidcProvider({
+    clientId: CLIENT_ID,
+    redirectUri: `${appOrigin}/callback`,
+    api: API,
+    dpop: true,
   });
-  await new Promise<void>((resolve) => app.listen(0, '127.0.0.1', resolve));
-  appOrigin = `http://127.0.0.1:${(app.address() as AddressInfo).port}`;
-  await startProvider(`${appOrigin}/callback`);
+  issuer = provider.issuer;
 
   const verifier = new JwtVerifier({ issuer, audience: API, typ: 'at+jwt', discovery: 'oidc' });
   apiCheck = createDpopCheck({
@@ -213,28 +149,14 @@ beforeAll(async () => {
   });
   api = await startResourceServer((request) => apiCheck(request), appOrigin);
   html = flowPage({ issuer, api: api.origin });
-
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  browser = await launchChromium();
 });
 
 afterAll(async () => {
   await browser?.close();
   await api?.close();
-  for (const server of [app, provider]) {
-    server?.closeAllConnections();
-    await new Promise((resolve) => server?.close(resolve));
-  }
+  await app?.close();
+  await provider?.close();
 });
 
 beforeEach(async () => {
