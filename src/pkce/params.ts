@@ -9,7 +9,7 @@ export function requireString(value: unknown, name: string): string {
   return value;
 }
 
-/** A handle from createDpopHandle(); undefined passes unless `required`. */
+/** A handle from createDpopHandle() (the `dpop` option); undefined passes unless `required`. */
 export function requireDpopHandle(value: DpopHandle | undefined, required?: boolean): DpopHandle | undefined {
   if (value === undefined && !required) return;
   if (typeof value?.withProof !== 'function') throw invalidArgument('dpop must come from createDpopHandle()');
