@@ -7,7 +7,8 @@ import {
   unavailable,
 } from '../issuer/http.js';
 import { TokenEndpointError, TokenEndpointRefusedError } from './errors.js';
-import { endpointOf, requireString, setParams } from './params.js';
+import type { DpopHandle } from './dpop/handle.js';
+import { endpointOf, requireDpopHandle, requireString, setParams } from './params.js';
 
 /**
  * A successful token response (RFC 6749 §5.1), with the server's own field names.
@@ -37,6 +38,12 @@ export interface ClientOptions extends HttpOptions {
   clientSecret?: string;
   /** More form parameters; they cannot replace ones the helper sets. */
   extraParams?: Record<string, string>;
+  /**
+   * DPoP (RFC 9449): sends a proof of this key and retries once with the server's nonce
+   * on `use_dpop_nonce`. The server binds the tokens to the key (`token_type` `DPoP`;
+   * `Bearer` when it did not).
+   */
+  dpop?: DpopHandle;
 }
 
 /** Options of {@link exchangeAuthorizationCode}. */
@@ -107,18 +114,21 @@ async function post(
     resource,
     options.extraParams,
   );
+  const send = (proof?: string) =>
+    requestJson(url, http, {
+      method: 'POST',
+      headers: proof ? { ...headers, dpop: proof } : headers,
+      body,
+      acceptClientErrors: true,
+      ignoreSuccessBody: endpoint === 'revocation_endpoint',
+    });
+  const dpop = requireDpopHandle(options.dpop);
   const {
     status,
     headers: answerHeaders,
     body: json,
     text: bodyText,
-  } = await requestJson(url, http, {
-    method: 'POST',
-    headers,
-    body,
-    acceptClientErrors: true,
-    ignoreSuccessBody: endpoint === 'revocation_endpoint',
-  });
+  } = await (dpop ? dpop.withProof('POST', url, send) : send());
   const answer = (json ?? {}) as Record<string, unknown>;
   const { error, error_description: description, error_uri } = answer;
   const text = (value: unknown) => (typeof value === 'string' ? value : undefined);

@@ -24,7 +24,7 @@ describe('the oauth-jwt-verify/pkce entry', () => {
       .sort();
     expect(
       bundled.filter(
-        (input) => !/^src\/(pkce\/[\w-]+|errors|issuer\/http|issuer\/discovery)\.ts$/.test(input),
+        (input) => !/^src\/(pkce\/(dpop\/)?[\w-]+|errors|issuer\/http|issuer\/discovery)\.ts$/.test(input),
       ),
     ).toEqual([]);
     // The verifier's transport extras (redirects, Retry-After) stay out of the browser bundle.
@@ -40,9 +40,14 @@ describe('the oauth-jwt-verify/pkce entry', () => {
       'TokenEndpointError',
       'TokenEndpointRefusedError',
       'buildAuthorizationUrl',
+      'createDpopHandle',
+      'createDpopKeyPair',
+      'createIndexedDbDpopStore',
+      'createMemoryDpopStore',
       'createPkcePair',
       'discover',
       'exchangeAuthorizationCode',
+      'fetchWithDpop',
       'isJwtVerifyError',
       'parseAuthorizationResponse',
       'refreshTokens',
