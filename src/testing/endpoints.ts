@@ -65,7 +65,9 @@ export function describeEndpoints(
   if (profile === 'default') metadata.authorization_response_iss_parameter_supported = true;
 
   const endpoints: Endpoints = { routes };
-  for (const candidate of discoveryUrls(issuer, discovery === 'both' ? 'auto' : discovery)) {
+  // The two documents where their specs put them (not the MCP order's extra OIDC location).
+  const served = discovery === 'both' ? (['oauth', 'oidc'] as const) : [discovery];
+  for (const candidate of served.flatMap((mode) => discoveryUrls(issuer, mode))) {
     routes.set(routeKey(candidate.url), `${candidate.kind}-metadata`);
     endpoints[candidate.kind] =
       candidate.kind === 'oauth'
