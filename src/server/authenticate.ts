@@ -9,6 +9,8 @@ import { nonNegativeNumberOption } from '../issuer/http.js';
 import type { JwtPayload } from '../token/parse.js';
 import { type VerifyResult } from '../verify/options.js';
 import { bearerToken } from '../verify/bearer.js';
+import type { ProtectedResourceMetadata } from '../issuer/resource-metadata.js';
+import { parseResourceMetadataOption, withParam } from './resource-metadata.js';
 
 /**
  * What {@link authenticate} needs from a verifier: `verify(token)`. `JwtVerifier` and
@@ -55,6 +57,13 @@ export interface AuthenticateOptions {
    * What it throws is ignored. Default: none.
    */
   onFailure?: (failure: AuthenticateFailure) => void;
+  /**
+   * The resource's RFC 9728 metadata: the document `protectedResourceMetadata()` built
+   * (its well-known URL is named), or the URL it is served at. Every 401 and 403 challenge
+   * then carries `resource_metadata="<url>"` (RFC 9728 §5.1), which MCP clients follow to
+   * the authorization server. Default: none.
+   */
+  resourceMetadata?: ProtectedResourceMetadata | string;
 }
 
 /** The JSON body of a rejection. */
@@ -99,6 +108,8 @@ export interface ResolvedAuthenticateOptions {
   requiredScopes: readonly string[];
   retryAfterSeconds: number;
   onFailure: ((failure: AuthenticateFailure) => void) | undefined;
+  /** The `resource_metadata` URL of challenges. */
+  resourceMetadata: string | undefined;
 }
 
 const DEFAULT_RETRY_AFTER_SECONDS = 10;
@@ -113,7 +124,8 @@ const resolvedOptions = new WeakSet<ResolvedAuthenticateOptions>();
 export function resolveAuthenticateOptions(
   options: AuthenticateOptions | ResolvedAuthenticateOptions = {},
 ): ResolvedAuthenticateOptions {
-  if (resolvedOptions.has(options as ResolvedAuthenticateOptions)) return options as ResolvedAuthenticateOptions;
+  if (resolvedOptions.has(options as ResolvedAuthenticateOptions))
+    return options as ResolvedAuthenticateOptions;
   if (typeof options !== 'object' || options === null)
     throw invalidArgument('authenticate options must be an object');
   if (options.realm !== undefined && typeof options.realm !== 'string')
@@ -129,6 +141,7 @@ export function resolveAuthenticateOptions(
       nonNegativeNumberOption(options.retryAfterSeconds, 'retryAfterSeconds', DEFAULT_RETRY_AFTER_SECONDS),
     ),
     onFailure: options.onFailure,
+    resourceMetadata: parseResourceMetadataOption(options.resourceMetadata),
   };
   resolvedOptions.add(resolved);
   return resolved;
@@ -172,6 +185,7 @@ export async function authenticate<Payload extends JwtPayload = JwtPayload>(
     requiredScopes: [],
     retryAfterSeconds: DEFAULT_RETRY_AFTER_SECONDS,
     onFailure: undefined,
+    resourceMetadata: undefined,
   };
   try {
     resolved = resolveAuthenticateOptions(options);
@@ -267,7 +281,11 @@ function rejection(error: unknown, options: ResolvedAuthenticateOptions): Authen
       error,
     };
   }
-  headers['WWW-Authenticate'] = error.wwwAuthenticate(options.realm);
+  headers['WWW-Authenticate'] = withParam(
+    error.wwwAuthenticate(options.realm),
+    'resource_metadata',
+    options.resourceMetadata,
+  );
   const status = error.status === 403 ? 403 : 401;
   return {
     ok: false,
