@@ -13,7 +13,13 @@ export interface Endpoints {
 }
 
 const PATHS = {
-  default: { jwks: '/jwks', authorize: '/authorize', token: '/token', revoke: '/revoke' },
+  default: {
+    jwks: '/jwks',
+    authorize: '/authorize',
+    token: '/token',
+    revoke: '/revoke',
+    register: '/register',
+  },
   rfc8414: {
     jwks: '/.well-known/jwks.json',
     authorize: '/authorize',
@@ -62,7 +68,11 @@ export function describeEndpoints(
     token_endpoint_auth_methods_supported: ['none', 'client_secret_post', 'client_secret_basic'],
     scopes_supported: ['openid', 'profile', 'email', 'offline_access'],
   };
-  if (profile === 'default') metadata.authorization_response_iss_parameter_supported = true;
+  if (profile === 'default') {
+    metadata.authorization_response_iss_parameter_supported = true;
+    metadata.registration_endpoint = url(PATHS.default.register);
+    routes.set(routeKey(metadata.registration_endpoint), 'register');
+  }
 
   const endpoints: Endpoints = { routes };
   // The two documents where their specs put them (not the MCP order's extra OIDC location).

@@ -1,3 +1,4 @@
+import { ClientRegistry } from './clients.js';
 import type { IssuerContext } from './context.js';
 import { describeEndpoints } from './endpoints.js';
 import { FaultQueue } from './faults.js';
@@ -47,7 +48,7 @@ export async function createTestIssuer(options: TestIssuerOptions = {}): Promise
   const issuer = server ? `${server.origin}${pathOf(config.issuer)}` : config.issuer;
 
   const endpoints = describeEndpoints(issuer, config.profile, config.discovery, config.algorithms);
-  const counts: RequestCounts = { metadata: 0, jwks: 0, token: 0, authorize: 0, revoke: 0 };
+  const counts: RequestCounts = { metadata: 0, jwks: 0, token: 0, authorize: 0, revoke: 0, register: 0 };
   const faults = new FaultQueue();
   const signing = {
     issuer,
@@ -60,7 +61,7 @@ export async function createTestIssuer(options: TestIssuerOptions = {}): Promise
   const ctx: IssuerContext = {
     ...signing,
     subject: config.subject,
-    clients: config.clients,
+    clients: new ClientRegistry(config.clients),
     grants: new GrantStore(),
     sign,
   };

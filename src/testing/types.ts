@@ -19,7 +19,8 @@ export type TestIssuerAlgorithm =
 /**
  * The shape of the issuer, after the two issuers this package started from:
  * - `'default'`: both metadata documents, endpoints `/jwks`, `/authorize`, `/token`,
- *   `/revoke` under the issuer, RFC 9207 `authorization_response_iss_parameter_supported`.
+ *   `/revoke` and `/register` (RFC 7591 dynamic registration) under the issuer, RFC 9207
+ *   `authorization_response_iss_parameter_supported`.
  * - `'rfc8414'` (Archera-like): RFC 8414 metadata with exactly the members Archera's
  *   schema allows, JWKS at `/.well-known/jwks.json`.
  * - `'auth0'` (Altostrat/Auth0-like): the identifier ends in `/`, OpenID Connect discovery
@@ -28,7 +29,7 @@ export type TestIssuerAlgorithm =
 export type TestIssuerProfile = 'default' | 'rfc8414' | 'auth0';
 
 /** An endpoint of the test issuer, as counted by `requests` and targeted by `failNext`. */
-export type TestIssuerEndpoint = 'metadata' | 'jwks' | 'token' | 'authorize' | 'revoke';
+export type TestIssuerEndpoint = 'metadata' | 'jwks' | 'token' | 'authorize' | 'revoke' | 'register';
 
 /**
  * A client the issuer knows. When `clients` is given, only these client ids are accepted;
