@@ -60,6 +60,30 @@ export class AuthorizationResponseError extends Error {
 }
 
 /**
+ * An OAuth endpoint answered with an error object (`error`, `error_description`,
+ * `error_uri`): the base of {@link TokenEndpointError} and {@link ClientRegistrationError},
+ * so one `instanceof` check catches what any endpoint refused.
+ *
+ * @example
+ * if (err instanceof OAuthEndpointError) console.warn(err.status, err.error);
+ * @see https://www.rfc-editor.org/rfc/rfc6749#section-5.2
+ */
+export class OAuthEndpointError extends Error {
+  override readonly name: string = 'OAuthEndpointError';
+  /** The server's error code, e.g. `invalid_grant`. */
+  declare readonly error: string;
+  declare readonly error_description?: string;
+  declare readonly error_uri?: string;
+  /** The HTTP status of the answer. */
+  declare readonly status: number;
+
+  constructor(status: number, error: string, message: string, fields: OAuthErrorFields = {}) {
+    super(message);
+    Object.assign(this, { status, error }, fields);
+  }
+}
+
+/**
  * The token or revocation endpoint answered with an RFC 6749 §5.2 error
  * (`invalid_grant`, `invalid_client`, …). `status` is the HTTP status (400 or 401).
  *
@@ -72,17 +96,25 @@ export class AuthorizationResponseError extends Error {
  * }
  * @see https://www.rfc-editor.org/rfc/rfc6749#section-5.2
  */
-export class TokenEndpointError extends Error {
+export class TokenEndpointError extends OAuthEndpointError {
   override readonly name = 'TokenEndpointError';
-  /** The server's error code, e.g. `invalid_grant`. */
-  declare readonly error: string;
-  declare readonly error_description?: string;
-  declare readonly error_uri?: string;
-  /** The HTTP status of the answer. */
-  declare readonly status: number;
+}
 
-  constructor(status: number, error: string, message: string, fields: OAuthErrorFields = {}) {
-    super(message);
-    Object.assign(this, { status, error }, fields);
-  }
+/**
+ * The registration endpoint refused a dynamic client registration with an RFC 7591 §3.2.2
+ * error: `invalid_redirect_uri`, `invalid_client_metadata`, `invalid_software_statement`,
+ * `unapproved_software_statement`, or another (e.g. `invalid_token` for a bad initial
+ * access token). `status` is the HTTP status (400 mostly).
+ *
+ * @example
+ * try {
+ *   await registerClient(metadata, { redirect_uris: ['https://app.example.com/cb'] });
+ * } catch (err) {
+ *   if (err instanceof ClientRegistrationError && err.error === 'invalid_redirect_uri') showSetupHelp();
+ *   else throw err;
+ * }
+ * @see https://www.rfc-editor.org/rfc/rfc7591#section-3.2.2
+ */
+export class ClientRegistrationError extends OAuthEndpointError {
+  override readonly name = 'ClientRegistrationError';
 }

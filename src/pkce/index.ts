@@ -31,5 +31,16 @@ export type {
   RevokeTokenOptions,
   TokenResponse,
 } from './token.js';
-export { AuthorizationResponseError, TokenEndpointError } from './errors.js';
+export {
+  AuthorizationResponseError,
+  ClientRegistrationError,
+  OAuthEndpointError,
+  TokenEndpointError,
+} from './errors.js';
 export type { AuthorizationResponseErrorCode, OAuthErrorFields } from './errors.js';
+export { discoverResource, parseWwwAuthenticate } from './resource.js';
+export type { DiscoverResourceOptions, WwwAuthenticateChallenge } from './resource.js';
+export { resourceMetadataUrl } from '../issuer/resource-metadata.js';
+export type { ProtectedResourceMetadata } from '../issuer/resource-metadata.js';
+export { registerClient } from './register.js';
+export type { ClientMetadata, RegisterClientOptions, RegisteredClient } from './register.js';

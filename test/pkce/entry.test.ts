@@ -23,26 +23,34 @@ describe('the oauth-jwt-verify/pkce entry', () => {
       .map(([input]) => input)
       .sort();
     expect(
-      bundled.filter((input) => !/^src\/(pkce\/[\w-]+|errors|http-core|discovery)\.ts$/.test(input)),
+      bundled.filter(
+        (input) => !/^src\/(pkce\/[\w-]+|errors|issuer\/(http|discovery|resource-metadata))\.ts$/.test(input),
+      ),
     ).toEqual([]);
     // The verifier's transport extras (redirects, Retry-After) stay out of the browser bundle.
-    expect(bundled).not.toContain('src/http.ts');
-    expect(bundled).toContain('src/discovery.ts');
+    expect(bundled).not.toContain('src/issuer/verifier-http.ts');
+    expect(bundled).toContain('src/issuer/discovery.ts');
     expect(result.outputFiles[0]!.text).not.toMatch(/from ["'](node:|jose)/);
   });
 
   it('exports the functions, error classes and the shared discover', () => {
     expect(Object.keys(pkce).sort()).toEqual([
       'AuthorizationResponseError',
+      'ClientRegistrationError',
       'JwtVerifyError',
+      'OAuthEndpointError',
       'TokenEndpointError',
       'buildAuthorizationUrl',
       'createPkcePair',
       'discover',
+      'discoverResource',
       'exchangeAuthorizationCode',
       'isJwtVerifyError',
       'parseAuthorizationResponse',
+      'parseWwwAuthenticate',
       'refreshTokens',
+      'registerClient',
+      'resourceMetadataUrl',
       'revokeToken',
     ]);
   });
