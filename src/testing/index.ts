@@ -16,4 +16,6 @@ export type {
   TestIssuerKey,
   TestIssuerOptions,
   TestIssuerProfile,
+  TestProtectedResource,
+  TestProtectedResourceOptions,
 } from './types.js';

@@ -6,6 +6,7 @@ import { GrantStore } from './grants.js';
 import { createHandler } from './handler.js';
 import { KeyRing } from './keys.js';
 import { listen } from './listen.js';
+import { createTestProtectedResource } from './protected-resource.js';
 import { createMswHandlers, loadMsw } from './msw.js';
 import { resolveOptions } from './options.js';
 import { signToken } from './sign.js';
@@ -89,5 +90,7 @@ export async function createTestIssuer(options: TestIssuerOptions = {}): Promise
     },
     fetch: (input, init) => handle(new Request(input, init)),
     close: () => server?.close() ?? Promise.resolve(),
+    protectedResource: (resourceOptions) =>
+      createTestProtectedResource({ issuer, sign }, msw, resourceOptions),
   };
 }
