@@ -1,9 +1,9 @@
 /**
  * `oauth-jwt-verify/mcp`: this library's verifier and RFC 9728 metadata for MCP servers
  * built on the official TypeScript SDK (`@modelcontextprotocol/sdk`, an optional peer):
- * {@link mcpTokenVerifier} for the SDK's `requireBearerAuth`, and
- * {@link mcpResourceMetadataRouter} to serve the protected resource metadata MCP clients
- * start from.
+ * {@link mcpTokenVerifier} for the SDK's `requireBearerAuth` (or {@link mcpBearerAuth} in its
+ * place), and {@link mcpResourceMetadataRouter} to serve the protected resource metadata MCP
+ * clients start from.
  *
  * @example
  * import { requireBearerAuth } from '@modelcontextprotocol/sdk/server/auth/middleware/bearerAuth.js';
@@ -26,12 +26,22 @@ import {
 import type { RequestHandler } from 'express';
 import { isJwtVerifyError } from '../errors.js';
 import type { ProtectedResourceMetadata } from '../issuer/resource-metadata.js';
-import { type TokenVerifier, checkVerifier } from '../server/authenticate.js';
+import {
+  type AuthenticateFailure,
+  type AuthenticateOptions,
+  type AuthenticateRequest,
+  type AuthenticateSuccess,
+  type TokenVerifier,
+  authenticate,
+  checkVerifier,
+  resolveAuthenticateOptions,
+} from '../server/authenticate.js';
+import type { VerifyResult } from '../verify/options.js';
 import { resourceMetadataMiddleware } from '../server/resource-metadata.js';
 import { grantedScopes } from '../verify/claims.js';
 
 export type { ProtectedResourceMetadata } from '../issuer/resource-metadata.js';
-export type { TokenVerifier } from '../server/authenticate.js';
+export type { AuthenticateOptions, TokenVerifier } from '../server/authenticate.js';
 
 /** What `AuthInfo.extra` holds: the verified token's payload and header. */
 export interface McpAuthExtra {
@@ -87,29 +97,32 @@ export function mcpTokenVerifier(verifier: TokenVerifier): OAuthTokenVerifier {
   const resource = toUrl(resourceOf(verifier));
   return {
     async verifyAccessToken(token: string): Promise<AuthInfo> {
-      let verified;
+      let verified: VerifyResult;
       try {
         verified = await verifier.verify(token);
       } catch (error) {
         throw sdkError(error);
       }
-      const { payload, header } = verified;
-      const clientId = [payload.client_id, payload.azp].find((id) => typeof id === 'string') as
-        string | undefined;
-      const info: AuthInfo = {
-        token,
-        clientId: clientId ?? '',
-        scopes: grantedScopes(payload),
-        expiresAt: payload.exp,
-        extra: { payload, header } satisfies McpAuthExtra,
-      };
-      const audience =
-        resource ??
-        toUrl(Array.isArray(payload.aud) && payload.aud.length === 1 ? payload.aud[0] : payload.aud);
-      if (audience) info.resource = audience;
-      return info;
+      return authInfoOf(token, verified, resource);
     },
   };
+}
+
+/** The SDK's `AuthInfo` of a verified token; see {@link mcpTokenVerifier}. */
+function authInfoOf(token: string, { payload, header }: VerifyResult, resource: URL | undefined): AuthInfo {
+  const clientId = [payload.client_id, payload.azp].find((id) => typeof id === 'string') as
+    string | undefined;
+  const info: AuthInfo = {
+    token,
+    clientId: clientId ?? '',
+    scopes: grantedScopes(payload),
+    expiresAt: payload.exp,
+    extra: { payload, header } satisfies McpAuthExtra,
+  };
+  const audience =
+    resource ?? toUrl(Array.isArray(payload.aud) && payload.aud.length === 1 ? payload.aud[0] : payload.aud);
+  if (audience) info.resource = audience;
+  return info;
 }
 
 function sdkError(error: unknown): Error {
@@ -139,4 +152,62 @@ function sdkError(error: unknown): Error {
  */
 export function mcpResourceMetadataRouter(metadata: ProtectedResourceMetadata): RequestHandler {
   return resourceMetadataMiddleware(metadata);
+}
+
+/** What {@link mcpAuthenticate} resolves to: `authenticate()`'s answer, with the SDK's `AuthInfo` when accepted. */
+export type McpAuthenticateResult = (AuthenticateSuccess & { authInfo: AuthInfo }) | AuthenticateFailure;
+
+/**
+ * `authenticate()` for MCP servers on Fetch runtimes (the SDK's
+ * `WebStandardStreamableHTTPServerTransport` on Hono, Workers, Deno, Bun): the same
+ * decision (401 with `resource_metadata`, 403 with `scope`, 503 with `Retry-After`), and on
+ * success the SDK's `AuthInfo` (see {@link mcpTokenVerifier}) for `handleRequest(request, { authInfo })`.
+ * It never rejects.
+ *
+ * @example
+ * const result = await mcpAuthenticate(mcp, request, { resourceMetadata: mcp.metadata });
+ * if (!result.ok) return new Response(JSON.stringify(result.body), result);
+ * return transport.handleRequest(request, { authInfo: result.authInfo });
+ * @see https://modelcontextprotocol.io/specification/2025-11-25/basic/authorization#error-handling
+ */
+export async function mcpAuthenticate(
+  verifier: TokenVerifier,
+  request: AuthenticateRequest,
+  options?: AuthenticateOptions,
+): Promise<McpAuthenticateResult> {
+  const result = await authenticate(verifier, request, options);
+  if (!result.ok) return result;
+  const headers = request.headers as { get?: (name: string) => string | null } & Record<string, unknown>;
+  const authorization =
+    typeof headers.get === 'function' ? headers.get('authorization') : headers.authorization;
+  // Accepted, so its one Authorization header holds the token after the scheme.
+  const token = /^\S+\s+(\S+)/.exec(String(authorization).trim())![1]!;
+  return { ...result, authInfo: authInfoOf(token, result.token, toUrl(resourceOf(verifier))) };
+}
+
+/**
+ * Express middleware for MCP servers on the SDK, in place of its `requireBearerAuth`: the
+ * decision is {@link mcpAuthenticate}'s (401 with `resource_metadata`, 403 `insufficient_scope`
+ * with `scope` and `resource_metadata`, 503 with `Retry-After` when the issuer is down, a
+ * repeated `Authorization` header refused), and an accepted request gets `req.auth` as the
+ * SDK's `AuthInfo`, which `StreamableHTTPServerTransport` hands to every tool as
+ * `extra.authInfo`. Bad options throw a `TypeError` here, at start-up.
+ *
+ * @example
+ * const mcp = protectedResource({ resource: 'https://mcp.example.com/mcp', issuer: 'https://auth.example.com' });
+ * app.use(mcpResourceMetadataRouter(mcp.metadata));
+ * app.post('/mcp', mcpBearerAuth(mcp, { resourceMetadata: mcp.metadata, requiredScopes: 'tools:call' }), handleMcp);
+ * @see https://modelcontextprotocol.io/specification/2025-11-25/basic/authorization#error-handling
+ */
+export function mcpBearerAuth(verifier: TokenVerifier, options?: AuthenticateOptions): RequestHandler {
+  checkVerifier(verifier);
+  const resolved = resolveAuthenticateOptions(options);
+  return (req, res, next) => {
+    mcpAuthenticate(verifier, req, resolved).then((result) => {
+      if (!result.ok)
+        return void res.status(result.status).set(result.headers).send(JSON.stringify(result.body));
+      (req as unknown as { auth?: AuthInfo }).auth = result.authInfo;
+      next();
+    }, next);
+  };
 }

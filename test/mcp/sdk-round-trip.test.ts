@@ -188,3 +188,74 @@ describe("requireBearerAuth's answers with mcpTokenVerifier", () => {
     });
   });
 });
+
+describe('mcpBearerAuth in place of requireBearerAuth', () => {
+  let guarded: McpTestServer;
+  beforeAll(async () => {
+    guarded = await startMcpServer({
+      issuer: issuer.issuer,
+      requiredScopes: ['tools:call'],
+      guard: 'mcpBearerAuth',
+    });
+  });
+  afterAll(() => guarded.close());
+
+  it('lets the SDK client through the same dance, and gives the tool the same AuthInfo', async () => {
+    const provider = new FetchingOAuthProvider();
+    const open = async () => {
+      const client = new Client({ name: 'guarded', version: '1.0.0' });
+      await client.connect(
+        new StreamableHTTPClientTransport(new URL(guarded.url), { authProvider: provider }),
+      );
+      return client;
+    };
+    await expect(open()).rejects.toBeInstanceOf(UnauthorizedError);
+    await new StreamableHTTPClientTransport(new URL(guarded.url), { authProvider: provider }).finishAuth(
+      provider.code!,
+    );
+    const client = await open();
+    const result = await client.callTool({ name: 'whoami', arguments: {} });
+    await client.close();
+    expect(JSON.parse((result.content as { text: string }[])[0]!.text)).toEqual({
+      clientId: provider.client!.client_id,
+      scopes: ['tools:call'],
+      resource: guarded.url,
+      sub: 'test-user',
+      expiresAt: expect.any(Number),
+    });
+  });
+
+  it('answers 403 with scope and resource_metadata, and 503 with Retry-After when the issuer is down', async () => {
+    const token = await issuer.sign({ aud: guarded.url, scope: 'tools:read' });
+    const refused = await fetch(guarded.url, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect(refused.status).toBe(403);
+    expect(refused.headers.get('www-authenticate')).toBe(
+      `Bearer error="insufficient_scope", error_description="the token lacks the scope tools:call (granted: tools:read)", scope="tools:call", resource_metadata="${guarded.resource.metadataUrl}"`,
+    );
+    const down = await createTestIssuer({ listen: true });
+    const server = await startMcpServer({ issuer: down.issuer, guard: 'mcpBearerAuth' });
+    down.failNext('jwks', { status: 503, headers: { 'retry-after': '7' }, times: Infinity });
+    try {
+      const answer = await fetch(server.url, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${await down.sign({ aud: server.url })}` },
+      });
+      expect(answer.status).toBe(503);
+      expect(answer.headers.get('retry-after')).toBe('7');
+      expect((await answer.json()).code).toBe('ERR_ISSUER_UNAVAILABLE');
+    } finally {
+      await server.close();
+      await down.close();
+    }
+  });
+
+  it('refuses a bad option at start-up', async () => {
+    const { mcpBearerAuth } = await import('../../src/mcp/index.js');
+    expect(() => mcpBearerAuth(guarded.resource, { realm: 7 as never })).toThrow(
+      expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }),
+    );
+  });
+});

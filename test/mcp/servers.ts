@@ -15,7 +15,7 @@ import type {
 import type { OAuthTokenVerifier } from '@modelcontextprotocol/sdk/server/auth/provider.js';
 import express, { type RequestHandler } from 'express';
 import { type ProtectedResource, protectedResource } from '../../src/index.js';
-import { mcpResourceMetadataRouter, mcpTokenVerifier } from '../../src/mcp/index.js';
+import { mcpBearerAuth, mcpResourceMetadataRouter, mcpTokenVerifier } from '../../src/mcp/index.js';
 
 // The SDK's bearerAuth.d.ts declares Express's `req.auth` as its AuthInfo, which clashes with
 // oauth-jwt-verify/express's `req.auth` (VerifyResult) in this one TypeScript program of
@@ -62,6 +62,8 @@ export async function startMcpServer(options: {
   issuer: string;
   requiredScopes?: string[];
   scopesSupported?: string[];
+  /** Which middleware guards /mcp: the SDK's with mcpTokenVerifier (default), or mcpBearerAuth. */
+  guard?: 'requireBearerAuth' | 'mcpBearerAuth';
 }): Promise<McpTestServer> {
   const app = express();
   const http = createServer(app);
@@ -75,11 +77,16 @@ export async function startMcpServer(options: {
   app.use(mcpResourceMetadataRouter(resource.metadata));
   app.use(
     '/mcp',
-    requireBearerAuth({
-      verifier: mcpTokenVerifier(resource),
-      resourceMetadataUrl: resource.metadataUrl,
-      requiredScopes: options.requiredScopes ?? [],
-    }),
+    options.guard === 'mcpBearerAuth'
+      ? mcpBearerAuth(resource, {
+          resourceMetadata: resource.metadata,
+          requiredScopes: options.requiredScopes,
+        })
+      : requireBearerAuth({
+          verifier: mcpTokenVerifier(resource),
+          resourceMetadataUrl: resource.metadataUrl,
+          requiredScopes: options.requiredScopes ?? [],
+        }),
   );
   app.post('/mcp', express.json(), async (req, res) => {
     const server = mcpServer();
