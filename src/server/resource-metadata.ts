@@ -276,8 +276,18 @@ export function answerResourceMetadata(
   metadata: ProtectedResourceMetadata,
   request: ResourceMetadataRequest,
 ): ResourceMetadataAnswer | undefined {
-  return resourceMetadataResponder(metadata)(request);
+  const known = typeof metadata === 'object' && metadata !== null ? responders.get(metadata) : undefined;
+  if (known) return known(request);
+  const answer = resourceMetadataResponder(metadata);
+  // The documents protectedResourceMetadata() builds are frozen: checked and serialised once.
+  if (Object.isFrozen(metadata)) responders.set(metadata, answer);
+  return answer(request);
 }
+
+const responders = new WeakMap<
+  object,
+  (request: ResourceMetadataRequest) => ResourceMetadataAnswer | undefined
+>();
 
 /** The part of a Node `ServerResponse` (Express's `res` is one) the metadata middleware writes to. */
 export interface NodeResponseLike {
