@@ -3,12 +3,9 @@
 // 401, reads resource_metadata with parseWwwAuthenticate, fetches the RFC 9728 document
 // with discoverResource, discovers the stub issuer, registers itself (RFC 7591), logs in with
 // PKCE and `resource`, exchanges the code, and calls the resource again with the token.
-import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { type Server, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { fileURLToPath } from 'node:url';
-import { type Browser, type Page, type Request, chromium } from 'playwright-core';
+import type { Browser, Page, Request } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type ProtectedResource,
@@ -17,10 +14,7 @@ import {
   protectedResource,
 } from '../../src/index.js';
 import { type TestIssuer, createTestIssuer } from '../../src/testing/index.js';
-
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const dist = fileURLToPath(new URL('../../dist/', import.meta.url));
-const BUNDLE = '/dist/pkce/index.js';
+import { BUNDLE, type SpaServer, launchChromium, startSpaServer } from './spa-server.js';
 
 /** The page: one script for the first visit and the /callback route. */
 function appPage(resourceUrl: string): string {
@@ -79,7 +73,7 @@ const CORS = {
 let issuer: TestIssuer;
 let api: ProtectedResource;
 let resourceServer: Server;
-let app: Server;
+let app: SpaServer;
 let appOrigin: string;
 let browser: Browser;
 
@@ -97,9 +91,6 @@ function close(server: Server | undefined): Promise<unknown> {
 }
 
 beforeAll(async () => {
-  if (!existsSync(`${dist}pkce/index.js`)) {
-    throw new Error('dist/pkce/index.js is missing: run `npm run build` before this test (CI does)');
-  }
   issuer = await createTestIssuer({ listen: true });
   resourceServer = createServer(async (req, res) => {
     const metadata = answerResourceMetadata(api.metadata, req);
@@ -125,37 +116,14 @@ beforeAll(async () => {
     issuer: issuer.issuer,
     metadata: { scopesSupported: ['tools:call'] },
   });
-  const html = appPage(resourceUrl);
-  app = createServer(async (req, res) => {
-    const { pathname } = new URL(req.url ?? '/', 'http://127.0.0.1');
-    if (/^\/dist\/(pkce\/index|chunk-[\w-]+)\.js$/.test(pathname)) {
-      const file = await readFile(`${dist}${pathname.slice('/dist/'.length)}`).catch(() => undefined);
-      if (file) res.writeHead(200, { 'content-type': 'text/javascript; charset=utf-8' }).end(file);
-      else res.writeHead(404).end();
-    } else if (pathname === '/' || pathname === '/callback') {
-      res
-        .writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' })
-        .end(html);
-    } else {
-      res.writeHead(404).end();
-    }
-  });
-  appOrigin = await listen(app);
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-    ],
-  });
+  app = await startSpaServer(appPage(resourceUrl));
+  appOrigin = app.origin;
+  browser = await launchChromium();
 });
 
 afterAll(async () => {
   await browser?.close();
-  await Promise.all([close(app), close(resourceServer)]);
+  await Promise.all([app?.close(), close(resourceServer)]);
   api?.verifier.close();
   await issuer?.close();
 });

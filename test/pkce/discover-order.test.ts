@@ -2,11 +2,10 @@
 // and in the main entry alike, and takes a document only when its issuer is the issuer asked
 // for, exactly (RFC 8414 §3.3).
 import { HttpResponse, http } from 'msw';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { recordRequests, useMsw } from '../integration/helpers.js';
+import { describe, expect, it } from 'vitest';
 import { JwtVerifier, discover as rootDiscover } from '../../src/index.js';
 import { discover, isJwtVerifyError } from '../../src/pkce/index.js';
-import { caught } from './fixtures.js';
+import { caught, gets, useRecordingMsw } from './fixtures.js';
 
 const ISSUER = 'https://idp.test/tenant-1';
 const OAUTH = 'https://idp.test/.well-known/oauth-authorization-server/tenant-1';
@@ -18,14 +17,7 @@ const document = {
   jwks_uri: `${ISSUER}/jwks`,
 };
 
-const server = useMsw();
-/** `GET <url>` of every request of the test. */
-let asked: string[] = [];
-beforeEach(() => {
-  asked = recordRequests(server);
-});
-afterEach(() => server.events.removeAllListeners());
-const gets = (...urls: string[]) => urls.map((url) => `GET ${url}`);
+const { server, asked } = useRecordingMsw();
 
 const notFound = (url: string) =>
   http.get(url, () => HttpResponse.json({ error: 'not_found' }, { status: 404 }));
@@ -40,7 +32,7 @@ describe.each([
       http.get(OIDC_INSERTED, () => HttpResponse.json(document)),
     );
     expect(await discoverIn(ISSUER)).toEqual(document);
-    expect(asked).toEqual(gets(OAUTH, OIDC_INSERTED));
+    expect(asked()).toEqual(gets(OAUTH, OIDC_INSERTED));
   });
 
   it('reaches the appended OIDC document last', async () => {
@@ -50,7 +42,7 @@ describe.each([
       http.get(OIDC_APPENDED, () => HttpResponse.json(document)),
     );
     expect(await discoverIn(ISSUER)).toEqual(document);
-    expect(asked).toEqual(gets(OAUTH, OIDC_INSERTED, OIDC_APPENDED));
+    expect(asked()).toEqual(gets(OAUTH, OIDC_INSERTED, OIDC_APPENDED));
   });
 
   it('refuses a document whose issuer is not exactly the one asked for, and looks no further', async () => {
@@ -62,13 +54,13 @@ describe.each([
     expect(isJwtVerifyError(error, 'ERR_METADATA_INVALID')).toBe(true);
     expect(error.message).toContain(OIDC_INSERTED);
     expect(error.message).toContain('expected "https://idp.test/tenant-1" exactly');
-    expect(asked).toEqual(gets(OAUTH, OIDC_INSERTED));
+    expect(asked()).toEqual(gets(OAUTH, OIDC_INSERTED));
   });
 
   it("keeps 'oidc' mode to the appended document (OpenID Connect Discovery §4)", async () => {
     server.use(http.get(OIDC_APPENDED, () => HttpResponse.json(document)));
     await discoverIn(ISSUER, { discovery: 'oidc' });
-    expect(asked).toEqual(gets(OIDC_APPENDED));
+    expect(asked()).toEqual(gets(OIDC_APPENDED));
   });
 });
 
@@ -82,7 +74,7 @@ describe('an issuer without a path', () => {
     );
     const verifier = new JwtVerifier({ issuer: 'https://root.test', audience: null });
     expect((await verifier.metadata()).issuer).toBe('https://root.test');
-    expect(asked).toEqual(
+    expect(asked()).toEqual(
       gets(
         'https://root.test/.well-known/oauth-authorization-server',
         'https://root.test/.well-known/openid-configuration',

@@ -1,10 +1,9 @@
 // The client side of RFC 9728 in ./pkce: discoverResource() (through msw, counting the URLs
 // asked for) and parseWwwAuthenticate().
 import { HttpResponse, http } from 'msw';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { recordRequests, useMsw } from '../integration/helpers.js';
+import { describe, expect, it } from 'vitest';
 import { discoverResource, isJwtVerifyError, parseWwwAuthenticate } from '../../src/pkce/index.js';
-import { caught } from './fixtures.js';
+import { caught, gets, useRecordingMsw } from './fixtures.js';
 
 const RESOURCE = 'https://mcp.test/tenant/mcp';
 const PATH_AWARE = 'https://mcp.test/.well-known/oauth-protected-resource/tenant/mcp';
@@ -15,14 +14,7 @@ const document = {
   scopes_supported: ['tools:call'],
 };
 
-const server = useMsw();
-/** `GET <url>` of every request of the test. */
-let asked: string[] = [];
-beforeEach(() => {
-  asked = recordRequests(server);
-});
-afterEach(() => server.events.removeAllListeners());
-const gets = (...urls: string[]) => urls.map((url) => `GET ${url}`);
+const { server, asked } = useRecordingMsw();
 
 const serve = (url: string, body: unknown, status = 200) =>
   server.use(http.get(url, () => HttpResponse.json(body as Record<string, unknown>, { status })));
@@ -31,26 +23,26 @@ describe('discoverResource', () => {
   it('asks the path-aware well-known URL first and returns the document', async () => {
     serve(PATH_AWARE, document);
     expect(await discoverResource(RESOURCE)).toEqual(document);
-    expect(asked).toEqual(gets(PATH_AWARE));
+    expect(asked()).toEqual(gets(PATH_AWARE));
   });
 
   it('falls back to the root well-known URL when the path-aware one is not there (the MCP order)', async () => {
     serve(PATH_AWARE, { error: 'not_found' }, 404);
     serve(ROOT, document);
     expect(await discoverResource(RESOURCE)).toEqual(document);
-    expect(asked).toEqual(gets(PATH_AWARE, ROOT));
+    expect(asked()).toEqual(gets(PATH_AWARE, ROOT));
   });
 
   it('asks only the root one for a resource without a path', async () => {
     serve(ROOT, { ...document, resource: 'https://mcp.test' });
     expect((await discoverResource('https://mcp.test')).resource).toBe('https://mcp.test');
-    expect(asked).toEqual(gets(ROOT));
+    expect(asked()).toEqual(gets(ROOT));
   });
 
   it('asks only the resource_metadata URL of a challenge when given one', async () => {
     serve('https://meta.test/prm/mcp.json', document);
     await discoverResource(RESOURCE, { resourceMetadataUrl: 'https://meta.test/prm/mcp.json' });
-    expect(asked).toEqual(gets('https://meta.test/prm/mcp.json'));
+    expect(asked()).toEqual(gets('https://meta.test/prm/mcp.json'));
   });
 
   it.each([
@@ -65,7 +57,7 @@ describe('discoverResource', () => {
       const error = await caught(() => discoverResource(RESOURCE));
       expect(isJwtVerifyError(error, 'ERR_METADATA_INVALID')).toBe(true);
       expect(error.message).toContain(RESOURCE);
-      expect(asked).toEqual(gets(PATH_AWARE));
+      expect(asked()).toEqual(gets(PATH_AWARE));
     },
   );
 
@@ -97,7 +89,7 @@ describe('discoverResource', () => {
     async (_name, resource, resourceMetadataUrl) => {
       const error = await caught(() => discoverResource(resource, { resourceMetadataUrl }));
       expect(error.code).toBe('ERR_INVALID_ARGUMENT');
-      expect(asked).toEqual(gets());
+      expect(asked()).toEqual(gets());
     },
   );
 

@@ -115,7 +115,9 @@ describe('methods at the well-known path', () => {
 describe('challenges name the metadata', () => {
   /** The params of a one-challenge `Bearer` header (the pkce entry's parseWwwAuthenticate is tested apart). */
   const challenge = (header: string | null) =>
-    Object.fromEntries([...(header ?? '').matchAll(/(\w+)="([^"]*)"/g)].map(([, name, value]) => [name, value]));
+    Object.fromEntries(
+      [...(header ?? '').matchAll(/(\w+)="([^"]*)"/g)].map(([, name, value]) => [name, value]),
+    );
 
   it('401 without a token: realm and resource_metadata, no error (RFC 6750 §3.1)', async () => {
     for (const answer of await askEveryone()) {
