@@ -26,7 +26,32 @@ import { packageEntries } from './ci-entries.mjs';
 /** The issue 4 budget for the browser bundle of ./pkce, gzip -9 bytes. */
 export const BUDGET_GZIP_BYTES = 3072;
 export const ENTRY = 'src/pkce/index.ts';
-const FORBIDDEN = /(^|\/)node_modules\/jose\/|^node:|^src\/(verifier|jwks|http\.ts|testing|node)/;
+// jose, Node built-ins, and the verifier's side of the tree (its transport extras in
+// issuer/verifier-http.ts, caches, keys, tokens, servers, the stub issuer).
+const FORBIDDEN =
+  /(^|\/)node_modules\/jose\/|^node:|^src\/(verify|keys|fleet|token|server|testing|node|dpop|introspection)\/|^src\/issuer\/(verifier-http|cached-resource|freshness)\.ts$/;
+/**
+ * What an SPA that logs in with PKCE imports (the helpers the entry had before RFC 9728 and
+ * MCP came): the modules of the other helpers must tree-shake away from its bundle.
+ */
+export const SPA_IMPORTS = [
+  'discover',
+  'createPkcePair',
+  'buildAuthorizationUrl',
+  'parseAuthorizationResponse',
+  'exchangeAuthorizationCode',
+  'refreshTokens',
+  'revokeToken',
+  'TokenEndpointError',
+  'AuthorizationResponseError',
+  'isJwtVerifyError',
+];
+/** Modules only the resource-discovery and registration helpers need. */
+export const MCP_CLIENT_MODULES = [
+  'src/pkce/resource.ts',
+  'src/pkce/register.ts',
+  'src/issuer/resource-metadata.ts',
+];
 
 /** Bundles for the browser (ESM, minified) and measures: bytes, gzip -9 bytes, bytes by source file. */
 async function measureBrowserBundle(input, root) {
@@ -52,13 +77,24 @@ async function measureBrowserBundle(input, root) {
 }
 
 /**
- * Bundles the ./pkce entry the way a browser app would and measures it.
+ * Bundles the ./pkce entry the way a browser app would and measures it: all of it, or only
+ * the names in `imports` (what an app that imports those ships).
+ * @param {{ imports?: string[] }} [options]
  * @returns {Promise<{ entry: string, bytes: number, gzipBytes: number, budgetGzipBytes: number,
  *   ok: boolean, modules: { path: string, bytes: number }[], forbidden: string[] }>}
  */
-export async function measurePkceBundle() {
+export async function measurePkceBundle({ imports } = {}) {
   const root = fileURLToPath(new URL('..', import.meta.url));
-  const { bytes, gzipBytes, modules } = await measureBrowserBundle({ entryPoints: [ENTRY] }, root);
+  const source = imports
+    ? {
+        stdin: {
+          contents: `export { ${imports.join(', ')} } from './${ENTRY}';`,
+          resolveDir: root,
+          loader: 'ts',
+        },
+      }
+    : { entryPoints: [ENTRY] };
+  const { bytes, gzipBytes, modules } = await measureBrowserBundle(source, root);
   // Only what lands in the output counts: a module that is parsed and then tree-shaken
   // away entirely (http.ts's verifier extras, reached through discovery.ts) costs nothing.
   const forbidden = modules.map((module) => module.path).filter((path) => FORBIDDEN.test(path));
@@ -124,9 +160,9 @@ export async function measureDpopHelpers() {
   };
 }
 
-function print(report) {
+function print(report, title = 'oauth-jwt-verify/pkce (esbuild, browser, ESM, minified)') {
   const kb = (n) => `${(n / 1024).toFixed(2)} KiB`;
-  console.log(`oauth-jwt-verify/pkce (esbuild, browser, ESM, minified)`);
+  console.log(title);
   console.log(`  minified: ${String(report.bytes).padStart(6)} bytes (${kb(report.bytes)})`);
   console.log(
     `  gzip -9:  ${String(report.gzipBytes).padStart(6)} bytes (${kb(report.gzipBytes)}), budget ${BUDGET_GZIP_BYTES} bytes`,
@@ -252,7 +288,18 @@ if (
 } else if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const report = await measurePkceBundle();
   const dpop = await measureDpopHelpers();
-  if (process.argv.includes('--json')) console.log(JSON.stringify({ ...report, dpop }, null, 2));
-  else (print(report), printDpop(dpop));
-  process.exitCode = report.ok && dpop.ok ? 0 : 1;
+  const spa = await measurePkceBundle({ imports: SPA_IMPORTS });
+  const leaked = spa.modules.map((module) => module.path).filter((path) => MCP_CLIENT_MODULES.includes(path));
+  if (process.argv.includes('--json')) console.log(JSON.stringify({ ...report, spa, leaked, dpop }, null, 2));
+  else {
+    print(report);
+    print(
+      spa,
+      `
+an SPA importing ${SPA_IMPORTS.join(', ')}`,
+    );
+    for (const path of leaked) console.error(`  NOT TREE-SHAKEN from the SPA bundle: ${path}`);
+    printDpop(dpop);
+  }
+  process.exitCode = report.ok && dpop.ok && leaked.length === 0 ? 0 : 1;
 }

@@ -59,3 +59,13 @@ export type { JwsAlgorithm } from './token/algorithms.js';
 export type { PublicJwk } from './token/jwk.js';
 export type { VerifierEvent, VerifierEventType } from './events.js';
 export type { FetchLike, HttpOptions } from './issuer/http.js';
+export { answerResourceMetadata, protectedResourceMetadata } from './server/resource-metadata.js';
+export type {
+  ProtectedResourceMetadataOptions,
+  ResourceMetadataAnswer,
+  ResourceMetadataRequest,
+} from './server/resource-metadata.js';
+export { protectedResource } from './server/protected-resource.js';
+export type { ProtectedResource, ProtectedResourceOptions } from './server/protected-resource.js';
+export { resourceMetadataUrl } from './issuer/resource-metadata.js';
+export type { ProtectedResourceMetadata } from './issuer/resource-metadata.js';

@@ -18,8 +18,11 @@ import {
   resolveAuthenticateOptions,
 } from '../server/authenticate.js';
 import type { RequestVerifyResult } from '../verify/request.js';
+import type { ProtectedResourceMetadata } from '../issuer/resource-metadata.js';
+import { resourceMetadataMiddleware } from '../server/resource-metadata.js';
 
 export type { AuthenticateOptions, TokenVerifier } from '../server/authenticate.js';
+export type { ProtectedResourceMetadata } from '../issuer/resource-metadata.js';
 
 declare global {
   namespace Express {
@@ -92,4 +95,25 @@ export function requireScopes(...scopes: string[]): RequestHandler {
     if (result.ok) next();
     else send(res, result);
   };
+}
+
+/**
+ * Express middleware that serves a resource's RFC 9728 metadata at its well-known path
+ * (`/.well-known/oauth-protected-resource/<path of the resource>`, CORS-readable) and passes
+ * every other request on. Mount it at the application root, before `bearerAuth()`.
+ *
+ * @example
+ * import { protectedResourceMetadata } from 'oauth-jwt-verify';
+ * import { bearerAuth, serveResourceMetadata } from 'oauth-jwt-verify/express';
+ *
+ * const metadata = protectedResourceMetadata({
+ *   resource: 'https://api.example.com/orders',
+ *   authorizationServers: ['https://issuer.example.com'],
+ * });
+ * app.use(serveResourceMetadata(metadata));
+ * app.use('/orders', bearerAuth(verifier, { resourceMetadata: metadata }));
+ * @see https://www.rfc-editor.org/rfc/rfc9728#section-3
+ */
+export function serveResourceMetadata(metadata: ProtectedResourceMetadata): RequestHandler {
+  return resourceMetadataMiddleware(metadata);
 }

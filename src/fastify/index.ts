@@ -19,8 +19,11 @@ import {
   resolveAuthenticateOptions,
 } from '../server/authenticate.js';
 import type { RequestVerifyResult } from '../verify/request.js';
+import { type ProtectedResourceMetadata, resourceMetadataUrl } from '../issuer/resource-metadata.js';
+import { resourceMetadataResponder } from '../server/resource-metadata.js';
 
 export type { AuthenticateOptions, TokenVerifier } from '../server/authenticate.js';
+export type { ProtectedResourceMetadata } from '../issuer/resource-metadata.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -35,6 +38,9 @@ export interface FastifyBearerAuthOptions extends AuthenticateOptions {
   verifier: TokenVerifier;
 }
 
+/** Route config marking the metadata route, which `bearerAuth` leaves public wherever it is registered. */
+const PUBLIC_ROUTE = 'oauthJwtVerifyPublic';
+
 /** The options of the `bearerAuth` that authenticated a request, for the realm of `requireScopes()`. */
 const settings = new WeakMap<object, ResolvedAuthenticateOptions>();
 
@@ -48,6 +54,8 @@ const plugin: FastifyPluginAsync<FastifyBearerAuthOptions> = async (fastify, { v
   // Registered again in a child context (another realm, say): the decorator is inherited.
   if (!fastify.hasRequestDecorator('auth')) fastify.decorateRequest('auth', null);
   fastify.addHook('onRequest', async (request, reply) => {
+    if ((request.routeOptions.config as unknown as Record<string, unknown> | undefined)?.[PUBLIC_ROUTE])
+      return;
     const result = await authenticate(verifier, request.raw, resolved);
     if (!result.ok) return send(reply, result);
     if (result.headers) reply.headers(result.headers);
@@ -98,5 +106,48 @@ export function requireScopes(...scopes: string[]): onRequestAsyncHookHandler {
     if (!result.ok) return send(reply, result);
   };
 }
+
+/** Options of the {@link serveResourceMetadata} plugin. */
+export interface ServeResourceMetadataOptions {
+  /** The document `protectedResourceMetadata()` built. */
+  metadata: ProtectedResourceMetadata;
+}
+
+const metadataPlugin: FastifyPluginAsync<ServeResourceMetadataOptions> = async (fastify, { metadata }) => {
+  const answer = resourceMetadataResponder(metadata);
+  const { pathname } = new URL(resourceMetadataUrl(metadata.resource));
+  fastify.all(pathname, { config: { [PUBLIC_ROUTE]: true } }, async (request, reply) => {
+    const found = answer(request.raw);
+    if (!found) return reply.callNotFound();
+    return reply
+      .code(found.status)
+      .headers(found.headers)
+      .send(found.body ?? undefined);
+  });
+};
+
+/**
+ * Fastify 5 plugin that serves a resource's RFC 9728 metadata at its well-known path
+ * (`/.well-known/oauth-protected-resource/<path of the resource>`, CORS-readable), public
+ * even where `bearerAuth` guards every route. Register it without a `prefix`: the path
+ * comes from the resource identifier. Bad options make `register` (and so
+ * `ready()`/`listen()`) fail.
+ *
+ * @example
+ * import { protectedResourceMetadata } from 'oauth-jwt-verify';
+ * import { bearerAuth, serveResourceMetadata } from 'oauth-jwt-verify/fastify';
+ *
+ * const metadata = protectedResourceMetadata({
+ *   resource: 'https://api.example.com/orders',
+ *   authorizationServers: ['https://issuer.example.com'],
+ * });
+ * await app.register(serveResourceMetadata, { metadata });
+ * await app.register(async (api) => {
+ *   await api.register(bearerAuth, { verifier, resourceMetadata: metadata });
+ *   api.get('/orders', async (request) => ({ sub: request.auth?.payload.sub }));
+ * });
+ * @see https://www.rfc-editor.org/rfc/rfc9728#section-3
+ */
+export const serveResourceMetadata = metadataPlugin;
 
 export default bearerAuth;

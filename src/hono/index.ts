@@ -18,8 +18,11 @@ import {
   resolveAuthenticateOptions,
 } from '../server/authenticate.js';
 import type { RequestVerifyResult } from '../verify/request.js';
+import type { ProtectedResourceMetadata } from '../issuer/resource-metadata.js';
+import { resourceMetadataResponder } from '../server/resource-metadata.js';
 
 export type { AuthenticateOptions, TokenVerifier } from '../server/authenticate.js';
+export type { ProtectedResourceMetadata } from '../issuer/resource-metadata.js';
 
 /**
  * The Hono `Env` of routes behind {@link bearerAuth}: `c.get('auth')` is the verified token.
@@ -93,5 +96,31 @@ export function requireScopes(...scopes: string[]): MiddlewareHandler<BearerAuth
     const result = authorizeScopes(auth, required, options);
     if (!result.ok) return toResponse(result);
     await next();
+  };
+}
+
+/**
+ * Hono middleware that serves a resource's RFC 9728 metadata at its well-known path
+ * (`/.well-known/oauth-protected-resource/<path of the resource>`, CORS-readable) and passes
+ * every other request on. Use it on `*`, before `bearerAuth()`.
+ *
+ * @example
+ * import { protectedResourceMetadata } from 'oauth-jwt-verify';
+ * import { bearerAuth, serveResourceMetadata } from 'oauth-jwt-verify/hono';
+ *
+ * const metadata = protectedResourceMetadata({
+ *   resource: 'https://api.example.com/orders',
+ *   authorizationServers: ['https://issuer.example.com'],
+ * });
+ * app.use('*', serveResourceMetadata(metadata));
+ * app.use('/orders/*', bearerAuth(verifier, { resourceMetadata: metadata }));
+ * @see https://www.rfc-editor.org/rfc/rfc9728#section-3
+ */
+export function serveResourceMetadata(metadata: ProtectedResourceMetadata): MiddlewareHandler {
+  const answer = resourceMetadataResponder(metadata);
+  return async (c, next) => {
+    const found = answer(c.req.raw);
+    if (!found) return next();
+    return new Response(found.body, found);
   };
 }

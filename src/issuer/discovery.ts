@@ -55,20 +55,27 @@ export interface DiscoveryResult {
   headers: Headers;
 }
 
-/** The members that hold endpoint URLs (RFC 8414 §2, OpenID Connect Discovery §3): `jwks_uri` and every `*_endpoint`. */
-const URL_MEMBER = /^jwks_uri$|_endpoint$/;
+/**
+ * The members that hold URLs a client fetches or sends secrets to (RFC 8414 §2, OpenID
+ * Connect Discovery §3, RFC 9728 §2): `jwks_uri`, every `*_endpoint`, `authorization_servers`.
+ */
+const URL_MEMBER = /^jwks_uri$|_endpoint$|^authorization_servers$/;
 
 /**
  * The well-known URLs to try for an issuer, in order.
  *
  * RFC 8414 §3.1 inserts `/.well-known/oauth-authorization-server` between the host and the
  * issuer's path (after removing a terminating `/`); OpenID Connect Discovery §4 appends
- * `/.well-known/openid-configuration` to the issuer.
+ * `/.well-known/openid-configuration` to the issuer. In `'auto'` mode an issuer with a
+ * path gets the order the MCP authorization spec fixes: RFC 8414, then the OpenID Connect
+ * document inserted the RFC 8414 way, then appended.
  *
  * @example
  * discoveryUrls('https://h/t1', 'auto');
  * // [{ kind: 'oauth', url: 'https://h/.well-known/oauth-authorization-server/t1' },
+ * //  { kind: 'oidc',  url: 'https://h/.well-known/openid-configuration/t1' },
  * //  { kind: 'oidc',  url: 'https://h/t1/.well-known/openid-configuration' }]
+ * @see https://modelcontextprotocol.io/specification/2025-11-25/basic/authorization#authorization-server-metadata-discovery
  */
 export function discoveryUrls(issuer: string, mode: DiscoveryMode = 'auto'): DiscoveryCandidate[] {
   const url = new URL(issuer);
@@ -78,7 +85,9 @@ export function discoveryUrls(issuer: string, mode: DiscoveryMode = 'auto'): Dis
   const oidc = { kind: 'oidc' as const, url: `${origin}${path}/.well-known/openid-configuration` };
   if (mode === 'oauth') return [oauth];
   if (mode === 'oidc') return [oidc];
-  return [oauth, oidc];
+  return path
+    ? [oauth, { kind: 'oidc', url: `${origin}/.well-known/openid-configuration${path}` }, oidc]
+    : [oauth, oidc];
 }
 
 /** Checks an issuer identifier given in options (RFC 8414 §2: https, no query, no fragment). */
@@ -100,65 +109,82 @@ function invalidMetadata(url: string, message: string): JwtVerifyError {
   return new JwtVerifyError('ERR_METADATA_INVALID', `metadata at ${url}: ${message}`, { details: { url } });
 }
 
+/** What {@link validateMetadata} checks besides the identifier. */
+export interface MetadataChecks {
+  /** `jwks_uri` must be present. */
+  requireJwksUri?: boolean;
+  allowInsecureHttp?: boolean;
+  /**
+   * The member that must equal the expected identifier: `issuer` (RFC 8414 §3.3, the
+   * default) or `resource` (protected resource metadata, RFC 9728 §3.3).
+   */
+  identifier?: 'issuer' | 'resource';
+}
+
 /**
- * Validates a metadata document against the issuer it was fetched for: it must be an
- * object whose `issuer` equals the expected issuer exactly (RFC 8414 §3.3), and whose
- * endpoint URLs are https (or loopback). `jwks_uri` is required when `requireJwksUri`.
+ * Validates a metadata document against the identifier it was fetched for: it must be an
+ * object whose `issuer` (or `resource`) equals the expected one exactly (RFC 8414 §3.3,
+ * RFC 9728 §3.3), and whose URL members are https (or loopback). `jwks_uri` is required
+ * when `requireJwksUri`.
  */
-export function validateMetadata(
+export function validateMetadata<Metadata = AuthorizationServerMetadata>(
   body: unknown,
-  expectedIssuer: string,
+  expected: string,
   url: string,
-  options: { requireJwksUri?: boolean; allowInsecureHttp?: boolean } = {},
-): AuthorizationServerMetadata {
+  options: MetadataChecks = {},
+): Metadata {
   if (!body || typeof body !== 'object' || Array.isArray(body)) {
     throw invalidMetadata(url, 'the document is not a JSON object');
   }
-  const metadata = body as AuthorizationServerMetadata;
-  const { issuer } = metadata;
-  if (issuer !== expectedIssuer) {
+  const metadata = body as Record<string, unknown>;
+  const { identifier = 'issuer' } = options;
+  if (metadata[identifier] !== expected) {
     throw invalidMetadata(
       url,
-      `issuer is ${JSON.stringify(issuer)}, expected ${JSON.stringify(expectedIssuer)} exactly (RFC 8414 §3.3)`,
+      `${identifier} is ${JSON.stringify(metadata[identifier])}, expected ${JSON.stringify(expected)} exactly (RFC 8414 §3.3, RFC 9728 §3.3)`,
     );
   }
   if (options.requireJwksUri && metadata.jwks_uri === undefined)
     throw invalidMetadata(url, 'jwks_uri is missing');
   for (const [member, value] of Object.entries(metadata)) {
     if (!URL_MEMBER.test(member) || value === undefined) continue;
-    let parsed: URL | undefined;
-    try {
-      parsed = new URL(typeof value === 'string' ? value : '?');
-    } catch {
-      throw invalidMetadata(url, `${member} is not a URL: ${JSON.stringify(value)}`);
+    // authorization_servers is a list of URLs; the others are one each.
+    for (const item of Array.isArray(value) ? value : [value]) {
+      let parsed: URL | undefined;
+      try {
+        parsed = new URL(typeof item === 'string' ? item : '?');
+      } catch {
+        throw invalidMetadata(url, `${member} is not a URL: ${JSON.stringify(item)}`);
+      }
+      if (!isSecureUrl(parsed, options.allowInsecureHttp))
+        throw invalidMetadata(url, `${member} must use https: ${parsed.href}`);
     }
-    if (!isSecureUrl(parsed, options.allowInsecureHttp))
-      throw invalidMetadata(url, `${member} must use https: ${parsed.href}`);
   }
-  return metadata;
+  return metadata as Metadata;
 }
 
 /**
- * Fetches and validates the issuer's metadata. In `auto` mode the RFC 8414 document is
- * tried first and OpenID Connect's when that one cannot be had; a document that is there
+ * Fetches the candidates' URLs in order and returns the first document there, validated
+ * against `expected`, with its candidate. A document that cannot be had
+ * (`ERR_ISSUER_UNAVAILABLE`: 404, network, not JSON) sends the search on; one that is there
  * but invalid is reported, not skipped.
  */
-export async function discoverMetadata(
-  issuer: string,
-  mode: DiscoveryMode,
+export async function firstValidDocument<Candidate extends { url: string }, Metadata>(
+  candidates: readonly Candidate[],
+  expected: string,
   http: ResolvedHttpOptions,
-  options: { requireJwksUri?: boolean } = {},
-): Promise<DiscoveryResult> {
+  checks: MetadataChecks,
+): Promise<{ candidate: Candidate; metadata: Metadata; headers: Headers }> {
   // requestJson rejects with JwtVerifyError only (it wraps everything else).
   const failures: JwtVerifyError[] = [];
-  for (const { kind, url } of discoveryUrls(issuer, mode)) {
+  for (const candidate of candidates) {
     try {
-      const { body, headers } = await requestJson(url, http);
-      const metadata = validateMetadata(body, issuer, url, {
-        ...options,
+      const { body, headers } = await requestJson(candidate.url, http);
+      const metadata = validateMetadata<Metadata>(body, expected, candidate.url, {
+        ...checks,
         allowInsecureHttp: http.allowInsecureHttp,
       });
-      return { metadata, url, kind, headers };
+      return { candidate, metadata, headers };
     } catch (error) {
       if ((error as JwtVerifyError).code !== 'ERR_ISSUER_UNAVAILABLE') throw error;
       failures.push(error as JwtVerifyError);
@@ -169,12 +195,27 @@ export async function discoverMetadata(
     ? first
     : new JwtVerifyError(
         'ERR_ISSUER_UNAVAILABLE',
-        `no metadata found for ${issuer}: ${first!.message}; ${last.message}`,
-        {
-          cause: last,
-          details: last.details,
-        },
+        `no metadata found for ${expected}: ${failures.map((failure) => failure.message).join('; ')}`,
+        { cause: last, details: last.details },
       );
+}
+
+/**
+ * Fetches and validates the issuer's metadata. In `auto` mode the RFC 8414 document is
+ * tried first and OpenID Connect's when that one cannot be had (see {@link discoveryUrls});
+ * a document that is there but invalid is reported, not skipped.
+ */
+export async function discoverMetadata(
+  issuer: string,
+  mode: DiscoveryMode,
+  http: ResolvedHttpOptions,
+  options: { requireJwksUri?: boolean } = {},
+): Promise<DiscoveryResult> {
+  const { candidate, metadata, headers } = await firstValidDocument<
+    DiscoveryCandidate,
+    AuthorizationServerMetadata
+  >(discoveryUrls(issuer, mode), issuer, http, options);
+  return { metadata, url: candidate.url, kind: candidate.kind, headers };
 }
 
 /** Options of {@link discover}. */

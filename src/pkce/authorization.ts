@@ -40,6 +40,12 @@ export interface AuthorizationUrlOptions {
   extraParams?: Record<string, string>;
   /** DPoP (RFC 9449 §10): sends `dpop_jkt`, binding the code to this key. */
   dpop?: DpopHandle;
+  /**
+   * Use PKCE S256 with a server whose metadata has no `code_challenge_methods_supported`
+   * at all (Entra ID, Cognito and others support S256 without saying so). A list without
+   * `S256` is refused whatever this says. Default false.
+   */
+  allowMissingPkceMetadata?: boolean;
 }
 
 /**
@@ -62,10 +68,10 @@ export interface AuthorizationRequest {
  * `code_challenge_method=S256`, a `nonce` when `scope` contains `openid`, and `resource`,
  * `audience`, `response_mode`, `prompt`, `login_hint` and `extraParams` when given.
  *
- * Refuses (`ERR_METADATA_INVALID`) a server whose `code_challenge_methods_supported` does
- * not list `S256` (RFC 8414 §2: omitted means no PKCE), or that has no
- * `authorization_endpoint`. For a server that supports S256 without advertising it, pass
- * `{ ...metadata, code_challenge_methods_supported: ['S256'] }`.
+ * Refuses (`ERR_METADATA_INVALID`, saying which) a server whose
+ * `code_challenge_methods_supported` does not list `S256`, one whose metadata omits it
+ * (RFC 8414 §2: omitted means no PKCE) unless `allowMissingPkceMetadata: true`, and one
+ * without `authorization_endpoint`.
  *
  * @throws {TypeError} `code: 'ERR_INVALID_ARGUMENT'` for bad options (missing `clientId`,
  *   a malformed `resource`, `extraParams` that would replace a parameter, …).
@@ -89,9 +95,10 @@ export async function buildAuthorizationUrl(
 ): Promise<AuthorizationRequest> {
   const url = endpointOf(metadata, 'authorization_endpoint');
   const methods = metadata.code_challenge_methods_supported;
-  if (!Array.isArray(methods) || !methods.includes('S256')) {
+  const unsaid = methods === undefined;
+  if (unsaid ? !options.allowMissingPkceMetadata : !(Array.isArray(methods) && methods.includes('S256'))) {
     throw metadataError(
-      `${metadata.issuer} lacks S256 in code_challenge_methods_supported (RFC 9700 §2.1.1)`,
+      `${metadata.issuer} ${unsaid ? 'has no' : 'lacks S256 in'} code_challenge_methods_supported (RFC 9700 §2.1.1)${unsaid ? ': pass allowMissingPkceMetadata: true if it supports S256 anyway' : ''}`,
     );
   }
   const { scope, state = randomToken() } = options;

@@ -60,24 +60,16 @@ export class AuthorizationResponseError extends Error {
 }
 
 /**
- * The token or revocation endpoint answered a 4xx with an RFC 6749 §5.2 error body (JSON
- * with a string `error`: `invalid_grant`, `invalid_client`, or a server's own code such as
- * Glewlwyd's `invalid_code`). `status` is the HTTP status, whatever the 4xx: 400 and 401
- * per RFC 6749, 403 at Auth0 and Glewlwyd, 429 when rate limited (then with
- * `retryAfterSeconds`). A 4xx without such a body is a {@link TokenEndpointRefusedError};
- * a 5xx, a timeout or a network failure is `ERR_ISSUER_UNAVAILABLE`.
+ * An OAuth endpoint answered with an error object (`error`, `error_description`,
+ * `error_uri`): the base of {@link TokenEndpointError} and {@link ClientRegistrationError},
+ * so one `instanceof` check catches what any endpoint refused.
  *
  * @example
- * try {
- *   await refreshTokens(metadata, { clientId, refreshToken });
- * } catch (err) {
- *   if (err instanceof TokenEndpointError && err.error === 'invalid_grant') startLogin();
- *   else throw err;
- * }
+ * if (err instanceof OAuthEndpointError) console.warn(err.status, err.error);
  * @see https://www.rfc-editor.org/rfc/rfc6749#section-5.2
  */
-export class TokenEndpointError extends Error {
-  override readonly name = 'TokenEndpointError';
+export class OAuthEndpointError extends Error {
+  override readonly name: string = 'OAuthEndpointError';
   /** The server's error code, e.g. `invalid_grant`. */
   declare readonly error: string;
   declare readonly error_description?: string;
@@ -136,4 +128,44 @@ export class TokenEndpointRefusedError extends Error {
     super(message);
     Object.assign(this, { status, bodyExcerpt, retryAfterSeconds });
   }
+}
+
+/**
+ * The token or revocation endpoint answered a 4xx with an RFC 6749 §5.2 error body (JSON
+ * with a string `error`: `invalid_grant`, `invalid_client`, or a server's own code such as
+ * Glewlwyd's `invalid_code`). `status` is the HTTP status, whatever the 4xx: 400 and 401
+ * per RFC 6749, 403 at Auth0 and Glewlwyd, 429 when rate limited (then with
+ * `retryAfterSeconds`). A 4xx without such a body is a {@link TokenEndpointRefusedError};
+ * a 5xx, a timeout or a network failure is `ERR_ISSUER_UNAVAILABLE`.
+ *
+ * @example
+ * try {
+ *   await refreshTokens(metadata, { clientId, refreshToken });
+ * } catch (err) {
+ *   if (err instanceof TokenEndpointError && err.error === 'invalid_grant') startLogin();
+ *   else throw err;
+ * }
+ * @see https://www.rfc-editor.org/rfc/rfc6749#section-5.2
+ */
+export class TokenEndpointError extends OAuthEndpointError {
+  override readonly name = 'TokenEndpointError';
+}
+
+/**
+ * The registration endpoint refused a dynamic client registration with an RFC 7591 §3.2.2
+ * error: `invalid_redirect_uri`, `invalid_client_metadata`, `invalid_software_statement`,
+ * `unapproved_software_statement`, or another (e.g. `invalid_token` for a bad initial
+ * access token). `status` is the HTTP status (400 mostly).
+ *
+ * @example
+ * try {
+ *   await registerClient(metadata, { redirect_uris: ['https://app.example.com/cb'] });
+ * } catch (err) {
+ *   if (err instanceof ClientRegistrationError && err.error === 'invalid_redirect_uri') showSetupHelp();
+ *   else throw err;
+ * }
+ * @see https://www.rfc-editor.org/rfc/rfc7591#section-3.2.2
+ */
+export class ClientRegistrationError extends OAuthEndpointError {
+  override readonly name = 'ClientRegistrationError';
 }

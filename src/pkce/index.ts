@@ -31,7 +31,13 @@ export type {
   RevokeTokenOptions,
   TokenResponse,
 } from './token.js';
-export { AuthorizationResponseError, TokenEndpointError, TokenEndpointRefusedError } from './errors.js';
+export {
+  AuthorizationResponseError,
+  ClientRegistrationError,
+  OAuthEndpointError,
+  TokenEndpointError,
+  TokenEndpointRefusedError,
+} from './errors.js';
 export type { AuthorizationResponseErrorCode, OAuthErrorFields } from './errors.js';
 export { createDpopKeyPair } from './dpop/key-pair.js';
 export type { DpopAlgorithm, DpopKeyPairOptions } from './dpop/key-pair.js';
@@ -40,3 +46,9 @@ export type { DpopAnswer, DpopHandle, DpopHandleOptions, DpopProofOptions } from
 export { fetchWithDpop } from './dpop/fetch.js';
 export { createIndexedDbDpopStore, createMemoryDpopStore } from './dpop/store.js';
 export type { DpopStore, IndexedDbDpopStoreOptions } from './dpop/store.js';
+export { discoverResource, parseWwwAuthenticate } from './resource.js';
+export type { DiscoverResourceOptions, WwwAuthenticateChallenge } from './resource.js';
+export { resourceMetadataUrl } from '../issuer/resource-metadata.js';
+export type { ProtectedResourceMetadata } from '../issuer/resource-metadata.js';
+export { registerClient } from './register.js';
+export type { ClientMetadata, RegisterClientOptions, RegisteredClient } from './register.js';

@@ -29,13 +29,13 @@ export function metadataError(message: string): JwtVerifyError {
 }
 
 /**
- * An endpoint URL the metadata must have for this step. With `http` (the token and
- * revocation endpoints, which receive codes and secrets) it must also be https or loopback:
+ * An endpoint URL the metadata must have for this step. With `http` (the token,
+ * revocation and registration endpoints, which receive codes and secrets) it must also be https or loopback:
  * discover() checked that already, but metadata written by hand has not been.
  */
 export function endpointOf(
   metadata: AuthorizationServerMetadata,
-  member: 'authorization_endpoint' | 'token_endpoint' | 'revocation_endpoint',
+  member: 'authorization_endpoint' | 'token_endpoint' | 'revocation_endpoint' | 'registration_endpoint',
   http?: ResolvedHttpOptions,
 ): URL {
   const issuer = issuerOf(metadata);

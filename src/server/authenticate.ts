@@ -8,6 +8,8 @@ import { withChallenge } from '../dpop/challenge.js';
 import { type HttpRequest, headerValue } from '../dpop/request.js';
 import { type RequestUrlOptions, resolveRequestUrlOptions } from '../dpop/request-url.js';
 import type { RequestVerifyResult } from '../verify/request.js';
+import type { ProtectedResourceMetadata } from '../issuer/resource-metadata.js';
+import { parseResourceMetadataOption, withParam } from './resource-metadata.js';
 
 /**
  * What {@link authenticate} needs from a verifier: `verify(token)`. `JwtVerifier` and
@@ -56,6 +58,13 @@ export interface AuthenticateOptions extends RequestUrlOptions {
    * What it throws is ignored. Default: none.
    */
   onFailure?: (failure: AuthenticateFailure) => void;
+  /**
+   * The resource's RFC 9728 metadata: the document `protectedResourceMetadata()` built
+   * (its well-known URL is named), or the URL it is served at. Every 401 and 403 challenge
+   * then carries `resource_metadata="<url>"` (RFC 9728 §5.1), which MCP clients follow to
+   * the authorization server. Default: none.
+   */
+  resourceMetadata?: ProtectedResourceMetadata | string;
 }
 
 /** The JSON body of a rejection. */
@@ -105,6 +114,8 @@ export interface ResolvedAuthenticateOptions {
   /** Checked by `resolveRequestUrlOptions`, kept as given: the adapters pass these options back in. */
   publicUrl?: RequestUrlOptions['publicUrl'];
   trustedForwardedHeaders?: RequestUrlOptions['trustedForwardedHeaders'];
+  /** The `resource_metadata` URL of challenges. */
+  resourceMetadata: string | undefined;
 }
 
 const DEFAULT_RETRY_AFTER_SECONDS = 10;
@@ -137,6 +148,7 @@ export function resolveAuthenticateOptions(
     ),
     onFailure: options.onFailure,
     ...requestUrlOptions(options),
+    resourceMetadata: parseResourceMetadataOption(options.resourceMetadata),
   };
   resolvedOptions.add(resolved);
   return resolved;
@@ -189,6 +201,7 @@ export async function authenticate<Payload extends JwtPayload = JwtPayload>(
     requiredScopes: [],
     retryAfterSeconds: DEFAULT_RETRY_AFTER_SECONDS,
     onFailure: undefined,
+    resourceMetadata: undefined,
   };
   try {
     resolved = resolveAuthenticateOptions(options);
@@ -284,7 +297,11 @@ function rejection(error: unknown, options: ResolvedAuthenticateOptions): Authen
       error,
     };
   }
-  headers['WWW-Authenticate'] = error.wwwAuthenticate(options.realm);
+  headers['WWW-Authenticate'] = withParam(
+    error.wwwAuthenticate(options.realm),
+    'resource_metadata',
+    options.resourceMetadata,
+  );
   if (error.details.dpopNonce) headers['DPoP-Nonce'] = error.details.dpopNonce;
   const status = error.status === 403 ? 403 : 401;
   return {

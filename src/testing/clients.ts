@@ -1,6 +1,30 @@
 import { oauthError } from './responses.js';
 import type { TestClient } from './types.js';
 
+/**
+ * The clients the issuer knows: those configured (`clients`; without them any client id is
+ * accepted) and those registered at its registration endpoint (RFC 7591), which are always
+ * held to their registration.
+ */
+export class ClientRegistry {
+  readonly #configured: readonly TestClient[] | undefined;
+  readonly #registered = new Map<string, TestClient>();
+
+  constructor(configured: readonly TestClient[] | undefined) {
+    this.#configured = configured;
+  }
+
+  /** The client with this id; `known: false` only when the issuer accepts no unknown client. */
+  find(clientId: string): { client: TestClient | undefined; known: boolean } {
+    const client = this.#registered.get(clientId) ?? this.#configured?.find((c) => c.clientId === clientId);
+    return { client, known: client !== undefined || this.#configured === undefined };
+  }
+
+  register(client: TestClient): void {
+    this.#registered.set(client.clientId, client);
+  }
+}
+
 /** An authenticated client, or the RFC 6749 §5.2 error to answer with. */
 export type ClientCheck = { clientId: string } | { error: Response };
 
@@ -9,13 +33,13 @@ export type ClientCheck = { clientId: string } | { error: Response };
  * (RFC 6749 §4.1.2.1: such errors are shown, never sent to an unchecked redirect URI).
  */
 export function redirectProblem(
-  clients: readonly TestClient[] | undefined,
+  clients: ClientRegistry,
   clientId: string | null,
   redirectUri: string | null,
 ): string | undefined {
   if (!clientId) return 'client_id is required';
-  const client = clients?.find((candidate) => candidate.clientId === clientId);
-  if (clients && !client) return `unknown client_id ${JSON.stringify(clientId)}`;
+  const { client, known } = clients.find(clientId);
+  if (!known) return `unknown client_id ${JSON.stringify(clientId)}`;
   if (!redirectUri) return 'redirect_uri is required';
   if (!URL.canParse(redirectUri)) {
     return `redirect_uri is not an absolute URI: ${JSON.stringify(redirectUri)}`;
@@ -51,10 +75,11 @@ function basicCredentials(header: string): { id: string; secret: string } | unde
 /**
  * Client authentication at the token and revocation endpoints (RFC 6749 §2.3.1):
  * `client_secret_basic`, `client_secret_post`, or `none` (a public client's `client_id`).
- * Without configured clients, any `client_id` is accepted and secrets are not checked.
+ * Without configured clients, any `client_id` is accepted and secrets are not checked,
+ * except for registered clients.
  */
 export function authenticateClient(
-  clients: readonly TestClient[] | undefined,
+  clients: ClientRegistry,
   request: Request,
   form: URLSearchParams,
 ): ClientCheck {
@@ -81,10 +106,9 @@ export function authenticateClient(
     secret = credentials.secret;
   }
   if (!clientId) return invalid('no client_id and no client credentials were sent');
-  if (!clients) return { clientId };
-  const client = clients.find((candidate) => candidate.clientId === clientId);
-  if (!client) return invalid(`unknown client_id ${JSON.stringify(clientId)}`);
-  if (client.clientSecret !== undefined && secret !== client.clientSecret) {
+  const { client, known } = clients.find(clientId);
+  if (!known) return invalid(`unknown client_id ${JSON.stringify(clientId)}`);
+  if (client?.clientSecret !== undefined && secret !== client.clientSecret) {
     return invalid(
       secret === null ? `client ${clientId} must authenticate with its secret` : 'wrong client secret',
     );

@@ -1,3 +1,4 @@
+import type { ClientRegistry } from './clients.js';
 import type { GrantStore } from './grants.js';
 import type { SignContext } from './sign.js';
 import type { TokenEndpointDpop } from './token-dpop.js';
@@ -6,7 +7,7 @@ import type { SignOptions, TestClient } from './types.js';
 /** What the endpoints need from the issuer they belong to. */
 export interface IssuerContext extends SignContext {
   readonly subject: string;
-  readonly clients: readonly TestClient[] | undefined;
+  readonly clients: ClientRegistry;
   readonly grants: GrantStore;
   /** DPoP proofs at the token endpoint: nonces when required, the replay store. */
   readonly dpop: TokenEndpointDpop;

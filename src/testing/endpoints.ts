@@ -14,7 +14,13 @@ export interface Endpoints {
 }
 
 const PATHS = {
-  default: { jwks: '/jwks', authorize: '/authorize', token: '/token', revoke: '/revoke' },
+  default: {
+    jwks: '/jwks',
+    authorize: '/authorize',
+    token: '/token',
+    revoke: '/revoke',
+    register: '/register',
+  },
   rfc8414: {
     jwks: '/.well-known/jwks.json',
     authorize: '/authorize',
@@ -67,10 +73,14 @@ export function describeEndpoints(
     metadata.authorization_response_iss_parameter_supported = true;
     // RFC 9449 §5.1: the token endpoint binds tokens to a DPoP proof's key.
     metadata.dpop_signing_alg_values_supported = [...SUPPORTED_ALGORITHMS];
+    metadata.registration_endpoint = url(PATHS.default.register);
+    routes.set(routeKey(metadata.registration_endpoint), 'register');
   }
 
   const endpoints: Endpoints = { routes };
-  for (const candidate of discoveryUrls(issuer, discovery === 'both' ? 'auto' : discovery)) {
+  // The two documents where their specs put them (not the MCP order's extra OIDC location).
+  const served = discovery === 'both' ? (['oauth', 'oidc'] as const) : [discovery];
+  for (const candidate of served.flatMap((mode) => discoveryUrls(issuer, mode))) {
     routes.set(routeKey(candidate.url), `${candidate.kind}-metadata`);
     endpoints[candidate.kind] =
       candidate.kind === 'oauth'

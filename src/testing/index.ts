@@ -18,4 +18,6 @@ export type {
   TestIssuerKey,
   TestIssuerOptions,
   TestIssuerProfile,
+  TestProtectedResource,
+  TestProtectedResourceOptions,
 } from './types.js';

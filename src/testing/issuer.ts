@@ -1,3 +1,4 @@
+import { ClientRegistry } from './clients.js';
 import type { IssuerContext } from './context.js';
 import { describeEndpoints } from './endpoints.js';
 import { FaultQueue } from './faults.js';
@@ -5,6 +6,7 @@ import { GrantStore } from './grants.js';
 import { createHandler } from './handler.js';
 import { KeyRing } from './keys.js';
 import { listen } from './listen.js';
+import { createTestProtectedResource } from './protected-resource.js';
 import { createMswHandlers, loadMsw } from './msw.js';
 import { resolveOptions } from './options.js';
 import { signToken } from './sign.js';
@@ -48,7 +50,7 @@ export async function createTestIssuer(options: TestIssuerOptions = {}): Promise
   const issuer = server ? `${server.origin}${pathOf(config.issuer)}` : config.issuer;
 
   const endpoints = describeEndpoints(issuer, config.profile, config.discovery, config.algorithms);
-  const counts: RequestCounts = { metadata: 0, jwks: 0, token: 0, authorize: 0, revoke: 0 };
+  const counts: RequestCounts = { metadata: 0, jwks: 0, token: 0, authorize: 0, revoke: 0, register: 0 };
   const faults = new FaultQueue();
   const signing = {
     issuer,
@@ -61,7 +63,7 @@ export async function createTestIssuer(options: TestIssuerOptions = {}): Promise
   const ctx: IssuerContext = {
     ...signing,
     subject: config.subject,
-    clients: config.clients,
+    clients: new ClientRegistry(config.clients),
     grants: new GrantStore(),
     dpop: createTokenEndpointDpop(config.requireDpopNonce, config.now),
     sign,
@@ -90,5 +92,7 @@ export async function createTestIssuer(options: TestIssuerOptions = {}): Promise
     },
     fetch: (input, init) => handle(new Request(input, init)),
     close: () => server?.close() ?? Promise.resolve(),
+    protectedResource: (resourceOptions) =>
+      createTestProtectedResource({ issuer, sign }, msw, resourceOptions),
   };
 }

@@ -1,6 +1,7 @@
 import type { HttpHandler } from 'msw';
 
-type Msw = typeof import('msw');
+/** The msw module, or why it could not be imported. */
+export type Msw = typeof import('msw');
 
 /** msw, imported only here and only on demand: it is an optional peer dependency. */
 export async function loadMsw(): Promise<Msw | Error> {

@@ -1,6 +1,7 @@
 import type { CryptoKey, JWK } from 'jose';
 import type { HttpHandler } from 'msw';
 import type { AuthorizationServerMetadata } from '../issuer/discovery.js';
+import type { ProtectedResource, ProtectedResourceOptions } from '../server/protected-resource.js';
 
 /** A JWS algorithm the test issuer can create signing keys for (`EdDSA` and `Ed25519` both mean Ed25519). */
 export type TestIssuerAlgorithm =
@@ -19,7 +20,8 @@ export type TestIssuerAlgorithm =
 /**
  * The shape of the issuer, after the two issuers this package started from:
  * - `'default'`: both metadata documents, endpoints `/jwks`, `/authorize`, `/token`,
- *   `/revoke` under the issuer, RFC 9207 `authorization_response_iss_parameter_supported`.
+ *   `/revoke` and `/register` (RFC 7591 dynamic registration) under the issuer, RFC 9207
+ *   `authorization_response_iss_parameter_supported`.
  * - `'rfc8414'` (Archera-like): RFC 8414 metadata with exactly the members Archera's
  *   schema allows, JWKS at `/.well-known/jwks.json`.
  * - `'auth0'` (Altostrat/Auth0-like): the identifier ends in `/`, OpenID Connect discovery
@@ -28,7 +30,7 @@ export type TestIssuerAlgorithm =
 export type TestIssuerProfile = 'default' | 'rfc8414' | 'auth0';
 
 /** An endpoint of the test issuer, as counted by `requests` and targeted by `failNext`. */
-export type TestIssuerEndpoint = 'metadata' | 'jwks' | 'token' | 'authorize' | 'revoke';
+export type TestIssuerEndpoint = 'metadata' | 'jwks' | 'token' | 'authorize' | 'revoke' | 'register';
 
 /**
  * A client the issuer knows. When `clients` is given, only these client ids are accepted;
@@ -196,4 +198,24 @@ export interface TestIssuer {
   fetch(input: string | URL | Request, init?: RequestInit): Promise<Response>;
   /** Stops the `listen` server and its keep-alive connections; a no-op otherwise. */
   close(): Promise<void>;
+  /**
+   * A test API (an MCP server, say) whose authorization server is this issuer: the main
+   * entry's `protectedResource()` with `issuer` filled in (its verifier fetches through the
+   * options' `fetch`, the global `fetch` by default), its RFC 9728 metadata served through
+   * msw `handlers` or `fetch`, and `sign()` for tokens issued for it (`aud` = the resource).
+   */
+  protectedResource(options: TestProtectedResourceOptions): TestProtectedResource;
+}
+
+/** Options of {@link TestIssuer.protectedResource}: those of `protectedResource()` but `issuer`. */
+export type TestProtectedResourceOptions = Omit<ProtectedResourceOptions, 'issuer'>;
+
+/** A test API that trusts a {@link TestIssuer}; see {@link TestIssuer.protectedResource}. */
+export interface TestProtectedResource extends ProtectedResource {
+  /** msw handlers serving the metadata at its well-known URL. Throws when msw is not installed. */
+  readonly handlers: readonly HttpHandler[];
+  /** The metadata as a `fetch` function (404 for any other URL), e.g. for `discoverResource`'s `fetch` option. */
+  fetch(input: string | URL | Request, init?: RequestInit): Promise<Response>;
+  /** Signs a token issued for this API: `aud` is the resource; claims and options as {@link TestIssuer.sign}. */
+  sign(claims?: Record<string, unknown>, options?: SignOptions): Promise<string>;
 }

@@ -1,5 +1,5 @@
 /** Compact JWS parsing (RFC 7515 §7.1): split, decode, check the header; nothing is trusted yet. */
-import { JwtVerifyError } from '../errors.js';
+import { JwtVerifyError, describeValue } from '../errors.js';
 import { duplicateMemberName, hasDistinctMembers } from './json-members.js';
 import { type SegmentDecoder, decodeBase64Url, malformed, portableDecoder } from './segments.js';
 
@@ -158,7 +158,8 @@ function parseHeader(header: Record<string, unknown>): JwtHeader {
     throw malformed('the header\'s "typ" must be a string');
   }
   if (header.crit !== undefined) {
-    const names = Array.isArray(header.crit) ? header.crit.map(String).join(', ') : String(header.crit);
+    // Described, not String()ed: `{ "toString": {} }` would throw, and a long list is cut.
+    const names = [header.crit].flat().slice(0, 5).map(describeValue).join(', ');
     throw malformed(
       `the header marks parameters as critical that this verifier does not understand: ${names}`,
     );

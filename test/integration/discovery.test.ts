@@ -50,8 +50,13 @@ describe('discovery URL construction', () => {
       'https://h.test:8443/t1/.well-known/openid-configuration',
     ],
   ])('%s: RFC 8414 inserts after the host, OIDC appends', (issuer, oauth, oidc) => {
+    // With a path, 'auto' asks in the MCP order: the OIDC document inserted RFC 8414-style
+    // comes between the two.
+    const path = new URL(issuer).pathname.replace(/\/+$/, '');
+    const inserted = `${new URL(issuer).origin}/.well-known/openid-configuration${path}`;
     expect(discoveryUrls(issuer, 'auto')).toEqual([
       { kind: 'oauth', url: oauth },
+      ...(path ? [{ kind: 'oidc', url: inserted }] : []),
       { kind: 'oidc', url: oidc },
     ]);
     expect(discoveryUrls(issuer, 'oauth')).toEqual([{ kind: 'oauth', url: oauth }]);
@@ -117,6 +122,9 @@ describe('discovery modes', () => {
       http.get('https://oidc-only.test/.well-known/oauth-authorization-server/t', () =>
         jsonResponse({ error: 'not_found' }, { status: 404 }),
       ),
+      http.get('https://oidc-only.test/.well-known/openid-configuration/t', () =>
+        jsonResponse({ error: 'not_found' }, { status: 404 }),
+      ),
     );
     const urls = recordRequests(server);
     const events: VerifierEvent[] = [];
@@ -128,12 +136,13 @@ describe('discovery modes', () => {
     await verifier.verify(await issuer.sign());
     expect(urls).toEqual([
       'GET https://oidc-only.test/.well-known/oauth-authorization-server/t',
+      'GET https://oidc-only.test/.well-known/openid-configuration/t',
       'GET https://oidc-only.test/t/.well-known/openid-configuration',
       'GET https://oidc-only.test/t/jwks',
     ]);
     expect(events.find((e) => e.type === 'discovery')).toMatchObject({ kind: 'oidc' });
     expect((await verifier.metadata()).issuer).toBe('https://oidc-only.test/t');
-    expect(urls).toHaveLength(3); // metadata() is served from the cache
+    expect(urls).toHaveLength(4); // metadata() is served from the cache
   });
 
   it.each<[DiscoveryMode, 'oauth' | 'oidc', string]>([

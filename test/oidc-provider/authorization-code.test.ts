@@ -6,12 +6,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { JwtVerifier } from '../../src/index.js';
 import {
   type AuthorizationServerMetadata,
+  ClientRegistrationError,
   TokenEndpointError,
   buildAuthorizationUrl,
   discover,
   exchangeAuthorizationCode,
   parseAuthorizationResponse,
   refreshTokens,
+  registerClient,
   revokeToken,
 } from '../../src/pkce/index.js';
 import { type OidcProvider, startOidcProvider } from './provider.js';
@@ -101,9 +103,9 @@ async function signIn(authorizationUrl: string, accountId: string): Promise<stri
   throw new Error(`no redirect to the client after ${pages.join(', ')}`);
 }
 
-async function authorize(accountId: string) {
+async function authorize(accountId: string, clientId = CLIENT_ID) {
   const request = await buildAuthorizationUrl(metadata, {
-    clientId: CLIENT_ID,
+    clientId,
     redirectUri: REDIRECT_URI,
     scope: 'openid offline_access api:read',
     resource: API,
@@ -213,5 +215,51 @@ describe('authorization code with PKCE against oidc-provider', () => {
     expect(() => parseAuthorizationResponse(callbackUrl, { expectedState: 'another-tab', metadata })).toThrow(
       expect.objectContaining({ name: 'AuthorizationResponseError', error: 'state_mismatch' }),
     );
+  });
+});
+
+describe('dynamic client registration (RFC 7591) against oidc-provider', () => {
+  it('registers a public native client that then signs in with PKCE and resource', async () => {
+    expect(metadata.registration_endpoint).toBe(`${issuer}/reg`);
+    const client = await registerClient(metadata, {
+      client_name: 'MCP-style desktop client',
+      redirect_uris: [REDIRECT_URI],
+      application_type: 'native',
+    });
+    expect(client).toMatchObject({
+      client_id: expect.any(String),
+      token_endpoint_auth_method: 'none',
+      application_type: 'native',
+      grant_types: ['authorization_code', 'refresh_token'],
+      redirect_uris: [REDIRECT_URI],
+    });
+    expect(client.client_secret).toBeUndefined();
+
+    const { request, callbackUrl } = await authorize('dave', client.client_id);
+    const { code } = parseAuthorizationResponse(callbackUrl, { expectedState: request.state, metadata });
+    const tokens = await exchangeAuthorizationCode(metadata, {
+      clientId: client.client_id,
+      code,
+      codeVerifier: request.codeVerifier,
+      redirectUri: REDIRECT_URI,
+      resource: API,
+    });
+    const verifier = new JwtVerifier({ issuer, audience: API, typ: 'at+jwt', discovery: 'oidc' });
+    expect((await verifier.verify(tokens.access_token)).payload).toMatchObject({
+      aud: API,
+      sub: 'dave',
+      client_id: client.client_id,
+    });
+  });
+
+  it('raises the server’s refusal as a ClientRegistrationError', async () => {
+    const error = await registerClient(metadata, {
+      redirect_uris: ['https://app.example.test/callback#fragment'],
+    }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(ClientRegistrationError);
+    expect(error).toMatchObject({ error: 'invalid_redirect_uri', status: 400 });
   });
 });

@@ -50,6 +50,7 @@ export async function startOidcProvider(options: OidcProviderOptions): Promise<O
     features: {
       devInteractions: { enabled: true },
       revocation: { enabled: true },
+      registration: { enabled: true },
       ...(options.dpop && {
         dPoP: { enabled: true, nonceSecret: randomBytes(32), requireNonce: () => true },
       }),

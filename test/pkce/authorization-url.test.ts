@@ -141,6 +141,36 @@ describe('buildAuthorizationUrl', () => {
     }
   });
 
+  it('says which: a list without S256, or no list at all (with the way out)', async () => {
+    const lacking = await caught(() =>
+      buildAuthorizationUrl({ ...metadata, code_challenge_methods_supported: ['plain'] }, base),
+    );
+    expect(lacking.message).toMatch(/lacks S256 in code_challenge_methods_supported/);
+    expect(lacking.message).not.toMatch(/allowMissingPkceMetadata/);
+    const silent = await caught(() =>
+      buildAuthorizationUrl({ ...metadata, code_challenge_methods_supported: undefined }, base),
+    );
+    expect(silent.message).toMatch(/has no code_challenge_methods_supported.*allowMissingPkceMetadata: true/);
+  });
+
+  it('with allowMissingPkceMetadata: sends S256 to a server that does not advertise PKCE (Entra, Cognito)', async () => {
+    const entraLike = { ...metadata, code_challenge_methods_supported: undefined };
+    const request = await buildAuthorizationUrl(entraLike, { ...base, allowMissingPkceMetadata: true });
+    const params = new URL(request.url).searchParams;
+    expect(params.get('code_challenge_method')).toBe('S256');
+    expect(params.get('code_challenge')).toBe(request.codeChallenge);
+    // A list that leaves S256 out is a refusal the option does not override.
+    for (const methods of [['plain'], []]) {
+      const error = await caught(() =>
+        buildAuthorizationUrl(
+          { ...metadata, code_challenge_methods_supported: methods },
+          { ...base, allowMissingPkceMetadata: true },
+        ),
+      );
+      expect(isJwtVerifyError(error, 'ERR_METADATA_INVALID')).toBe(true);
+    }
+  });
+
   it('refuses metadata without an authorization endpoint', async () => {
     const error = await caught(() =>
       buildAuthorizationUrl({ ...metadata, authorization_endpoint: undefined }, base),

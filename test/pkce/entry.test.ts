@@ -24,7 +24,8 @@ describe('the oauth-jwt-verify/pkce entry', () => {
       .sort();
     expect(
       bundled.filter(
-        (input) => !/^src\/(pkce\/(dpop\/)?[\w-]+|errors|issuer\/http|issuer\/discovery)\.ts$/.test(input),
+        (input) =>
+          !/^src\/(pkce\/(dpop\/)?[\w-]+|errors|issuer\/(http|discovery|resource-metadata))\.ts$/.test(input),
       ),
     ).toEqual([]);
     // The verifier's transport extras (redirects, Retry-After) stay out of the browser bundle.
@@ -36,7 +37,9 @@ describe('the oauth-jwt-verify/pkce entry', () => {
   it('exports the functions, error classes and the shared discover', () => {
     expect(Object.keys(pkce).sort()).toEqual([
       'AuthorizationResponseError',
+      'ClientRegistrationError',
       'JwtVerifyError',
+      'OAuthEndpointError',
       'TokenEndpointError',
       'TokenEndpointRefusedError',
       'buildAuthorizationUrl',
@@ -46,11 +49,15 @@ describe('the oauth-jwt-verify/pkce entry', () => {
       'createMemoryDpopStore',
       'createPkcePair',
       'discover',
+      'discoverResource',
       'exchangeAuthorizationCode',
       'fetchWithDpop',
       'isJwtVerifyError',
       'parseAuthorizationResponse',
+      'parseWwwAuthenticate',
       'refreshTokens',
+      'registerClient',
+      'resourceMetadataUrl',
       'revokeToken',
     ]);
   });

@@ -1,4 +1,7 @@
+import type { SetupServer } from 'msw/node';
+import { afterEach, beforeEach } from 'vitest';
 import type { AuthorizationServerMetadata } from '../../src/pkce/index.js';
+import { recordRequests, useMsw } from '../integration/helpers.js';
 
 /** Metadata shaped like the Altostrat seed's Auth0-backed issuer. */
 export const metadata: AuthorizationServerMetadata = {
@@ -25,3 +28,20 @@ export async function caught(run: () => unknown): Promise<Record<string, unknown
   }
   throw new Error('expected an error, got none');
 }
+
+/**
+ * A msw server for this file (unhandled requests fail) and `asked()`: the `GET <url>` lines
+ * of the current test's requests, to compare with `gets(url, …)`.
+ */
+export function useRecordingMsw(): { server: SetupServer; asked: () => string[] } {
+  const server = useMsw();
+  let asked: string[] = [];
+  beforeEach(() => {
+    asked = recordRequests(server);
+  });
+  afterEach(() => server.events.removeAllListeners());
+  return { server, asked: () => asked };
+}
+
+/** The lines `useRecordingMsw().asked()` holds for GETs of `urls`. */
+export const gets = (...urls: string[]): string[] => urls.map((url) => `GET ${url}`);

@@ -4,7 +4,13 @@ import { serve } from '@hono/node-server';
 import express from 'express';
 import Fastify from 'fastify';
 import { Hono } from 'hono';
-import { type AuthenticateOptions, type TokenVerifier, authenticate } from '../../src/index.js';
+import {
+  type AuthenticateOptions,
+  type ProtectedResourceMetadata,
+  type TokenVerifier,
+  answerResourceMetadata,
+  authenticate,
+} from '../../src/index.js';
 import * as forExpress from '../../src/express/index.js';
 import * as forFastify from '../../src/fastify/index.js';
 import * as forHono from '../../src/hono/index.js';
@@ -27,6 +33,8 @@ export interface Target {
   get(authorization?: string, path?: string, headers?: Record<string, string>): Promise<Answer>;
   /** The URL a client calls for `path`: what a DPoP proof's `htu` names. */
   url(path?: string): string;
+  /** Any request, answered as it came. */
+  send(path: string, init?: RequestInit): Promise<Response>;
   close(): Promise<void>;
 }
 
@@ -57,6 +65,7 @@ function httpTarget(name: string, origin: string, close: () => Promise<void>): T
       return toAnswer(await fetch(`${origin}${path}`, { headers }));
     },
     url: (path = '/orders') => `${origin}${path}`,
+    send: (path, init) => fetch(`${origin}${path}`, init),
     close,
   };
 }
@@ -81,8 +90,13 @@ async function listenOn(server: Server): Promise<Server> {
   return server;
 }
 
-export async function startExpress(verifier: TokenVerifier, options: AuthenticateOptions): Promise<Target> {
+export async function startExpress(
+  verifier: TokenVerifier,
+  options: AuthenticateOptions,
+  metadata?: ProtectedResourceMetadata,
+): Promise<Target> {
   const app = express();
+  if (metadata) app.use(forExpress.serveResourceMetadata(metadata));
   app.use(forExpress.bearerAuth(verifier, options));
   app.get('/orders', forExpress.requireScopes(ROUTE_SCOPE), (req, res) => {
     res.json(granted(req.auth!.payload));
@@ -91,25 +105,42 @@ export async function startExpress(verifier: TokenVerifier, options: Authenticat
   return httpTarget('express', originOf(server), closeServer(server));
 }
 
-export async function startFastify(verifier: TokenVerifier, options: AuthenticateOptions): Promise<Target> {
+export async function startFastify(
+  verifier: TokenVerifier,
+  options: AuthenticateOptions,
+  metadata?: ProtectedResourceMetadata,
+): Promise<Target> {
   const app = Fastify();
-  await app.register(forFastify.bearerAuth, { verifier, ...options });
-  app.get('/orders', { onRequest: forFastify.requireScopes(ROUTE_SCOPE) }, async (request) =>
-    granted(request.auth!.payload),
-  );
+  // The metadata is public: the bearer plugin goes in a context of its own beside it.
+  if (metadata) await app.register(forFastify.serveResourceMetadata, { metadata });
+  await app.register(async (api) => {
+    await api.register(forFastify.bearerAuth, { verifier, ...options });
+    api.get('/orders', { onRequest: forFastify.requireScopes(ROUTE_SCOPE) }, async (request) =>
+      granted(request.auth!.payload),
+    );
+  });
   const origin = await app.listen({ port: 0, host: '127.0.0.1' });
   return httpTarget('fastify', origin, () => app.close());
 }
 
-export function honoApp(verifier: TokenVerifier, options: AuthenticateOptions) {
+export function honoApp(
+  verifier: TokenVerifier,
+  options: AuthenticateOptions,
+  metadata?: ProtectedResourceMetadata,
+) {
   const app = new Hono<forHono.BearerAuthEnv>();
+  if (metadata) app.use('*', forHono.serveResourceMetadata(metadata));
   app.use('*', forHono.bearerAuth(verifier, options));
   app.get('/orders', forHono.requireScopes(ROUTE_SCOPE), (c) => c.json(granted(c.get('auth').payload)));
   return app;
 }
 
-export async function startHono(verifier: TokenVerifier, options: AuthenticateOptions): Promise<Target> {
-  const app = honoApp(verifier, options);
+export async function startHono(
+  verifier: TokenVerifier,
+  options: AuthenticateOptions,
+  metadata?: ProtectedResourceMetadata,
+): Promise<Target> {
+  const app = honoApp(verifier, options, metadata);
   const server = await new Promise<Server>((resolve) => {
     const started = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () =>
       resolve(started as Server),
@@ -119,8 +150,17 @@ export async function startHono(verifier: TokenVerifier, options: AuthenticateOp
 }
 
 /** `node:http` with nothing but `authenticate()`, as docs/resource-server.md shows it. */
-export async function startNodeHttp(verifier: TokenVerifier, options: AuthenticateOptions): Promise<Target> {
+export async function startNodeHttp(
+  verifier: TokenVerifier,
+  options: AuthenticateOptions,
+  metadata?: ProtectedResourceMetadata,
+): Promise<Target> {
   const server = createServer(async (req, res) => {
+    const found = metadata && answerResourceMetadata(metadata, req);
+    if (found) {
+      res.writeHead(found.status, found.headers).end(found.body ?? undefined);
+      return;
+    }
     const result = await authenticate(verifier, req, { ...options, requiredScopes: ROUTE_SCOPE });
     if (!result.ok) {
       res.writeHead(result.status, result.headers).end(JSON.stringify(result.body));
@@ -135,8 +175,14 @@ export async function startNodeHttp(verifier: TokenVerifier, options: Authentica
 }
 
 /** A Fetch-style handler (Workers, Deno, Bun), called with a `Request` directly. */
-export function fetchHandlerTarget(verifier: TokenVerifier, options: AuthenticateOptions): Target {
+export function fetchHandlerTarget(
+  verifier: TokenVerifier,
+  options: AuthenticateOptions,
+  metadata?: ProtectedResourceMetadata,
+): Target {
   const handle = async (request: Request): Promise<Response> => {
+    const found = metadata && answerResourceMetadata(metadata, request);
+    if (found) return new Response(found.body, found);
     const result = await authenticate(verifier, request, { ...options, requiredScopes: ROUTE_SCOPE });
     if (!result.ok) {
       return new Response(JSON.stringify(result.body), { status: result.status, headers: result.headers });
@@ -151,17 +197,22 @@ export function fetchHandlerTarget(verifier: TokenVerifier, options: Authenticat
       return toAnswer(await handle(new Request(`https://api.example${path}`, { headers })));
     },
     url: (path = '/orders') => `https://api.example${path}`,
+    send: (path, init) => handle(new Request(`https://api.example${path}`, init)),
     close: async () => undefined,
   };
 }
 
 /** Every target, serving the same route with the same verifier and options. */
-export async function startAll(verifier: TokenVerifier, options: AuthenticateOptions): Promise<Target[]> {
+export async function startAll(
+  verifier: TokenVerifier,
+  options: AuthenticateOptions,
+  metadata?: ProtectedResourceMetadata,
+): Promise<Target[]> {
   return Promise.all([
-    startExpress(verifier, options),
-    startFastify(verifier, options),
-    startHono(verifier, options),
-    startNodeHttp(verifier, options),
-    fetchHandlerTarget(verifier, options),
+    startExpress(verifier, options, metadata),
+    startFastify(verifier, options, metadata),
+    startHono(verifier, options, metadata),
+    startNodeHttp(verifier, options, metadata),
+    fetchHandlerTarget(verifier, options, metadata),
   ]);
 }

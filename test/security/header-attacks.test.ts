@@ -122,6 +122,8 @@ describe('critical and unencoded-payload headers (RFC 7515 §4.1.11, RFC 7797)',
     ['crit naming b64', { crit: ['b64'], b64: true }],
     ['an empty crit list', { crit: [] }],
     ['crit that is not a list', { crit: 'urn:example:policy' }],
+    // Found by the random-JSON property test: String() of it throws a bare TypeError.
+    ['crit that cannot be turned into text', { crit: { toString: {} } }],
     ['b64: false with crit', { crit: ['b64'], b64: false }],
     ['b64: false without crit', { b64: false }],
     ['b64 that is not a boolean', { b64: 'false' }],

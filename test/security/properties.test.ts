@@ -195,11 +195,20 @@ describe('property: discovery URLs round-trip (RFC 8414 §3.1, OpenID Connect Di
   it('appends the OpenID Connect well-known segment to the issuer, after the RFC 8414 one in auto mode', () => {
     fc.assert(
       fc.property(issuers, (issuer) => {
-        const [oauth, oidc] = discoveryUrls(issuer, 'auto');
+        const candidates = discoveryUrls(issuer, 'auto');
+        const [oauth] = candidates;
+        const oidc = candidates.at(-1);
+        const path = new URL(issuer).pathname.replace(/\/+$/, '');
         expect(oauth!.kind).toBe('oauth');
         expect(oidc!.kind).toBe('oidc');
         expect(oidc!.url).toBe(`${issuer.replace(/\/+$/, '')}/.well-known/openid-configuration`);
         expect(new URL(oidc!.url).origin).toBe(new URL(issuer).origin);
+        // With a path, the MCP order puts the OIDC document inserted RFC 8414-style between.
+        expect(candidates.slice(1, -1)).toEqual(
+          path
+            ? [{ kind: 'oidc', url: `${new URL(issuer).origin}/.well-known/openid-configuration${path}` }]
+            : [],
+        );
       }),
       { numRuns: RUNS * 2 },
     );

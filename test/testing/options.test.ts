@@ -39,6 +39,7 @@ describe('createTestIssuer defaults', () => {
       scopes_supported: ['openid', 'profile', 'email', 'offline_access'],
       authorization_response_iss_parameter_supported: true,
       dpop_signing_alg_values_supported: [...SUPPORTED_ALGORITHMS],
+      registration_endpoint: 'https://issuer.test/register',
     });
     const oidc = await (await issuer.fetch('https://issuer.test/.well-known/openid-configuration')).json();
     expect(oidc).toEqual({
