@@ -16,6 +16,7 @@
  * @see https://modelcontextprotocol.io/specification/2025-11-25/basic/authorization
  * @module
  */
+import { refuseBoundBearerToken } from '../dpop/binding.js';
 import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
 import type { OAuthTokenVerifier } from '@modelcontextprotocol/sdk/server/auth/provider.js';
 import {
@@ -100,6 +101,8 @@ export function mcpTokenVerifier(verifier: TokenVerifier): OAuthTokenVerifier {
       let verified: VerifyResult;
       try {
         verified = await verifier.verify(token);
+        // The SDK's requireBearerAuth sends Bearer tokens only, which cannot prove possession.
+        refuseBoundBearerToken(verified.payload);
       } catch (error) {
         throw sdkError(error);
       }

@@ -81,6 +81,13 @@ describe('mcpTokenVerifier(verifier).verifyAccessToken(token)', () => {
     expect(garbage).toBeInstanceOf(InvalidTokenError);
   });
 
+  it('refuses a DPoP-bound token (cnf.jkt): the SDK sends Bearer tokens, which prove no key', async () => {
+    const bound = await issuer.sign({}, { dpopJkt: 'NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs' });
+    const error = await rejection(mcpTokenVerifier(resource()).verifyAccessToken(bound));
+    expect((error.cause as JwtVerifyError).code).toBe('ERR_DPOP_BINDING');
+    expect(error).toBeInstanceOf(InvalidTokenError);
+  });
+
   it('refuses missing requiredScopes with InsufficientScopeError', async () => {
     const strict = protectedResource({
       resource: RESOURCE,
