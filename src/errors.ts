@@ -15,6 +15,7 @@ export const ERROR_STATUS = {
   ERR_INSUFFICIENT_SCOPE: 403,
   ERR_ISSUER_UNAVAILABLE: 503,
   ERR_METADATA_INVALID: 503,
+  ERR_CERTIFICATE_BINDING: 401,
 } as const;
 
 /** The stable error codes; `switch (err.code)` over this union is exhaustive. */

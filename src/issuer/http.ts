@@ -134,6 +134,8 @@ export interface RequestJsonInit {
    * revocation, which may answer 200 with an empty body.
    */
   ignoreSuccessBody?: boolean;
+  /** Resolve a 2xx answer with its body as text, not parsed (RFC 9701 JWT responses). */
+  successText?: boolean;
 }
 
 /**
@@ -149,7 +151,7 @@ export async function requestJson(
 ): Promise<JsonResponse> {
   const controller = new AbortController();
   const { extras, timeoutMs } = http;
-  const { acceptStatuses, ignoreSuccessBody, ...request } = init;
+  const { acceptStatuses, ignoreSuccessBody, successText, ...request } = init;
   const timer = setTimeout(() => controller.abort(), timeoutMs);
   (timer as { unref?: () => void }).unref?.();
   let current = url;
@@ -184,7 +186,7 @@ export async function requestJson(
           extra?.retryAfterSeconds,
         );
       }
-      if (ok && ignoreSuccessBody) return answer();
+      if (ok && (ignoreSuccessBody || successText)) return answer(successText ? text : undefined);
       try {
         return answer(JSON.parse(text));
       } catch (cause) {

@@ -1,4 +1,5 @@
 import { invalidArgument } from '../errors.js';
+import { encodeBase64Url, sha2 } from '../token/base64url.js';
 
 /** A PKCE code verifier with its S256 challenge. */
 export interface PkcePair {
@@ -11,11 +12,7 @@ export interface PkcePair {
 }
 
 /** Unpadded base64url (RFC 4648 §5). */
-export function base64url(bytes: Uint8Array): string {
-  return btoa(String.fromCharCode(...bytes)).replace(/[+/=]/g, (c) =>
-    c === '+' ? '-' : c === '/' ? '_' : '',
-  );
-}
+export const base64url = encodeBase64Url;
 
 /** 32 bytes from the Web Crypto CSPRNG as 43 base64url characters (256 bits). */
 export function randomToken(): string {
@@ -53,6 +50,6 @@ export async function createPkcePair(existingVerifier?: string): Promise<PkcePai
       }`,
     );
   }
-  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(codeVerifier));
-  return { codeVerifier, codeChallenge: base64url(new Uint8Array(digest)), codeChallengeMethod: 'S256' };
+  const codeChallenge = base64url(await sha2('SHA-256', codeVerifier));
+  return { codeVerifier, codeChallenge, codeChallengeMethod: 'S256' };
 }

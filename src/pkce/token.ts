@@ -1,3 +1,4 @@
+import { basicAuthorization, clientSecretMethod } from '../issuer/client-auth.js';
 import type { AuthorizationServerMetadata } from '../issuer/discovery.js';
 import { type HttpOptions, requestJson, resolveBaseHttpOptions, unavailable } from '../issuer/http.js';
 import { TokenEndpointError } from './errors.js';
@@ -80,16 +81,9 @@ async function post(
   const clientId = requireString(options.clientId, 'clientId');
   const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded' };
   let secret = options.clientSecret;
-  if (secret !== undefined) {
-    const methods = (metadata[`${endpoint}_auth_methods_supported`] ??
-      metadata.token_endpoint_auth_methods_supported) as string[] | undefined;
-    // RFC 8414 §2: an omitted list means client_secret_basic; RFC 6749 §2.3.1: the id and
-    // secret are form-encoded before Basic encoding.
-    if (!methods?.includes('client_secret_post') || methods.includes('client_secret_basic')) {
-      const form = (value: string) => new URLSearchParams({ v: value }).toString().slice(2);
-      headers.authorization = `Basic ${btoa(`${form(clientId)}:${form(requireString(secret, 'clientSecret'))}`)}`;
-      secret = undefined;
-    }
+  if (secret !== undefined && clientSecretMethod(metadata, endpoint) === 'client_secret_basic') {
+    headers.authorization = basicAuthorization(clientId, requireString(secret, 'clientSecret'));
+    secret = undefined;
   }
   const body = new URLSearchParams();
   setParams(

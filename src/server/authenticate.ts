@@ -9,10 +9,11 @@ import { nonNegativeNumberOption } from '../issuer/http.js';
 import type { JwtPayload } from '../token/parse.js';
 import { type VerifyResult } from '../verify/options.js';
 import { bearerToken } from '../verify/bearer.js';
+import { type ClientCertificate, checkRequestCertificate } from '../verify/certificate-binding.js';
 
 /**
- * What {@link authenticate} needs from a verifier: `verify(token)`. `JwtVerifier` and
- * `MultiIssuerVerifier` both fit.
+ * What {@link authenticate} needs from a verifier: `verify(token)`. `JwtVerifier`,
+ * `IntrospectionVerifier`, `JwtOrIntrospectionVerifier` and `MultiIssuerVerifier` all fit.
  */
 export interface TokenVerifier {
   /** Verifies a compact JWS; rejects with a {@link JwtVerifyError}. */
@@ -55,6 +56,15 @@ export interface AuthenticateOptions {
    * What it throws is ignored. Default: none.
    */
   onFailure?: (failure: AuthenticateFailure) => void;
+  /**
+   * The TLS client certificate a certificate-bound token (`cnf["x5t#S256"]`, RFC 8705) must
+   * match, for a TLS-terminating proxy that forwards it: DER bytes, or the PEM / RFC 9440
+   * `Client-Cert` text of its header (trust only a header the proxy sets and strips from
+   * clients). Default: the request's own TLS socket (Node `getPeerCertificate().raw`).
+   */
+  clientCertificate?: (
+    request: AuthenticateRequest,
+  ) => ClientCertificate | null | undefined | Promise<ClientCertificate | null | undefined>;
 }
 
 /** The JSON body of a rejection. */
@@ -99,6 +109,7 @@ export interface ResolvedAuthenticateOptions {
   requiredScopes: readonly string[];
   retryAfterSeconds: number;
   onFailure: ((failure: AuthenticateFailure) => void) | undefined;
+  clientCertificate?: AuthenticateOptions['clientCertificate'];
 }
 
 const DEFAULT_RETRY_AFTER_SECONDS = 10;
@@ -115,6 +126,9 @@ export function resolveAuthenticateOptions(options: AuthenticateOptions = {}): R
   if (options.onFailure !== undefined && typeof options.onFailure !== 'function') {
     throw invalidArgument('onFailure must be a function');
   }
+  if (options.clientCertificate !== undefined && typeof options.clientCertificate !== 'function') {
+    throw invalidArgument('clientCertificate must be a function of the request');
+  }
   return {
     realm: options.realm,
     requiredScopes: parseScopesOption(options.requiredScopes),
@@ -123,6 +137,7 @@ export function resolveAuthenticateOptions(options: AuthenticateOptions = {}): R
       nonNegativeNumberOption(options.retryAfterSeconds, 'retryAfterSeconds', DEFAULT_RETRY_AFTER_SECONDS),
     ),
     onFailure: options.onFailure,
+    clientCertificate: options.clientCertificate,
   };
 }
 
@@ -139,6 +154,8 @@ export function checkVerifier(verifier: unknown): asserts verifier is TokenVerif
  *
  * - 401 for a missing or bad token, with `WWW-Authenticate: Bearer realm=…, error="invalid_token", error_description=…`
  *   (no `error` when no token was sent, RFC 6750 §3.1).
+ * - 401 `ERR_CERTIFICATE_BINDING` for a certificate-bound token (RFC 8705 §3) without its
+ *   TLS client certificate (see `clientCertificate`).
  * - 403 `insufficient_scope` naming the required `scope`.
  * - 503 with `Retry-After` when the issuer's metadata or JWKS cannot be had: an outage is
  *   never reported as the caller's bad token.
@@ -169,6 +186,7 @@ export async function authenticate<Payload extends JwtPayload = JwtPayload>(
     resolved = resolveAuthenticateOptions(options);
     checkVerifier(verifier);
     const token = await verifier.verify<Payload>(bearerToken(authorizationHeader(request)));
+    await checkRequestCertificate(token.payload, request, resolved.clientCertificate);
     return authorizeScopes(token, resolved.requiredScopes, resolved);
   } catch (error) {
     return report(rejection(error, resolved), resolved);

@@ -57,6 +57,7 @@ export function authorize(ctx: IssuerContext, request: Request): Response {
       scope: normalizeScope(params.get('scope')),
       audience: requestedAudience(params, ctx.audience),
       nonce: params.get('nonce') ?? undefined,
+      authTime: Math.floor(ctx.now() / 1000),
     },
     ctx.now(),
   );

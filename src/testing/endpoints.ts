@@ -62,7 +62,11 @@ export function describeEndpoints(
     token_endpoint_auth_methods_supported: ['none', 'client_secret_post', 'client_secret_basic'],
     scopes_supported: ['openid', 'profile', 'email', 'offline_access'],
   };
-  if (profile === 'default') metadata.authorization_response_iss_parameter_supported = true;
+  if (profile === 'default') {
+    metadata.authorization_response_iss_parameter_supported = true;
+    metadata.introspection_endpoint = url('/introspect');
+    routes.set(routeKey(metadata.introspection_endpoint), 'introspect');
+  }
 
   const endpoints: Endpoints = { routes };
   for (const candidate of discoveryUrls(issuer, discovery === 'both' ? 'auto' : discovery)) {

@@ -2,7 +2,14 @@ import { invalidArgument } from '../errors.js';
 import { htmlPage, json } from './responses.js';
 import type { FailureOptions, TestIssuerEndpoint } from './types.js';
 
-const ENDPOINTS: readonly TestIssuerEndpoint[] = ['metadata', 'jwks', 'token', 'authorize', 'revoke'];
+const ENDPOINTS: readonly TestIssuerEndpoint[] = [
+  'metadata',
+  'jwks',
+  'token',
+  'authorize',
+  'revoke',
+  'introspect',
+];
 /** Statuses whose responses cannot carry a body (Fetch standard "null body status"). */
 const NULL_BODY_STATUSES = new Set([204, 205, 304]);
 

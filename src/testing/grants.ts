@@ -7,6 +7,8 @@ export interface Grant {
   /** Space-delimited; empty when none was asked for. */
   scope: string;
   audience: string | readonly string[];
+  /** When the user authenticated at `/authorize` (NumericDate), for the ID token's `auth_time`. */
+  authTime?: number;
 }
 
 /** What `/authorize` bound a code to. */

@@ -2,6 +2,7 @@ import { authorize } from './authorize.js';
 import type { IssuerContext } from './context.js';
 import { type Endpoints, type Route, routeKey } from './endpoints.js';
 import { type FaultQueue, delay } from './faults.js';
+import { introspect } from './introspect.js';
 import { json, withCors } from './responses.js';
 import { revoke } from './revoke.js';
 import { token } from './token.js';
@@ -22,6 +23,7 @@ const ENDPOINT_OF: Record<Route, TestIssuerEndpoint> = {
   authorize: 'authorize',
   token: 'token',
   revoke: 'revoke',
+  introspect: 'introspect',
 };
 
 function document(request: Request, body: unknown): Response {
@@ -72,6 +74,8 @@ function serve(state: HandlerState, route: Route, request: Request): Response | 
       return token(state.ctx, request);
     case 'revoke':
       return revoke(state.ctx, request);
+    case 'introspect':
+      return introspect(state.ctx, request);
   }
 }
 

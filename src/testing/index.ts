@@ -6,6 +6,7 @@
 export { createTestIssuer } from './issuer.js';
 export type {
   FailureOptions,
+  OpaqueTokenOptions,
   RequestCounts,
   RotateKeysOptions,
   SignOptions,

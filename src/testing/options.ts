@@ -19,6 +19,7 @@ export interface ResolvedOptions {
   subject: string;
   clients: readonly TestClient[] | undefined;
   now: () => number;
+  accessTokenFormat: 'jwt' | 'opaque';
 }
 
 function fail(message: string): never {
@@ -117,5 +118,6 @@ export function resolveOptions(options: TestIssuerOptions = {}): ResolvedOptions
     clients: checkClients(options.clients),
     // Looked up per call, so fake timers installed later still apply.
     now: options.now ?? (() => Date.now()),
+    accessTokenFormat: oneOf(options.accessTokenFormat, ['jwt', 'opaque'], 'accessTokenFormat', 'jwt'),
   };
 }

@@ -1,8 +1,10 @@
-import { base64url } from 'jose';
+import { encodeBase64Url, sha2 } from '../token/base64url.js';
+import { idTokenHash } from '../verify/id-token.js';
 import { authenticateClient } from './clients.js';
 import type { IssuerContext } from './context.js';
 import { type Grant, normalizeScope, requestedAudience } from './grants.js';
 import { oauthError } from './responses.js';
+import { tokenClaims } from './sign.js';
 
 /** RFC 7636 §4.1: 43–128 unreserved characters. */
 const CODE_VERIFIER = /^[A-Za-z0-9._~-]{43,128}$/;
@@ -42,13 +44,13 @@ export async function readClientRequest(
 }
 
 async function s256(verifier: string): Promise<string> {
-  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(verifier));
-  return base64url.encode(new Uint8Array(digest));
+  return encodeBase64Url(await sha2('SHA-256', verifier));
 }
 
 /**
- * A successful token response (RFC 6749 §5.1): an RFC 9068 JWT access token, a rotating
- * refresh token when the grant has a `family`, and an ID token when `openid` was granted.
+ * A successful token response (RFC 6749 §5.1): an RFC 9068 JWT access token (or an opaque
+ * one, with `accessTokenFormat: 'opaque'`), a rotating refresh token when the grant has a
+ * `family`, and an ID token (with `nonce`, `auth_time` and `at_hash`) when `openid` was granted.
  */
 async function tokenResponse(
   ctx: IssuerContext,
@@ -56,11 +58,13 @@ async function tokenResponse(
   refresh?: { family: string; nonce?: string },
 ): Promise<Response> {
   const { clientId, subject, scope, audience } = grant;
+  const claims = { sub: subject, aud: audience, client_id: clientId, scope: scope || undefined };
+  const accessToken =
+    ctx.accessTokenFormat === 'opaque'
+      ? ctx.opaqueTokens.issue(tokenClaims(ctx, claims))
+      : await ctx.sign(claims, { header: { typ: 'at+jwt' } });
   const body: Record<string, unknown> = {
-    access_token: await ctx.sign(
-      { sub: subject, aud: audience, client_id: clientId, scope: scope || undefined },
-      { header: { typ: 'at+jwt' } },
-    ),
+    access_token: accessToken,
     token_type: 'Bearer',
     expires_in: ctx.tokenTtlSeconds,
   };
@@ -68,7 +72,13 @@ async function tokenResponse(
   if (refresh) {
     body.refresh_token = ctx.grants.issueRefreshToken(grant, refresh.family);
     if (scope.split(' ').includes('openid')) {
-      body.id_token = await ctx.sign({ sub: subject, aud: clientId, nonce: refresh.nonce });
+      body.id_token = await ctx.sign({
+        sub: subject,
+        aud: clientId,
+        nonce: refresh.nonce,
+        auth_time: grant.authTime,
+        at_hash: await idTokenHash(ctx.keys.signing().alg, accessToken),
+      });
     }
   }
   return new Response(JSON.stringify(body), {

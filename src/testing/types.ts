@@ -28,7 +28,7 @@ export type TestIssuerAlgorithm =
 export type TestIssuerProfile = 'default' | 'rfc8414' | 'auth0';
 
 /** An endpoint of the test issuer, as counted by `requests` and targeted by `failNext`. */
-export type TestIssuerEndpoint = 'metadata' | 'jwks' | 'token' | 'authorize' | 'revoke';
+export type TestIssuerEndpoint = 'metadata' | 'jwks' | 'token' | 'authorize' | 'revoke' | 'introspect';
 
 /**
  * A client the issuer knows. When `clients` is given, only these client ids are accepted;
@@ -74,6 +74,11 @@ export interface TestIssuerOptions {
   clients?: readonly TestClient[];
   /** The clock, in milliseconds since the epoch. Default `Date.now`. */
   now?: () => number;
+  /**
+   * What the token endpoint issues as access tokens: RFC 9068 JWTs, or opaque strings that
+   * only the introspection endpoint (default profile) can tell about. Default `'jwt'`.
+   */
+  accessTokenFormat?: 'jwt' | 'opaque';
 }
 
 /** Options of {@link TestIssuer.sign}. */
@@ -102,6 +107,12 @@ export interface SignOptions {
   expiresIn?: number;
   /** Adds `nbf`, in seconds from now (positive: not yet valid). Default: no `nbf`. */
   notBefore?: number;
+}
+
+/** Options of {@link TestIssuer.issueOpaqueToken}. */
+export interface OpaqueTokenOptions {
+  /** `exp` in seconds from now; negative for an expired token. Default `tokenTtlSeconds`. */
+  expiresIn?: number;
 }
 
 /** Options of {@link TestIssuer.rotateKeys}. */
@@ -172,6 +183,12 @@ export interface TestIssuer {
    * is `{ alg, typ: 'JWT', kid }` unless `options.header` says otherwise.
    */
   sign(claims?: Record<string, unknown>, options?: SignOptions): Promise<string>;
+  /**
+   * Issues an opaque access token (a random string) that the introspection endpoint answers
+   * for with these claims (`iss`, `aud`, `iat`, `exp` and `jti` filled in as by `sign`),
+   * `active` until its `exp` or its revocation at the revocation endpoint.
+   */
+  issueOpaqueToken(claims?: Record<string, unknown>, options?: OpaqueTokenOptions): string;
   /** Creates new signing keys (one per algorithm) and returns them. */
   rotateKeys(options?: RotateKeysOptions): Promise<TestIssuerKey[]>;
   /** Makes the next request(s) to `endpoint` fail (queued after failures already pending). */

@@ -1,5 +1,5 @@
 /** The verifier: one class that composes the options, the issuer's caches and the checks. */
-import { JwtVerifyError, errorReason, isJwtVerifyError } from '../errors.js';
+import { JwtVerifyError } from '../errors.js';
 import { createEmitter } from '../events.js';
 import type { VerifierCacheSnapshot } from '../fleet/snapshot.js';
 import { CACHE_SNAPSHOT_FORMAT, metadataSnapshot } from '../fleet/snapshot.js';
@@ -12,7 +12,7 @@ import { type JwtHeader, type JwtPayload, type ParsedToken, parseToken } from '.
 import { checkSignature, segmentDecoder } from '../token/signature/index.js';
 import { countCall, inFlight, offload } from '../token/signature/offload.js';
 import { bearerToken } from './bearer.js';
-import { type ClaimRules, checkClaims } from './claims.js';
+import { type ClaimRules, checkClaims, runValidate } from './claims.js';
 import { createIssuerSources } from './issuer-sources.js';
 import { type JwtVerifierOptions, type VerifyResult, resolveVerifierOptions } from './options.js';
 import { type VerifiedToken, VerifiedTokenCache, isSameKey } from './verified-token-cache.js';
@@ -31,6 +31,8 @@ import { type VerifiedToken, VerifiedTokenCache, isSameKey } from './verified-to
 export class JwtVerifier {
   /** The issuer this verifier trusts, exactly as configured. */
   readonly issuer: string;
+  /** The audiences a token's `aud` must name one of, as configured; `null`: not checked. */
+  readonly audience: readonly string[] | null;
   private readonly algorithms: ReadonlySet<JwsAlgorithm>;
   private readonly rules: ClaimRules;
   private readonly validate: JwtVerifierOptions['validate'];
@@ -43,6 +45,7 @@ export class JwtVerifier {
   constructor(options: JwtVerifierOptions) {
     const resolved = resolveVerifierOptions(options);
     this.issuer = resolved.issuer;
+    this.audience = resolved.rules.audiences && Object.freeze([...resolved.rules.audiences]);
     this.algorithms = resolved.algorithms;
     this.rules = resolved.rules;
     this.validate = resolved.validate;
@@ -285,16 +288,8 @@ export class JwtVerifier {
     throw new JwtVerifyError('ERR_SIGNATURE_INVALID', `the ${alg} signature does not verify with ${kid}`);
   }
 
-  private async runValidate(parsed: Pick<ParsedToken, 'payload' | 'header'>): Promise<void> {
-    try {
-      await this.validate!(parsed.payload, parsed.header);
-    } catch (error) {
-      if (isJwtVerifyError(error)) throw error;
-      const reason = errorReason(error);
-      throw new JwtVerifyError('ERR_CLAIM_INVALID', `the validate callback refused the token: ${reason}`, {
-        cause: error,
-      });
-    }
+  private runValidate(parsed: Pick<ParsedToken, 'payload' | 'header'>): Promise<void> {
+    return runValidate(this.validate!, parsed.payload, parsed.header);
   }
 }
 

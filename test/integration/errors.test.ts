@@ -26,7 +26,11 @@ interface Case {
 
 const now = () => Math.floor(Date.now() / 1000);
 
-const CASES: Record<Exclude<JwtVerifyErrorCode, 'ERR_TOKEN_MISSING'>, Case> = {
+// ERR_CERTIFICATE_BINDING needs a request and its TLS client certificate, not verify():
+// test/resource-server/certificate-binding.test.ts reaches it through authenticate().
+type VerifyCode = Exclude<JwtVerifyErrorCode, 'ERR_TOKEN_MISSING' | 'ERR_CERTIFICATE_BINDING'>;
+
+const CASES: Record<VerifyCode, Case> = {
   ERR_TOKEN_MALFORMED: {
     token: async () => (await issuer.sign()).split('.').slice(0, 2).join('.'),
     message: [/3 dot-separated parts/, /has 2/],
@@ -114,7 +118,9 @@ function challengeFor(code: JwtVerifyErrorCode, realm: string): RegExp {
 
 describe('every error code through verify() and verifyAuthorizationHeader()', () => {
   it('covers the whole table', () => {
-    expect(Object.keys(CASES).concat('ERR_TOKEN_MISSING').sort()).toEqual(Object.keys(ERROR_STATUS).sort());
+    expect(Object.keys(CASES).concat('ERR_TOKEN_MISSING', 'ERR_CERTIFICATE_BINDING').sort()).toEqual(
+      Object.keys(ERROR_STATUS).sort(),
+    );
   });
 
   for (const [code, testCase] of Object.entries(CASES) as [JwtVerifyErrorCode, Case][]) {

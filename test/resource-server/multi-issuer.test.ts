@@ -96,7 +96,14 @@ describe('MultiIssuerVerifier end to end, two listening issuers', () => {
       });
     }
 
-    expect(stranger.requests).toEqual({ metadata: 0, jwks: 0, token: 0, authorize: 0, revoke: 0 });
+    expect(stranger.requests).toEqual({
+      metadata: 0,
+      jwks: 0,
+      token: 0,
+      authorize: 0,
+      revoke: 0,
+      introspect: 0,
+    });
     // Nor did the configured issuers get asked about it.
     expect(counts(tenantA)).toEqual({ metadata: 0, jwks: 0 });
     expect(counts(tenantB)).toEqual({ metadata: 0, jwks: 0 });

@@ -31,11 +31,18 @@ describe('msw handlers', () => {
     expect(oauth.issuer).toBe('https://issuer.test');
     expect(oidc.issuer).toBe('https://issuer.test');
     expect(await (await fetch(oauth.jwks_uri)).json()).toEqual(issuer.jwks());
-    expect(issuer.requests).toEqual({ metadata: 2, jwks: 1, token: 0, authorize: 0, revoke: 0 });
+    expect(issuer.requests).toEqual({
+      metadata: 2,
+      jwks: 1,
+      token: 0,
+      authorize: 0,
+      revoke: 0,
+      introspect: 0,
+    });
   });
 
   it('are one handler per URL served, so they can be listed and combined', () => {
-    expect(issuer.handlers).toHaveLength(6);
+    expect(issuer.handlers).toHaveLength(7);
     expect(issuer.handlers.map((handler) => handler.info.path).sort()).toEqual(
       [
         OAUTH_METADATA,
@@ -44,6 +51,7 @@ describe('msw handlers', () => {
         JWKS,
         'https://issuer.test/revoke',
         'https://issuer.test/token',
+        'https://issuer.test/introspect',
       ].sort(),
     );
   });

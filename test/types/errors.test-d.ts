@@ -17,6 +17,7 @@ function describeCode(error: JwtVerifyError): string {
     case 'ERR_AUDIENCE_MISMATCH':
     case 'ERR_TYPE_MISMATCH':
     case 'ERR_CLAIM_INVALID':
+    case 'ERR_CERTIFICATE_BINDING':
       return 'unauthorized';
     case 'ERR_INSUFFICIENT_SCOPE':
       return 'forbidden';
@@ -49,6 +50,7 @@ describe('JwtVerifyErrorCode', () => {
       | 'ERR_INSUFFICIENT_SCOPE'
       | 'ERR_ISSUER_UNAVAILABLE'
       | 'ERR_METADATA_INVALID'
+      | 'ERR_CERTIFICATE_BINDING'
     >();
     expectTypeOf<keyof typeof ERROR_STATUS>().toEqualTypeOf<JwtVerifyErrorCode>();
   });

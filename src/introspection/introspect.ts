@@ -1,0 +1,96 @@
+/** RFC 7662 token introspection and RFC 9701 signed answers: the request, the answer, its cache. */
+import { type ClientSecretMethod, basicAuthorization } from '../issuer/client-auth.js';
+import { type ResolvedHttpOptions, requestJson, unavailable } from '../issuer/http.js';
+import type { JwtHeader, JwtPayload } from '../token/parse.js';
+
+/** RFC 9701 §4: the media type a resource server asks for to get a signed answer. */
+export const INTROSPECTION_JWT_MEDIA_TYPE = 'application/token-introspection+jwt';
+
+/** How the resource server authenticates at the introspection endpoint (RFC 7662 §2.1). */
+export interface IntrospectionClient {
+  clientId: string;
+  clientSecret: string;
+  method: ClientSecretMethod;
+}
+
+/** What the issuer said about one token. */
+export interface IntrospectionAnswer {
+  readonly active: boolean;
+  /** The answer's members (RFC 7662 §2.2); with RFC 9701, the `token_introspection` object. */
+  readonly payload: JwtPayload;
+  /** The verified header of an RFC 9701 answer; `{ alg: 'none' }` for a plain JSON one. */
+  readonly header: JwtHeader;
+  /** Why an inactive answer is inactive, when the server said more than `active: false`. */
+  readonly reason?: string;
+}
+
+/** An answer as it came: JSON members, or the RFC 9701 JWT still to be verified. */
+export type IntrospectionResponse =
+  { kind: 'answer'; answer: IntrospectionAnswer } | { kind: 'jwt'; jwt: string };
+
+/** The header of an answer that came as plain JSON: nothing was signed. */
+const UNSIGNED: JwtHeader = { alg: 'none' };
+
+/**
+ * POSTs `token` (with `token_type_hint=access_token`) to the introspection endpoint,
+ * authenticated as `client` (RFC 7662 §2.1). A 400 `unsupported_token_type` (what
+ * oidc-provider answers for a JWT) is an inactive answer; any other failure, a 401 for bad
+ * client credentials included, is `ERR_ISSUER_UNAVAILABLE`: never the caller's token's fault.
+ */
+export async function requestIntrospection(
+  url: string,
+  token: string,
+  client: IntrospectionClient,
+  http: ResolvedHttpOptions,
+  jwtResponse: boolean,
+): Promise<IntrospectionResponse> {
+  const headers: Record<string, string> = {
+    'content-type': 'application/x-www-form-urlencoded',
+    accept: jwtResponse ? INTROSPECTION_JWT_MEDIA_TYPE : 'application/json',
+  };
+  const body = new URLSearchParams({ token, token_type_hint: 'access_token' });
+  if (client.method === 'client_secret_basic') {
+    headers.authorization = basicAuthorization(client.clientId, client.clientSecret);
+  } else {
+    body.set('client_id', client.clientId);
+    body.set('client_secret', client.clientSecret);
+  }
+  const response = await requestJson(url, http, {
+    method: 'POST',
+    headers,
+    body,
+    acceptStatuses: [400],
+    successText: jwtResponse,
+  });
+  if (response.status === 400) return { kind: 'answer', answer: refusal(url, response.body) };
+  if (!jwtResponse) return { kind: 'answer', answer: readAnswer(response.body, url) };
+  const type = response.headers.get('content-type') ?? '';
+  if (!type.toLowerCase().includes('token-introspection+jwt')) {
+    throw unavailable(
+      url,
+      `answered ${type.split(';')[0] || 'without a content-type'}, not the signed ${INTROSPECTION_JWT_MEDIA_TYPE} asked for (RFC 9701): is the client registered for signed introspection responses?`,
+      response.status,
+    );
+  }
+  return { kind: 'jwt', jwt: String(response.body).trim() };
+}
+
+/** The members of an answer (a JSON object whose `active` is a boolean, RFC 7662 §2.2). */
+export function readAnswer(value: unknown, url: string, header: JwtHeader = UNSIGNED): IntrospectionAnswer {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw unavailable(url, 'answered with something other than a JSON object (RFC 7662 §2.2)');
+  }
+  const payload = value as JwtPayload;
+  if (typeof payload.active !== 'boolean') {
+    throw unavailable(url, `answered without the boolean "active" member (RFC 7662 §2.2)`);
+  }
+  return { active: payload.active, payload, header };
+}
+
+/** A 400 answer: `unsupported_token_type` refuses the token; anything else is the server's problem. */
+function refusal(url: string, body: unknown): IntrospectionAnswer {
+  const { error, error_description: description } = (body ?? {}) as Record<string, unknown>;
+  const said = `${String(error)}${typeof description === 'string' ? `: ${description}` : ''}`;
+  if (error !== 'unsupported_token_type') throw unavailable(url, `answered 400 ${said}`, 400);
+  return { active: false, payload: { active: false }, header: UNSIGNED, reason: said };
+}
