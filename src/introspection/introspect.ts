@@ -77,12 +77,9 @@ export async function requestIntrospection(
 
 /** The members of an answer (a JSON object whose `active` is a boolean, RFC 7662 §2.2). */
 export function readAnswer(value: unknown, url: string, header: JwtHeader = UNSIGNED): IntrospectionAnswer {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw unavailable(url, 'answered with something other than a JSON object (RFC 7662 §2.2)');
-  }
-  const payload = value as JwtPayload;
-  if (typeof payload.active !== 'boolean') {
-    throw unavailable(url, `answered without the boolean "active" member (RFC 7662 §2.2)`);
+  const payload = value as JwtPayload | null | undefined;
+  if (typeof payload !== 'object' || payload === null || typeof payload.active !== 'boolean') {
+    throw unavailable(url, 'answered with no JSON object with a boolean "active" member (RFC 7662 §2.2)');
   }
   return { active: payload.active, payload, header };
 }
