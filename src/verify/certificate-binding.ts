@@ -89,7 +89,7 @@ export async function checkCertificateBinding(
   }
   if ((await certificateThumbprint(certificate)) !== bound) {
     throw bindingError(
-      'the token is bound to another TLS client certificate: its cnf x5t#S256 differs from the SHA-256 thumbprint of the one presented',
+      'the token is bound (cnf x5t#S256, RFC 8705) to another TLS client certificate than the one presented: the SHA-256 thumbprints differ',
     );
   }
 }
