@@ -1,5 +1,5 @@
 import { invalidArgument } from '../errors.js';
-import { encodeBase64Url, sha2 } from '../token/base64url.js';
+import { encodeBase64Url } from '../token/base64url.js';
 
 /** A PKCE code verifier with its S256 challenge. */
 export interface PkcePair {
@@ -50,6 +50,6 @@ export async function createPkcePair(existingVerifier?: string): Promise<PkcePai
       }`,
     );
   }
-  const codeChallenge = base64url(await sha2('SHA-256', codeVerifier));
-  return { codeVerifier, codeChallenge, codeChallengeMethod: 'S256' };
+  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(codeVerifier));
+  return { codeVerifier, codeChallenge: base64url(new Uint8Array(digest)), codeChallengeMethod: 'S256' };
 }
