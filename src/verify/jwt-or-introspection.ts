@@ -63,29 +63,14 @@ export class JwtOrIntrospectionVerifier {
     if (typeof options !== 'object' || options === null) {
       throw invalidArgument('JwtOrIntrospectionVerifier needs IntrospectionVerifier options');
     }
-    const {
-      jwt,
-      clientId,
-      clientSecret,
-      clientAuthMethod,
-      introspectionEndpoint,
-      jwtResponse,
-      cache,
-      ...shared
-    } = options;
+    const { jwt, ...introspection } = options;
     if (jwt !== undefined && (typeof jwt !== 'object' || jwt === null)) {
       throw invalidArgument('jwt must be an object of JwtVerifier options');
     }
-    this.introspection = new IntrospectionVerifier({
-      ...shared,
-      clientId,
-      clientSecret,
-      clientAuthMethod,
-      introspectionEndpoint,
-      jwtResponse,
-      cache,
-    });
-    this.jwt = new JwtVerifier({ ...shared, ...jwt, issuer: shared.issuer });
+    this.introspection = new IntrospectionVerifier(introspection);
+    // The client options mean nothing to a JwtVerifier, and `cache` there is the answers'
+    // cache, not the JWKS's: the JWT side takes `jwt.cache`.
+    this.jwt = new JwtVerifier({ ...introspection, cache: undefined, ...jwt, issuer: introspection.issuer });
     this.issuer = this.jwt.issuer;
   }
 

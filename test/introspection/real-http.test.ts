@@ -124,6 +124,22 @@ describe('JwtOrIntrospectionVerifier', () => {
     expect(jwtIssuer.requests.introspect).toBe(1);
   });
 
+  it('keeps the answers cache option away from the JWKS cache', async () => {
+    const verifier = new JwtOrIntrospectionVerifier({
+      issuer: jwtIssuer.issuer,
+      audience: API,
+      ...RESOURCE_SERVER,
+      cache: { maxAgeMs: 0 },
+    });
+    jwtIssuer.reset();
+    for (let i = 0; i < 3; i++) await verifier.verify(await jwtIssuer.sign());
+    expect(jwtIssuer.requests.jwks).toBe(1);
+    const opaque = jwtIssuer.issueOpaqueToken();
+    await verifier.verify(opaque);
+    await verifier.verify(opaque);
+    expect(jwtIssuer.requests.introspect).toBe(2);
+  });
+
   it('passes jwt-only options to the JWT side', async () => {
     const verifier = new JwtOrIntrospectionVerifier({
       issuer: jwtIssuer.issuer,
