@@ -64,11 +64,12 @@ export async function requestIntrospection(
   });
   if (response.status === 400) return { kind: 'answer', answer: refusal(url, response.body) };
   if (!jwtResponse) return { kind: 'answer', answer: readAnswer(response.body, url) };
+  // The signature is what proves the answer; a JSON one means the server did not sign it.
   const type = response.headers.get('content-type') ?? '';
-  if (!type.toLowerCase().includes('token-introspection+jwt')) {
+  if (/json/i.test(type)) {
     throw unavailable(
       url,
-      `answered ${type.split(';')[0] || 'without a content-type'}, not the signed ${INTROSPECTION_JWT_MEDIA_TYPE} asked for (RFC 9701): is the client registered for signed introspection responses?`,
+      `answered ${type.split(';')[0]}, not the signed ${INTROSPECTION_JWT_MEDIA_TYPE} asked for (RFC 9701): is the client registered for signed introspection responses?`,
       response.status,
     );
   }

@@ -38,7 +38,7 @@ function signedAnswer(claims: Record<string, unknown> = {}, options: SignOptions
       aud: CLIENT.clientId,
       exp: undefined,
       jti: undefined,
-      token_introspection: { active: true, iss: issuer.issuer, aud: API, sub: 'forged' },
+      token_introspection: { active: true, iss: issuer.issuer, aud: API, sub: 'signed-user' },
       ...claims,
     },
     { ...options, header: { typ: 'token-introspection+jwt', ...options.header } },
@@ -82,6 +82,11 @@ describe('IntrospectionVerifier with jwtResponse (RFC 9701)', () => {
     });
     expect((await verifier.verify(issuer.issueOpaqueToken({ sub: 'dan' }))).payload.sub).toBe('dan');
     expect(issuer.requests).toMatchObject({ metadata: 0, jwks: 1 });
+  });
+
+  it('takes a signed answer whatever its content type, but for JSON: the signature proves it', async () => {
+    answerWith(await signedAnswer(), 'text/plain; charset=utf-8');
+    expect((await verifierWith().verify('some-token')).payload.sub).toBe('signed-user');
   });
 
   it('refuses a plain JSON answer when a signed one was asked for (503, naming RFC 9701)', async () => {
