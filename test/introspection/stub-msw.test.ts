@@ -76,6 +76,18 @@ describe('IntrospectionVerifier against the stub issuer (msw)', () => {
     expect(seen[0]!.form.get('client_secret')).toBe('orders-secret');
   });
 
+  it('needs no jwks_uri in the metadata for plain answers', async () => {
+    server.use(
+      http.get('https://as.test/.well-known/oauth-authorization-server', () =>
+        jsonResponse({ ...issuer.metadata, jwks_uri: undefined }),
+      ),
+    );
+    expect((await verifierWith().verify(issuer.issueOpaqueToken({ sub: 'noa' }))).payload.sub).toBe('noa');
+    const signed = verifierWith({ jwtResponse: true });
+    const error = await expectRejection(signed.verify(issuer.issueOpaqueToken()), 'ERR_METADATA_INVALID');
+    expect(error.message).toMatch(/jwks_uri is missing/);
+  });
+
   it('skips discovery with introspectionEndpoint', async () => {
     const verifier = verifierWith({ introspectionEndpoint: 'https://as.test/introspect' });
     await verifier.verify(issuer.issueOpaqueToken({ sub: 'carol' }));
