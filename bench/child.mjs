@@ -2,6 +2,7 @@
 // parent, which runs the issuer, over the IPC channel; prints nothing, sends one result.
 import { readFileSync } from 'node:fs';
 import { CONTENDERS } from './contenders.mjs';
+import { heapGrowth, median, seeAll, throughput } from './measure.mjs';
 
 const job = JSON.parse(process.argv[2]);
 let nextId = 0;
@@ -28,65 +29,33 @@ async function create() {
 }
 
 /**
- * Runs `inFlight` loops calling verify on tokens for `ms`, after a warm-up; returns
- * operations per second and latency percentiles in microseconds.
+ * Verifies every token at once; the time until all have settled, and each rejection's
+ * latency (from its own call to its refusal) as p50/p99 in milliseconds.
  */
-async function throughput(verify, list, inFlight, ms) {
-  const run = async (durationMs, samples) => {
-    let next = 0;
-    let done = 0;
-    let failures = 0;
-    const end = performance.now() + durationMs;
-    const loop = async () => {
-      while (performance.now() < end) {
-        const token = list[next++ % list.length];
-        const start = performance.now();
-        try {
-          await verify(token);
-        } catch {
-          failures++;
-        }
-        if (samples && done < samples.length) samples[done] = performance.now() - start;
-        done++;
-      }
-    };
-    const started = performance.now();
-    const cpu = process.cpuUsage();
-    await Promise.all(Array.from({ length: inFlight }, loop));
-    const used = process.cpuUsage(cpu);
-    return { done, failures, seconds: (performance.now() - started) / 1000, cpuUs: used.user + used.system };
-  };
-  await run(Math.min(100, ms / 4));
-  const samples = new Float64Array(1_000_000);
-  const { done, failures, seconds, cpuUs } = await run(ms, samples);
-  const sorted = samples.subarray(0, Math.min(done, samples.length)).sort();
-  const at = (q) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] * 1000;
-  // CPU time per operation (all threads): steadier than wall time on a busy machine.
-  return {
-    opsPerSecond: done / seconds,
-    p50Us: at(0.5),
-    p99Us: at(0.99),
-    cpuUsPerOp: cpuUs / done,
-    failures,
-  };
-}
-
-/** Verifies every token once: warms JIT, connections and whatever caches have room. */
-async function seeAll(verify, list) {
-  for (const token of list) {
-    try {
-      await verify(token);
-    } catch {}
-  }
-}
-
 async function settleAll(verify, list) {
   const started = performance.now();
-  const results = await Promise.allSettled(list.map((token) => verify(token)));
+  let ok = 0;
+  const refusals = [];
+  await Promise.all(
+    list.map(async (token) => {
+      const start = performance.now();
+      try {
+        await verify(token);
+        ok++;
+      } catch {
+        refusals.push(performance.now() - start);
+      }
+    }),
+  );
+  const ms = performance.now() - started;
+  refusals.sort((a, b) => a - b);
+  const at = (q) => refusals[Math.min(refusals.length - 1, Math.floor(q * refusals.length))];
   return {
-    ms: performance.now() - started,
-    ok: results.filter((r) => r.status === 'fulfilled').length,
-    rejected: results.filter((r) => r.status === 'rejected').length,
+    ms,
+    ok,
+    rejected: refusals.length,
+    refusalP50Ms: refusals.length ? at(0.5) : undefined,
+    refusalP99Ms: refusals.length ? at(0.99) : undefined,
   };
 }
 
@@ -119,7 +88,6 @@ const scenarios = {
     );
     const list = tokens(job.tokensFile);
     for (const verify of [ours, sync, pool]) await seeAll(verify, list);
-    const median = (values) => values.sort((a, b) => a - b)[values.length >> 1];
     const out = {};
     for (const inFlight of [1, 64]) {
       const rounds = [];
@@ -197,33 +165,7 @@ const scenarios = {
     const verify = await create();
     if (!verify) return { unsupported: true };
     const list = tokens(job.memoryFile);
-    await verify(list[0]);
-    globalThis.gc();
-    const before = process.memoryUsage();
-    let next = 0;
-    let failures = 0;
-    const started = performance.now();
-    await Promise.all(
-      Array.from({ length: 64 }, async () => {
-        while (next < list.length) {
-          try {
-            await verify(list[next++]);
-          } catch {
-            failures++;
-          }
-        }
-      }),
-    );
-    const seconds = (performance.now() - started) / 1000;
-    globalThis.gc();
-    const after = process.memoryUsage();
-    return {
-      tokens: list.length,
-      failures,
-      opsPerSecond: list.length / seconds,
-      heapGrowthMb: (after.heapUsed - before.heapUsed) / 2 ** 20,
-      rssMb: after.rss / 2 ** 20,
-    };
+    return heapGrowth(verify, list);
   },
 };
 

@@ -1,9 +1,13 @@
 // The verifiers the benchmark compares. Each factory gets the issuer under test and the
 // algorithm, and resolves to `verify(token)` (a promise or a value; throws when rejected),
-// or `undefined` when the library cannot verify that algorithm.
+// or `undefined` when the library cannot verify that algorithm. Loads on Node, Bun and Deno
+// (bench/runtime-child.mjs); the built-ins are imported, not taken as Node's globals.
+import { Buffer } from 'node:buffer';
 import { constants, createPublicKey, verify as cryptoVerify } from 'node:crypto';
 import { join } from 'node:path';
+import process from 'node:process';
 import { pathToFileURL } from 'node:url';
+import { WEB_CONTENDERS, fetchJwks, jwkFor } from './web-contenders.mjs';
 
 /** Algorithms and how `node:crypto` verifies each (what a hand-written verifier would do). */
 const RAW = {
@@ -16,28 +20,26 @@ const RAW = {
   EdDSA: (key) => [null, { key }],
 };
 
-async function fetchJwks(jwksUri) {
-  const response = await fetch(jwksUri);
-  return response.json();
+function publicKeyFor(jwks, alg) {
+  const jwk = jwkFor(jwks, alg);
+  return { jwk, keyObject: createPublicKey({ key: jwk, format: 'jwk' }) };
 }
 
-function publicKeyFor(jwks, alg) {
-  const jwk = jwks.keys.filter((key) => key.alg === alg).at(-1);
-  return { jwk, keyObject: createPublicKey({ key: jwk, format: 'jwk' }) };
+/** Our warm verifier from the built package in `packageDir` (the package itself without one). */
+async function createOurs({ issuer, audience }, options, packageDir) {
+  const entry = packageDir ? pathToFileURL(join(packageDir, 'dist/index.js')).href : 'oauth-jwt-verify';
+  const { JwtVerifier } = await import(entry);
+  const verifier = new JwtVerifier({ issuer, audience, ...options });
+  return (token) => verifier.verify(token);
 }
 
 /** name → { label, create(context) }, in table order. The first two are ours. */
 export const CONTENDERS = {
   ours: {
     label: 'oauth-jwt-verify JwtVerifier (warm)',
-    async create({ issuer, audience }, options = {}) {
-      // run.mjs copies the built package aside (see there); the package itself otherwise.
-      const entry = process.env.BENCH_PACKAGE_DIR
-        ? pathToFileURL(join(process.env.BENCH_PACKAGE_DIR, 'dist/index.js')).href
-        : 'oauth-jwt-verify';
-      const { JwtVerifier } = await import(entry);
-      const verifier = new JwtVerifier({ issuer, audience, ...options });
-      return (token) => verifier.verify(token);
+    async create(context, options = {}) {
+      // run.mjs copies the built package aside (see there).
+      return createOurs(context, options, process.env.BENCH_PACKAGE_DIR);
     },
   },
   'ours-cached': {
@@ -46,15 +48,17 @@ export const CONTENDERS = {
       return CONTENDERS.ours.create({ issuer, audience }, { cache: { verifiedTokens: 10_000 } });
     },
   },
-  'jose-floor': {
-    label: 'jose jwtVerify, key imported once (the floor)',
-    async create({ issuer, audience, jwksUri, alg }) {
-      const { importJWK, jwtVerify } = await import('jose');
-      const { jwk } = publicKeyFor(await fetchJwks(jwksUri), alg);
-      const key = await importJWK(jwk, alg);
-      return (token) => jwtVerify(token, key, { issuer, audience, algorithms: [alg] });
-    },
-  },
+  // Another build of this package, to compare two builds in one run (a refactor's before and
+  // after): `BENCH_BASELINE_DIR=<folder with dist/ and package.json> npm run bench`.
+  ...(process.env.BENCH_BASELINE_DIR
+    ? {
+        'ours-baseline': {
+          label: `oauth-jwt-verify, the build in ${process.env.BENCH_BASELINE_DIR}`,
+          create: (context) => createOurs(context, {}, process.env.BENCH_BASELINE_DIR),
+        },
+      }
+    : {}),
+  'jose-floor': WEB_CONTENDERS['jose-floor'],
   'jose-remote': {
     label: 'jose jwtVerify + createRemoteJWKSet',
     async create({ issuer, audience, jwksUri, alg }) {
@@ -158,7 +162,32 @@ export const CONTENDERS = {
         });
     },
   },
+  'raw-webcrypto': WEB_CONTENDERS['raw-webcrypto'],
+};
+
+/**
+ * Ours with `#signature` forced to one path whatever the runtime's conditions, from the
+ * copies bench/runtimes.mjs makes: what a runtime would get from the other path (Deno
+ * through node:crypto, Bun through Web Crypto). Only in the per-runtime bench.
+ */
+export const PATH_CONTENDERS = {
+  'ours-node-path': {
+    label: 'oauth-jwt-verify with #signature forced to signature-node.js (node:crypto)',
+    create: (context) => createOurs(context, {}, process.env.BENCH_PACKAGE_NODE_PATH),
+  },
+  'ours-web-path': {
+    label: 'oauth-jwt-verify with #signature forced to signature-web.js (jose, Web Crypto)',
+    create: (context) => createOurs(context, {}, process.env.BENCH_PACKAGE_WEB_PATH),
+  },
 };
 
 /** Contenders that fetch keys over HTTP (the others get them handed over). */
-export const NETWORKED = ['ours', 'ours-cached', 'jose-remote', 'aws', 'fast-jwt', 'jsonwebtoken'];
+export const NETWORKED = [
+  'ours',
+  'ours-cached',
+  'ours-baseline',
+  'jose-remote',
+  'aws',
+  'fast-jwt',
+  'jsonwebtoken',
+];

@@ -1,5 +1,7 @@
 #!/usr/bin/env node
 // npm run bench [-- --quick] [--only=throughput,cold,flood,rotation,memory] [--alg=RS256,...]
+// npm run bench -- --runtime node|bun|deno [--quick]: ours, jose and the runtime's raw
+//   primitives, measured in that runtime (bench/runtimes.mjs)
 //
 // Runs every (scenario, algorithm, contender) in its own child process against one stub
 // issuer served over HTTP on 127.0.0.1 by this process, prints tables and writes
@@ -11,24 +13,29 @@ import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CONTENDERS, NETWORKED } from './contenders.mjs';
+import { RUNTIME_ALGORITHMS, benchRuntimes, runtimeList, runtimeTables } from './runtimes.mjs';
 import { ensureBuilt } from '../scripts/ensure-build.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
 const flag = (name) => args.find((arg) => arg.startsWith(`--${name}=`))?.split('=')[1];
 const quick = args.includes('--quick');
-const only = flag('only')?.split(',') ?? ['target', 'throughput', 'cold', 'flood', 'rotation', 'memory'];
-const algorithms = flag('alg')?.split(',') ?? ['RS256', 'PS256', 'ES256', 'EdDSA'];
+const runtimes = runtimeList(args); // --runtime: the per-runtime bench instead of the peers' one
+const only =
+  flag('only')?.split(',') ??
+  (runtimes ? ['runtime'] : ['target', 'throughput', 'cold', 'flood', 'rotation', 'memory']);
+const algorithms =
+  flag('alg')?.split(',') ?? (runtimes ? RUNTIME_ALGORITHMS : ['RS256', 'PS256', 'ES256', 'EdDSA']);
 const contenderFilter = flag('contenders')?.split(',');
 const settings = {
   ms: Number(flag('ms') ?? (quick ? 200 : 400)),
-  distinct: quick ? 200 : 1000,
+  distinct: Number(flag('distinct') ?? (quick ? 200 : 1000)),
   concurrent: 1000,
-  memoryTokens: quick ? 10_000 : 100_000,
+  memoryTokens: Number(flag('memory-tokens') ?? (quick ? 10_000 : 100_000)),
   rotationGiveUpMs: quick ? 1500 : 3000,
   rotationRetryMs: 100,
-  rounds: quick ? 5 : 9,
-  sliceMs: quick ? 60 : 100,
+  rounds: Number(flag('rounds') ?? (quick ? 5 : 9)),
+  sliceMs: Number(flag('slice-ms') ?? (quick ? 60 : 100)),
 };
 
 // Bench the built package, as users get it: build when dist/ is missing or older than
@@ -45,7 +52,11 @@ const { createTestIssuer } = await import(join(packageDir, 'dist/testing/index.j
 const startedAt = new Date();
 const loadAtStart = os.loadavg().map((n) => Number(n.toFixed(2)));
 const work = mkdtempSync(join(os.tmpdir(), 'oauth-jwt-verify-bench-'));
-const issuer = await createTestIssuer({ listen: true, algorithms });
+// The per-runtime memory jobs verify ES256 tokens, whatever --alg says.
+const issuer = await createTestIssuer({
+  listen: true,
+  algorithms: runtimes ? [...new Set([...algorithms, 'ES256'])] : algorithms,
+});
 const audience = 'https://api.test';
 const jwksUri = issuer.metadata.jwks_uri;
 const log = (line) => process.stderr.write(`${line}\n`);
@@ -119,7 +130,7 @@ function runChild(job) {
 const contenders = Object.keys(CONTENDERS).filter(
   (name) => !contenderFilter || contenderFilter.includes(name),
 );
-const results = { target: {}, throughput: {}, cold: {}, flood: {}, rotation: {}, memory: {} };
+const results = { target: {}, throughput: {}, cold: {}, flood: {}, rotation: {}, memory: {}, runtime: {} };
 const context = (alg) => ({ issuer: issuer.issuer, audience, jwksUri, alg });
 const tokenFiles = {};
 async function distinctTokens(alg) {
@@ -223,6 +234,20 @@ if (only.includes('memory') && algorithms.includes('ES256')) {
       memoryFile,
     });
   }
+}
+if (only.includes('runtime')) {
+  let memoryFile;
+  results.runtime = await benchRuntimes({
+    runtimes: runtimes ?? ['node'],
+    algorithms,
+    settings,
+    context,
+    distinctTokens,
+    memoryFile: async () =>
+      (memoryFile ??= write('runtime-memory.txt', signBulk('ES256', settings.memoryTokens))),
+    work,
+    log,
+  });
 }
 await issuer.close();
 rmSync(work, { recursive: true, force: true });
@@ -348,13 +373,15 @@ if (Object.keys(results.flood).length) {
     `### Unknown-kid flood: ${settings.concurrent} tokens with invented kids on a warm verifier (${eventAlg})`,
   );
   out();
-  out('| contender | time ms | rejected | requests (metadata + JWKS) |');
-  out('|---|---:|---:|---:|');
+  out(
+    '| contender | time ms | rejected | refusal latency p50 ms | refusal latency p99 ms | requests (metadata + JWKS) |',
+  );
+  out('|---|---:|---:|---:|---:|---:|');
   for (const [name, r] of Object.entries(results.flood)) {
     out(
       r.unsupported
-        ? `| ${name} | n/a | | |`
-        : `| ${name} | ${fmt(r.ms, 1)} | ${r.rejected} | ${requests(r)} |`,
+        ? `| ${name} | n/a | | | | |`
+        : `| ${name} | ${fmt(r.ms, 1)} | ${r.rejected} | ${fmt(r.refusalP50Ms, 2)} | ${fmt(r.refusalP99Ms, 2)} | ${requests(r)} |`,
     );
   }
   out();
@@ -390,6 +417,7 @@ if (Object.keys(results.memory).length) {
   }
   out();
 }
+runtimeTables(results.runtime, { out, fmt, settings });
 const seconds = (Date.now() - startedAt.getTime()) / 1000;
 out(`Total ${seconds.toFixed(0)} s.`);
 console.log(lines.join('\n'));

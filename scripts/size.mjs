@@ -2,7 +2,9 @@
 // The size of the oauth-jwt-verify/pkce entry as a browser app ships it: bundled with
 // esbuild for the browser (ESM, minified), then gzipped. Prints bytes, gzip bytes and what
 // each source file contributes; exits 1 over the budget, or when the entry pulls in jose,
-// a Node built-in or the verifier. test/pkce/size.test.ts runs the same measurement.
+// a Node built-in or the verifier. test/pkce/size.test.ts runs the same measurement. Then
+// what the DPoP helpers add to an app that uses them, and that they add nothing to one
+// that does not (test/pkce/dpop-size.test.ts).
 //
 //   node scripts/size.mjs          (npm run size)
 //   node scripts/size.mjs --json
@@ -26,15 +28,10 @@ export const BUDGET_GZIP_BYTES = 3072;
 export const ENTRY = 'src/pkce/index.ts';
 const FORBIDDEN = /(^|\/)node_modules\/jose\/|^node:|^src\/(verifier|jwks|http\.ts|testing|node)/;
 
-/**
- * Bundles the ./pkce entry the way a browser app would and measures it.
- * @returns {Promise<{ entry: string, bytes: number, gzipBytes: number, budgetGzipBytes: number,
- *   ok: boolean, modules: { path: string, bytes: number }[], forbidden: string[] }>}
- */
-export async function measurePkceBundle() {
-  const root = fileURLToPath(new URL('..', import.meta.url));
+/** Bundles for the browser (ESM, minified) and measures: bytes, gzip -9 bytes, bytes by source file. */
+async function measureBrowserBundle(input, root) {
   const result = await build({
-    entryPoints: [ENTRY],
+    ...input,
     absWorkingDir: root,
     bundle: true,
     minify: true,
@@ -46,18 +43,85 @@ export async function measurePkceBundle() {
     logLevel: 'error',
   });
   const code = result.outputFiles[0].contents;
-  const bytes = code.byteLength;
-  const gzipBytes = gzipSync(code, { level: 9 }).byteLength;
   const [output] = Object.values(result.metafile.outputs);
   const modules = Object.entries(output.inputs)
     .map(([path, { bytesInOutput }]) => ({ path, bytes: bytesInOutput }))
     .filter((module) => module.bytes > 0)
     .sort((a, b) => b.bytes - a.bytes);
+  return { code, bytes: code.byteLength, gzipBytes: gzipSync(code, { level: 9 }).byteLength, modules };
+}
+
+/**
+ * Bundles the ./pkce entry the way a browser app would and measures it.
+ * @returns {Promise<{ entry: string, bytes: number, gzipBytes: number, budgetGzipBytes: number,
+ *   ok: boolean, modules: { path: string, bytes: number }[], forbidden: string[] }>}
+ */
+export async function measurePkceBundle() {
+  const root = fileURLToPath(new URL('..', import.meta.url));
+  const { bytes, gzipBytes, modules } = await measureBrowserBundle({ entryPoints: [ENTRY] }, root);
   // Only what lands in the output counts: a module that is parsed and then tree-shaken
   // away entirely (http.ts's verifier extras, reached through discovery.ts) costs nothing.
   const forbidden = modules.map((module) => module.path).filter((path) => FORBIDDEN.test(path));
   const ok = gzipBytes <= BUDGET_GZIP_BYTES && forbidden.length === 0;
   return { entry: ENTRY, bytes, gzipBytes, budgetGzipBytes: BUDGET_GZIP_BYTES, ok, modules, forbidden };
+}
+
+/** The issue 20 budget: what the DPoP helpers may add to an app's bundle, gzip -9 bytes. */
+export const DPOP_BUDGET_GZIP_BYTES = 1536;
+/** An SPA's whole login flow, without DPoP … */
+export const APP_IMPORTS = [
+  'discover',
+  'buildAuthorizationUrl',
+  'parseAuthorizationResponse',
+  'exchangeAuthorizationCode',
+  'refreshTokens',
+  'revokeToken',
+];
+/** … and what it imports more with DPoP (the key in IndexedDB, API calls). */
+export const DPOP_IMPORTS = [
+  'createDpopKeyPair',
+  'createDpopHandle',
+  'createIndexedDbDpopStore',
+  'fetchWithDpop',
+];
+/** Text only DPoP code holds: none of it may be in a bundle that does not import DPoP. */
+export const DPOP_ONLY_TEXT = /dpop\+jwt|use_dpop_nonce|dpop-nonce|indexedDB|ECDSA/i;
+
+/**
+ * Bundles two small app entries, the flow without and with the DPoP helpers, and measures
+ * what DPoP adds when used (`addedGzipBytes`, within DPOP_BUDGET_GZIP_BYTES) and that it
+ * adds no module of src/pkce/dpop/ and none of its text when unused (`unusedLeaks` empty).
+ * @returns {Promise<{ withoutDpop: { bytes: number, gzipBytes: number }, withDpop: { bytes: number,
+ *   gzipBytes: number }, addedBytes: number, addedGzipBytes: number, budgetGzipBytes: number,
+ *   dpopModules: { path: string, bytes: number }[], unusedLeaks: string[], ok: boolean }>}
+ */
+export async function measureDpopHelpers() {
+  const root = fileURLToPath(new URL('..', import.meta.url));
+  const app = (names) => ({
+    stdin: {
+      contents: `import { ${names.join(', ')} } from './${ENTRY}';\nglobalThis.app = { ${names.join(', ')} };\n`,
+      resolveDir: root,
+      loader: 'ts',
+    },
+  });
+  const without = await measureBrowserBundle(app(APP_IMPORTS), root);
+  const used = await measureBrowserBundle(app([...APP_IMPORTS, ...DPOP_IMPORTS]), root);
+  const isDpop = (module) => module.path.startsWith('src/pkce/dpop/');
+  const unusedLeaks = [
+    ...without.modules.filter(isDpop).map((module) => module.path),
+    ...(DPOP_ONLY_TEXT.exec(new TextDecoder().decode(without.code)) ?? []).map((text) => `text ${text}`),
+  ];
+  const addedGzipBytes = used.gzipBytes - without.gzipBytes;
+  return {
+    withoutDpop: { bytes: without.bytes, gzipBytes: without.gzipBytes },
+    withDpop: { bytes: used.bytes, gzipBytes: used.gzipBytes },
+    addedBytes: used.bytes - without.bytes,
+    addedGzipBytes,
+    budgetGzipBytes: DPOP_BUDGET_GZIP_BYTES,
+    dpopModules: used.modules.filter(isDpop),
+    unusedLeaks,
+    ok: addedGzipBytes <= DPOP_BUDGET_GZIP_BYTES && unusedLeaks.length === 0,
+  };
 }
 
 function print(report) {
@@ -72,6 +136,23 @@ function print(report) {
   for (const path of report.forbidden) console.error(`  FORBIDDEN import in the browser entry: ${path}`);
   if (report.gzipBytes > BUDGET_GZIP_BYTES) {
     console.error(`  OVER BUDGET by ${report.gzipBytes - BUDGET_GZIP_BYTES} bytes gzip`);
+  }
+}
+
+function printDpop(report) {
+  console.log('DPoP helpers in an app (the flow without them, then with them):');
+  console.log(
+    `  without: ${report.withoutDpop.bytes} bytes, gzip ${report.withoutDpop.gzipBytes}; with: ${report.withDpop.bytes} bytes, gzip ${report.withDpop.gzipBytes}`,
+  );
+  console.log(
+    `  added when used: ${report.addedBytes} bytes, gzip ${report.addedGzipBytes} bytes, budget ${report.budgetGzipBytes} bytes`,
+  );
+  for (const module of report.dpopModules)
+    console.log(`    ${String(module.bytes).padStart(6)}  ${module.path}`);
+  for (const leak of report.unusedLeaks)
+    console.error(`  DPoP code in a bundle that does not use it: ${leak}`);
+  if (report.addedGzipBytes > report.budgetGzipBytes) {
+    console.error(`  DPoP OVER BUDGET by ${report.addedGzipBytes - report.budgetGzipBytes} bytes gzip`);
   }
 }
 
@@ -170,7 +251,8 @@ if (
   process.exitCode = report.ok ? 0 : 1;
 } else if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const report = await measurePkceBundle();
-  if (process.argv.includes('--json')) console.log(JSON.stringify(report, null, 2));
-  else print(report);
-  process.exitCode = report.ok ? 0 : 1;
+  const dpop = await measureDpopHelpers();
+  if (process.argv.includes('--json')) console.log(JSON.stringify({ ...report, dpop }, null, 2));
+  else (print(report), printDpop(dpop));
+  process.exitCode = report.ok && dpop.ok ? 0 : 1;
 }

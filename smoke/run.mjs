@@ -10,11 +10,10 @@
 // Runtimes come from the environment; one that is not set is reported NOT RUN, which fails
 // the run only with --strict (as .ci/run does):
 //   SMOKE_NODE_BINS  Node binaries, separated by ':'   (default: this Node)
-//   CHROMIUM_PATH    Chromium                          (default: /usr/bin/chromium if present)
+//   CHROMIUM_PATH    Chromium                          (default: chromium or chromium-browser on PATH)
 //   DENO_BIN, BUN_BIN
 //   MINIFLARE_DIR    a folder whose node_modules holds miniflare (npm install --prefix DIR miniflare)
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -22,6 +21,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { packTarball } from '../scripts/ci-entries.mjs';
+import { locate } from '../scripts/test-prerequisites.mjs';
 
 const run = promisify(execFile);
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -160,7 +160,8 @@ async function runWorkerd(miniflareDir) {
 }
 
 const env = process.env;
-const chromiumPath = env.CHROMIUM_PATH ?? (existsSync('/usr/bin/chromium') ? '/usr/bin/chromium' : undefined);
+// As the test suite finds it (scripts/test-prerequisites.mjs).
+const chromiumPath = env.CHROMIUM_PATH || locate('chromium').path;
 const runtimes = [
   ...(env.SMOKE_NODE_BINS ?? process.execPath)
     .split(':')

@@ -16,6 +16,9 @@ export const ERROR_STATUS = {
   ERR_ISSUER_UNAVAILABLE: 503,
   ERR_METADATA_INVALID: 503,
   ERR_CERTIFICATE_BINDING: 401,
+  ERR_DPOP_PROOF_INVALID: 401,
+  ERR_DPOP_NONCE_REQUIRED: 401,
+  ERR_DPOP_BINDING: 401,
 } as const;
 
 /** The stable error codes; `switch (err.code)` over this union is exhaustive. */
@@ -31,6 +34,27 @@ export interface JwtVerifyErrorDetails {
   issuerStatus?: number;
   /** The URL that was being fetched, when the error is about a fetch. */
   url?: string;
+  /**
+   * The challenges of a `verifyRequest()` rejection: the schemes the API accepts
+   * (`Bearer`, `DPoP` or both), DPoP's `algs`, and the scheme the request used, which
+   * carries the `error` attributes. Its `wwwAuthenticate()` writes them.
+   */
+  challenge?: AuthChallenge;
+  /** A fresh DPoP nonce for the `DPoP-Nonce` response header (RFC 9449 §9), when nonces are on. */
+  dpopNonce?: string;
+}
+
+/** An HTTP authentication scheme an API accepts access tokens with. */
+export type AuthScheme = 'Bearer' | 'DPoP';
+
+/** Which `WWW-Authenticate` challenges to write (RFC 9110 §11.6.1: one per accepted scheme). */
+export interface AuthChallenge {
+  /** The accepted schemes, in the order their challenges are written. */
+  schemes: readonly AuthScheme[];
+  /** The DPoP proof algorithms, written as `algs` (RFC 9449 §7.1). */
+  algorithms?: readonly string[];
+  /** The scheme the request used: its challenge carries the error. Default: the first. */
+  scheme?: AuthScheme;
 }
 
 const BRAND = Symbol.for('oauth-jwt-verify.JwtVerifyError');
@@ -71,21 +95,33 @@ export class JwtVerifyError extends Error {
   /**
    * The RFC 6750 §3 `WWW-Authenticate` value for this error.
    * `ERR_TOKEN_MISSING` carries no `error` attribute (§3.1); scope errors name the scope.
+   * Rejections of `verifyRequest()` write one challenge per scheme the API accepts
+   * (`Bearer, DPoP algs="ES256 …"`, RFC 9449 §7.1), from `details.challenge`.
    * @see https://www.rfc-editor.org/rfc/rfc6750#section-3
    */
   wwwAuthenticate(realm?: string): string {
-    const { code, status, message, details } = this;
+    const { code, status } = this;
+    const error =
+      code !== 'ERR_TOKEN_MISSING' && status < 503 && (status > 401 ? 'insufficient_scope' : 'invalid_token');
+    return this.challengeFor('Bearer', realm, error);
+  }
+
+  /**
+   * One challenge of `scheme`: `realm`, then unless `error` is false the error, its
+   * description and (403) the scope.
+   * @internal
+   */
+  protected challengeFor(scheme: string, realm: string | undefined, error: string | false): string {
+    const { status, message, details } = this;
     const scopes = details.requiredScopes?.join(' ');
     // RFC 6750 §3 allows only %x20-21 / %x23-5B / %x5D-7E inside the quoted values: double
     // quotes become single ones (still readable), anything else outside the set `?`.
     const param = (name: string, value: string) =>
       `${name}="${value.replace(/[^ !#-[\]-~]/g, (c) => (c === '"' ? "'" : '?'))}"`;
-    return `Bearer ${[
+    return `${scheme} ${[
       realm !== undefined && param('realm', realm),
-      code !== 'ERR_TOKEN_MISSING' &&
-        status < 503 &&
-        `${param('error', status > 401 ? 'insufficient_scope' : 'invalid_token')}, ${param('error_description', message)}`,
-      status === 403 && scopes && param('scope', scopes),
+      error && `${param('error', error)}, ${param('error_description', message)}`,
+      error && status === 403 && scopes && param('scope', scopes),
     ]
       .filter(Boolean)
       .join(', ')}`.trim();

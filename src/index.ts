@@ -2,7 +2,8 @@
  * `oauth-jwt-verify`: verify JWTs from an OAuth 2.0 / OpenID Connect issuer. Discovery
  * (RFC 8414, then OpenID Connect), a JWKS cache that survives rotation and outages, RFC 9068
  * claim checks, and one {@link JwtVerifyError} with a stable `code` for every rejection.
- * Web APIs only (jose and the global `fetch`): Node, browsers, Deno, Bun and Workers.
+ * Runs on Node (signatures through node:crypto) and on Web runtimes (jose and Web Crypto):
+ * browsers, Deno, Bun and Workers. Transport is the global `fetch`, looked up per request.
  *
  * @example
  * import { JwtVerifier } from 'oauth-jwt-verify';
@@ -26,11 +27,22 @@ export { verifyIdToken } from './verify/id-token.js';
 export type { VerifyIdTokenOptions } from './verify/id-token.js';
 export { certificateThumbprint, checkCertificateBinding } from './verify/certificate-binding.js';
 export type { ClientCertificate } from './verify/certificate-binding.js';
-export { createMemoryJwksStore } from './fleet/store.js';
-export type { JwksStore, MemoryJwksStoreOptions, StoredKeySet } from './fleet/store.js';
+export { createMemoryJwksStore } from './fleet/memory-store.js';
+export type { MemoryJwksStoreOptions } from './fleet/memory-store.js';
+export type { JwksStore } from './fleet/store.js';
+export type { StoredKeySet } from './keys/key-set.js';
 export { createRedisJwksStore } from './fleet/redis-store.js';
 export type { RedisJwksStoreClient, RedisJwksStoreOptions } from './fleet/redis-store.js';
 export type { VerifierCacheSnapshot } from './fleet/snapshot.js';
+export { createMemoryDpopReplayStore } from './dpop/replay-store.js';
+export type { DpopReplayStore, MemoryDpopReplayStoreOptions } from './dpop/replay-store.js';
+export { createRedisDpopReplayStore } from './dpop/redis-replay-store.js';
+export type { RedisDpopReplayStoreClient, RedisDpopReplayStoreOptions } from './dpop/redis-replay-store.js';
+export type { DpopNonceOptions, DpopOptions } from './dpop/options.js';
+export type { DpopProofHeader, DpopProofPayload } from './dpop/proof.js';
+export type { FetchRequestLike, HttpRequest, NodeRequestLike } from './dpop/request.js';
+export type { ForwardedHeader, RequestUrlOptions } from './dpop/request-url.js';
+export type { DpopResult, RequestVerifyResult } from './verify/request.js';
 export { authenticate } from './server/authenticate.js';
 export type {
   AuthenticateErrorBody,
@@ -43,6 +55,7 @@ export type {
 } from './server/authenticate.js';
 export { JwtVerifyError, isJwtVerifyError, ERROR_STATUS } from './errors.js';
 export type { JwtVerifyErrorCode, JwtVerifyErrorDetails } from './errors.js';
+export type { AuthChallenge, AuthScheme } from './errors.js';
 export { discover, discoveryUrls } from './issuer/discovery.js';
 export type {
   AuthorizationServerMetadata,

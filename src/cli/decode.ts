@@ -4,7 +4,7 @@ import { errorJson, exitCodeFor } from './errors.js';
 import { formatShortToken, shortToken, timeClaimsObject } from './format.js';
 import { EXIT } from './io.js';
 import { readTokenArgument } from './token-input.js';
-import { printHeaderAndPayload } from './token-report.js';
+import { cnfOf, printHeaderAndPayload } from './token-report.js';
 
 const WARNING =
   'UNVERIFIED: decoded only; neither the signature nor any claim was checked (use `verify` for that)';
@@ -15,7 +15,8 @@ export const decodeCommand: Command = {
   help: `Usage: oauth-jwt-verify decode <token|-> [options]
 
 Decodes a JWT's header and payload WITHOUT verifying anything, and shows exp, iat and nbf
-as dates and relative times. Pass - to read the token from stdin (keeps it out of shell
+as dates and relative times, and what a bound token is bound to (cnf: a DPoP key's jkt,
+a certificate's x5t#S256). Pass - to read the token from stdin (keeps it out of shell
 history). Nothing is fetched. Use \`verify\` to know whether the token can be trusted.
 
 Options:
@@ -51,6 +52,7 @@ Exit status: 0 decoded, 1 not a JWT (ERR_TOKEN_MALFORMED), 2 usage.`,
         header,
         payload,
         times: timeClaimsObject(payload, now),
+        cnf: cnfOf(payload),
       });
       return EXIT.ok;
     }

@@ -6,11 +6,11 @@ const MAX_STDIN_BYTES = 1024 * 1024;
 /**
  * The token given on the command line, or read from stdin when the argument is `-` (so it
  * never has to sit in shell history). Surrounding whitespace and an `Authorization`-style
- * `Bearer ` prefix are dropped, so a pasted header value works too.
+ * `Bearer ` or `DPoP ` prefix are dropped, so a pasted header value works too.
  */
 export async function readTokenArgument(argument: string, io: CliIo): Promise<string> {
   const raw = argument === '-' ? await readStdin(io) : argument;
-  const token = raw.trim().replace(/^bearer\s+/i, '');
+  const token = raw.trim().replace(/^(?:bearer|dpop)\s+/i, '');
   if (token === '') {
     throw new UsageError(argument === '-' ? 'stdin held no token' : 'the token argument is empty');
   }

@@ -15,13 +15,37 @@ export function printHeaderAndPayload(
   ctx.out(style.bold('payload') + style.yellow(mark));
   ctx.out(indentJson(payload));
   const times = timeClaims(payload, nowMs);
-  if (times.length === 0) return;
-  ctx.out(style.bold('times'));
+  if (times.length > 0) {
+    ctx.out(style.bold('times'));
+    for (const line of table(
+      times.map((t) => [t.claim, t.iso, t.relative + timeNote(t.claim, t.value, nowMs)]),
+    )) {
+      ctx.out(line);
+    }
+  }
+  const cnf = cnfOf(payload);
+  if (cnf === null) return;
+  ctx.out(style.bold('cnf') + style.yellow(mark));
   for (const line of table(
-    times.map((t) => [t.claim, t.iso, t.relative + timeNote(t.claim, t.value, nowMs)]),
+    Object.entries(cnf).map(([name, value]) => [name, JSON.stringify(value), cnfNote(name)]),
   )) {
     ctx.out(line);
   }
+}
+
+/** The token's confirmation claim (RFC 7800 `cnf`): what it is bound to, or `null`. */
+export function cnfOf(payload: JwtPayload): Record<string, unknown> | null {
+  const { cnf } = payload;
+  return typeof cnf === 'object' && cnf !== null && !Array.isArray(cnf)
+    ? (cnf as Record<string, unknown>)
+    : null;
+}
+
+function cnfNote(member: string): string {
+  if (member === 'jkt')
+    return 'DPoP-bound: send it as `Authorization: DPoP` with a proof of this key (RFC 9449)';
+  if (member === 'x5t#S256') return 'bound to a TLS client certificate (RFC 8705)';
+  return '';
 }
 
 /** A hint for the reader of a time that already makes the token unusable. */

@@ -1,4 +1,10 @@
-import { type JwtVerifierOptions, JwtVerifier, type VerifierEvent, isJwtVerifyError } from '../index.js';
+import {
+  type JwtVerifierOptions,
+  JwtVerifier,
+  type RequestVerifyResult,
+  type VerifierEvent,
+  isJwtVerifyError,
+} from '../index.js';
 import {
   COMMON_HELP,
   type Command,
@@ -13,7 +19,7 @@ import { errorJson, exitCodeFor, isInvalidArgument } from './errors.js';
 import { formatShortToken, shortToken, timeClaimsObject } from './format.js';
 import { EXIT, UsageError } from './io.js';
 import { readTokenArgument } from './token-input.js';
-import { printHeaderAndPayload } from './token-report.js';
+import { cnfOf, printHeaderAndPayload } from './token-report.js';
 
 export const verifyCommand: Command = {
   name: 'verify',
@@ -36,12 +42,17 @@ Options:
   --max-token-age <s>       largest age in seconds since iat
   --timeout-ms <ms>         per HTTP request (default 5000)
   --allow-insecure-http     allow http: to hosts other than loopback
+  --dpop <proof|->          check a DPoP proof with the token, as an API would (RFC 9449);
+                            - reads the proof from stdin (the token is then an argument)
+  --url <url>               the URL of the request the proof is for (required with --dpop)
+  --method <method>         the method of the request the proof is for (default GET)
 ${COMMON_HELP}
 
 Examples:
   oauth-jwt-verify verify - --issuer https://issuer.example.com --audience https://api.example.com < token.txt
   oauth-jwt-verify verify "$TOKEN" --issuer https://issuer.example.com/ --audience api --typ at+jwt --scope read:orders
   oauth-jwt-verify verify - --issuer https://issuer.example.com --audience api --json | jq .error.code
+  oauth-jwt-verify verify "$TOKEN" --issuer https://issuer.example.com --audience api --dpop - --url https://api.example.com/orders < proof.txt
 
 Exit status: 0 valid, 1 rejected (the code says why), 2 usage, or the issuer could not be
 reached or answered badly (ERR_ISSUER_UNAVAILABLE, ERR_METADATA_INVALID).`,
@@ -56,6 +67,9 @@ reached or answered badly (ERR_ISSUER_UNAVAILABLE, ERR_METADATA_INVALID).`,
     'max-token-age': { type: 'string' },
     'timeout-ms': { type: 'string' },
     'allow-insecure-http': { type: 'boolean' },
+    dpop: { type: 'string' },
+    url: { type: 'string' },
+    method: { type: 'string' },
   },
   async run(ctx, values, positionals) {
     const tokenArgument = onePositional(positionals, 'token');
@@ -78,6 +92,8 @@ reached or answered badly (ERR_ISSUER_UNAVAILABLE, ERR_METADATA_INVALID).`,
       allowInsecureHttp: values['allow-insecure-http'] === true,
       onEvent: (event) => events.push(event),
     };
+    const dpop = dpopRequest(values, tokenArgument);
+    if (dpop) options.dpop = {};
     let verifier: JwtVerifier;
     try {
       verifier = new JwtVerifier(options);
@@ -86,6 +102,7 @@ reached or answered badly (ERR_ISSUER_UNAVAILABLE, ERR_METADATA_INVALID).`,
       throw error;
     }
     const token = await readTokenArgument(tokenArgument, ctx.io);
+    const proof = dpop && (await readTokenArgument(dpop.proof, ctx.io));
     const now = Date.now();
 
     const sources = () => {
@@ -98,8 +115,26 @@ reached or answered badly (ERR_ISSUER_UNAVAILABLE, ERR_METADATA_INVALID).`,
     };
 
     try {
-      const { header, payload } = await verifier.verify(token);
+      const {
+        header,
+        payload,
+        dpop: proven,
+      }: RequestVerifyResult = dpop
+        ? await verifier.verifyRequest({
+            method: dpop.method,
+            url: dpop.url,
+            headers: { authorization: `DPoP ${token}`, dpop: proof! },
+          })
+        : await verifier.verify(token);
       const { discovery, jwksUri } = sources();
+      const proofJson = proven && {
+        jkt: proven.jkt,
+        alg: proven.proof.header.alg,
+        htm: proven.proof.payload.htm,
+        htu: proven.proof.payload.htu,
+        iat: proven.proof.payload.iat,
+        jti: proven.jti,
+      };
       if (ctx.json) {
         ctx.emitJson({
           ok: true,
@@ -111,6 +146,8 @@ reached or answered badly (ERR_ISSUER_UNAVAILABLE, ERR_METADATA_INVALID).`,
           header,
           payload,
           times: timeClaimsObject(payload, now),
+          cnf: cnfOf(payload),
+          dpop: proofJson ?? null,
         });
         return EXIT.ok;
       }
@@ -121,6 +158,7 @@ reached or answered badly (ERR_ISSUER_UNAVAILABLE, ERR_METADATA_INVALID).`,
         'exp/nbf/iat',
         ...(options.typ ? [`typ ${JSON.stringify(options.typ)}`] : []),
         ...(scopes.length ? [`scope ${scopes.join(' ')}`] : []),
+        ...(proofJson ? ['the DPoP proof (htm, htu, iat, ath, cnf.jkt)'] : []),
       ];
       ctx.out(`${style.green(style.bold('✔ VALID'))}  ${formatShortToken(token)}`);
       ctx.out(
@@ -129,6 +167,15 @@ reached or answered badly (ERR_ISSUER_UNAVAILABLE, ERR_METADATA_INVALID).`,
       );
       if (discovery) ctx.out(`  discovery  ${discovery.url} (${kindName(discovery.kind)})`);
       ctx.out(`  checked    ${checks.join(', ')}`);
+      if (proofJson) {
+        ctx.out(
+          `  dpop       ${proofJson.alg} proof for ${proofJson.htm} ${proofJson.htu}, key jkt ${proofJson.jkt}`,
+        );
+      } else if (typeof cnfOf(payload)?.jkt === 'string') {
+        ctx.out(
+          `  ${style.yellow('note')}       DPoP-bound (cnf.jkt): an API refuses it as Bearer; check it as sent with --dpop <proof> --url <url>`,
+        );
+      }
       printHeaderAndPayload(ctx, { header, payload }, now);
       return EXIT.ok;
     } catch (error) {
@@ -152,6 +199,31 @@ reached or answered badly (ERR_ISSUER_UNAVAILABLE, ERR_METADATA_INVALID).`,
     }
   },
 };
+
+/** The request `--dpop` describes, or `undefined` without `--dpop`. */
+function dpopRequest(
+  values: Parameters<Command['run']>[1],
+  tokenArgument: string,
+): { proof: string; url: string; method: string } | undefined {
+  const proof = stringValue(values, 'dpop');
+  const url = stringValue(values, 'url');
+  const method = stringValue(values, 'method');
+  if (proof === undefined) {
+    if (url !== undefined || method !== undefined)
+      throw new UsageError('--url and --method go with --dpop <proof>');
+    return undefined;
+  }
+  if (proof === '-' && tokenArgument === '-') {
+    throw new UsageError('only one of the token and the --dpop proof can be read from stdin');
+  }
+  if (url === undefined) throw new UsageError('--dpop needs --url, the URL of the request the proof is for');
+  if (!/^https?:\/\//i.test(url))
+    throw new UsageError(`--url must be an absolute http(s) URL, got ${JSON.stringify(url)}`);
+  if (method !== undefined && !/^[A-Za-z]+$/.test(method)) {
+    throw new UsageError(`--method must be an HTTP method, got ${JSON.stringify(method)}`);
+  }
+  return { proof, url, method: (method ?? 'GET').toUpperCase() };
+}
 
 export function kindName(kind: 'oauth' | 'oidc'): string {
   return kind === 'oauth' ? 'RFC 8414' : 'OpenID Connect Discovery';

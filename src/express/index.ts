@@ -17,16 +17,15 @@ import {
   parseRequiredScopes,
   resolveAuthenticateOptions,
 } from '../server/authenticate.js';
-import type { VerifyResult } from '../verify/options.js';
+import type { RequestVerifyResult } from '../verify/request.js';
 
 export type { AuthenticateOptions, TokenVerifier } from '../server/authenticate.js';
 
 declare global {
-  // eslint-disable-next-line @typescript-eslint/no-namespace
   namespace Express {
     interface Request {
       /** The verified access token, set by `bearerAuth()` (absent on routes it does not guard). */
-      auth?: VerifyResult;
+      auth?: RequestVerifyResult;
     }
   }
 }
@@ -63,6 +62,7 @@ export function bearerAuth(verifier: TokenVerifier, options?: AuthenticateOption
   return (req, res, next) => {
     authenticate(verifier, req, resolved).then((result) => {
       if (!result.ok) return send(res, result);
+      if (result.headers) res.set(result.headers);
       req.auth = result.token;
       settings.set(req, resolved);
       next();

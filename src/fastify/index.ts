@@ -18,14 +18,14 @@ import {
   parseRequiredScopes,
   resolveAuthenticateOptions,
 } from '../server/authenticate.js';
-import type { VerifyResult } from '../verify/options.js';
+import type { RequestVerifyResult } from '../verify/request.js';
 
 export type { AuthenticateOptions, TokenVerifier } from '../server/authenticate.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
     /** The verified access token, set by the `bearerAuth` plugin; `null` where it does not apply. */
-    auth: VerifyResult | null;
+    auth: RequestVerifyResult | null;
   }
 }
 
@@ -50,6 +50,7 @@ const plugin: FastifyPluginAsync<FastifyBearerAuthOptions> = async (fastify, { v
   fastify.addHook('onRequest', async (request, reply) => {
     const result = await authenticate(verifier, request.raw, resolved);
     if (!result.ok) return send(reply, result);
+    if (result.headers) reply.headers(result.headers);
     request.auth = result.token;
     settings.set(request, resolved);
   });

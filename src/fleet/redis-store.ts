@@ -17,6 +17,11 @@ export interface RedisJwksStoreClient {
   ): Promise<string | null | unknown>;
 }
 
+/** The `PX` expiration of a `SET`: whole milliseconds, at least 1 (Redis refuses 0). */
+export function pxExpiration(ttlMs: number): { type: 'PX'; value: number } {
+  return { type: 'PX', value: Math.max(1, Math.ceil(ttlMs)) };
+}
+
 /** Options of {@link createRedisJwksStore}. */
 export interface RedisJwksStoreOptions {
   /** Prepended to every key. Default `'oauth-jwt-verify:'`. */
@@ -53,18 +58,17 @@ export function createRedisJwksStore(
   }
   const prefix = options.prefix ?? 'oauth-jwt-verify:';
   if (typeof prefix !== 'string') throw invalidArgument('prefix must be a string');
-  const ttl = (ttlMs: number) => ({ type: 'PX' as const, value: Math.max(1, Math.ceil(ttlMs)) });
   return {
     async get(key) {
       const value = await client.get(`${prefix}jwks:${key}`);
       return typeof value === 'string' ? value : undefined;
     },
     async set(key, value, ttlMs) {
-      await client.set(`${prefix}jwks:${key}`, value, { expiration: ttl(ttlMs) });
+      await client.set(`${prefix}jwks:${key}`, value, { expiration: pxExpiration(ttlMs) });
     },
     async acquire(lease, ttlMs) {
       const reply = await client.set(`${prefix}lease:${lease}`, '1', {
-        expiration: ttl(ttlMs),
+        expiration: pxExpiration(ttlMs),
         condition: 'NX',
       });
       return reply === 'OK';

@@ -1,3 +1,4 @@
+/** Cache snapshots: a verifier's metadata and keys as JSON, to start another one warm. */
 import type { CachedEntry } from '../issuer/cached-resource.js';
 import {
   type AuthorizationServerMetadata,
@@ -7,14 +8,7 @@ import {
 } from '../issuer/discovery.js';
 import { isJwtVerifyError } from '../errors.js';
 import type { VerifierEvent } from '../events.js';
-import {
-  type DecodedKeySet,
-  type JwksStore,
-  type StoredKeySet,
-  decodeKeySet,
-  loadShared,
-  storeTimings,
-} from './store.js';
+import { type DecodedKeySet, type StoredKeySet, MAX_CLOCK_AHEAD_MS, decodeKeySet } from '../keys/key-set.js';
 
 /** The `format` of a {@link VerifierCacheSnapshot}; a snapshot of another format is ignored. */
 export const CACHE_SNAPSHOT_FORMAT = 'oauth-jwt-verify/cache@1';
@@ -45,7 +39,7 @@ export function metadataSnapshot(
 ): VerifierCacheSnapshot['metadata'] {
   if (!entry) return undefined;
   const { metadata, url, kind } = entry.value;
-  return { url, kind, document: metadata, fetchedAt: entry.fetchStartedAt, freshUntil: entry.freshUntil };
+  return { url, kind, document: metadata, fetchedAt: entry.fetchedAt, freshUntil: entry.freshUntil };
 }
 
 export interface SnapshotExpectations {
@@ -123,51 +117,10 @@ export function readSnapshot(input: unknown, expect: SnapshotExpectations): Read
   return result;
 }
 
-/**
- * Discovery through a shared store, like the key set: the metadata is kept under
- * `discovery:<mode>:<issuer>` and checked on the way back as a discovered document is.
- */
-export function loadMetadataThroughStore(options: {
-  store: JwksStore;
-  issuer: string;
-  mode: DiscoveryMode;
-  jwksUri: string | undefined;
-  previous: CachedEntry<DiscoveryResult> | undefined;
-  now: () => number;
-  maxAgeMs: number;
-  allowInsecureHttp: boolean;
-  timeoutMs: number;
-  emit: (event: VerifierEvent) => void;
-  fetch: () => Promise<{ value: DiscoveryResult; freshForMs: number }>;
-}): Promise<{ value: DiscoveryResult; freshForMs: number; fetchedAt: number }> {
-  const { issuer, previous, now } = options;
-  return loadShared<DiscoveryResult>({
-    store: options.store,
-    key: `discovery:${options.mode}:${issuer}`,
-    previous: previous && { value: previous.value, fetchedAt: previous.fetchStartedAt },
-    notBefore: undefined,
-    now,
-    // Discovery in 'auto' mode may take two requests.
-    ...storeTimings(2 * options.timeoutMs),
-    emit: options.emit,
-    decode: (parsed) => {
-      const read = readMetadata(parsed, { ...options, now: now() });
-      return typeof read === 'string'
-        ? { reason: read }
-        : { value: read.value, fetchedAt: read.fetchStartedAt, freshUntil: read.freshUntil };
-    },
-    encode: (entry) =>
-      metadataSnapshot({
-        value: entry.value,
-        fetchStartedAt: entry.fetchedAt,
-        freshUntil: entry.freshUntil,
-      })!,
-    taken: (value) => options.emit({ type: 'metadata_loaded', issuer, url: value.url, source: 'store' }),
-    fetch: () => options.fetch(),
-  });
-}
-
-function readMetadata(value: unknown, expect: SnapshotExpectations): CachedEntry<DiscoveryResult> | string {
+export function readMetadata(
+  value: unknown,
+  expect: SnapshotExpectations,
+): CachedEntry<DiscoveryResult> | string {
   if (typeof value !== 'object' || value === null) return 'the metadata in the snapshot is not an object';
   const saved = value as Record<string, unknown>;
   const { url, kind, fetchedAt, freshUntil } = saved;
@@ -182,7 +135,7 @@ function readMetadata(value: unknown, expect: SnapshotExpectations): CachedEntry
   ) {
     return 'the metadata in the snapshot has no fetchedAt and freshUntil';
   }
-  if (fetchedAt > expect.now + 60_000)
+  if (fetchedAt > expect.now + MAX_CLOCK_AHEAD_MS)
     return 'the metadata in the snapshot claims to be fetched in the future';
   try {
     const metadata = validateMetadata(saved.document, expect.issuer, url, {
@@ -191,7 +144,7 @@ function readMetadata(value: unknown, expect: SnapshotExpectations): CachedEntry
     });
     return {
       value: { metadata, url, kind, headers: new Headers() },
-      fetchStartedAt: fetchedAt,
+      fetchedAt,
       freshUntil: Math.min(freshUntil, fetchedAt + expect.maxAgeMs),
     };
   } catch (error) {

@@ -17,7 +17,7 @@ import {
   parseRequiredScopes,
   resolveAuthenticateOptions,
 } from '../server/authenticate.js';
-import type { VerifyResult } from '../verify/options.js';
+import type { RequestVerifyResult } from '../verify/request.js';
 
 export type { AuthenticateOptions, TokenVerifier } from '../server/authenticate.js';
 
@@ -30,7 +30,7 @@ export type { AuthenticateOptions, TokenVerifier } from '../server/authenticate.
 export interface BearerAuthEnv {
   Variables: {
     /** The verified access token (`{ payload, header }`). */
-    auth: VerifyResult;
+    auth: RequestVerifyResult;
   };
 }
 
@@ -67,6 +67,7 @@ export function bearerAuth(
   return async (c, next) => {
     const result = await authenticate(verifier, c.req.raw, resolved);
     if (!result.ok) return toResponse(result);
+    for (const [name, value] of Object.entries(result.headers ?? {})) c.header(name, value);
     c.set('auth', result.token);
     settings.set(c.req.raw, resolved);
     await next();
@@ -84,7 +85,7 @@ export function bearerAuth(
 export function requireScopes(...scopes: string[]): MiddlewareHandler<BearerAuthEnv> {
   const required = parseRequiredScopes(scopes);
   return async (c, next) => {
-    const auth = c.get('auth') as VerifyResult | undefined;
+    const auth = c.get('auth') as RequestVerifyResult | undefined;
     const options = settings.get(c.req.raw);
     if (auth === undefined || options === undefined) {
       throw new Error('requireScopes() must run after bearerAuth(): this request was not authenticated');

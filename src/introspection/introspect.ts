@@ -1,6 +1,6 @@
 /** RFC 7662 token introspection and RFC 9701 signed answers: the request, the answer, its cache. */
 import { type ClientSecretMethod, basicAuthorization } from '../issuer/client-auth.js';
-import { type ResolvedHttpOptions, requestJson, unavailable } from '../issuer/http.js';
+import { type JsonResponse, type ResolvedHttpOptions, requestJson, unavailable } from '../issuer/http.js';
 import type { JwtHeader, JwtPayload } from '../token/parse.js';
 
 /** RFC 9701 §4: the media type a resource server asks for to get a signed answer. */
@@ -59,10 +59,10 @@ export async function requestIntrospection(
     method: 'POST',
     headers,
     body,
-    acceptStatuses: [400],
-    successText: jwtResponse,
+    acceptClientErrors: true,
+    ignoreSuccessBody: jwtResponse,
   });
-  if (response.status === 400) return { kind: 'answer', answer: refusal(url, response.body) };
+  if (response.status > 399) return { kind: 'answer', answer: refusal(url, response) };
   if (!jwtResponse) return { kind: 'answer', answer: readAnswer(response.body, url) };
   // The signature is what proves the answer; a JSON one means the server did not sign it.
   const type = response.headers.get('content-type') ?? '';
@@ -73,7 +73,7 @@ export async function requestIntrospection(
       response.status,
     );
   }
-  return { kind: 'jwt', jwt: String(response.body).trim() };
+  return { kind: 'jwt', jwt: response.text.trim() };
 }
 
 /** The members of an answer (a JSON object whose `active` is a boolean, RFC 7662 §2.2). */
@@ -85,10 +85,12 @@ export function readAnswer(value: unknown, url: string, header: JwtHeader = UNSI
   return { active: payload.active, payload, header };
 }
 
-/** A 400 answer: `unsupported_token_type` refuses the token; anything else is the server's problem. */
-function refusal(url: string, body: unknown): IntrospectionAnswer {
+/** A 4xx answer: a 400 `unsupported_token_type` refuses the token; anything else is the server's problem. */
+function refusal(url: string, { status, body }: JsonResponse): IntrospectionAnswer {
   const { error, error_description: description } = (body ?? {}) as Record<string, unknown>;
-  const said = `${String(error)}${typeof description === 'string' ? `: ${description}` : ''}`;
-  if (error !== 'unsupported_token_type') throw unavailable(url, `answered 400 ${said}`, 400);
-  return { active: false, payload: { active: false }, header: UNSIGNED, reason: said };
+  const said = `${typeof error === 'string' ? ` ${error}` : ''}${typeof description === 'string' ? `: ${description}` : ''}`;
+  if (status !== 400 || error !== 'unsupported_token_type') {
+    throw unavailable(url, `answered ${status}${said}`, status);
+  }
+  return { active: false, payload: { active: false }, header: UNSIGNED, reason: said.trim() };
 }

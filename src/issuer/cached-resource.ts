@@ -4,7 +4,7 @@ import { JwtVerifyError } from '../errors.js';
 export interface CachedEntry<T> {
   value: T;
   /** When the request that produced it started: it reflects the server's state from then on. */
-  fetchStartedAt: number;
+  fetchedAt: number;
   freshUntil: number;
 }
 
@@ -52,7 +52,7 @@ const REFRESH_RETRY_MAX_MS = 300_000;
 export class CachedResource<T> {
   private entry: CachedEntry<T> | undefined;
   private entryOrdinal = 0;
-  private inflight: { promise: Promise<CachedEntry<T>>; startedAt: number; ordinal: number } | undefined;
+  private inflight: { promise: Promise<CachedEntry<T>>; ordinal: number } | undefined;
   private fetchesStarted = 0;
   private retryNotBefore = -Infinity;
   private consecutiveFailures = 0;
@@ -71,27 +71,47 @@ export class CachedResource<T> {
     return this.entry;
   }
 
-  /** When the request under way started, if one is. */
-  get inflightStartedAt(): number | undefined {
-    return this.inflight?.startedAt;
-  }
-
   /**
-   * How many fetches have started so far. A fetch whose ordinal is above the count read at
-   * some moment started after that moment, however coarse (or frozen) the clock is.
+   * How many fetches have started so far: read it when a caller arrives, and
+   * {@link fetchedAfter} finds only fetches that started after that moment, however coarse
+   * (or frozen) the clock is.
    */
-  get startedCount(): number {
+  get fetchCount(): number {
     return this.fetchesStarted;
   }
 
-  /** The ordinal of the fetch under way, if one is (1 for the first fetch). */
-  get inflightOrdinal(): number | undefined {
-    return this.inflight?.ordinal;
+  /**
+   * A value from a fetch that started after the `count`-th one (a {@link fetchCount} read
+   * earlier). Synchronously the entry in hand when such a fetch produced it. Otherwise a
+   * promise: of the fetch under way when it started after; else, once no earlier fetch is
+   * under way, of a fetch started now with the hint `start()` returns, or of `undefined`
+   * when `start()` returns `undefined` (the caller may not fetch yet and asks again later).
+   * While a failed fetch must not be retried, rejects with its error instead of starting one.
+   */
+  fetchedAfter(
+    count: number,
+    start: () => LoadHint | undefined,
+  ): CachedEntry<T> | Promise<CachedEntry<T> | undefined> {
+    const entry = this.entry;
+    if (entry && this.entryOrdinal > count) return entry;
+    return this.fetchAfter(count, start);
   }
 
-  /** The ordinal of the fetch that produced the current value (0 when none did). */
-  get currentOrdinal(): number {
-    return this.entryOrdinal;
+  private async fetchAfter(
+    count: number,
+    start: () => LoadHint | undefined,
+  ): Promise<CachedEntry<T> | undefined> {
+    for (;;) {
+      if (this.entry && this.entryOrdinal > count) return this.entry;
+      const inflight = this.inflight;
+      if (inflight === undefined) break;
+      if (inflight.ordinal > count) return inflight.promise;
+      // Started too early to tell: let it settle, whatever its outcome, and look again.
+      await inflight.promise.catch(() => undefined);
+    }
+    this.throwIfBackingOff();
+    const hint = start();
+    return hint === undefined ? undefined : this.refresh(hint);
   }
 
   /** A fresh value, fetched if need be; a stale one while the server fails. */
@@ -119,7 +139,7 @@ export class CachedResource<T> {
   }
 
   /** Rejects at once, without a request, while a failed fetch must not be retried. */
-  throwIfBackingOff(): void {
+  private throwIfBackingOff(): void {
     if (this.lastError && this.options.now() < this.retryNotBefore) throw this.lastError;
   }
 
@@ -131,7 +151,7 @@ export class CachedResource<T> {
     const promise = this.fetch(startedAt, ordinal, hint).finally(() => {
       this.inflight = undefined;
     });
-    this.inflight = { promise, startedAt, ordinal };
+    this.inflight = { promise, ordinal };
     return promise;
   }
 
@@ -154,7 +174,7 @@ export class CachedResource<T> {
 
   /** Takes a value obtained elsewhere (a snapshot) unless a newer one is in hand. */
   restore(entry: CachedEntry<T>): void {
-    if (this.entry && this.entry.fetchStartedAt >= entry.fetchStartedAt) return;
+    if (this.entry && this.entry.fetchedAt >= entry.fetchedAt) return;
     this.entry = entry;
     this.scheduleRefreshAhead();
   }
@@ -170,10 +190,10 @@ export class CachedResource<T> {
       const backoff = Math.min(REFRESH_RETRY_MIN_MS * 2 ** (ahead.failures - 1), REFRESH_RETRY_MAX_MS);
       at = Math.max(this.retryNotBefore, now + Math.max(backoff, this.options.failureBackoffMs));
     } else {
-      const lifetime = Math.max(0, entry.freshUntil - entry.fetchStartedAt);
+      const lifetime = Math.max(0, entry.freshUntil - entry.fetchedAt);
       // Jittered, so the instances of a fleet do not all ask at the same moment.
       const fraction = REFRESH_AHEAD_FROM + (REFRESH_AHEAD_TO - REFRESH_AHEAD_FROM) * Math.random();
-      at = Math.max(entry.fetchStartedAt + lifetime * fraction, now + REFRESH_RETRY_MIN_MS);
+      at = Math.max(entry.fetchedAt + lifetime * fraction, now + REFRESH_RETRY_MIN_MS);
     }
     const timer = setTimeout(
       () => {
@@ -197,7 +217,7 @@ export class CachedResource<T> {
       const { value, freshForMs, fetchedAt } = await this.options.load(previous, hint);
       const entry = {
         value,
-        fetchStartedAt: fetchedAt ?? startedAt,
+        fetchedAt: fetchedAt ?? startedAt,
         freshUntil: this.options.now() + freshForMs,
       };
       // A slower, older response never replaces a newer one.

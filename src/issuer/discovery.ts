@@ -160,7 +160,6 @@ export async function discoverMetadata(
       });
       return { metadata, url, kind, headers };
     } catch (error) {
-      // A document that is there but invalid is reported, not skipped.
       if ((error as JwtVerifyError).code !== 'ERR_ISSUER_UNAVAILABLE') throw error;
       failures.push(error as JwtVerifyError);
     }

@@ -2,7 +2,8 @@ import { JwtVerifyError, type JwtVerifyErrorDetails, invalidArgument } from '../
 
 // The transport core shared by the verifier and the browser bundle of ./pkce, kept small
 // on purpose (scripts/size.mjs measures it). Redirect following and the server's error
-// text and Retry-After are verifier extras that http.ts plugs in through `extras`.
+// text and Retry-After are verifier extras that http.ts plugs in through `extras`; the
+// Retry-After parser itself lives here, for the token helpers of ./pkce too.
 
 /** A `fetch`-compatible function: the global `fetch`, undici's, or a test double. */
 export type FetchLike = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
@@ -27,8 +28,13 @@ export const DEFAULT_MAX_RESPONSE_BYTES = 1024 * 1024;
 export interface JsonResponse {
   status: number;
   headers: Headers;
-  /** `undefined` for a 304 answer to a conditional request, or with `ignoreSuccessBody`. */
+  /**
+   * `undefined` for a 304 answer to a conditional request, with `ignoreSuccessBody`, or for
+   * a 4xx (with `acceptClientErrors`) whose body is not JSON.
+   */
   body: unknown;
+  /** The body as read (`''` for a 304). */
+  text: string;
 }
 
 /** True for `localhost`, 127.0.0.0/8 and `[::1]` (RFC 8252 §8.3 loopback). */
@@ -108,6 +114,22 @@ export function resolveBaseHttpOptions(options: HttpOptions = {}): ResolvedHttpO
   };
 }
 
+const MAX_RETRY_AFTER_SECONDS = 300;
+
+/** Retry-After as seconds (delta-seconds or HTTP-date), capped at five minutes. */
+export function retryAfterSeconds(value: string | null, nowMs = Date.now()): number | undefined {
+  if (!value) return undefined;
+  const trimmed = value.trim();
+  let seconds: number;
+  if (/^\d+$/.test(trimmed)) seconds = Number(trimmed);
+  else {
+    const date = Date.parse(trimmed);
+    if (Number.isNaN(date)) return undefined;
+    seconds = Math.ceil((date - nowMs) / 1000);
+  }
+  return Math.min(Math.max(seconds, 0), MAX_RETRY_AFTER_SECONDS);
+}
+
 /** `ERR_ISSUER_UNAVAILABLE` about `url`; the message starts with the URL. */
 export function unavailable(
   url: string,
@@ -126,21 +148,24 @@ export interface RequestJsonInit {
   method?: 'GET' | 'POST';
   headers?: Record<string, string>;
   body?: string | URLSearchParams;
-  /** HTTP statuses whose JSON body is returned instead of becoming an error. */
-  acceptStatuses?: readonly number[];
+  /**
+   * Resolve a 4xx answer instead of raising `ERR_ISSUER_UNAVAILABLE`, with its `text` and
+   * its `body` parsed (`undefined` when it is not JSON): the caller decides what the refusal
+   * means. 5xx answers stay errors.
+   */
+  acceptClientErrors?: boolean;
   /**
    * Resolve a 2xx answer with `body: undefined` without parsing it (the body is still read
    * within the size cap). For endpoints whose success body means nothing, e.g. RFC 7009 §2.2
    * revocation, which may answer 200 with an empty body.
    */
   ignoreSuccessBody?: boolean;
-  /** Resolve a 2xx answer with its body as text, not parsed (RFC 9701 JWT responses). */
-  successText?: boolean;
 }
 
 /**
  * Fetches a URL and parses its JSON body, within the timeout and size cap.
- * Any failure becomes `ERR_ISSUER_UNAVAILABLE` naming the URL and the status. With
+ * Any failure becomes `ERR_ISSUER_UNAVAILABLE` naming the URL and the status (a 4xx
+ * resolves instead with `acceptClientErrors`). With
  * `http.extras` (the verifier's, from http.ts) same-origin redirects are followed and the
  * server's own message and Retry-After are reported; without them a 3xx is an error.
  */
@@ -151,7 +176,7 @@ export async function requestJson(
 ): Promise<JsonResponse> {
   const controller = new AbortController();
   const { extras, timeoutMs } = http;
-  const { acceptStatuses, ignoreSuccessBody, successText, ...request } = init;
+  const { acceptClientErrors, ignoreSuccessBody, ...request } = init;
   const timer = setTimeout(() => controller.abort(), timeoutMs);
   (timer as { unref?: () => void }).unref?.();
   let current = url;
@@ -166,7 +191,9 @@ export async function requestJson(
         signal: controller.signal,
       });
       const { status, headers, ok } = response;
-      const answer = (body?: unknown) => ({ status, headers, body });
+      const refused = acceptClientErrors && status > 399 && status < 500;
+      let text = '';
+      const answer = (body?: unknown) => ({ status, headers, body, text });
       if (status === 304) return answer();
       // A browser hides manual redirects behind an opaque response.
       if (response.type === 'opaqueredirect')
@@ -175,8 +202,8 @@ export async function requestJson(
         current = extras.follow(current, response, hop);
         continue;
       }
-      const text = await readCapped(current, response, http.maxResponseBytes);
-      if (!ok && !acceptStatuses?.includes(status)) {
+      text = await readCapped(current, response, http.maxResponseBytes);
+      if (!ok && !refused) {
         const extra = extras?.explain(response, text);
         throw unavailable(
           current,
@@ -186,10 +213,11 @@ export async function requestJson(
           extra?.retryAfterSeconds,
         );
       }
-      if (ok && (ignoreSuccessBody || successText)) return answer(successText ? text : undefined);
+      if (ok && ignoreSuccessBody) return answer();
       try {
         return answer(JSON.parse(text));
       } catch (cause) {
+        if (refused) return answer();
         throw unavailable(
           current,
           `answered ${status} with a body that is not JSON${extras?.notJson(response) ?? ''}`,

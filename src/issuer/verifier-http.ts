@@ -3,13 +3,13 @@ import {
   type HttpOptions,
   type ResolvedHttpOptions,
   resolveBaseHttpOptions,
+  retryAfterSeconds,
   unavailable,
 } from './http.js';
 
 // The verifier's transport: the shared core (./http.ts, also in the browser bundle of ./pkce)
 // plus same-origin redirects, the server's own error text and Retry-After.
 const MAX_REDIRECTS = 3;
-const MAX_RETRY_AFTER_SECONDS = 300;
 
 const VERIFIER_EXTRAS: HttpExtras = {
   follow(current, response, hop) {
@@ -77,18 +77,4 @@ export function serverErrorMessage(text: string): string | undefined {
 function shorten(text: string): string {
   const oneLine = text.replace(/\s+/g, ' ');
   return oneLine.length > 200 ? `${oneLine.slice(0, 197)}...` : oneLine;
-}
-
-/** Retry-After as seconds (delta-seconds or HTTP-date), capped at five minutes. */
-export function retryAfterSeconds(value: string | null, nowMs = Date.now()): number | undefined {
-  if (!value) return undefined;
-  const trimmed = value.trim();
-  let seconds: number;
-  if (/^\d+$/.test(trimmed)) seconds = Number(trimmed);
-  else {
-    const date = Date.parse(trimmed);
-    if (Number.isNaN(date)) return undefined;
-    seconds = Math.ceil((date - nowMs) / 1000);
-  }
-  return Math.min(Math.max(seconds, 0), MAX_RETRY_AFTER_SECONDS);
 }

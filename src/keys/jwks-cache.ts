@@ -1,28 +1,30 @@
+/** The issuer's signing keys: found by kid and alg, refetched on rotation, never in a storm. */
 import type { JwsAlgorithm } from '../token/algorithms.js';
 import { type CachedEntry, CachedResource, type LoadHint } from '../issuer/cached-resource.js';
 import { JwtVerifyError } from '../errors.js';
 import type { VerifierEvent } from '../events.js';
 import { type FreshnessBounds, freshnessMs } from '../issuer/freshness.js';
 import { type ResolvedHttpOptions, requestJson } from '../issuer/http.js';
-import { type JwksKey, keyFitsAlgorithm, readJwks, selectKeys } from '../token/jwk.js';
+import { type JwksKey, keyFitsAlgorithm, keyIdentity, readJwks, selectKeys } from '../token/jwk.js';
+import { loadKeySetThroughStore } from '../fleet/shared-load.js';
+import { type JwksStore, storeTimings } from '../fleet/store.js';
 import {
   type DecodedKeySet,
-  type JwksStore,
+  type KeySet,
   type LoadedKeySet,
+  NO_KID_LABEL,
   type StoredKeySet,
   encodeKeySet,
   kidsOf,
-  loadKeySetThroughStore,
-  storeTimings,
-} from '../fleet/store.js';
-
-/** A fetched JWKS with what is needed to revalidate it. */
-export interface KeySet {
-  uri: string;
-  keys: readonly JwksKey[];
-  etag?: string;
-  lastModified?: string;
-}
+} from './key-set.js';
+import {
+  MAX_WAITING_CALLS,
+  MAX_WAITING_UNKNOWN_KIDS,
+  MIN_UNKNOWN_KID_TTL_MS,
+  RefetchWaiters,
+  RememberedUnknownKids,
+  type WaitRefusal,
+} from './unknown-kids.js';
 
 export interface JwksCacheOptions {
   jwksUri: () => Promise<string>;
@@ -38,29 +40,32 @@ export interface JwksCacheOptions {
   refreshAhead?: boolean;
 }
 
-/** How many kids, still unknown after a refetch, are remembered (oldest forgotten first). */
-const MAX_REMEMBERED_UNKNOWN_KIDS = 1000;
-const MIN_UNKNOWN_KID_TTL_MS = 30_000;
-
 /**
  * The issuer's signing keys. Finds the keys for a token's `kid` and `alg`; when the kid is
  * unknown, refetches the set at most once per `cooldownMs` for all callers together, and
  * lets callers that arrive during the cooldown wait for the next allowed refetch rather
  * than fail, so a newly published key verifies on first sight while a flood of invented
- * kids costs the issuer one request per cooldown at most. Kids still unknown after a
- * refetch that started after they were asked for are refused at once for a while.
+ * kids costs the issuer one request per cooldown at most. Only a few distinct kids (and a
+ * bounded number of calls) wait at once; the others are refused at once, so a flood holds
+ * no more than that. Kids still unknown after a refetch that started after they were asked
+ * for are refused at once for a while.
  */
 export class JwksCache {
   private readonly resource: CachedResource<KeySet>;
   private lastUnknownKidRefetchAt = -Infinity;
   private cooldownSlot: Promise<void> | undefined;
-  private readonly unknownKids = new Map<string, number>();
+  private readonly unknownKids: RememberedUnknownKids;
+  private readonly waiters = new RefetchWaiters();
   private closed = false;
   private lastSelection:
     | { keys: readonly JwksKey[]; kid: string | undefined; alg: JwsAlgorithm; found: readonly JwksKey[] }
     | undefined;
 
   constructor(private readonly options: JwksCacheOptions) {
+    this.unknownKids = new RememberedUnknownKids(
+      Math.max(options.cooldownMs, MIN_UNKNOWN_KID_TTL_MS),
+      options.now,
+    );
     this.resource = new CachedResource<KeySet>({
       load: (previous, hint) => this.load(previous, hint),
       now: options.now,
@@ -85,7 +90,7 @@ export class JwksCache {
   /** The current set with its times, as JSON, for a snapshot. */
   exportKeySet(): StoredKeySet | undefined {
     const entry = this.resource.current;
-    return entry && encodeKeySet(entry.value, entry.fetchStartedAt, entry.freshUntil);
+    return entry && encodeKeySet(entry.value, entry.fetchedAt, entry.freshUntil);
   }
 
   /** Starts from a set saved earlier (already checked by `decodeKeySet`), unless it is stale. */
@@ -94,7 +99,7 @@ export class JwksCache {
     if (freshForMs <= 0) return false;
     this.resource.restore({
       value: saved.set,
-      fetchStartedAt: saved.fetchedAt,
+      fetchedAt: saved.fetchedAt,
       freshUntil: saved.freshUntil,
     });
     this.options.emit({
@@ -110,11 +115,6 @@ export class JwksCache {
 
   private startRefreshAhead(): void {
     if (this.options.refreshAhead && !this.closed) this.resource.startRefreshAhead();
-  }
-
-  /** The current key set, if one was fetched. */
-  get keySet(): KeySet | undefined {
-    return this.resource.current?.value;
   }
 
   /**
@@ -141,7 +141,7 @@ export class JwksCache {
   async keysFor(kid: string | undefined, alg: JwsAlgorithm): Promise<JwksKey[]> {
     // Counted, not timed: with a coarse or frozen clock, a fetch in the same millisecond
     // as the token may still predate the key the token names.
-    const askedAfter = this.resource.startedCount;
+    const askedAfter = this.resource.fetchCount;
     const askedAt = this.options.now();
     const { value: set } = await this.resource.get();
     const found = selectKeys(set.keys, kid, alg);
@@ -150,69 +150,75 @@ export class JwksCache {
       throw noKidMatch(set.keys.filter((key) => keyFitsAlgorithm(key.jwk, alg)).length, alg);
     }
     if (set.keys.some((key) => key.kid === kid)) throw kidDoesNotFit(kid, alg);
-    if (this.isRememberedUnknown(kid)) throw unknownKid(kid, set);
+    if (this.unknownKids.has(kid)) throw unknownKid(kid, set);
 
-    const refreshed = await this.refetchCovering(askedAfter, askedAt);
+    const refreshed = await this.refetchCovering(kid, askedAfter, askedAt, set);
     const afterRefetch = selectKeys(refreshed.keys, kid, alg);
     if (afterRefetch.length) return afterRefetch;
     if (refreshed.keys.some((key) => key.kid === kid)) throw kidDoesNotFit(kid, alg);
-    this.rememberUnknown(kid);
+    this.unknownKids.add(kid);
     throw unknownKid(kid, refreshed);
   }
 
   /**
-   * A key set fetched by a request that started after the `fetchesStarted`-th one, so it
-   * reflects any key the issuer published before the token being checked arrived. Joins a
-   * request under way when that one qualifies; otherwise refetches when the unknown-kid
-   * cooldown allows, or waits for the moment it does.
+   * A key set fetched by a request that started after the `askedAfter`-th one, so it
+   * reflects any key the issuer published before the token being checked arrived: the set
+   * in hand or the request under way when either qualifies; otherwise a refetch when the
+   * unknown-kid cooldown allows, waited for until it does. Refused at once, with the set
+   * in hand, when too many calls wait already ({@link RefetchWaiters}).
    */
-  private async refetchCovering(fetchesStarted: number, askedAt: number): Promise<KeySet> {
-    for (;;) {
-      const inflightOrdinal = this.resource.inflightOrdinal;
-      if (inflightOrdinal !== undefined) {
-        if (inflightOrdinal > fetchesStarted) return (await this.resource.refresh()).value;
-        await this.resource.refresh().catch(() => undefined);
-        continue;
-      }
-      const current = this.resource.current;
-      if (current && this.resource.currentOrdinal > fetchesStarted) return current.value;
-      this.resource.throwIfBackingOff();
-      const now = this.options.now();
-      if (now >= this.lastUnknownKidRefetchAt + this.options.cooldownMs) {
-        this.lastUnknownKidRefetchAt = now;
-        // A shared store's copy must be as recent as the token (other instances' clocks).
-        return (await this.resource.refresh({ notBefore: askedAt })).value;
-      }
-      await this.waitForCooldown(this.lastUnknownKidRefetchAt + this.options.cooldownMs - now);
+  private refetchCovering(
+    kid: string,
+    askedAfter: number,
+    askedAt: number,
+    inHand: KeySet,
+  ): KeySet | Promise<KeySet> {
+    // Counted before asking, so that no call is ever held uncounted; one that finds its
+    // set in hand leaves again before any other call runs.
+    const refusal = this.waiters.enter(kid);
+    if (refusal !== undefined) throw refetchRefused(kid, inHand, refusal);
+    const covering = this.resource.fetchedAfter(askedAfter, () => this.unknownKidRefetch(askedAt));
+    if (!(covering instanceof Promise)) {
+      this.waiters.leave(kid);
+      return covering.value;
     }
+    return this.untilCovered(covering, askedAfter, askedAt).finally(() => this.waiters.leave(kid));
   }
 
-  private waitForCooldown(delayMs: number): Promise<void> {
-    this.cooldownSlot ??= new Promise<void>((resolve) => setTimeout(resolve, delayMs)).then(() => {
-      this.cooldownSlot = undefined;
-      // The timer measured the cooldown; a clock that did not move with it (an injected
-      // `now`) must not keep the waiters waiting.
-      this.lastUnknownKidRefetchAt = -Infinity;
-    });
+  private async untilCovered(
+    first: Promise<CachedEntry<KeySet> | undefined>,
+    askedAfter: number,
+    askedAt: number,
+  ): Promise<KeySet> {
+    let covering = await first;
+    while (covering === undefined) {
+      await this.waitForCooldown();
+      covering = await this.resource.fetchedAfter(askedAfter, () => this.unknownKidRefetch(askedAt));
+    }
+    return covering.value;
+  }
+
+  /** The hint for a refetch caused by an unknown kid, when the cooldown allows one now. */
+  private unknownKidRefetch(askedAt: number): LoadHint | undefined {
+    const now = this.options.now();
+    if (now < this.lastUnknownKidRefetchAt + this.options.cooldownMs) return undefined;
+    this.lastUnknownKidRefetchAt = now;
+    // A shared store's copy must be as recent as the token (other instances' clocks).
+    return { notBefore: askedAt };
+  }
+
+  /** Until the cooldown since the last unknown-kid refetch is over; one timer for all waiters. */
+  private waitForCooldown(): Promise<void> {
+    const delayMs = this.lastUnknownKidRefetchAt + this.options.cooldownMs - this.options.now();
+    this.cooldownSlot ??= new Promise<void>((resolve) => setTimeout(resolve, Math.max(0, delayMs))).then(
+      () => {
+        this.cooldownSlot = undefined;
+        // The timer measured the cooldown; a clock that did not move with it (an injected
+        // `now`) must not keep the waiters waiting.
+        this.lastUnknownKidRefetchAt = -Infinity;
+      },
+    );
     return this.cooldownSlot;
-  }
-
-  private isRememberedUnknown(kid: string): boolean {
-    const until = this.unknownKids.get(kid);
-    if (until === undefined) return false;
-    if (this.options.now() < until) return true;
-    this.unknownKids.delete(kid);
-    return false;
-  }
-
-  private rememberUnknown(kid: string): void {
-    this.unknownKids.delete(kid);
-    if (this.unknownKids.size >= MAX_REMEMBERED_UNKNOWN_KIDS) {
-      const oldest = this.unknownKids.keys().next().value;
-      if (oldest !== undefined) this.unknownKids.delete(oldest);
-    }
-    const ttl = Math.max(this.options.cooldownMs, MIN_UNKNOWN_KID_TTL_MS);
-    this.unknownKids.set(kid, this.options.now() + ttl);
   }
 
   private async load(
@@ -225,7 +231,7 @@ export class JwksCache {
       ? await loadKeySetThroughStore({
           store,
           uri,
-          previous: previous && { value: previous.value, fetchedAt: previous.fetchStartedAt },
+          previous,
           notBefore: hint?.notBefore,
           now: this.options.now,
           maxAgeMs: this.options.freshness.maxAgeMs,
@@ -292,12 +298,12 @@ export class JwksCache {
  */
 function keepUnchangedKeys(before: readonly JwksKey[], after: readonly JwksKey[]): readonly JwksKey[] {
   if (before === after) return after;
-  const held = new Map(before.map((key) => [JSON.stringify(key.jwk), key]));
-  return after.map((key) => held.get(JSON.stringify(key.jwk)) ?? key);
+  const held = new Map(before.map((key) => [keyIdentity(key), key]));
+  return after.map((key) => held.get(keyIdentity(key)) ?? key);
 }
 
 function describeSet(set: KeySet): string {
-  const kids = set.keys.map((key) => (key.kid === undefined ? '(no kid)' : JSON.stringify(key.kid)));
+  const kids = set.keys.map((key) => (key.kid === undefined ? NO_KID_LABEL : JSON.stringify(key.kid)));
   return kids.length
     ? `its kids are ${kids.slice(0, 10).join(', ')}${kids.length > 10 ? ', ...' : ''}`
     : 'it has no usable keys';
@@ -307,6 +313,17 @@ function unknownKid(kid: string, set: KeySet): JwtVerifyError {
   return new JwtVerifyError(
     'ERR_KEY_NOT_FOUND',
     `no key with kid ${JSON.stringify(kid)} in the issuer's JWKS (${set.uri}), even after refetching it; ${describeSet(set)}`,
+  );
+}
+
+function refetchRefused(kid: string, set: KeySet, refusal: WaitRefusal): JwtVerifyError {
+  const waiting =
+    refusal === 'kids'
+      ? `${MAX_WAITING_UNKNOWN_KIDS} other unknown kids`
+      : `${MAX_WAITING_CALLS} tokens with unknown kids`;
+  return new JwtVerifyError(
+    'ERR_KEY_NOT_FOUND',
+    `no key with kid ${JSON.stringify(kid)} in the issuer's JWKS (${set.uri}), and it is not refetched for this token: too many unknown kids are waiting for the next refetch (${waiting} already, the most that may wait at once); ${describeSet(set)}`,
   );
 }
 

@@ -1,7 +1,15 @@
 import type { AuthorizationServerMetadata } from '../issuer/discovery.js';
 import { invalidArgument } from '../errors.js';
 import { AuthorizationResponseError, type AuthorizationResponseErrorCode } from './errors.js';
-import { endpointOf, issuerOf, metadataError, requireString, setParams } from './params.js';
+import type { DpopHandle } from './dpop/handle.js';
+import {
+  endpointOf,
+  issuerOf,
+  metadataError,
+  requireDpopHandle,
+  requireString,
+  setParams,
+} from './params.js';
 import { createPkcePair, randomToken } from './pkce.js';
 
 /** Options of {@link buildAuthorizationUrl}. */
@@ -30,6 +38,8 @@ export interface AuthorizationUrlOptions {
   loginHint?: string;
   /** More parameters (e.g. `{ organization: 'org_123' }`); they cannot replace ones set above. */
   extraParams?: Record<string, string>;
+  /** DPoP (RFC 9449 §10): sends `dpop_jkt`, binding the code to this key. */
+  dpop?: DpopHandle;
 }
 
 /**
@@ -103,6 +113,7 @@ export async function buildAuthorizationUrl(
       response_mode: options.responseMode,
       prompt: options.prompt,
       login_hint: options.loginHint,
+      dpop_jkt: requireDpopHandle(options.dpop)?.jkt,
     },
     options.resource,
     options.extraParams,

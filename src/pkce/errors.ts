@@ -60,8 +60,12 @@ export class AuthorizationResponseError extends Error {
 }
 
 /**
- * The token or revocation endpoint answered with an RFC 6749 §5.2 error
- * (`invalid_grant`, `invalid_client`, …). `status` is the HTTP status (400 or 401).
+ * The token or revocation endpoint answered a 4xx with an RFC 6749 §5.2 error body (JSON
+ * with a string `error`: `invalid_grant`, `invalid_client`, or a server's own code such as
+ * Glewlwyd's `invalid_code`). `status` is the HTTP status, whatever the 4xx: 400 and 401
+ * per RFC 6749, 403 at Auth0 and Glewlwyd, 429 when rate limited (then with
+ * `retryAfterSeconds`). A 4xx without such a body is a {@link TokenEndpointRefusedError};
+ * a 5xx, a timeout or a network failure is `ERR_ISSUER_UNAVAILABLE`.
  *
  * @example
  * try {
@@ -78,11 +82,58 @@ export class TokenEndpointError extends Error {
   declare readonly error: string;
   declare readonly error_description?: string;
   declare readonly error_uri?: string;
-  /** The HTTP status of the answer. */
+  /** The HTTP status of the answer (any 4xx). */
   declare readonly status: number;
+  /** The answer's `Retry-After` in seconds (capped at 300), when it had one (429). */
+  declare readonly retryAfterSeconds?: number;
 
-  constructor(status: number, error: string, message: string, fields: OAuthErrorFields = {}) {
+  constructor(
+    status: number,
+    error: string,
+    message: string,
+    fields: OAuthErrorFields & { retryAfterSeconds?: number | undefined } = {},
+  ) {
     super(message);
     Object.assign(this, { status, error }, fields);
+  }
+}
+
+/**
+ * The token or revocation endpoint refused the request with a 4xx that carries no RFC 6749
+ * §5.2 error body: an empty body (Glewlwyd answers a refused revocation with 401 and a
+ * revoked refresh token with 400, both empty), an HTML page from a gateway, or JSON without
+ * a string `error`. A refusal, not an outage: the same request will not succeed later
+ * (except a 429, after `retryAfterSeconds`), so start a new login rather than retry.
+ *
+ * Deliberately not a {@link TokenEndpointError}: that class's `error` is always the
+ * server's own code, and no code is invented here. `bodyExcerpt` shows what came, cut
+ * short and with the code, verifier, tokens and client secret of the request blanked out.
+ *
+ * @example
+ * try {
+ *   tokens = await refreshTokens(metadata, { clientId, refreshToken });
+ * } catch (err) {
+ *   if (err instanceof TokenEndpointError || err instanceof TokenEndpointRefusedError) {
+ *     if (err.status === 429) retryIn(err.retryAfterSeconds ?? 60);
+ *     else startLogin();
+ *   } else throw err;
+ * }
+ * @see https://www.rfc-editor.org/rfc/rfc6749#section-5.2
+ */
+export class TokenEndpointRefusedError extends Error {
+  override readonly name = 'TokenEndpointRefusedError';
+  /** The HTTP status of the answer (any 4xx). */
+  declare readonly status: number;
+  /**
+   * At most 100 characters of the body on one line, `''` when it was empty; the request's
+   * secrets appear as `[redacted]`. For logs, not for parsing (and not for display as HTML).
+   */
+  declare readonly bodyExcerpt: string;
+  /** The answer's `Retry-After` in seconds (capped at 300), when it had one (429). */
+  declare readonly retryAfterSeconds?: number;
+
+  constructor(status: number, message: string, bodyExcerpt: string, retryAfterSeconds?: number) {
+    super(message);
+    Object.assign(this, { status, bodyExcerpt, retryAfterSeconds });
   }
 }

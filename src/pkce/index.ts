@@ -31,5 +31,12 @@ export type {
   RevokeTokenOptions,
   TokenResponse,
 } from './token.js';
-export { AuthorizationResponseError, TokenEndpointError } from './errors.js';
+export { AuthorizationResponseError, TokenEndpointError, TokenEndpointRefusedError } from './errors.js';
 export type { AuthorizationResponseErrorCode, OAuthErrorFields } from './errors.js';
+export { createDpopKeyPair } from './dpop/key-pair.js';
+export type { DpopAlgorithm, DpopKeyPairOptions } from './dpop/key-pair.js';
+export { createDpopHandle } from './dpop/handle.js';
+export type { DpopAnswer, DpopHandle, DpopHandleOptions, DpopProofOptions } from './dpop/handle.js';
+export { fetchWithDpop } from './dpop/fetch.js';
+export { createIndexedDbDpopStore, createMemoryDpopStore } from './dpop/store.js';
+export type { DpopStore, IndexedDbDpopStoreOptions } from './dpop/store.js';

@@ -1,10 +1,18 @@
 import type { AuthorizationServerMetadata } from '../issuer/discovery.js';
 import { JwtVerifyError, invalidArgument } from '../errors.js';
 import { type ResolvedHttpOptions, isSecureUrl } from '../issuer/http.js';
+import type { DpopHandle } from './dpop/handle.js';
 
 /** A required string argument; never echoes the value (it may be a secret). */
 export function requireString(value: unknown, name: string): string {
   if (typeof value !== 'string' || !value) throw invalidArgument(`${name} must be a non-empty string`);
+  return value;
+}
+
+/** A handle from createDpopHandle() (the `dpop` option); undefined passes unless `required`. */
+export function requireDpopHandle(value: DpopHandle | undefined, required?: boolean): DpopHandle | undefined {
+  if (value === undefined && !required) return;
+  if (typeof value?.withProof !== 'function') throw invalidArgument('dpop must come from createDpopHandle()');
   return value;
 }
 

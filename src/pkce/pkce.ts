@@ -14,6 +14,18 @@ export interface PkcePair {
 /** Unpadded base64url (RFC 4648 §5). */
 export const base64url = encodeBase64Url;
 
+/** Web Crypto, which a browser offers only in a secure context (`https:` or `http://localhost`). */
+export function subtle(): SubtleCrypto {
+  const subtle = globalThis.crypto?.subtle;
+  if (!subtle) throw invalidArgument('no crypto.subtle: serve the page over https:');
+  return subtle;
+}
+
+/** BASE64URL(SHA-256(UTF-8 text)): PKCE S256 challenges, DPoP `ath` and thumbprints. */
+export async function sha256Base64url(text: string): Promise<string> {
+  return base64url(new Uint8Array(await subtle().digest('SHA-256', new TextEncoder().encode(text))));
+}
+
 /** 32 bytes from the Web Crypto CSPRNG as 43 base64url characters (256 bits). */
 export function randomToken(): string {
   return base64url(crypto.getRandomValues(new Uint8Array(32)));
@@ -36,7 +48,7 @@ export function randomToken(): string {
  * @see https://www.rfc-editor.org/rfc/rfc7636#section-4.1
  */
 export async function createPkcePair(existingVerifier?: string): Promise<PkcePair> {
-  if (!globalThis.crypto?.subtle) throw invalidArgument('no crypto.subtle: serve the page over https:');
+  subtle();
   const codeVerifier = existingVerifier ?? randomToken();
   // RFC 7636 §4.1: code-verifier = 43*128unreserved. The verifier itself is never echoed.
   if (typeof codeVerifier !== 'string' || !/^[\w.~-]{43,128}$/.test(codeVerifier)) {
@@ -50,6 +62,5 @@ export async function createPkcePair(existingVerifier?: string): Promise<PkcePai
       }`,
     );
   }
-  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(codeVerifier));
-  return { codeVerifier, codeChallenge: base64url(new Uint8Array(digest)), codeChallengeMethod: 'S256' };
+  return { codeVerifier, codeChallenge: await sha256Base64url(codeVerifier), codeChallengeMethod: 'S256' };
 }

@@ -1,8 +1,15 @@
-import { basicAuthorization, clientSecretMethod } from '../issuer/client-auth.js';
+import { basicAuthorization, clientSecretMethod, formEncode } from '../issuer/client-auth.js';
 import type { AuthorizationServerMetadata } from '../issuer/discovery.js';
-import { type HttpOptions, requestJson, resolveBaseHttpOptions, unavailable } from '../issuer/http.js';
-import { TokenEndpointError } from './errors.js';
-import { endpointOf, requireString, setParams } from './params.js';
+import {
+  type HttpOptions,
+  requestJson,
+  resolveBaseHttpOptions,
+  retryAfterSeconds,
+  unavailable,
+} from '../issuer/http.js';
+import { TokenEndpointError, TokenEndpointRefusedError } from './errors.js';
+import type { DpopHandle } from './dpop/handle.js';
+import { endpointOf, requireDpopHandle, requireString, setParams } from './params.js';
 
 /**
  * A successful token response (RFC 6749 §5.1), with the server's own field names.
@@ -32,6 +39,12 @@ export interface ClientOptions extends HttpOptions {
   clientSecret?: string;
   /** More form parameters; they cannot replace ones the helper sets. */
   extraParams?: Record<string, string>;
+  /**
+   * DPoP (RFC 9449): sends a proof of this key and retries once with the server's nonce
+   * on `use_dpop_nonce`. The server binds the tokens to the key (`token_type` `DPoP`;
+   * `Bearer` when it did not).
+   */
+  dpop?: DpopHandle;
 }
 
 /** Options of {@link exchangeAuthorizationCode}. */
@@ -66,8 +79,11 @@ type Endpoint = 'token_endpoint' | 'revocation_endpoint';
 
 /**
  * POSTs a form to the token or revocation endpoint (secrets only ever in the body or the
- * Authorization header, never in the URL) and turns RFC 6749 §5.2 error JSON into a
- * TokenEndpointError. Resolves to the token response, or nothing for revocation.
+ * Authorization header, never in the URL). Any 4xx is the server's answer to this request,
+ * not an outage: with RFC 6749 §5.2 error JSON a TokenEndpointError, else a
+ * TokenEndpointRefusedError (servers use 403 and empty bodies too). 5xx, timeouts and
+ * network failures stay ERR_ISSUER_UNAVAILABLE (requestJson). Resolves to the token
+ * response, or nothing for revocation.
  */
 async function post(
   metadata: AuthorizationServerMetadata,
@@ -92,37 +108,56 @@ async function post(
     resource,
     options.extraParams,
   );
-  const { status, body: json } = await requestJson(url, http, {
-    method: 'POST',
-    headers,
-    body,
-    acceptStatuses: [400, 401],
-    ignoreSuccessBody: endpoint === 'revocation_endpoint',
-  });
+  const send = (proof?: string) =>
+    requestJson(url, http, {
+      method: 'POST',
+      headers: proof ? { ...headers, dpop: proof } : headers,
+      body,
+      acceptClientErrors: true,
+      ignoreSuccessBody: endpoint === 'revocation_endpoint',
+    });
+  const dpop = requireDpopHandle(options.dpop);
+  const {
+    status,
+    headers: answerHeaders,
+    body: json,
+    text: bodyText,
+  } = await (dpop ? dpop.withProof('POST', url, send) : send());
   const answer = (json ?? {}) as Record<string, unknown>;
   const { error, error_description: description, error_uri } = answer;
   const text = (value: unknown) => (typeof value === 'string' ? value : undefined);
-  const failed = status > 399;
-  if (failed && text(error)) {
-    throw new TokenEndpointError(
+  if (status > 399) {
+    const retryAfter = retryAfterSeconds(answerHeaders.get('retry-after'));
+    if (text(error)) {
+      throw new TokenEndpointError(
+        status,
+        error as string,
+        `${url} answered ${error}${description ? `: ${description}` : ''}`,
+        { error_description: text(description), error_uri: text(error_uri), retryAfterSeconds: retryAfter },
+      );
+    }
+    // What came may echo the request (a debugging proxy, a form shown again): blank out
+    // every value sent that may be secret (code, verifier, tokens, client credentials,
+    // extra parameters such as a client assertion), as sent and form-encoded.
+    const secrets = [options.clientSecret, headers.authorization?.slice(6)];
+    for (const [name, value] of body)
+      if (!/^(grant_type|token_type_hint|client_id|redirect_uri|scope|resource)$/.test(name))
+        secrets.push(value);
+    let excerpt = bodyText;
+    for (const value of secrets)
+      if (value)
+        excerpt = excerpt.replaceAll(value, '[redacted]').replaceAll(formEncode(value), '[redacted]');
+    excerpt = excerpt.replace(/[\0- \x7f]+/g, ' ').trim();
+    if (excerpt.length > 100) excerpt = `${excerpt.slice(0, 97)}...`;
+    throw new TokenEndpointRefusedError(
       status,
-      error as string,
-      `${url} answered ${error}${description ? `: ${description}` : ''}`,
-      {
-        error_description: text(description),
-        error_uri: text(error_uri),
-      },
+      `${url} answered ${status} without an OAuth error${excerpt ? `: ${excerpt}` : ' (empty body)'}`,
+      excerpt,
+      retryAfter,
     );
   }
-  if (
-    failed ||
-    (json !== undefined && !(text(answer.access_token) && text(answer.token_type) !== undefined))
-  ) {
-    throw unavailable(
-      url,
-      `answered ${status} without ${failed ? 'an OAuth error' : 'an access_token and token_type'}`,
-      status,
-    );
+  if (json !== undefined && !(text(answer.access_token) && text(answer.token_type) !== undefined)) {
+    throw unavailable(url, `answered ${status} without an access_token and token_type`, status);
   }
   return json as TokenResponse;
 }
@@ -131,10 +166,11 @@ async function post(
  * Exchanges an authorization code for tokens (`grant_type=authorization_code` with the
  * PKCE `code_verifier`), as a form-encoded POST to the `token_endpoint`.
  *
- * @throws {TokenEndpointError} the server's RFC 6749 §5.2 error, e.g. `invalid_grant` (code
- *   used, expired, or the verifier does not match).
+ * @throws {TokenEndpointError} a 4xx with the server's RFC 6749 §5.2 error, e.g.
+ *   `invalid_grant` (code used, expired, or the verifier does not match; Auth0 answers 403).
+ * @throws {TokenEndpointRefusedError} a 4xx without OAuth error JSON (e.g. an empty body).
  * @throws {JwtVerifyError} `ERR_ISSUER_UNAVAILABLE` when the server cannot be reached, times
- *   out, answers 5xx or something that is not a token response; `ERR_METADATA_INVALID`
+ *   out, answers 5xx or a 2xx that is not a token response; `ERR_METADATA_INVALID`
  *   when the metadata has no `token_endpoint`.
  * @example
  * const tokens = await exchangeAuthorizationCode(metadata, {
@@ -171,6 +207,8 @@ export async function exchangeAuthorizationCode(
  *
  * @throws {TokenEndpointError} e.g. `invalid_grant` when the refresh token is expired,
  *   revoked or already used: start a new login.
+ * @throws {TokenEndpointRefusedError} a 4xx without OAuth error JSON (Glewlwyd answers a
+ *   revoked refresh token with an empty 400): start a new login too.
  * @throws {JwtVerifyError} `ERR_ISSUER_UNAVAILABLE` (network, timeout, 5xx, bad answer).
  * @example
  * const refreshed = await refreshTokens(metadata, { clientId: 'my-spa', refreshToken: tokens.refresh_token! });
@@ -198,8 +236,9 @@ export async function refreshTokens(
  * the server answered 200, which it also does for a token it does not know.
  *
  * @throws {TokenEndpointError} e.g. `unsupported_token_type`, `invalid_client`.
+ * @throws {TokenEndpointRefusedError} a 4xx without OAuth error JSON (Glewlwyd: an empty 401).
  * @throws {JwtVerifyError} `ERR_METADATA_INVALID` without a `revocation_endpoint`;
- *   `ERR_ISSUER_UNAVAILABLE` (network, timeout, 5xx with `details.retryAfterSeconds`).
+ *   `ERR_ISSUER_UNAVAILABLE` (network, timeout, 5xx).
  * @example
  * await revokeToken(metadata, { clientId: 'my-spa', token: refreshToken, tokenTypeHint: 'refresh_token' });
  * @see https://www.rfc-editor.org/rfc/rfc7009#section-2

@@ -1,15 +1,12 @@
 import { checkScopes, parseScopesOption } from '../verify/claims.js';
-import {
-  type JwtVerifyErrorCode,
-  type JwtVerifyError,
-  invalidArgument,
-  isJwtVerifyError,
-} from '../errors.js';
+import { type JwtVerifyErrorCode, JwtVerifyError, invalidArgument, isJwtVerifyError } from '../errors.js';
 import { nonNegativeNumberOption } from '../issuer/http.js';
 import type { JwtPayload } from '../token/parse.js';
 import { type VerifyResult } from '../verify/options.js';
-import { bearerToken } from '../verify/bearer.js';
-import { type ClientCertificate, checkRequestCertificate } from '../verify/certificate-binding.js';
+import { withChallenge } from '../dpop/challenge.js';
+import type { HttpRequest } from '../dpop/request.js';
+import { type RequestUrlOptions, resolveRequestUrlOptions } from '../dpop/request-url.js';
+import { type RequestVerifyResult, type VerifyRequestOptions, verifyRequestWith } from '../verify/request.js';
 
 /**
  * What {@link authenticate} needs from a verifier: `verify(token)`. `JwtVerifier`,
@@ -18,27 +15,31 @@ import { type ClientCertificate, checkRequestCertificate } from '../verify/certi
 export interface TokenVerifier {
   /** Verifies a compact JWS; rejects with a {@link JwtVerifyError}. */
   verify<Payload extends JwtPayload = JwtPayload>(token: string): Promise<VerifyResult<Payload>>;
+  /**
+   * Verifies a whole request, Bearer or DPoP (RFC 9449), and a certificate-bound token's
+   * TLS client certificate (RFC 8705); `authenticate()` uses it when present, else `verify()`
+   * with the Bearer token, checked as `JwtVerifier.verifyRequest` checks a Bearer token.
+   */
+  verifyRequest?<Payload extends JwtPayload = JwtPayload>(
+    request: HttpRequest,
+    options?: VerifyRequestOptions,
+  ): Promise<RequestVerifyResult<Payload>>;
 }
 
 /**
- * The requests {@link authenticate} reads the `Authorization` header of: a Fetch `Request`
- * (Workers, Deno, Bun, Hono) or a Node `IncomingMessage` (`node:http`, Express, Fastify's
- * `request.raw`). Only the shape is checked, so the main entry imports nothing from Node.
+ * The requests {@link authenticate} reads: a Fetch `Request` (Workers, Deno, Bun, Hono) or
+ * a Node `IncomingMessage` (`node:http`, Express, Fastify's `request.raw`); the `Authorization`
+ * header, and for DPoP the `DPoP` header, method and URL. Only the shape is checked, so the
+ * main entry imports nothing from Node.
  */
-export type AuthenticateRequest =
-  | {
-      readonly headers: {
-        /** The header's value, or `null` when absent (Fetch `Headers.get`). */
-        get(name: string): string | null;
-      };
-    }
-  | {
-      readonly headers: Readonly<Record<string, string | readonly string[] | undefined>>;
-      readonly rawHeaders?: readonly string[];
-    };
+export type AuthenticateRequest = HttpRequest;
 
-/** Options of {@link authenticate}. All are optional. */
-export interface AuthenticateOptions {
+/**
+ * Options of {@link authenticate}. All are optional. `publicUrl` and
+ * `trustedForwardedHeaders` say which URL a DPoP proof must name behind a proxy;
+ * `clientCertificate` where a certificate-bound token's TLS client certificate comes from.
+ */
+export interface AuthenticateOptions extends VerifyRequestOptions {
   /** The `realm` of the `WWW-Authenticate` challenge (RFC 6750 §3). Default: none. */
   realm?: string;
   /**
@@ -56,15 +57,6 @@ export interface AuthenticateOptions {
    * What it throws is ignored. Default: none.
    */
   onFailure?: (failure: AuthenticateFailure) => void;
-  /**
-   * The TLS client certificate a certificate-bound token (`cnf["x5t#S256"]`, RFC 8705) must
-   * match, for a TLS-terminating proxy that forwards it: DER bytes, or the PEM / RFC 9440
-   * `Client-Cert` text of its header (trust only a header the proxy sets and strips from
-   * clients). Default: the request's own TLS socket (Node `getPeerCertificate().raw`).
-   */
-  clientCertificate?: (
-    request: AuthenticateRequest,
-  ) => ClientCertificate | null | undefined | Promise<ClientCertificate | null | undefined>;
 }
 
 /** The JSON body of a rejection. */
@@ -80,10 +72,12 @@ export interface AuthenticateErrorBody {
   code: JwtVerifyErrorCode | 'ERR_INTERNAL';
 }
 
-/** A verified request: the token's payload and header. */
+/** A verified request: the token's payload and header (and `dpop` for a DPoP request). */
 export interface AuthenticateSuccess<Payload extends JwtPayload = JwtPayload> {
   ok: true;
-  token: VerifyResult<Payload>;
+  token: RequestVerifyResult<Payload>;
+  /** Headers to add to the answer, when there are any: `DPoP-Nonce` when the client's nonce is about to roll. */
+  headers?: Record<string, string>;
 }
 
 /**
@@ -110,15 +104,25 @@ export interface ResolvedAuthenticateOptions {
   retryAfterSeconds: number;
   onFailure: ((failure: AuthenticateFailure) => void) | undefined;
   clientCertificate?: AuthenticateOptions['clientCertificate'];
+  /** Checked by `resolveRequestUrlOptions`, kept as given: the adapters pass these options back in. */
+  publicUrl?: RequestUrlOptions['publicUrl'];
+  trustedForwardedHeaders?: RequestUrlOptions['trustedForwardedHeaders'];
 }
 
 const DEFAULT_RETRY_AFTER_SECONDS = 10;
+
+// Options an adapter resolved once at set-up: authenticate() takes them as they are.
+const resolvedOptions = new WeakSet<ResolvedAuthenticateOptions>();
 
 /**
  * Checks {@link AuthenticateOptions}; throws a coded `TypeError` for a mistake. The
  * framework adapters call it when they are set up, so mistakes surface at start-up.
  */
-export function resolveAuthenticateOptions(options: AuthenticateOptions = {}): ResolvedAuthenticateOptions {
+export function resolveAuthenticateOptions(
+  options: AuthenticateOptions | ResolvedAuthenticateOptions = {},
+): ResolvedAuthenticateOptions {
+  if (resolvedOptions.has(options as ResolvedAuthenticateOptions))
+    return options as ResolvedAuthenticateOptions;
   if (typeof options !== 'object' || options === null)
     throw invalidArgument('authenticate options must be an object');
   if (options.realm !== undefined && typeof options.realm !== 'string')
@@ -129,7 +133,7 @@ export function resolveAuthenticateOptions(options: AuthenticateOptions = {}): R
   if (options.clientCertificate !== undefined && typeof options.clientCertificate !== 'function') {
     throw invalidArgument('clientCertificate must be a function of the request');
   }
-  return {
+  const resolved: ResolvedAuthenticateOptions = {
     realm: options.realm,
     requiredScopes: parseScopesOption(options.requiredScopes),
     // Retry-After is whole delta-seconds (RFC 9110 §10.2.3).
@@ -138,6 +142,18 @@ export function resolveAuthenticateOptions(options: AuthenticateOptions = {}): R
     ),
     onFailure: options.onFailure,
     clientCertificate: options.clientCertificate,
+    ...requestUrlOptions(options),
+  };
+  resolvedOptions.add(resolved);
+  return resolved;
+}
+
+/** The options that say which URL a DPoP proof names, checked; only those given. */
+function requestUrlOptions({ publicUrl, trustedForwardedHeaders }: RequestUrlOptions): RequestUrlOptions {
+  resolveRequestUrlOptions({ publicUrl, trustedForwardedHeaders });
+  return {
+    ...(publicUrl === undefined ? {} : { publicUrl }),
+    ...(trustedForwardedHeaders === undefined ? {} : { trustedForwardedHeaders }),
   };
 }
 
@@ -185,12 +201,30 @@ export async function authenticate<Payload extends JwtPayload = JwtPayload>(
   try {
     resolved = resolveAuthenticateOptions(options);
     checkVerifier(verifier);
-    const token = await verifier.verify<Payload>(bearerToken(authorizationHeader(request)));
-    await checkRequestCertificate(token.payload, request, resolved.clientCertificate);
-    return authorizeScopes(token, resolved.requiredScopes, resolved);
+    const token = await verifyToken<Payload>(verifier, request, resolved);
+    const result = authorizeScopes(token, resolved.requiredScopes, resolved);
+    const nonce = token.dpop?.nonce;
+    return result.ok && nonce ? { ...result, headers: { 'DPoP-Nonce': nonce } } : result;
   } catch (error) {
     return report(rejection(error, resolved), resolved);
   }
+}
+
+/**
+ * The whole request through the verifier's `verifyRequest` (DPoP, certificate binding),
+ * or, for a verifier with only `verify`, through the same checks with Bearer only.
+ */
+function verifyToken<Payload extends JwtPayload>(
+  verifier: TokenVerifier,
+  request: AuthenticateRequest,
+  options: ResolvedAuthenticateOptions,
+): Promise<RequestVerifyResult<Payload>> {
+  const { publicUrl, trustedForwardedHeaders, clientCertificate } = options;
+  const requestOptions = { publicUrl, trustedForwardedHeaders, clientCertificate };
+  if (typeof verifier.verifyRequest === 'function')
+    return verifier.verifyRequest<Payload>(request, requestOptions);
+  const parts = { verify: (token: string) => verifier.verify(token), dpop: undefined, now: Date.now };
+  return verifyRequestWith<Payload>(parts, request, requestOptions);
 }
 
 /**
@@ -198,7 +232,7 @@ export async function authenticate<Payload extends JwtPayload = JwtPayload>(
  * realm of `options`). The adapters' per-route `requireScopes()` is this.
  */
 export function authorizeScopes<Payload extends JwtPayload>(
-  token: VerifyResult<Payload>,
+  token: RequestVerifyResult<Payload>,
   requiredScopes: readonly string[],
   options: ResolvedAuthenticateOptions,
 ): AuthenticateResult<Payload> {
@@ -206,7 +240,10 @@ export function authorizeScopes<Payload extends JwtPayload>(
     checkScopes(token.payload, requiredScopes);
     return { ok: true, token };
   } catch (error) {
-    return report(rejection(error, options), options);
+    // A DPoP request is told about its scope in a DPoP challenge (RFC 9449 §7.1).
+    const challenged =
+      token.dpop && isJwtVerifyError(error) ? withChallenge(error, { schemes: ['DPoP'] }) : error;
+    return report(rejection(challenged, options), options);
   }
 }
 
@@ -215,24 +252,6 @@ export function parseRequiredScopes(scopes: readonly string[]): readonly string[
   const list = scopes.every((scope) => typeof scope === 'string') ? parseScopesOption(scopes.join(' ')) : [];
   if (!list.length) throw invalidArgument('requireScopes needs one or more scope strings');
   return list;
-}
-
-function authorizationHeader(request: AuthenticateRequest): string | readonly string[] | undefined | null {
-  const headers = (request as { headers?: unknown } | null)?.headers;
-  if (typeof headers !== 'object' || headers === null) {
-    throw invalidArgument('authenticate needs a Fetch Request or a Node IncomingMessage');
-  }
-  if (typeof (headers as { get?: unknown }).get === 'function') {
-    // Fetch joins repeated headers with ", ", which is then not a single b64token: refused.
-    return (headers as { get(name: string): string | null }).get('authorization');
-  }
-  // Node keeps only the first of repeated Authorization headers in `headers`; the raw list shows them all.
-  const raw = (request as { rawHeaders?: unknown }).rawHeaders;
-  if (Array.isArray(raw)) {
-    const values = raw.filter((_, i) => i % 2 === 1 && String(raw[i - 1]).toLowerCase() === 'authorization');
-    if (values.length > 1) return values as string[];
-  }
-  return (headers as Record<string, string | readonly string[] | undefined>).authorization;
 }
 
 function report(failure: AuthenticateFailure, options: ResolvedAuthenticateOptions): AuthenticateFailure {
@@ -278,6 +297,7 @@ function rejection(error: unknown, options: ResolvedAuthenticateOptions): Authen
     };
   }
   headers['WWW-Authenticate'] = error.wwwAuthenticate(options.realm);
+  if (error.details.dpopNonce) headers['DPoP-Nonce'] = error.details.dpopNonce;
   const status = error.status === 403 ? 403 : 401;
   return {
     ok: false,

@@ -1,6 +1,7 @@
 import type { GrantStore } from './grants.js';
-import type { OpaqueTokenStore } from './introspect.js';
+import type { OpaqueTokenStore } from './opaque-tokens.js';
 import type { SignContext } from './sign.js';
+import type { TokenEndpointDpop } from './token-dpop.js';
 import type { SignOptions, TestClient } from './types.js';
 
 /** What the endpoints need from the issuer they belong to. */
@@ -11,5 +12,7 @@ export interface IssuerContext extends SignContext {
   readonly opaqueTokens: OpaqueTokenStore;
   /** What the token endpoint issues as access tokens. */
   readonly accessTokenFormat: 'jwt' | 'opaque';
+  /** DPoP proofs at the token endpoint: nonces when required, the replay store. */
+  readonly dpop: TokenEndpointDpop;
   sign(claims: Record<string, unknown>, options?: SignOptions): Promise<string>;
 }

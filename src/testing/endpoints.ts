@@ -1,4 +1,5 @@
 import { type AuthorizationServerMetadata, discoveryUrls } from '../issuer/discovery.js';
+import { SUPPORTED_ALGORITHMS } from '../token/algorithms.js';
 import type { TestIssuerAlgorithm, TestIssuerEndpoint, TestIssuerProfile } from './types.js';
 
 /** What a URL of the issuer serves. */
@@ -66,6 +67,8 @@ export function describeEndpoints(
     metadata.authorization_response_iss_parameter_supported = true;
     metadata.introspection_endpoint = url('/introspect');
     routes.set(routeKey(metadata.introspection_endpoint), 'introspect');
+    // RFC 9449 §5.1: the token endpoint binds tokens to a DPoP proof's key.
+    metadata.dpop_signing_alg_values_supported = [...SUPPORTED_ALGORITHMS];
   }
 
   const endpoints: Endpoints = { routes };

@@ -4,6 +4,8 @@
  * @packageDocumentation
  */
 export { createTestIssuer } from './issuer.js';
+export { createDpopProof, dpopThumbprint } from './dpop.js';
+export type { DpopKeyPair, DpopProofOptions } from './dpop.js';
 export type {
   FailureOptions,
   OpaqueTokenOptions,

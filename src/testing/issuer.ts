@@ -2,13 +2,14 @@ import type { IssuerContext } from './context.js';
 import { describeEndpoints } from './endpoints.js';
 import { FaultQueue } from './faults.js';
 import { GrantStore } from './grants.js';
-import { OpaqueTokenStore } from './introspect.js';
+import { OpaqueTokenStore } from './opaque-tokens.js';
 import { createHandler } from './handler.js';
 import { KeyRing } from './keys.js';
 import { listen } from './listen.js';
 import { createMswHandlers, loadMsw } from './msw.js';
 import { resolveOptions } from './options.js';
 import { signToken, tokenClaims } from './sign.js';
+import { createTokenEndpointDpop } from './token-dpop.js';
 import type { RequestCounts, TestIssuer, TestIssuerOptions } from './types.js';
 
 /** The issuer identifier without its scheme and authority: `''`, `'/'` or `'/tenant'`. */
@@ -66,6 +67,7 @@ export async function createTestIssuer(options: TestIssuerOptions = {}): Promise
     grants: new GrantStore(),
     opaqueTokens: new OpaqueTokenStore(),
     accessTokenFormat: config.accessTokenFormat,
+    dpop: createTokenEndpointDpop(config.requireDpopNonce, config.now),
     sign,
   };
   handle = createHandler({ ctx, endpoints, faults, counts });

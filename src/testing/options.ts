@@ -20,6 +20,7 @@ export interface ResolvedOptions {
   clients: readonly TestClient[] | undefined;
   now: () => number;
   accessTokenFormat: 'jwt' | 'opaque';
+  requireDpopNonce: boolean;
 }
 
 function fail(message: string): never {
@@ -106,6 +107,9 @@ export function resolveOptions(options: TestIssuerOptions = {}): ResolvedOptions
   if (options.now !== undefined && typeof options.now !== 'function') {
     fail('now must be a function');
   }
+  if (options.requireDpopNonce !== undefined && typeof options.requireDpopNonce !== 'boolean') {
+    fail('requireDpopNonce must be a boolean');
+  }
   return {
     issuer: checkIssuer(options.issuer, profile),
     audience: checkAudience(options.audience),
@@ -119,5 +123,6 @@ export function resolveOptions(options: TestIssuerOptions = {}): ResolvedOptions
     // Looked up per call, so fake timers installed later still apply.
     now: options.now ?? (() => Date.now()),
     accessTokenFormat: oneOf(options.accessTokenFormat, ['jwt', 'opaque'], 'accessTokenFormat', 'jwt'),
+    requireDpopNonce: options.requireDpopNonce ?? false,
   };
 }

@@ -41,7 +41,7 @@ export function htmlPage(status: number, headers: Record<string, string> = {}): 
 export function withCors(response: Response, request: Request): Response {
   const headers = response.headers;
   headers.set('access-control-allow-origin', '*');
-  headers.set('access-control-expose-headers', 'www-authenticate, retry-after, location, etag');
+  headers.set('access-control-expose-headers', 'www-authenticate, retry-after, location, etag, dpop-nonce');
   if (request.method === 'OPTIONS') {
     headers.set('access-control-allow-methods', 'GET, HEAD, POST, OPTIONS');
     headers.set(

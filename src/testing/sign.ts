@@ -48,18 +48,22 @@ async function chooseKey(
 
 /**
  * The claims of a token: `iss`, `aud`, `iat`, `exp` and `jti` filled in (`nbf` with
- * `notBefore`), then the caller's claims over them, `undefined` ones left out.
+ * `notBefore`), then the caller's claims over them, `undefined` ones left out, and
+ * `cnf.jkt` with `dpopJkt`.
  */
 export function tokenClaims(
   ctx: SignContext,
   claims: Record<string, unknown> = {},
-  options: Pick<SignOptions, 'expiresIn' | 'notBefore'> = {},
+  options: Pick<SignOptions, 'expiresIn' | 'notBefore' | 'dpopJkt'> = {},
 ): Record<string, unknown> {
   for (const name of ['expiresIn', 'notBefore'] as const) {
     const value = options[name];
     if (value !== undefined && !Number.isFinite(value)) {
       fail(`${name} must be a number of seconds, got ${String(value)}`);
     }
+  }
+  if (options.dpopJkt !== undefined && (typeof options.dpopJkt !== 'string' || options.dpopJkt === '')) {
+    fail('dpopJkt must be a key thumbprint string (see dpopThumbprint)');
   }
   const now = Math.floor(ctx.now() / 1000);
   return withoutUndefined({
@@ -70,6 +74,7 @@ export function tokenClaims(
     jti: randomToken(16),
     ...(options.notBefore === undefined ? {} : { nbf: now + options.notBefore }),
     ...claims,
+    ...(options.dpopJkt === undefined ? {} : { cnf: { ...(claims.cnf as object), jkt: options.dpopJkt } }),
   });
 }
 

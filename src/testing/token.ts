@@ -5,6 +5,7 @@ import type { IssuerContext } from './context.js';
 import { type Grant, normalizeScope, requestedAudience } from './grants.js';
 import { oauthError } from './responses.js';
 import { tokenClaims } from './sign.js';
+import { tokenRequestJkt } from './token-dpop.js';
 
 /** RFC 7636 §4.1: 43–128 unreserved characters. */
 const CODE_VERIFIER = /^[A-Za-z0-9._~-]{43,128}$/;
@@ -51,21 +52,24 @@ async function s256(verifier: string): Promise<string> {
  * A successful token response (RFC 6749 §5.1): an RFC 9068 JWT access token (or an opaque
  * one, with `accessTokenFormat: 'opaque'`), a rotating refresh token when the grant has a
  * `family`, and an ID token (with `nonce`, `auth_time` and `at_hash`) when `openid` was granted.
+ * With `grant.dpopJkt`, the access token is DPoP-bound (`cnf.jkt`, `token_type` DPoP) and
+ * so is the refresh token (RFC 9449 §5).
  */
 async function tokenResponse(
   ctx: IssuerContext,
   grant: Grant,
   refresh?: { family: string; nonce?: string },
 ): Promise<Response> {
-  const { clientId, subject, scope, audience } = grant;
+  const { clientId, subject, scope, audience, dpopJkt } = grant;
   const claims = { sub: subject, aud: audience, client_id: clientId, scope: scope || undefined };
+  const binding = dpopJkt ? { dpopJkt } : {};
   const accessToken =
     ctx.accessTokenFormat === 'opaque'
-      ? ctx.opaqueTokens.issue(tokenClaims(ctx, claims))
-      : await ctx.sign(claims, { header: { typ: 'at+jwt' } });
+      ? ctx.opaqueTokens.issue(tokenClaims(ctx, claims, binding))
+      : await ctx.sign(claims, { header: { typ: 'at+jwt' }, ...binding });
   const body: Record<string, unknown> = {
     access_token: accessToken,
-    token_type: 'Bearer',
+    token_type: dpopJkt ? 'DPoP' : 'Bearer',
     expires_in: ctx.tokenTtlSeconds,
   };
   if (scope) body.scope = scope;
@@ -90,10 +94,24 @@ async function tokenResponse(
   });
 }
 
+/**
+ * The grant with the key the request proved, or the refusal: a grant already bound
+ * (`dpop_jkt` at /authorize, a bound refresh token) needs a proof of that same key.
+ */
+function bindGrant<T extends Grant>(grant: T, jkt: string | undefined, what: string): T | Response {
+  if (grant.dpopJkt !== undefined && jkt !== grant.dpopJkt) {
+    return jkt === undefined
+      ? oauthError(400, 'invalid_dpop_proof', `${what} is DPoP-bound: send a DPoP proof of its key`)
+      : invalidGrant(`${what} is bound to another DPoP key than the proof's`);
+  }
+  return jkt === undefined ? grant : { ...grant, dpopJkt: jkt };
+}
+
 async function authorizationCode(
   ctx: IssuerContext,
   form: URLSearchParams,
   clientId: string,
+  jkt: string | undefined,
 ): Promise<Response> {
   const code = form.get('code');
   const verifier = form.get('code_verifier');
@@ -112,10 +130,17 @@ async function authorizationCode(
   if ((await s256(verifier)) !== grant.codeChallenge) {
     return invalidGrant('code_verifier does not match the code_challenge (RFC 7636 §4.6)');
   }
-  return tokenResponse(ctx, grant, { family, nonce: grant.nonce });
+  const bound = bindGrant(grant, jkt, 'the code');
+  if (bound instanceof Response) return bound;
+  return tokenResponse(ctx, bound, { family, nonce: grant.nonce });
 }
 
-async function refreshToken(ctx: IssuerContext, form: URLSearchParams, clientId: string): Promise<Response> {
+async function refreshToken(
+  ctx: IssuerContext,
+  form: URLSearchParams,
+  clientId: string,
+  jkt: string | undefined,
+): Promise<Response> {
   const token = form.get('refresh_token');
   if (!token) return invalidRequest('refresh_token is required');
   const found = ctx.grants.findRefreshToken(token);
@@ -123,7 +148,9 @@ async function refreshToken(ctx: IssuerContext, form: URLSearchParams, clientId:
   if (found.grant.clientId !== clientId) {
     return invalidGrant('the refresh token was issued to another client');
   }
-  let grant = found.grant;
+  const bound = bindGrant(found.grant, jkt, 'the refresh token');
+  if (bound instanceof Response) return bound;
+  let grant = bound;
   if (form.has('scope')) {
     // RFC 6749 §6: a refresh may narrow the scope, never widen it.
     const granted = grant.scope.split(' ');
@@ -138,29 +165,40 @@ async function refreshToken(ctx: IssuerContext, form: URLSearchParams, clientId:
   return tokenResponse(ctx, grant, { family: found.family });
 }
 
-function clientCredentials(ctx: IssuerContext, form: URLSearchParams, clientId: string): Promise<Response> {
+function clientCredentials(
+  ctx: IssuerContext,
+  form: URLSearchParams,
+  clientId: string,
+  jkt: string | undefined,
+): Promise<Response> {
   // RFC 6749 §4.4.3: no refresh token; the client is its own subject.
   return tokenResponse(ctx, {
     clientId,
     subject: clientId,
     scope: normalizeScope(form.get('scope')),
     audience: requestedAudience(form, ctx.audience),
+    ...(jkt ? { dpopJkt: jkt } : {}),
   });
 }
 
-/** The token endpoint (RFC 6749 §3.2): authorization_code + PKCE, refresh_token, client_credentials. */
+/**
+ * The token endpoint (RFC 6749 §3.2): authorization_code + PKCE, refresh_token,
+ * client_credentials; a request with a DPoP proof gets DPoP-bound tokens (RFC 9449 §5).
+ */
 export async function token(ctx: IssuerContext, request: Request): Promise<Response> {
   const checked = await readClientRequest(ctx, request);
   if (checked instanceof Response) return checked;
   const { form, clientId } = checked;
+  const jkt = await tokenRequestJkt(ctx.dpop, request);
+  if (jkt instanceof Response) return jkt;
   const grantType = form.get('grant_type');
   switch (grantType) {
     case 'authorization_code':
-      return authorizationCode(ctx, form, clientId);
+      return authorizationCode(ctx, form, clientId, jkt);
     case 'refresh_token':
-      return refreshToken(ctx, form, clientId);
+      return refreshToken(ctx, form, clientId, jkt);
     case 'client_credentials':
-      return clientCredentials(ctx, form, clientId);
+      return clientCredentials(ctx, form, clientId, jkt);
     case null:
     case '':
       return invalidRequest('grant_type is required');

@@ -79,6 +79,12 @@ export interface TestIssuerOptions {
    * only the introspection endpoint (default profile) can tell about. Default `'jwt'`.
    */
   accessTokenFormat?: 'jwt' | 'opaque';
+  /**
+   * Require a server nonce in DPoP proofs at the token endpoint (RFC 9449 §8): a proof
+   * without the current one gets 400 `use_dpop_nonce` with a `DPoP-Nonce` header. Default
+   * `false`. A token request with a `DPoP` proof is always checked, and its tokens bound.
+   */
+  requireDpopNonce?: boolean;
 }
 
 /** Options of {@link TestIssuer.sign}. */
@@ -107,6 +113,11 @@ export interface SignOptions {
   expiresIn?: number;
   /** Adds `nbf`, in seconds from now (positive: not yet valid). Default: no `nbf`. */
   notBefore?: number;
+  /**
+   * Binds the token to a DPoP key (RFC 9449 §6.1): `cnf: { jkt }` with this RFC 7638
+   * thumbprint (see `dpopThumbprint`), merged into a `cnf` the claims give. Default: unbound.
+   */
+  dpopJkt?: string;
 }
 
 /** Options of {@link TestIssuer.issueOpaqueToken}. */

@@ -51,15 +51,15 @@ export function keyRequirement(alg: JwsAlgorithm): KeyRequirement {
 }
 
 /** Validates the `algorithms` option: a non-empty list of supported asymmetric algorithms. */
-export function parseAlgorithmsOption(value: unknown): ReadonlySet<JwsAlgorithm> {
+export function parseAlgorithmsOption(value: unknown, name = 'algorithms'): ReadonlySet<JwsAlgorithm> {
   if (value === undefined) return new Set(SUPPORTED_ALGORITHMS);
   if (!Array.isArray(value) || value.length === 0) {
-    throw invalidArgument('algorithms must be a non-empty array of JWS algorithm names');
+    throw invalidArgument(`${name} must be a non-empty array of JWS algorithm names`);
   }
   for (const alg of value) {
     if (typeof alg !== 'string' || !isSupportedAlgorithm(alg)) {
       throw invalidArgument(
-        `algorithms: ${JSON.stringify(alg)} is not accepted; choose from ${SUPPORTED_ALGORITHMS.join(', ')} (none and HMAC are never accepted from a JWKS)`,
+        `${name}: ${JSON.stringify(alg)} is not accepted; choose from ${SUPPORTED_ALGORITHMS.join(', ')} (none and HMAC are never accepted from a JWKS)`,
       );
     }
   }

@@ -31,6 +31,25 @@ export const MIN_RSA_BITS = 2048;
 const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'] as const;
 const MAX_KEYS = 100;
 
+/** The members that are the public key itself, as an importer needs them (no kid, alg, use). */
+export function publicKeyMembers(key: JwksKey): Pick<PublicJwk, 'kty' | 'crv' | 'n' | 'e' | 'x' | 'y'> {
+  const { kty, crv, n, e, x, y } = key.jwk;
+  return { kty, crv, n, e, x, y };
+}
+
+/**
+ * Whether two JWKS entries are the same key: the same object (a revalidated set), or the
+ * same JWK exactly as published (a refetched set that still publishes it).
+ */
+export function isSameKey(a: JwksKey, b: JwksKey): boolean {
+  return a === b || keyIdentity(a) === keyIdentity(b);
+}
+
+/** A string equal for two entries exactly when the issuer published the same JWK. */
+export function keyIdentity(key: JwksKey): string {
+  return JSON.stringify(key.jwk);
+}
+
 /**
  * Reads a JWKS document. Keys that cannot be used for signature verification (private or
  * symmetric material, unknown kty or curve, weak RSA, missing members) are skipped with a
@@ -45,7 +64,7 @@ export function readJwks(body: unknown): { keys: JwksKey[]; skipped: SkippedKey[
   const skipped: SkippedKey[] = [];
   for (const entry of list.slice(0, MAX_KEYS)) {
     const kid = typeof entry?.kid === 'string' ? (entry.kid as string) : undefined;
-    const reason = unusableReason(entry);
+    const reason = jwkUnusableReason(entry);
     if (reason) skipped.push({ kid, reason });
     else keys.push({ kid, jwk: entry as PublicJwk });
   }
@@ -55,7 +74,11 @@ export function readJwks(body: unknown): { keys: JwksKey[]; skipped: SkippedKey[
   return { keys, skipped };
 }
 
-function unusableReason(entry: unknown): string | undefined {
+/**
+ * Why a JWK cannot verify signatures (private or symmetric material, unknown kty or curve,
+ * weak RSA, missing members), or `undefined` when it can.
+ */
+export function jwkUnusableReason(entry: unknown): string | undefined {
   if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) return 'not a JSON object';
   const jwk = entry as Record<string, unknown>;
   if (PRIVATE_MEMBERS.some((member) => jwk[member] !== undefined)) {

@@ -1,10 +1,13 @@
-import { JwtVerifyError } from '../errors.js';
+import { type AuthScheme, JwtVerifyError } from '../errors.js';
 
 /**
- * Extracts the token from an `Authorization` header value: `Bearer` (any case), one or
- * more spaces, then a b64token (RFC 6750 §2.1).
+ * Reads an `Authorization` header value: the scheme (`Bearer`, or `DPoP` when
+ * `acceptDpop`; any case), one or more spaces, then a b64token (RFC 6750 §2.1, RFC 9449 §7.1).
  */
-export function bearerToken(authorization: string | readonly string[] | null | undefined): string {
+export function authorizationCredentials(
+  authorization: string | readonly string[] | null | undefined,
+  acceptDpop: boolean,
+): { scheme: AuthScheme; token: string } {
   if (authorization === undefined || authorization === null || authorization === '') {
     throw new JwtVerifyError('ERR_TOKEN_MISSING', 'no Authorization header');
   }
@@ -12,16 +15,35 @@ export function bearerToken(authorization: string | readonly string[] | null | u
     throw new JwtVerifyError('ERR_TOKEN_MALFORMED', 'more than one Authorization header');
   }
   const match = /^([A-Za-z0-9!#$%&'*+.^_`|~-]+)(?: +(.*))?$/.exec(authorization.trim());
-  if (!match || match[1]!.toLowerCase() !== 'bearer') {
-    throw new JwtVerifyError('ERR_TOKEN_MISSING', 'the Authorization header has no Bearer credentials');
+  const name = match?.[1]!.toLowerCase();
+  const scheme: AuthScheme | undefined =
+    name === 'bearer' ? 'Bearer' : name === 'dpop' && acceptDpop ? 'DPoP' : undefined;
+  if (scheme === undefined) {
+    throw new JwtVerifyError(
+      'ERR_TOKEN_MISSING',
+      `the Authorization header has no ${acceptDpop ? 'Bearer or DPoP' : 'Bearer'} credentials`,
+    );
   }
-  const credentials = match[2] ?? '';
-  if (credentials === '') throw new JwtVerifyError('ERR_TOKEN_MISSING', 'the Bearer credentials are empty');
+  const credentials = match![2] ?? '';
+  if (credentials === '')
+    throw new JwtVerifyError('ERR_TOKEN_MISSING', `the ${scheme} credentials are empty`);
   if (!/^[A-Za-z0-9\-._~+/]+=*$/.test(credentials)) {
     throw new JwtVerifyError(
       'ERR_TOKEN_MALFORMED',
-      'the Bearer credentials are not a single b64token (RFC 6750 §2.1)',
+      `the ${scheme} credentials are not a single b64token (RFC 6750 §2.1)`,
     );
   }
-  return credentials;
+  return { scheme, token: credentials };
+}
+
+/**
+ * Extracts the token from an `Authorization` header value: `Bearer` (any case), one or
+ * more spaces, then a b64token (RFC 6750 §2.1).
+ *
+ * @example
+ * bearerToken('Bearer eyJhbGciOi...'); // 'eyJhbGciOi...'
+ * @see https://www.rfc-editor.org/rfc/rfc6750#section-2.1
+ */
+export function bearerToken(authorization: string | readonly string[] | null | undefined): string {
+  return authorizationCredentials(authorization, false).token;
 }

@@ -65,31 +65,25 @@ function checkClaimTypes(payload: JwtPayload): void {
   checkNumericDate('exp', payload.exp);
   checkNumericDate('nbf', payload.nbf);
   checkNumericDate('iat', payload.iat);
-  const aud = payload.aud;
-  if (
-    aud !== undefined &&
-    typeof aud !== 'string' &&
-    !(Array.isArray(aud) && aud.every((a) => typeof a === 'string'))
-  ) {
-    throw claimInvalid(
-      `the "aud" claim must be a string or an array of strings, found ${describeValue(aud)}`,
-    );
-  }
-  const scp = payload.scp;
-  if (
-    scp !== undefined &&
-    typeof scp !== 'string' &&
-    !(Array.isArray(scp) && scp.every((s) => typeof s === 'string'))
-  ) {
-    throw claimInvalid(
-      `the "scp" claim must be a string or an array of strings, found ${describeValue(scp)}`,
-    );
-  }
+  checkStringOrStrings('aud', payload.aud);
+  checkStringOrStrings('scp', payload.scp);
 }
 
 function checkStringClaim(name: string, value: unknown): void {
   if (value !== undefined && typeof value !== 'string') {
     throw claimInvalid(`the "${name}" claim must be a string, found ${describeValue(value)}`);
+  }
+}
+
+function checkStringOrStrings(name: 'aud' | 'scp', value: unknown): void {
+  if (
+    value !== undefined &&
+    typeof value !== 'string' &&
+    !(Array.isArray(value) && value.every((item) => typeof item === 'string'))
+  ) {
+    throw claimInvalid(
+      `the "${name}" claim must be a string or an array of strings, found ${describeValue(value)}`,
+    );
   }
 }
 

@@ -19,10 +19,19 @@ import { type ResolvedHttpOptions, parseOptionUrl, unavailable } from '../issuer
 import type { JwksCache } from '../keys/jwks-cache.js';
 import type { JwsAlgorithm } from '../token/algorithms.js';
 import { type JwtPayload, requireTokenString } from '../token/parse.js';
-import { bearerToken } from './bearer.js';
+import type { ResolvedDpopOptions } from '../dpop/options.js';
+import type { HttpRequest } from '../dpop/request.js';
+import { bindMethods } from './bind-methods.js';
 import { type ClaimRules, checkClaims, runValidate } from './claims.js';
 import { createIssuerSources } from './issuer-sources.js';
 import { type JwtVerifierOptions, type VerifyResult, resolveVerifierOptions } from './options.js';
+import {
+  type RequestVerifierParts,
+  type RequestVerifyResult,
+  type VerifyRequestOptions,
+  verifyBearerHeader,
+  verifyRequestWith,
+} from './request.js';
 
 /**
  * Options of {@link IntrospectionVerifier}: those of `JwtVerifier` that apply to an answer
@@ -98,6 +107,7 @@ export class IntrospectionVerifier {
   private readonly metadataResource: CachedResource<DiscoveryResult>;
   private readonly jwks: JwksCache;
   private readonly cache: IntrospectionCache;
+  private readonly dpop: ResolvedDpopOptions | undefined;
 
   constructor(options: IntrospectionVerifierOptions) {
     if (typeof options !== 'object' || options === null) {
@@ -105,6 +115,7 @@ export class IntrospectionVerifier {
         'IntrospectionVerifier needs an options object with issuer, audience, clientId and clientSecret',
       );
     }
+    bindMethods(this);
     const { clientId, clientSecret, clientAuthMethod, introspectionEndpoint, jwtResponse, cache, ...shared } =
       options;
     // `typ` is about a JWT's header; an answer has none.
@@ -117,6 +128,7 @@ export class IntrospectionVerifier {
     this.now = resolved.now;
     this.http = resolved.http;
     this.algorithms = resolved.algorithms;
+    this.dpop = resolved.dpop;
     this.client = {
       clientId: nonEmptyString(clientId, 'clientId'),
       clientSecret: nonEmptyString(clientSecret, 'clientSecret'),
@@ -186,12 +198,34 @@ export class IntrospectionVerifier {
 
   /**
    * Verifies the token of an `Authorization: Bearer <token>` header value (RFC 6750 §2.1).
-   * A missing header or another scheme is `ERR_TOKEN_MISSING`.
+   * A missing header or another scheme is `ERR_TOKEN_MISSING`; an answer whose `cnf.jkt`
+   * binds the token to a DPoP key is `ERR_DPOP_BINDING` (RFC 9449 §7.2).
    */
   async verifyAuthorizationHeader<Payload extends JwtPayload = JwtPayload>(
     authorization: string | readonly string[] | null | undefined,
   ): Promise<VerifyResult<Payload>> {
-    return this.verify<Payload>(bearerToken(authorization));
+    return verifyBearerHeader<Payload>(this.requestParts(), authorization);
+  }
+
+  /**
+   * Verifies the access token of a request as `JwtVerifier.verifyRequest` does, the token
+   * introspected: Bearer, and with the `dpop` option DPoP with its proof checked against the
+   * request and the answer's `cnf.jkt` (RFC 9449); a certificate-bound answer
+   * (`cnf["x5t#S256"]`, RFC 8705) against the request's TLS client certificate.
+   *
+   * @example
+   * const { payload, dpop } = await verifier.verifyRequest(request);
+   * @see https://www.rfc-editor.org/rfc/rfc9449#section-7
+   */
+  verifyRequest<Payload extends JwtPayload = JwtPayload>(
+    request: HttpRequest,
+    options?: VerifyRequestOptions,
+  ): Promise<RequestVerifyResult<Payload>> {
+    return verifyRequestWith(this.requestParts(), request, options);
+  }
+
+  private requestParts(): RequestVerifierParts {
+    return { verify: this.verify, dpop: this.dpop, now: this.now };
   }
 
   /** Discovers the issuer now (and, with `jwtResponse`, fetches its JWKS), so the first request does not wait. */

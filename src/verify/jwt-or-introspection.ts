@@ -1,9 +1,13 @@
 import { invalidArgument } from '../errors.js';
 import type { AuthorizationServerMetadata } from '../issuer/discovery.js';
-import { type JwtPayload, decodeBase64Url } from '../token/parse.js';
+import type { JwtPayload } from '../token/parse.js';
+import { decodeBase64Url } from '../token/segments.js';
+import type { HttpRequest } from '../dpop/request.js';
 import { bearerToken } from './bearer.js';
+import { bindMethods } from './bind-methods.js';
 import { IntrospectionVerifier, type IntrospectionVerifierOptions } from './introspection-verifier.js';
 import type { JwtVerifierOptions, VerifyResult } from './options.js';
+import { type RequestVerifyResult, type VerifyRequestOptions, requestToken } from './request.js';
 import { JwtVerifier } from './verifier.js';
 
 /**
@@ -60,6 +64,7 @@ export class JwtOrIntrospectionVerifier {
   readonly introspection: IntrospectionVerifier;
 
   constructor(options: JwtOrIntrospectionVerifierOptions) {
+    bindMethods(this);
     if (typeof options !== 'object' || options === null) {
       throw invalidArgument('JwtOrIntrospectionVerifier needs IntrospectionVerifier options');
     }
@@ -85,11 +90,32 @@ export class JwtOrIntrospectionVerifier {
     return isJwtShaped(token) ? this.jwt.verify<Payload>(token) : this.introspection.verify<Payload>(token);
   }
 
-  /** Verifies the token of an `Authorization: Bearer <token>` header value (RFC 6750 §2.1). */
+  /** Verifies the token of an `Authorization: Bearer <token>` header value (RFC 6750 §2.1); a DPoP-bound one is `ERR_DPOP_BINDING`. */
   async verifyAuthorizationHeader<Payload extends JwtPayload = JwtPayload>(
     authorization: string | readonly string[] | null | undefined,
   ): Promise<VerifyResult<Payload>> {
-    return this.verify<Payload>(bearerToken(authorization));
+    return this.pick(isJwtShaped(bearerToken(authorization))).verifyAuthorizationHeader<Payload>(
+      authorization,
+    );
+  }
+
+  /**
+   * Verifies a request (see `JwtVerifier.verifyRequest`) with the verifier its token's kind
+   * needs: DPoP and certificate binding apply to JWTs and introspected answers alike.
+   *
+   * @example
+   * const { payload, dpop } = await verifier.verifyRequest(request);
+   */
+  verifyRequest<Payload extends JwtPayload = JwtPayload>(
+    request: HttpRequest,
+    options?: VerifyRequestOptions,
+  ): Promise<RequestVerifyResult<Payload>> {
+    const token = requestToken(request);
+    return this.pick(token === undefined || isJwtShaped(token)).verifyRequest<Payload>(request, options);
+  }
+
+  private pick(jwt: boolean): JwtVerifier | IntrospectionVerifier {
+    return jwt ? this.jwt : this.introspection;
   }
 
   /** Warms both up; rejects if either fails, after both have tried. */

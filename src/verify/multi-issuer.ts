@@ -5,6 +5,9 @@ import { JwtVerifier } from './verifier.js';
 import { bearerToken } from './bearer.js';
 import { IntrospectionVerifier } from './introspection-verifier.js';
 import { JwtOrIntrospectionVerifier, isJwtShaped } from './jwt-or-introspection.js';
+import type { HttpRequest } from '../dpop/request.js';
+import { type RequestVerifyResult, type VerifyRequestOptions, requestToken } from './request.js';
+import { bindMethods } from './bind-methods.js';
 
 /** A verifier of one issuer's tokens that {@link MultiIssuerVerifier} routes to. */
 export type IssuerVerifier = JwtVerifier | IntrospectionVerifier | JwtOrIntrospectionVerifier;
@@ -23,12 +26,15 @@ export type IssuerVerifier = JwtVerifier | IntrospectionVerifier | JwtOrIntrospe
  *   { issuer: 'https://tenant-b.example.com', audience: 'https://api.example.com' },
  * ]);
  * const { payload } = await verifier.verify(token);
+ * // Its methods are bound to it: they work detached, as callbacks.
+ * const results = await Promise.allSettled(tokens.map(verifier.verify));
  */
 export class MultiIssuerVerifier {
   private readonly verifiers = new Map<string, IssuerVerifier>();
   private readonly introspecting: IssuerVerifier[] = [];
 
   constructor(issuers: ReadonlyArray<JwtVerifierOptions | IssuerVerifier>) {
+    bindMethods(this);
     if (!Array.isArray(issuers) || issuers.length === 0) {
       throw invalidArgument(
         'MultiIssuerVerifier needs a non-empty array of JwtVerifier options or instances',
@@ -56,8 +62,12 @@ export class MultiIssuerVerifier {
 
   /** Routes by `iss` (an opaque token to the introspecting verifier), then verifies with that issuer's verifier. */
   async verify<Payload extends JwtPayload = JwtPayload>(token: string): Promise<VerifyResult<Payload>> {
+    return this.route(token).verify<Payload>(token);
+  }
+
+  private route(token: string): IssuerVerifier {
     if (this.introspecting.length > 0 && !isJwtShaped(token)) {
-      if (this.introspecting.length === 1) return this.introspecting[0]!.verify<Payload>(token);
+      if (this.introspecting.length === 1) return this.introspecting[0]!;
       throw new JwtVerifyError(
         'ERR_ISSUER_MISMATCH',
         `the token is not a JWT, so it names no issuer, and ${this.introspecting.length} of the configured issuers introspect tokens`,
@@ -71,14 +81,31 @@ export class MultiIssuerVerifier {
         `the token's issuer ${describeValue(payload.iss)} is not one of the ${this.verifiers.size} configured issuers`,
       );
     }
-    return verifier.verify<Payload>(token);
+    return verifier;
   }
 
-  /** Verifies the token of an `Authorization: Bearer <jwt>` header value. */
+  /** Verifies the token of an `Authorization: Bearer <jwt>` header value; a DPoP-bound token is `ERR_DPOP_BINDING`. */
   async verifyAuthorizationHeader<Payload extends JwtPayload = JwtPayload>(
     authorization: string | readonly string[] | null | undefined,
   ): Promise<VerifyResult<Payload>> {
-    return this.verify<Payload>(bearerToken(authorization));
+    return this.route(bearerToken(authorization)).verifyAuthorizationHeader<Payload>(authorization);
+  }
+
+  /**
+   * Verifies a request (see {@link JwtVerifier.verifyRequest}) with the verifier of its
+   * token's issuer, so each issuer's `dpop` option applies. A request whose token cannot be
+   * read gets the answer (and the challenges) of the first issuer's verifier.
+   *
+   * @example
+   * const { payload, dpop } = await verifier.verifyRequest(request);
+   */
+  async verifyRequest<Payload extends JwtPayload = JwtPayload>(
+    request: HttpRequest,
+    options?: VerifyRequestOptions,
+  ): Promise<RequestVerifyResult<Payload>> {
+    const token = requestToken(request);
+    const verifier = token === undefined ? this.verifiers.values().next().value! : this.route(token);
+    return verifier.verifyRequest<Payload>(request, options);
   }
 
   /** Warms every issuer's verifier up; rejects if any fails, after all have tried. */

@@ -13,6 +13,7 @@ import {
 import { resolveHttpOptions } from '../issuer/verifier-http.js';
 import type { JwksStore } from '../fleet/store.js';
 import type { VerifierCacheSnapshot } from '../fleet/snapshot.js';
+import { type DpopOptions, type ResolvedDpopOptions, resolveDpopOptions } from '../dpop/options.js';
 import { type ClaimRules, normalizeTyp, parseScopesOption } from './claims.js';
 
 /** JWKS and metadata caching. All durations in milliseconds. */
@@ -97,6 +98,12 @@ export interface JwtVerifierOptions extends HttpOptions {
   maxTokenLength?: number;
   /** The clock, in milliseconds since the epoch. Default `Date.now`. For tests. */
   now?: () => number;
+  /**
+   * Accept DPoP-bound tokens (RFC 9449) in `verifyRequest()` and `authenticate()`: the
+   * `DPoP` scheme with a proof of the client's key. Default: off (Bearer only; a DPoP-bound
+   * token is still refused when sent as Bearer).
+   */
+  dpop?: DpopOptions;
 }
 
 /** What a successful verification returns. */
@@ -147,6 +154,7 @@ export interface ResolvedVerifierOptions {
   jwksUri: string | undefined;
   cache: ResolvedCacheOptions;
   onEvent: JwtVerifierOptions['onEvent'];
+  dpop: ResolvedDpopOptions | undefined;
 }
 
 /**
@@ -165,6 +173,8 @@ export function resolveVerifierOptions(options: JwtVerifierOptions): ResolvedVer
   if (options.now !== undefined && typeof options.now !== 'function') {
     throw invalidArgument('now must be a function');
   }
+  // Looked up per call, so fake timers installed after construction still apply.
+  const now = options.now ?? (() => Date.now());
   return {
     issuer,
     http,
@@ -191,8 +201,7 @@ export function resolveVerifierOptions(options: JwtVerifierOptions): ResolvedVer
       'maxTokenLength',
       VERIFIER_DEFAULTS.maxTokenLength,
     ),
-    // Looked up per call, so fake timers installed after construction still apply.
-    now: options.now ?? (() => Date.now()),
+    now,
     discovery: parseDiscoveryMode(options.discovery),
     jwksUri:
       options.jwksUri === undefined
@@ -200,6 +209,7 @@ export function resolveVerifierOptions(options: JwtVerifierOptions): ResolvedVer
         : parseOptionUrl(options.jwksUri, 'jwksUri', http.allowInsecureHttp).href,
     cache: parseCacheOption(options.cache),
     onEvent: options.onEvent,
+    dpop: resolveDpopOptions(options.dpop, now),
   };
 }
 

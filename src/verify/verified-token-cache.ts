@@ -1,5 +1,6 @@
 import type { JwsAlgorithm } from '../token/algorithms.js';
-import type { JwksKey } from '../token/jwk.js';
+import { type JwksKey, isSameKey } from '../token/jwk.js';
+import { NO_KID_LABEL } from '../keys/key-set.js';
 import type { JwtHeader, JwtPayload } from '../token/parse.js';
 
 /** Tokens longer than this are verified every time and never cached (characters). */
@@ -73,24 +74,12 @@ export class VerifiedTokenCache {
     this.entries.delete(token);
   }
 
-  /** Drops the entries verified by keys with these kids (`'(no kid)'` for keys without one). */
+  /** Drops the entries verified by keys with these kids ({@link NO_KID_LABEL} for keys without one). */
   dropKids(kids: readonly string[]): void {
     if (kids.length === 0) return;
     const gone = new Set(kids);
     for (const [token, entry] of this.entries) {
-      if (gone.has(entry.key.kid ?? '(no kid)')) this.entries.delete(token);
+      if (gone.has(entry.key.kid ?? NO_KID_LABEL)) this.entries.delete(token);
     }
   }
-}
-
-/**
- * Whether two JWKS entries are the same key: the same object (a revalidated set), or the
- * same kid and public key members (a refetched set that still publishes it).
- */
-export function isSameKey(a: JwksKey, b: JwksKey): boolean {
-  if (a === b) return true;
-  if (a.kid !== b.kid) return false;
-  const x = a.jwk;
-  const y = b.jwk;
-  return x.kty === y.kty && x.crv === y.crv && x.n === y.n && x.e === y.e && x.x === y.x && x.y === y.y;
 }

@@ -7,15 +7,24 @@ import type { CachedResource } from '../issuer/cached-resource.js';
 import type { AuthorizationServerMetadata, DiscoveryResult } from '../issuer/discovery.js';
 import type { JwksCache } from '../keys/jwks-cache.js';
 import { type JwsAlgorithm, isSupportedAlgorithm } from '../token/algorithms.js';
-import type { JwksKey } from '../token/jwk.js';
+import { type JwksKey, isSameKey } from '../token/jwk.js';
 import { type JwtHeader, type JwtPayload, type ParsedToken, parseToken } from '../token/parse.js';
 import { checkSignature, segmentDecoder } from '../token/signature/index.js';
 import { countCall, inFlight, offload } from '../token/signature/offload.js';
-import { bearerToken } from './bearer.js';
+import type { ResolvedDpopOptions } from '../dpop/options.js';
+import type { HttpRequest } from '../dpop/request.js';
+import { bindMethods } from './bind-methods.js';
 import { type ClaimRules, checkClaims, runValidate } from './claims.js';
 import { createIssuerSources } from './issuer-sources.js';
 import { type JwtVerifierOptions, type VerifyResult, resolveVerifierOptions } from './options.js';
-import { type VerifiedToken, VerifiedTokenCache, isSameKey } from './verified-token-cache.js';
+import {
+  type RequestVerifierParts,
+  type RequestVerifyResult,
+  type VerifyRequestOptions,
+  verifyBearerHeader,
+  verifyRequestWith,
+} from './request.js';
+import { type VerifiedToken, VerifiedTokenCache } from './verified-token-cache.js';
 
 /**
  * Verifies JWTs (access tokens, ID tokens) from one OAuth 2.0 / OpenID Connect issuer:
@@ -25,6 +34,8 @@ import { type VerifiedToken, VerifiedTokenCache, isSameKey } from './verified-to
  * @example
  * const verifier = new JwtVerifier({ issuer: 'https://issuer.example.com', audience: 'https://api.example.com' });
  * const { payload } = await verifier.verify(token);
+ * // Its methods are bound to it: they work detached, as callbacks.
+ * const results = await Promise.allSettled(tokens.map(verifier.verify));
  * @see https://www.rfc-editor.org/rfc/rfc9068
  * @see https://www.rfc-editor.org/rfc/rfc8725
  */
@@ -41,8 +52,10 @@ export class JwtVerifier {
   private readonly metadataResource: CachedResource<DiscoveryResult>;
   private readonly jwks: JwksCache;
   private readonly verifiedTokens: VerifiedTokenCache | undefined;
+  private readonly dpop: ResolvedDpopOptions | undefined;
 
   constructor(options: JwtVerifierOptions) {
+    bindMethods(this);
     const resolved = resolveVerifierOptions(options);
     this.issuer = resolved.issuer;
     this.audience = resolved.rules.audiences && Object.freeze([...resolved.rules.audiences]);
@@ -51,6 +64,7 @@ export class JwtVerifier {
     this.validate = resolved.validate;
     this.maxTokenLength = resolved.maxTokenLength;
     this.now = resolved.now;
+    this.dpop = resolved.dpop;
     const { verifiedTokens } = resolved.cache;
     this.verifiedTokens = verifiedTokens ? new VerifiedTokenCache(verifiedTokens, this.now) : undefined;
     const emitEvent = createEmitter(resolved.onEvent);
@@ -154,12 +168,48 @@ export class JwtVerifier {
 
   /**
    * Verifies the token of an `Authorization: Bearer <jwt>` header value (RFC 6750 §2.1).
-   * A missing header or another scheme is `ERR_TOKEN_MISSING`.
+   * A missing header or another scheme is `ERR_TOKEN_MISSING`. A DPoP-bound token
+   * (`cnf.jkt`) is `ERR_DPOP_BINDING`: a Bearer header cannot prove possession of its key
+   * (RFC 9449 §7.2); use {@link JwtVerifier.verifyRequest} for DPoP.
+   *
+   * @example
+   * const { payload } = await verifier.verifyAuthorizationHeader(req.headers.authorization);
    */
   async verifyAuthorizationHeader<Payload extends JwtPayload = JwtPayload>(
     authorization: string | readonly string[] | null | undefined,
   ): Promise<VerifyResult<Payload>> {
-    return this.verify<Payload>(bearerToken(authorization));
+    return verifyBearerHeader<Payload>(this.requestParts(), authorization);
+  }
+
+  /**
+   * Verifies the access token of a request: a Fetch `Request`, a Node `IncomingMessage`
+   * or `{ method, url, headers }`. `Authorization: Bearer` as {@link JwtVerifier.verifyAuthorizationHeader}
+   * does; with the `dpop` option also `Authorization: DPoP` with its `DPoP` proof, checked
+   * against the request's method and URL (RFC 9449 §4.3), the token's hash (`ath`), the
+   * token's `cnf.jkt`, the server nonce and the replay store. `verify(token)` cannot see
+   * the request: this and `authenticate()` are the DPoP-aware paths.
+   *
+   * The URL a proof's `htu` must name is the request's own unless `options` say how
+   * clients reach the API behind a proxy (`publicUrl`, `trustedForwardedHeaders`). A
+   * certificate-bound token (`cnf["x5t#S256"]`, RFC 8705) must come with its TLS client
+   * certificate (the socket's, or `options.clientCertificate`'s): else `ERR_CERTIFICATE_BINDING`.
+   * Rejections carry the `WWW-Authenticate` challenges in `err.wwwAuthenticate()` and, when
+   * nonces are on, a fresh nonce in `err.details.dpopNonce` for `DPoP-Nonce`.
+   *
+   * @example
+   * const { payload, dpop } = await verifier.verifyRequest(request, { publicUrl: 'https://api.example.com' });
+   * if (dpop?.nonce) response.headers.set('DPoP-Nonce', dpop.nonce);
+   * @see https://www.rfc-editor.org/rfc/rfc9449#section-7
+   */
+  verifyRequest<Payload extends JwtPayload = JwtPayload>(
+    request: HttpRequest,
+    options?: VerifyRequestOptions,
+  ): Promise<RequestVerifyResult<Payload>> {
+    return verifyRequestWith(this.requestParts(), request, options);
+  }
+
+  private requestParts(): RequestVerifierParts {
+    return { verify: this.verify, dpop: this.dpop, now: this.now };
   }
 
   /**
@@ -199,12 +249,16 @@ export class JwtVerifier {
    * afterwards; calling it again does nothing. The timer never keeps a process alive
    * anyway, so this is for tests and for verifiers you drop before the process ends.
    * Where the runtime has `Symbol.dispose`, `verifier[Symbol.dispose]()` calls this, so a
-   * `using` declaration closes the verifier at the end of its block.
+   * `using` declaration closes the verifier at the end of its block; the declared type has
+   * that member wherever the TypeScript lib declares `Symbol.dispose` (`esnext.disposable`,
+   * or @types/node), and leaves it out elsewhere.
    *
    * @example
    * const verifier = new JwtVerifier({ issuer, audience });
    * await verifier.warmup();
    * verifier.close();
+   * // or, for a verifier that lives in one block:
+   * // using scoped = new JwtVerifier({ issuer, audience });
    */
   close(): void {
     this.jwks.close();
@@ -293,8 +347,17 @@ export class JwtVerifier {
   }
 }
 
-// Defined at run time rather than declared in the class: the declarations must compile
-// without the `esnext.disposable` lib (browsers' projects), where `Symbol.dispose` has no type.
+// `[Symbol.dispose](): void` in the declared type wherever the lib declares `Symbol.dispose`
+// (`esnext.disposable`, @types/node), so `using` takes a verifier; `Record<never, …>`, nothing,
+// elsewhere, so the declarations still compile without it (browsers' projects). The member is
+// documented by close(); typedoc.json lists it in intentionallyNotDocumented, as a mapped
+// member cannot carry a comment of its own.
+export interface JwtVerifier extends Record<
+  SymbolConstructor extends { readonly dispose: infer Dispose extends symbol } ? Dispose : never,
+  () => void
+> {}
+
+// Defined at run time rather than in the class body, for the same reason.
 const disposeSymbol = (Symbol as { dispose?: symbol }).dispose;
 if (typeof disposeSymbol === 'symbol') {
   Object.defineProperty(JwtVerifier.prototype, disposeSymbol, {

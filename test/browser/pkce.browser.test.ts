@@ -5,21 +5,14 @@
 // in sessionStorage across the redirect to /authorize, parses the callback, exchanges the
 // code with a CORS POST and shows what it got. Node then verifies the access token the page
 // reports.
-import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
-import { type Server, createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { fileURLToPath } from 'node:url';
-import { type Browser, type Page, type Request, chromium } from 'playwright-core';
+import type { Browser, Page, Request } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { JwtVerifier } from '../../src/index.js';
 import { type TestIssuer, createTestIssuer } from '../../src/testing/index.js';
+import { type AppServer, BUNDLE, launchChromium, serveApp } from './harness.js';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const API = 'https://api.example.test';
 const CLIENT_ID = 'browser-spa';
-const dist = fileURLToPath(new URL('../../dist/', import.meta.url));
-const BUNDLE = '/dist/pkce/index.js';
 
 /** What the page reports in #result. */
 interface PageResult {
@@ -87,55 +80,23 @@ try {
 
 let issuer: TestIssuer;
 let browser: Browser;
-let app: Server;
+let app: AppServer;
 let appOrigin: string;
 let page: Page;
 let requests: Request[];
 let pageErrors: string[];
 
 beforeAll(async () => {
-  if (!existsSync(`${dist}pkce/index.js`)) {
-    throw new Error('dist/pkce/index.js is missing: run `npm run build` before this test (CI does)');
-  }
-
   issuer = await createTestIssuer({ listen: true, audience: API });
   const html = appPage({ issuer: issuer.issuer, clientId: CLIENT_ID, audience: API });
-  app = createServer(async (req, res) => {
-    const { pathname } = new URL(req.url ?? '/', 'http://127.0.0.1');
-    // The built files as they are: the entry and the chunks it imports relatively.
-    if (/^\/dist\/(pkce\/index|chunk-[\w-]+)\.js$/.test(pathname)) {
-      const file = await readFile(`${dist}${pathname.slice('/dist/'.length)}`).catch(() => undefined);
-      if (file) res.writeHead(200, { 'content-type': 'text/javascript; charset=utf-8' }).end(file);
-      else res.writeHead(404).end();
-    } else if (pathname === '/' || pathname === '/callback') {
-      res
-        .writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' })
-        .end(html);
-    } else {
-      res.writeHead(404).end();
-    }
-  });
-  await new Promise<void>((resolve) => app.listen(0, '127.0.0.1', resolve));
-  appOrigin = `http://127.0.0.1:${(app.address() as AddressInfo).port}`;
-
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  app = await serveApp({ '/': () => html, '/callback': () => html });
+  appOrigin = app.origin;
+  browser = await launchChromium();
 });
 
 afterAll(async () => {
   await browser?.close();
-  app?.closeAllConnections();
-  await new Promise((resolve) => app?.close(resolve));
+  await app?.close();
   await issuer?.close();
 });
 

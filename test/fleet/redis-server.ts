@@ -3,6 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { programPath } from '../../scripts/test-prerequisites.mjs';
 
 /** A `redis-server` of our own on a free loopback port, without persistence. */
 export interface RedisServer {
@@ -11,7 +12,8 @@ export interface RedisServer {
   stop(): Promise<void>;
 }
 
-const REDIS_SERVER = process.env.REDIS_SERVER ?? '/usr/bin/redis-server';
+// REDIS_SERVER, else redis-server on PATH (the global setup checked it is there).
+const REDIS_SERVER = programPath('redis-server');
 
 async function freePort(): Promise<number> {
   const server = createServer();

@@ -22,13 +22,21 @@ interface Case {
   setup?: () => void;
   /** What the message must say: the expectation and what was found. */
   message: RegExp[];
+  /** Which calls reach the code. Default both. */
+  via?: readonly ('verify' | 'header')[];
 }
+
+/** Reached only through verifyRequest(), with a proof: test/dpop/verify-request.test.ts. */
+const DPOP_PROOF_CODES = ['ERR_DPOP_PROOF_INVALID', 'ERR_DPOP_NONCE_REQUIRED'] as const;
 
 const now = () => Math.floor(Date.now() / 1000);
 
 // ERR_CERTIFICATE_BINDING needs a request and its TLS client certificate, not verify():
 // test/resource-server/certificate-binding.test.ts reaches it through authenticate().
-type VerifyCode = Exclude<JwtVerifyErrorCode, 'ERR_TOKEN_MISSING' | 'ERR_CERTIFICATE_BINDING'>;
+type VerifyCode = Exclude<
+  JwtVerifyErrorCode,
+  'ERR_TOKEN_MISSING' | 'ERR_CERTIFICATE_BINDING' | (typeof DPOP_PROOF_CODES)[number]
+>;
 
 const CASES: Record<VerifyCode, Case> = {
   ERR_TOKEN_MALFORMED: {
@@ -104,6 +112,12 @@ const CASES: Record<VerifyCode, Case> = {
       ),
     message: [/issuer is "https:\/\/impostor\.test"/, /expected "https:\/\/errors\.test"/],
   },
+  // verify(token) cannot see the request; a Bearer header cannot prove the key (RFC 9449 §7.2).
+  ERR_DPOP_BINDING: {
+    token: () => issuer.sign({}, { dpopJkt: 'NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs' }),
+    via: ['header'],
+    message: [/DPoP-bound \(cnf\.jkt\)/, /Bearer cannot prove possession/],
+  },
 };
 
 function challengeFor(code: JwtVerifyErrorCode, realm: string): RegExp {
@@ -118,14 +132,16 @@ function challengeFor(code: JwtVerifyErrorCode, realm: string): RegExp {
 
 describe('every error code through verify() and verifyAuthorizationHeader()', () => {
   it('covers the whole table', () => {
-    expect(Object.keys(CASES).concat('ERR_TOKEN_MISSING', 'ERR_CERTIFICATE_BINDING').sort()).toEqual(
-      Object.keys(ERROR_STATUS).sort(),
-    );
+    expect(
+      Object.keys(CASES)
+        .concat('ERR_TOKEN_MISSING', 'ERR_CERTIFICATE_BINDING', ...DPOP_PROOF_CODES)
+        .sort(),
+    ).toEqual(Object.keys(ERROR_STATUS).sort());
   });
 
   for (const [code, testCase] of Object.entries(CASES) as [JwtVerifyErrorCode, Case][]) {
     it(`${code}: status ${ERROR_STATUS[code]}, RFC 6750 challenge, expected vs found`, async () => {
-      for (const via of ['verify', 'header'] as const) {
+      for (const via of testCase.via ?? (['verify', 'header'] as const)) {
         issuer.reset();
         server.resetHandlers(...issuer.handlers);
         testCase.setup?.();

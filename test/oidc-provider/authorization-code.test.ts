@@ -3,10 +3,6 @@
 // then the token, refresh and revocation endpoints through oauth-jwt-verify/pkce, the
 // JWT access token it issued (typ at+jwt) verified by JwtVerifier, and its ID token by
 // verifyIdToken (nonce, at_hash, auth_time with max_age).
-import { type Server, createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { exportJWK, generateKeyPair } from 'jose';
-import Provider from 'oidc-provider';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { JwtVerifier, verifyIdToken } from '../../src/index.js';
 import {
@@ -21,73 +17,29 @@ import {
   revokeToken,
 } from '../../src/pkce/index.js';
 import { expectRejection } from '../integration/helpers.js';
+import { type OidcProvider, startOidcProvider } from './provider.js';
 
 const API = 'https://api.example.test';
 const CLIENT_ID = 'spa';
 const REDIRECT_URI = 'http://127.0.0.1:5173/callback';
 const HYBRID_CLIENT_ID = 'hybrid-app';
 
-let server: Server;
+let provider: OidcProvider;
 let issuer: string;
 let metadata: AuthorizationServerMetadata;
 
 beforeAll(async () => {
-  server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-
-  const { privateKey } = await generateKeyPair('RS256', { extractable: true });
-  const jwk = { ...(await exportJWK(privateKey)), kid: 'rs-1', alg: 'RS256', use: 'sig' };
-  const provider = new Provider(issuer, {
-    clients: [
-      {
-        client_id: CLIENT_ID,
-        token_endpoint_auth_method: 'none',
-        redirect_uris: [REDIRECT_URI],
-        grant_types: ['authorization_code', 'refresh_token'],
-        response_types: ['code'],
-      },
-      {
-        client_id: HYBRID_CLIENT_ID,
-        // Implicit and hybrid web clients need https redirect URIs; native ones may use loopback.
-        application_type: 'native',
-        token_endpoint_auth_method: 'none',
-        redirect_uris: [REDIRECT_URI],
-        grant_types: ['authorization_code', 'implicit'],
-        response_types: ['code id_token', 'code id_token token'],
-      },
-    ],
-    jwks: { keys: [jwk] },
-    responseTypes: ['code', 'code id_token', 'code id_token token', 'none'],
-    cookies: { keys: ['a-test-only-cookie-signing-key'] },
-    pkce: { required: () => true },
-    scopes: ['openid', 'offline_access', 'api:read'],
-    features: {
-      devInteractions: { enabled: true },
-      revocation: { enabled: true },
-      resourceIndicators: {
-        enabled: true,
-        getResourceServerInfo: (_ctx: unknown, resource: string) => {
-          if (resource !== API) throw new Provider.errors.InvalidTarget();
-          return {
-            scope: 'api:read',
-            audience: API,
-            accessTokenTTL: 300,
-            accessTokenFormat: 'jwt',
-            jwt: { sign: { alg: 'RS256' } },
-          };
-        },
-      },
-    },
+  provider = await startOidcProvider({
+    clientId: CLIENT_ID,
+    redirectUri: REDIRECT_URI,
+    api: API,
+    hybridClientId: HYBRID_CLIENT_ID,
   });
-  server.on('request', provider.callback());
+  issuer = provider.issuer;
   metadata = await discover(issuer);
 });
 
-afterAll(async () => {
-  server.closeAllConnections();
-  await new Promise((resolve) => server.close(resolve));
-});
+afterAll(() => provider?.close());
 
 /** The cookies a browser would keep, by name and path (RFC 6265 path-match, simplified). */
 class CookieJar {

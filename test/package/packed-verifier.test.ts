@@ -22,7 +22,7 @@ let accessToken: string;
 /** The consumer's script: imports only the installed package, prints one JSON report. */
 const CONSUMER = String.raw`
 import { ERROR_STATUS, JwtVerifier, JwtVerifyError, authenticate, isJwtVerifyError } from 'oauth-jwt-verify';
-import { createTestIssuer } from 'oauth-jwt-verify/testing';
+import { createDpopProof, createTestIssuer, dpopThumbprint } from 'oauth-jwt-verify/testing';
 
 const report = { seeds: {}, oidcProvider: undefined, codes: {}, messages: {} };
 const archera = await createTestIssuer({ listen: true, profile: 'rfc8414', algorithms: ['RS256'] });
@@ -65,6 +65,18 @@ try {
       return new JwtVerifier(options(archera)).verify(valid);
     },
     // Altostrat's identifier ends in '/': without it, the metadata's issuer does not match.
+    ERR_DPOP_PROOF_INVALID: () =>
+      new JwtVerifier(options(archera, { dpop: {} })).verifyRequest(
+        new Request('https://api.test/', { headers: { authorization: 'DPoP ' + valid } }),
+      ),
+    ERR_DPOP_NONCE_REQUIRED: async () => {
+      const key = await crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, false, ['sign', 'verify']);
+      const bound = await sign({}, { dpopJkt: await dpopThumbprint(key) });
+      const proof = await createDpopProof({ key, method: 'GET', url: 'https://api.test/', accessToken: bound });
+      const nonces = new JwtVerifier(options(archera, { dpop: { nonce: { secret: 'x'.repeat(32) } } }));
+      return nonces.verifyRequest(new Request('https://api.test/', { headers: { authorization: 'DPoP ' + bound, dpop: proof } }));
+    },
+    ERR_DPOP_BINDING: async () => verifier.verifyAuthorizationHeader('Bearer ' + (await sign({}, { dpopJkt: 'jkt' }))),
     ERR_METADATA_INVALID: () =>
       new JwtVerifier({ ...options(altostrat), issuer: altostrat.issuer.replace(/\/$/, ''), discovery: 'oidc' }).verify(valid),
     // A certificate-bound token (RFC 8705) on a request without a TLS client certificate.

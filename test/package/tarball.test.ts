@@ -109,6 +109,13 @@ console.log(JSON.stringify(out));`,
   });
 
   it('refuses the Node-only entries in a browser bundle and bundles the others', async () => {
+    // Server-side entries map the `browser` condition to null; Hono runs on edge runtimes too.
+    expect(packed.entries.filter((entry) => !entry.browser).map((entry) => entry.subpath)).toEqual([
+      './testing',
+      './node',
+      './express',
+      './fastify',
+    ]);
     // Peers are the app's own business (fastify-plugin needs node:path, for one).
     const pkg = JSON.parse(await readFile(join(root, 'package.json'), 'utf8')) as {
       peerDependencies?: Record<string, string>;

@@ -23,11 +23,13 @@ describe('the oauth-jwt-verify/pkce entry', () => {
       .map(([input]) => input)
       .sort();
     expect(
-      bundled.filter((input) => !/^src\/(pkce\/[\w-]+|errors|http-core|discovery)\.ts$/.test(input)),
+      bundled.filter(
+        (input) => !/^src\/(pkce\/(dpop\/)?[\w-]+|errors|issuer\/http|issuer\/discovery)\.ts$/.test(input),
+      ),
     ).toEqual([]);
     // The verifier's transport extras (redirects, Retry-After) stay out of the browser bundle.
-    expect(bundled).not.toContain('src/http.ts');
-    expect(bundled).toContain('src/discovery.ts');
+    expect(bundled).not.toContain('src/issuer/verifier-http.ts');
+    expect(bundled).toContain('src/issuer/discovery.ts');
     expect(result.outputFiles[0]!.text).not.toMatch(/from ["'](node:|jose)/);
   });
 
@@ -36,10 +38,16 @@ describe('the oauth-jwt-verify/pkce entry', () => {
       'AuthorizationResponseError',
       'JwtVerifyError',
       'TokenEndpointError',
+      'TokenEndpointRefusedError',
       'buildAuthorizationUrl',
+      'createDpopHandle',
+      'createDpopKeyPair',
+      'createIndexedDbDpopStore',
+      'createMemoryDpopStore',
       'createPkcePair',
       'discover',
       'exchangeAuthorizationCode',
+      'fetchWithDpop',
       'isJwtVerifyError',
       'parseAuthorizationResponse',
       'refreshTokens',

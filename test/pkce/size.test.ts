@@ -12,17 +12,21 @@ interface SizeReport {
 }
 
 /**
- * NOT the issue 4 budget (BUDGET_GZIP_BYTES, 3072): the bundle measures 4614 bytes (about
- * 4.5 KiB) and `npm run size` exits 1 until it fits. This ceiling stops it from growing meanwhile; set
- * it to BUDGET_GZIP_BYTES once the bundle is under budget.
+ * NOT the issue 4 budget (BUDGET_GZIP_BYTES, 3072): the bundle measures 4987 bytes (about
+ * 4.9 KiB) and `npm run size` exits 1 until it fits. This ceiling stops it from growing meanwhile; set
+ * it to BUDGET_GZIP_BYTES once the bundle is under budget. Raised from 4672 by issue 16 (every
+ * 4xx of the token endpoint typed, TokenEndpointRefusedError, Retry-After, the excerpt's
+ * redaction: 4614 → 4987 bytes). Raised by issue 20: the entry exports the DPoP helpers too
+ * (4987 → 6555 bytes for everything; an app that imports no DPoP helper ships none of them,
+ * and one that does adds at most 1.5 KB: test/pkce/dpop-size.test.ts).
  */
-const REGRESSION_CEILING_GZIP_BYTES = 4672;
+const REGRESSION_CEILING_GZIP_BYTES = 6620;
 
 describe('the browser bundle of oauth-jwt-verify/pkce (the npm run size measurement)', () => {
   it('pulls in no jose, Node built-in, verifier, testing or verifier-transport module', async () => {
     const report = (await measurePkceBundle()) as SizeReport;
     expect(report.forbidden).toEqual([]);
-    expect(report.modules.map((module) => module.path)).not.toContain('src/http.ts');
+    expect(report.modules.map((module) => module.path)).not.toContain('src/issuer/verifier-http.ts');
   });
 
   it('does not grow past the regression ceiling, and reports ok only under the 3 KB budget', async () => {

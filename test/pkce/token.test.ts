@@ -3,6 +3,7 @@ import { setupServer } from 'msw/node';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   TokenEndpointError,
+  TokenEndpointRefusedError,
   exchangeAuthorizationCode,
   isJwtVerifyError,
   refreshTokens,
@@ -160,13 +161,21 @@ describe('exchangeAuthorizationCode', () => {
     expect(error).toMatchObject({ error: 'invalid_client', status: 401, error_description: undefined });
   });
 
-  it('reports a 400 without OAuth error JSON as ERR_ISSUER_UNAVAILABLE', async () => {
+  it('reports a 400 without OAuth error JSON as a TokenEndpointRefusedError, not an outage', async () => {
     answer(TOKEN, () =>
       HttpResponse.json({ message: 'Bad Request', type: 'ApiErrorResponse' }, { status: 400 }),
     );
     const error = await caught(() => exchangeAuthorizationCode(metadata, exchange));
-    expect(isJwtVerifyError(error, 'ERR_ISSUER_UNAVAILABLE')).toBe(true);
-    expect(error.message).toMatch(/400 without an OAuth error/);
+    expect(error).toBeInstanceOf(TokenEndpointRefusedError);
+    expect(isJwtVerifyError(error)).toBe(false);
+    expect(error).toMatchObject({
+      name: 'TokenEndpointRefusedError',
+      status: 400,
+      bodyExcerpt: '{"message":"Bad Request","type":"ApiErrorResponse"}',
+    });
+    expect(error.message).toBe(
+      `${TOKEN} answered 400 without an OAuth error: {"message":"Bad Request","type":"ApiErrorResponse"}`,
+    );
   });
 
   it('reports a 5xx as ERR_ISSUER_UNAVAILABLE naming the endpoint and the status', async () => {

@@ -4,7 +4,7 @@ import express from 'express';
 import Fastify from 'fastify';
 import { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from 'vitest';
-import { type AuthenticateFailure, JwtVerifier, type VerifyResult } from '../../src/index.js';
+import { type AuthenticateFailure, JwtVerifier, type RequestVerifyResult } from '../../src/index.js';
 import * as forExpress from '../../src/express/index.js';
 import * as forFastify from '../../src/fastify/index.js';
 import * as forHono from '../../src/hono/index.js';
@@ -201,11 +201,11 @@ describe('express: routers', () => {
 
 describe('types', () => {
   it('declares req.auth, request.auth and c.get("auth")', () => {
-    expectTypeOf<express.Request['auth']>().toEqualTypeOf<VerifyResult | undefined>();
-    expectTypeOf<import('fastify').FastifyRequest['auth']>().toEqualTypeOf<VerifyResult | null>();
+    expectTypeOf<express.Request['auth']>().toEqualTypeOf<RequestVerifyResult | undefined>();
+    expectTypeOf<import('fastify').FastifyRequest['auth']>().toEqualTypeOf<RequestVerifyResult | null>();
     const app = honoApp(verifier, {});
     app.get('/typed', (c) => {
-      expectTypeOf(c.get('auth')).toEqualTypeOf<VerifyResult>();
+      expectTypeOf(c.get('auth')).toEqualTypeOf<RequestVerifyResult>();
       return c.text('ok');
     });
     // Type-checked, never run.

@@ -16,14 +16,17 @@ export interface Answer {
   retryAfter: string | null;
   cacheControl: string | null;
   contentType: string | null;
+  dpopNonce: string | null;
   body: unknown;
 }
 
 /** One way of serving the same protected route, `GET /orders` needing `read:orders`. */
 export interface Target {
   name: string;
-  /** Sends `GET /orders`, with this Authorization header when given. */
-  get(authorization?: string, path?: string): Promise<Answer>;
+  /** Sends `GET /orders`, with this Authorization header when given, and the extra `headers` (a `DPoP` proof). */
+  get(authorization?: string, path?: string, headers?: Record<string, string>): Promise<Answer>;
+  /** The URL a client calls for `path`: what a DPoP proof's `htu` names. */
+  url(path?: string): string;
   close(): Promise<void>;
 }
 
@@ -40,6 +43,7 @@ async function toAnswer(response: Response): Promise<Answer> {
     retryAfter: response.headers.get('retry-after'),
     cacheControl: response.headers.get('cache-control'),
     contentType: response.headers.get('content-type'),
+    dpopNonce: response.headers.get('dpop-nonce'),
     body: text ? JSON.parse(text) : undefined,
   };
 }
@@ -47,10 +51,12 @@ async function toAnswer(response: Response): Promise<Answer> {
 function httpTarget(name: string, origin: string, close: () => Promise<void>): Target {
   return {
     name,
-    async get(authorization, path = '/orders') {
-      const headers: Record<string, string> = authorization === undefined ? {} : { authorization };
+    async get(authorization, path = '/orders', extra = {}) {
+      const headers: Record<string, string> =
+        authorization === undefined ? extra : { authorization, ...extra };
       return toAnswer(await fetch(`${origin}${path}`, { headers }));
     },
+    url: (path = '/orders') => `${origin}${path}`,
     close,
   };
 }
@@ -121,7 +127,7 @@ export async function startNodeHttp(verifier: TokenVerifier, options: Authentica
       return;
     }
     res
-      .writeHead(200, { 'content-type': 'application/json' })
+      .writeHead(200, { 'content-type': 'application/json', ...result.headers })
       .end(JSON.stringify(granted(result.token.payload)));
   });
   await listenOn(server);
@@ -135,14 +141,16 @@ export function fetchHandlerTarget(verifier: TokenVerifier, options: Authenticat
     if (!result.ok) {
       return new Response(JSON.stringify(result.body), { status: result.status, headers: result.headers });
     }
-    return Response.json(granted(result.token.payload));
+    return Response.json(granted(result.token.payload), { headers: result.headers });
   };
   return {
     name: 'fetch handler',
-    async get(authorization, path = '/orders') {
-      const headers: Record<string, string> = authorization === undefined ? {} : { authorization };
+    async get(authorization, path = '/orders', extra = {}) {
+      const headers: Record<string, string> =
+        authorization === undefined ? extra : { authorization, ...extra };
       return toAnswer(await handle(new Request(`https://api.example${path}`, { headers })));
     },
+    url: (path = '/orders') => `https://api.example${path}`,
     close: async () => undefined,
   };
 }

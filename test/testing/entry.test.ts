@@ -40,7 +40,7 @@ describe('the oauth-jwt-verify/testing entry stays out of the main entry', () =>
     const { inputs, packages } = await bundleInputs('src/index.ts');
     expect(inputs.filter((input) => input.startsWith('src/testing/'))).toEqual([]);
     expect(packages).not.toContain('msw');
-    expect(inputs).toContain('src/verifier.ts');
+    expect(inputs).toContain('src/verify/verifier.ts');
   });
 
   it('the testing entry imports msw only lazily, so listen mode works without it', async () => {

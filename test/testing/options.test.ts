@@ -1,21 +1,10 @@
 import { createLocalJWKSet, decodeJwt, jwtVerify } from 'jose';
 import { describe, expect, it } from 'vitest';
+import { SUPPORTED_ALGORITHMS } from '../../src/index.js';
 import { createTestIssuer } from '../../src/testing/index.js';
 import type { TestIssuerAlgorithm, TestIssuerOptions } from '../../src/testing/index.js';
 
-const ALL_ALGORITHMS: TestIssuerAlgorithm[] = [
-  'RS256',
-  'RS384',
-  'RS512',
-  'PS256',
-  'PS384',
-  'PS512',
-  'ES256',
-  'ES384',
-  'ES512',
-  'EdDSA',
-  'Ed25519',
-];
+const ALL_ALGORITHMS: TestIssuerAlgorithm[] = [...SUPPORTED_ALGORITHMS];
 
 async function status(issuer: { fetch(url: string): Promise<Response> }, url: string): Promise<number> {
   return (await issuer.fetch(url)).status;
@@ -35,7 +24,7 @@ describe('createTestIssuer defaults', () => {
     expect(payload.exp! - payload.iat!).toBe(3600);
   });
 
-  it('announces the default profile endpoints, PKCE S256 and RFC 9207 iss in its metadata', async () => {
+  it('announces the default profile endpoints, PKCE S256, RFC 9207 iss and DPoP algorithms in its metadata', async () => {
     const issuer = await createTestIssuer();
     expect(issuer.metadata).toEqual({
       issuer: 'https://issuer.test',
@@ -50,6 +39,7 @@ describe('createTestIssuer defaults', () => {
       token_endpoint_auth_methods_supported: ['none', 'client_secret_post', 'client_secret_basic'],
       scopes_supported: ['openid', 'profile', 'email', 'offline_access'],
       authorization_response_iss_parameter_supported: true,
+      dpop_signing_alg_values_supported: [...SUPPORTED_ALGORITHMS],
     });
     const oidc = await (await issuer.fetch('https://issuer.test/.well-known/openid-configuration')).json();
     expect(oidc).toEqual({

@@ -18,6 +18,9 @@ function describeCode(error: JwtVerifyError): string {
     case 'ERR_TYPE_MISMATCH':
     case 'ERR_CLAIM_INVALID':
     case 'ERR_CERTIFICATE_BINDING':
+    case 'ERR_DPOP_PROOF_INVALID':
+    case 'ERR_DPOP_NONCE_REQUIRED':
+    case 'ERR_DPOP_BINDING':
       return 'unauthorized';
     case 'ERR_INSUFFICIENT_SCOPE':
       return 'forbidden';
@@ -51,6 +54,9 @@ describe('JwtVerifyErrorCode', () => {
       | 'ERR_ISSUER_UNAVAILABLE'
       | 'ERR_METADATA_INVALID'
       | 'ERR_CERTIFICATE_BINDING'
+      | 'ERR_DPOP_PROOF_INVALID'
+      | 'ERR_DPOP_NONCE_REQUIRED'
+      | 'ERR_DPOP_BINDING'
     >();
     expectTypeOf<keyof typeof ERROR_STATUS>().toEqualTypeOf<JwtVerifyErrorCode>();
   });

@@ -6,6 +6,8 @@ import {
   type AuthorizationResponseErrorCode,
   type AuthorizationServerMetadata,
   type PkcePair,
+  TokenEndpointError,
+  TokenEndpointRefusedError,
   type TokenResponse,
   buildAuthorizationUrl,
   createPkcePair,
@@ -46,5 +48,17 @@ describe('oauth-jwt-verify/pkce', () => {
       parseAuthorizationResponse('https://app/cb?code=c&state=s', { expectedState: 's', metadata }).code,
     ).toEqualTypeOf<string>();
     expectTypeOf<AuthorizationResponseError['error']>().toEqualTypeOf<AuthorizationResponseErrorCode>();
+  });
+
+  it('types the token-endpoint errors: a server code on one, none invented on the refusal', () => {
+    expectTypeOf<TokenEndpointError['error']>().toEqualTypeOf<string>();
+    expectTypeOf<TokenEndpointError['status']>().toEqualTypeOf<number>();
+    expectTypeOf<TokenEndpointError['retryAfterSeconds']>().toEqualTypeOf<number | undefined>();
+    expectTypeOf<TokenEndpointRefusedError['status']>().toEqualTypeOf<number>();
+    expectTypeOf<TokenEndpointRefusedError['bodyExcerpt']>().toEqualTypeOf<string>();
+    expectTypeOf<TokenEndpointRefusedError['retryAfterSeconds']>().toEqualTypeOf<number | undefined>();
+    expectTypeOf<TokenEndpointRefusedError>().not.toExtend<TokenEndpointError>();
+    // @ts-expect-error: a refusal carries no OAuth error code
+    type _RefusalCode = TokenEndpointRefusedError['error'];
   });
 });

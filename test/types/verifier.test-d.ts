@@ -95,3 +95,26 @@ describe('JwtVerifier options', () => {
     void new JwtVerifier({ issuer: 'i', audience: 'a', discovery: 'openid' });
   });
 });
+
+describe('JwtVerifier as a Disposable', () => {
+  it('takes `using` where the lib declares Symbol.dispose (here @types/node)', () => {
+    expectTypeOf(verifier).toExtend<Disposable>();
+    expectTypeOf(verifier[Symbol.dispose]).toEqualTypeOf<() => void>();
+    function scoped(): void {
+      using scopedVerifier = new JwtVerifier({ issuer: 'https://i.example.com', audience: 'a' });
+      void scopedVerifier.issuer;
+    }
+    void scoped;
+  });
+});
+
+describe('detached methods', () => {
+  it('keep their types when passed as callbacks', () => {
+    const tokens: string[] = [];
+    expectTypeOf(tokens.map(verifier.verify)).toEqualTypeOf<Promise<VerifyResult<JwtPayload>>[]>();
+    const { verifyAuthorizationHeader, warmup, close } = verifier;
+    expectTypeOf(verifyAuthorizationHeader).returns.resolves.toEqualTypeOf<VerifyResult<JwtPayload>>();
+    expectTypeOf(warmup).toEqualTypeOf<() => Promise<void>>();
+    expectTypeOf(close).toEqualTypeOf<() => void>();
+  });
+});

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { decodeBase64Url, decodeUnverified, parseToken } from '../../src/token/parse.js';
+import { decodeBase64Url } from '../../src/token/segments.js';
+import { decodeUnverified, parseToken } from '../../src/token/parse.js';
 import { JwtVerifyError } from '../../src/errors.js';
 
 const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');

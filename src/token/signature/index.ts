@@ -1,8 +1,8 @@
 /**
  * The signature check. Source code (tests, type checks) gets the Node implementation; the
  * build replaces this module with the package's `#signature` import, which picks
- * `signature-node` under the `node` condition and the jose one (`signature-web`) everywhere
- * else, so browser, Deno, Bun and workerd bundles never see `node:crypto`.
+ * `signature-node` under the `node` and `bun` conditions and the jose one (`signature-web`)
+ * everywhere else, so browser, Deno and workerd bundles never see `node:crypto`.
  * See docs/performance.md and tsup.config.ts.
  */
 export { checkSignature, segmentDecoder } from './node.js';

@@ -1,10 +1,11 @@
 import { Buffer } from 'node:buffer';
 import { type KeyObject, constants, createPublicKey, verify } from 'node:crypto';
 import type { JwsAlgorithm } from '../algorithms.js';
-import type { JwksKey } from '../jwk.js';
+import { type JwksKey, MIN_RSA_BITS, publicKeyMembers } from '../jwk.js';
 import { offload } from './offload.js';
 import type { SignatureCheck } from './types.js';
-import { type ParsedToken, type SegmentDecoder, binaryTextDecoder, checkLenientDecode } from '../parse.js';
+import { type ParsedToken } from '../parse.js';
+import { type SegmentDecoder, binaryTextDecoder, checkLenientDecode } from '../segments.js';
 
 /** The signature's bytes through Buffer, for node:crypto to take as they are; as strict as the portable decoder. */
 function signatureBytes(segment: string): Buffer {
@@ -54,17 +55,13 @@ const CURVES: Record<string, string> = { ES256: 'prime256v1', ES384: 'secp384r1'
 const SCRATCH_SIZE = 32 * 1024;
 const scratch = Buffer.allocUnsafeSlow(SCRATCH_SIZE);
 
-// Same rule as jose's (RFC 7518 §3.3): an RSA key under 2048 bits fails every signature.
-const MIN_RSA_BITS = 2048;
-
 // `null`: the key cannot be used for this algorithm; `'invalid'`: it can, but never verifies.
 const prepared = new WeakMap<JwksKey, Map<JwsAlgorithm, PreparedKey | 'invalid' | null>>();
 
 function prepare(key: JwksKey, alg: JwsAlgorithm): PreparedKey | 'invalid' | null {
   let keyObject: KeyObject;
   try {
-    const { kty, crv, n, e, x, y } = key.jwk;
-    keyObject = createPublicKey({ key: { kty, crv, n, e, x, y } as never, format: 'jwk' });
+    keyObject = createPublicKey({ key: publicKeyMembers(key) as never, format: 'jwk' });
   } catch {
     return null;
   }

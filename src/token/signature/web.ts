@@ -1,8 +1,9 @@
 import { flattenedVerify, importJWK } from 'jose';
 import type { JwsAlgorithm } from '../algorithms.js';
-import type { JwksKey } from '../jwk.js';
+import { type JwksKey, publicKeyMembers } from '../jwk.js';
 import type { SignatureCheck } from './types.js';
-import { type ParsedToken, portableDecoder } from '../parse.js';
+import { type ParsedToken } from '../parse.js';
+import { portableDecoder } from '../segments.js';
 
 /** Segments decode the portable way here (atob); Node's module has a faster Buffer one. */
 export const segmentDecoder = portableDecoder;
@@ -17,8 +18,7 @@ function importKey(key: JwksKey, alg: JwsAlgorithm): Promise<ImportedKey | undef
   if (!byAlg) importedKeys.set(key, (byAlg = new Map()));
   let imported = byAlg.get(alg);
   if (!imported) {
-    const { kty, crv, n, e, x, y } = key.jwk;
-    imported = importJWK({ kty, crv, n, e, x, y }, alg).catch(() => undefined);
+    imported = importJWK(publicKeyMembers(key), alg).catch(() => undefined);
     byAlg.set(alg, imported);
   }
   return imported;
@@ -26,7 +26,7 @@ function importKey(key: JwksKey, alg: JwsAlgorithm): Promise<ImportedKey | undef
 
 /**
  * Checks a token's signature with one JWKS key through jose (Web Crypto): the path on
- * every runtime but Node (browsers, Deno, Bun, workerd), chosen by the `#signature` import.
+ * every runtime but Node and Bun (browsers, Deno, workerd), chosen by the `#signature` import.
  */
 export async function checkSignature(
   token: ParsedToken,

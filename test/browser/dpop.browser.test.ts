@@ -1,0 +1,389 @@
+// DPoP in real headless Chromium, with the built bundle of oauth-jwt-verify/pkce (dist/, as
+// `npm run build` wrote it): the key cannot be exported, survives a reload through
+// IndexedDB, and signs proofs that jose verifies in Node; then the whole flow against a real
+// oidc-provider with DPoP on and nonces required (dpop_jkt, the code exchange that meets
+// use_dpop_nonce once, a DPoP-bound JWT access token, refresh, revocation), ending in API
+// calls through fetchWithDpop to a node:http resource server that demands its own nonce.
+//
+// The resource server's decision is `apiCheck` below (a RequestCheck from
+// test/pkce/dpop-resource-server.ts): the one function to swap for the library's
+// resource-server side (authenticate / verifyRequest) in the cross-tests.
+import { EmbeddedJWK, calculateJwkThumbprint, jwtVerify } from 'jose';
+import type { Browser, Page, Request, Response } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { JwtVerifier } from '../../src/index.js';
+import { type OidcProvider, startOidcProvider } from '../oidc-provider/provider.js';
+import {
+  type RequestCheck,
+  type ResourceServer,
+  createDpopCheck,
+  startResourceServer,
+} from '../pkce/dpop-resource-server.js';
+import { type AppServer, BUNDLE, launchChromium, serveApp } from './harness.js';
+
+const API = 'https://api.example.test';
+const CLIENT_ID = 'dpop-spa';
+const RS_NONCE = 'rs-nonce-7f3a';
+
+/** What the flow page reports in #result. */
+interface FlowResult {
+  error?: { name: string; message: string; code?: string; error?: string };
+  jkt: string;
+  tokenType: string;
+  accessToken: string;
+  me: { status: number; body: Record<string, unknown> };
+  refreshedTokenType: string;
+  refreshedAccessToken: string;
+  meAfterRefresh: { status: number; body: Record<string, unknown> };
+  afterRevoke: string;
+}
+
+/** A page that loads the bundle as `window.pkce` (for page.evaluate) and says when it is there. */
+const BLANK_PAGE = `<!doctype html><html><head><meta charset="utf-8"><title>loading</title></head><body>
+<script type="module">
+import * as pkce from '${BUNDLE}';
+window.pkce = pkce;
+document.title = 'ready';
+</script></body></html>`;
+
+/** The SPA: one page for both the start of the login (/) and the /callback route. */
+function flowPage(config: { issuer: string; api: string }): string {
+  return `<!doctype html>
+<html><head><meta charset="utf-8"><title>DPoP SPA</title></head>
+<body>
+<pre id="status">loading</pre>
+<pre id="result"></pre>
+<script type="module">
+import {
+  discover, buildAuthorizationUrl, parseAuthorizationResponse, exchangeAuthorizationCode,
+  refreshTokens, revokeToken, createDpopKeyPair, createDpopHandle, createIndexedDbDpopStore,
+  fetchWithDpop,
+} from '${BUNDLE}';
+const config = ${JSON.stringify({ ...config, clientId: CLIENT_ID, resource: API })};
+const show = (id, value) => {
+  document.getElementById(id).textContent = typeof value === 'string' ? value : JSON.stringify(value);
+};
+try {
+  const metadata = await discover(config.issuer, { discovery: 'oidc' });
+  const redirectUri = location.origin + '/callback';
+  // The key lives in IndexedDB: the one made before the redirect signs after it.
+  const store = createIndexedDbDpopStore();
+  const dpop = await createDpopHandle((await store.get('keyPair')) ?? (await createDpopKeyPair()), { store });
+  if (location.pathname === '/callback') {
+    const pending = JSON.parse(sessionStorage.getItem('oauth:pending') ?? 'null');
+    sessionStorage.removeItem('oauth:pending');
+    const { code } = parseAuthorizationResponse(location.href, { expectedState: pending.state, metadata });
+    history.replaceState(null, '', '/');
+    const client = { clientId: config.clientId, resource: config.resource, dpop };
+    const tokens = await exchangeAuthorizationCode(metadata, {
+      ...client, code, codeVerifier: pending.codeVerifier, redirectUri,
+    });
+    const call = async (token) => {
+      const response = await fetchWithDpop(dpop, token, config.api + '/me?view=full');
+      return { status: response.status, body: await response.json() };
+    };
+    const me = await call(tokens.access_token);
+    const refreshed = await refreshTokens(metadata, { ...client, refreshToken: tokens.refresh_token });
+    const meAfterRefresh = await call(refreshed.access_token);
+    await revokeToken(metadata, {
+      clientId: config.clientId, dpop, token: refreshed.refresh_token, tokenTypeHint: 'refresh_token',
+    });
+    const afterRevoke = await refreshTokens(metadata, { ...client, refreshToken: refreshed.refresh_token })
+      .then(() => 'refreshed', (error) => error.name + ' ' + error.error);
+    show('status', 'done');
+    show('result', {
+      jkt: dpop.jkt, tokenType: tokens.token_type, accessToken: tokens.access_token, me,
+      refreshedTokenType: refreshed.token_type, refreshedAccessToken: refreshed.access_token,
+      meAfterRefresh, afterRevoke,
+    });
+  } else {
+    const request = await buildAuthorizationUrl(metadata, {
+      clientId: config.clientId, redirectUri, scope: 'openid offline_access api:read',
+      resource: config.resource, prompt: 'consent', dpop,
+    });
+    sessionStorage.setItem('oauth:pending', JSON.stringify({ state: request.state, codeVerifier: request.codeVerifier }));
+    show('status', 'redirecting');
+    location.assign(request.url);
+  }
+} catch (error) {
+  show('status', 'failed');
+  show('result', { error: { name: error.name, message: error.message, code: error.code, error: error.error } });
+}
+</script>
+</body></html>`;
+}
+
+let browser: Browser;
+let app: AppServer;
+let appOrigin: string;
+let provider: OidcProvider;
+let issuer: string;
+let api: ResourceServer;
+let page: Page;
+let requests: Request[];
+let responses: Response[];
+let pageErrors: string[];
+
+/**
+ * THE resource server's check (swap for the library's verifier): a JWT access token from
+ * the issuer for API, bound by `cnf.jkt` to the key of a valid proof with the server's nonce.
+ */
+let apiCheck: RequestCheck;
+
+beforeAll(async () => {
+  let html = '';
+  app = await serveApp({ '/': () => html, '/callback': () => html, '/blank': () => BLANK_PAGE });
+  appOrigin = app.origin;
+  provider = await startOidcProvider({
+    clientId: CLIENT_ID,
+    redirectUri: `${appOrigin}/callback`,
+    api: API,
+    dpop: true,
+  });
+  issuer = provider.issuer;
+
+  const verifier = new JwtVerifier({ issuer, audience: API, typ: 'at+jwt', discovery: 'oidc' });
+  apiCheck = createDpopCheck({
+    nonce: RS_NONCE,
+    verifyAccessToken: async (token) => (await verifier.verify(token)).payload,
+  });
+  api = await startResourceServer((request) => apiCheck(request), appOrigin);
+  html = flowPage({ issuer, api: api.origin });
+  browser = await launchChromium();
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await api?.close();
+  await app?.close();
+  await provider?.close();
+});
+
+beforeEach(async () => {
+  page = await browser.newPage();
+  requests = [];
+  responses = [];
+  pageErrors = [];
+  api.calls.length = 0;
+  page.on('request', (request) => requests.push(request));
+  page.on('response', (response) => responses.push(response));
+  page.on('pageerror', (error) => pageErrors.push(error.message));
+  // oidc-provider's development pages import a web font; there is no network here.
+  await page.route(/fonts\.googleapis\.com/, (route) => route.abort());
+});
+
+afterEach(async () => {
+  await page.context().close();
+});
+
+/** Opens the blank page of the app origin, with the bundle as `window.pkce`. */
+async function openBlank(): Promise<void> {
+  await page.goto(`${appOrigin}/blank`);
+  await page.waitForFunction(() => document.title === 'ready');
+}
+
+type Pkce = typeof import('../../src/pkce/index.js');
+declare global {
+  interface Window {
+    pkce: Pkce;
+  }
+}
+
+describe('DPoP keys in Chromium', () => {
+  it('makes a P-256 key pair whose private key no script can export', async () => {
+    await openBlank();
+    const result = await page.evaluate(async () => {
+      const { privateKey, publicKey } = await window.pkce.createDpopKeyPair();
+      const refusal = (format: 'jwk' | 'pkcs8') =>
+        crypto.subtle.exportKey(format, privateKey).then(
+          () => 'exported',
+          (error: DOMException) => error.name,
+        );
+      return {
+        extractable: privateKey.extractable,
+        algorithm: privateKey.algorithm,
+        usages: privateKey.usages,
+        jwk: await refusal('jwk'),
+        pkcs8: await refusal('pkcs8'),
+        publicExtractable: publicKey.extractable,
+      };
+    });
+    expect(result).toEqual({
+      extractable: false,
+      algorithm: { name: 'ECDSA', namedCurve: 'P-256' },
+      usages: ['sign'],
+      jwk: 'InvalidAccessError',
+      pkcs8: 'InvalidAccessError',
+      publicExtractable: true,
+    });
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('signs proofs that jose verifies in Node, with the claims of RFC 9449 §4.2', async () => {
+    await openBlank();
+    const before = Math.floor(Date.now() / 1000);
+    const { proof, jkt } = await page.evaluate(async () => {
+      const dpop = await window.pkce.createDpopHandle(await window.pkce.createDpopKeyPair());
+      const proof = await dpop.proof('PATCH', 'https://api.example.test/orders/7?expand=items#top', {
+        accessToken: 'access-token-from-the-page',
+        nonce: 'server-nonce-1',
+      });
+      return { proof, jkt: dpop.jkt };
+    });
+    const { payload, protectedHeader } = await jwtVerify(proof, EmbeddedJWK, { typ: 'dpop+jwt' });
+    expect(protectedHeader).toEqual({
+      typ: 'dpop+jwt',
+      alg: 'ES256',
+      jwk: { kty: 'EC', crv: 'P-256', x: expect.any(String), y: expect.any(String) },
+    });
+    expect(await calculateJwkThumbprint(protectedHeader.jwk!)).toBe(jkt);
+    const ath = Buffer.from(
+      await crypto.subtle.digest('SHA-256', new TextEncoder().encode('access-token-from-the-page')),
+    ).toString('base64url');
+    expect(payload).toEqual({
+      jti: expect.stringMatching(/^[\w-]{43}$/),
+      htm: 'PATCH',
+      htu: 'https://api.example.test/orders/7',
+      iat: expect.any(Number),
+      ath,
+      nonce: 'server-nonce-1',
+    });
+    expect(payload.iat).toBeGreaterThanOrEqual(before - 1);
+    expect(payload.iat).toBeLessThanOrEqual(Math.floor(Date.now() / 1000) + 1);
+  });
+
+  it('keeps the key pair and the nonces in IndexedDB across a reload, still non-extractable', async () => {
+    await openBlank();
+    const first = await page.evaluate(async () => {
+      const { createIndexedDbDpopStore, createDpopHandle, createDpopKeyPair } = window.pkce;
+      const store = createIndexedDbDpopStore();
+      const stored = await store.get('keyPair');
+      const dpop = await createDpopHandle(stored ?? (await createDpopKeyPair()), { store });
+      // An answer that brings a nonce, as a server's would.
+      await dpop.withProof('GET', 'https://api.example.test/me', async () => ({
+        status: 200,
+        headers: new Headers({ 'DPoP-Nonce': 'nonce-before-reload' }),
+      }));
+      return { hadKey: stored !== undefined, jkt: dpop.jkt };
+    });
+    expect(first.hadKey).toBe(false);
+
+    await page.reload();
+    await page.waitForFunction(() => document.title === 'ready');
+    const second = await page.evaluate(async () => {
+      const { createIndexedDbDpopStore, createDpopHandle } = window.pkce;
+      const store = createIndexedDbDpopStore();
+      const keyPair = await store.get('keyPair');
+      if (!keyPair) return undefined;
+      const dpop = await createDpopHandle(keyPair, { store });
+      const exported = await crypto.subtle.exportKey('jwk', keyPair.privateKey).then(
+        () => 'exported',
+        (error: DOMException) => error.name,
+      );
+      const proof = await dpop.proof('GET', 'https://api.example.test/me');
+      await store.clear();
+      return {
+        jkt: dpop.jkt,
+        extractable: keyPair.privateKey.extractable,
+        isCryptoKey: keyPair.privateKey instanceof CryptoKey,
+        exported,
+        proof,
+        afterClear: (await store.get('keyPair')) === undefined && (await store.get('nonces')) === undefined,
+      };
+    });
+    expect(second).toMatchObject({
+      jkt: first.jkt,
+      extractable: false,
+      isCryptoKey: true,
+      exported: 'InvalidAccessError',
+      afterClear: true,
+    });
+    // The reloaded key signs, with the nonce the first page load was given.
+    const { payload, protectedHeader } = await jwtVerify(second!.proof, EmbeddedJWK, { typ: 'dpop+jwt' });
+    expect(await calculateJwkThumbprint(protectedHeader.jwk!)).toBe(first.jkt);
+    expect(payload.nonce).toBe('nonce-before-reload');
+    expect(pageErrors).toEqual([]);
+  });
+});
+
+/** Waits (across navigations) until the flow page has written its result, and reads it. */
+async function flowResult(): Promise<FlowResult> {
+  await page.locator('#result:not(:empty)').waitFor({ timeout: 20_000 });
+  return JSON.parse((await page.locator('#result').textContent())!) as FlowResult;
+}
+
+/** The dev login and consent pages of oidc-provider, as a user would go through them. */
+async function signInAtProvider(login: string): Promise<void> {
+  await page.locator('input[name="login"]').waitFor({ timeout: 15_000 });
+  await page.fill('input[name="login"]', login);
+  await page.fill('input[name="password"]', 'any');
+  await page.click('button[type="submit"]');
+  await page.locator('input[name="prompt"][value="consent"]').waitFor({ state: 'attached', timeout: 15_000 });
+  await page.click('button[type="submit"]');
+}
+
+describe('DPoP against oidc-provider in Chromium', () => {
+  it('binds the code and tokens to the key, follows both nonces, and calls the API with fetchWithDpop', async () => {
+    await page.goto(`${appOrigin}/`);
+    await signInAtProvider('alice');
+    const result = await flowResult();
+    expect(result.error).toBeUndefined();
+    expect(pageErrors).toEqual([]);
+
+    // The authorization request carried dpop_jkt, the thumbprint of the page's key.
+    const authorize = requests.find((r) => r.url().startsWith(`${issuer}/auth?`));
+    expect(new URL(authorize!.url()).searchParams.get('dpop_jkt')).toBe(result.jkt);
+
+    // The token endpoint demanded a nonce: the exchange was refused once (400
+    // use_dpop_nonce), retried with it, and the refresh used the nonce it had then.
+    const tokenPosts = responses.filter(
+      (r) => r.url() === `${issuer}/token` && r.request().method() === 'POST',
+    );
+    // (The last one: the refresh after revocation, refused.)
+    expect(tokenPosts.map((r) => r.status())).toEqual([400, 200, 200, 400]);
+    const proofs = await Promise.all(tokenPosts.map((r) => r.request().headerValue('dpop')));
+    const claims = await Promise.all(
+      proofs.map(async (proof) => (await jwtVerify(proof!, EmbeddedJWK, { typ: 'dpop+jwt' })).payload),
+    );
+    expect(claims[0]).toMatchObject({ htm: 'POST', htu: `${issuer}/token` });
+    expect(claims[0]!.nonce).toBeUndefined();
+    expect(claims[1]!.nonce).toEqual(expect.any(String));
+
+    // DPoP-bound JWT access tokens, token_type as the server sent it.
+    expect(result.tokenType).toBe('DPoP');
+    expect(result.refreshedTokenType).toBe('DPoP');
+    const verifier = new JwtVerifier({ issuer, audience: API, typ: 'at+jwt', discovery: 'oidc' });
+    for (const token of [result.accessToken, result.refreshedAccessToken]) {
+      const { payload } = await verifier.verify(token);
+      expect(payload).toMatchObject({ iss: issuer, aud: API, sub: 'alice', cnf: { jkt: result.jkt } });
+    }
+
+    // The API demanded its own nonce once; fetchWithDpop retried, then kept using it.
+    expect(result.me).toEqual({ status: 200, body: expect.objectContaining({ sub: 'alice' }) });
+    expect(result.meAfterRefresh).toEqual({ status: 200, body: expect.objectContaining({ sub: 'alice' }) });
+    expect(api.calls.map((call) => `${call.method} ${call.path} ${call.status}`)).toEqual([
+      'GET /me 401',
+      'GET /me 200',
+      'GET /me 200',
+    ]);
+    const apiProofs = await Promise.all(
+      requests
+        .filter((r) => r.url().startsWith(`${api.origin}/me`) && r.method() === 'GET')
+        .map((r) => r.headerValue('dpop')),
+    );
+    expect(apiProofs).toHaveLength(3);
+    const nonces = await Promise.all(
+      apiProofs.map(
+        async (proof) => (await jwtVerify(proof!, EmbeddedJWK, { typ: 'dpop+jwt' })).payload.nonce,
+      ),
+    );
+    expect(nonces).toEqual([undefined, RS_NONCE, RS_NONCE]);
+
+    // Revocation took the proof too, and the refresh token is gone.
+    expect(result.afterRevoke).toBe('TokenEndpointError invalid_grant');
+    const revocation = requests.find(
+      (r) => r.url() === `${issuer}/token/revocation` && r.method() === 'POST',
+    );
+    expect(await revocation!.headerValue('dpop')).toEqual(expect.any(String));
+  });
+});

@@ -1,0 +1,197 @@
+// A DPoP-bound JWT access token from a real authorization server: oidc-provider 9 on
+// 127.0.0.1 with its DPoP feature on (and server nonces at its token endpoint) issues it for
+// a proof made by createDpopProof; an API on 127.0.0.1 (node:http + authenticate()) verifies
+// it with a second proof, and refuses a replayed proof, a proof for another URL or method, a
+// stale one, one without ath, the token sent as Bearer and a proof from another key, each
+// with its code and challenge.
+import { type Server, createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { decodeJwt, exportJWK, generateKeyPair } from 'jose';
+import Provider from 'oidc-provider';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { JwtVerifier, authenticate } from '../../src/index.js';
+import { type DpopProofOptions, createDpopProof, dpopThumbprint } from '../../src/testing/index.js';
+
+const API = 'https://api.example.test';
+const ALGS = 'ES256 EdDSA';
+
+let providerServer: Server;
+let issuer: string;
+let apiServer: Server;
+let api: string;
+let key: Awaited<ReturnType<typeof generateKeyPair>>;
+let jkt: string;
+let tokenResponse: Record<string, unknown>;
+let accessToken: string;
+let nonceAsked: { status: number; error: unknown; nonce: string | null };
+
+async function listen(server: Server): Promise<string> {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+async function requestToken(nonce?: string): Promise<Response> {
+  const proof = await createDpopProof({ key, method: 'POST', url: `${issuer}/token`, nonce });
+  return fetch(`${issuer}/token`, {
+    method: 'POST',
+    headers: {
+      authorization: `Basic ${Buffer.from('service:a-test-secret').toString('base64')}`,
+      dpop: proof,
+    },
+    body: new URLSearchParams({ grant_type: 'client_credentials', scope: 'api:read', resource: API }),
+  });
+}
+
+beforeAll(async () => {
+  providerServer = createServer();
+  issuer = await listen(providerServer);
+  const { privateKey } = await generateKeyPair('RS256', { extractable: true });
+  const provider = new Provider(issuer, {
+    clients: [
+      {
+        client_id: 'service',
+        client_secret: 'a-test-secret',
+        grant_types: ['client_credentials'],
+        redirect_uris: [],
+        response_types: [],
+      },
+    ],
+    jwks: { keys: [{ ...(await exportJWK(privateKey)), kid: 'rs-1', alg: 'RS256', use: 'sig' }] },
+    scopes: ['api:read'],
+    enabledJWA: { dPoPSigningAlgValues: ['ES256', 'EdDSA'] },
+    features: {
+      clientCredentials: { enabled: true },
+      dPoP: { enabled: true, nonceSecret: Buffer.alloc(32, 7), requireNonce: () => true },
+      resourceIndicators: {
+        enabled: true,
+        defaultResource: () => API,
+        getResourceServerInfo: () => ({
+          scope: 'api:read',
+          audience: API,
+          accessTokenFormat: 'jwt',
+          jwt: { sign: { alg: 'RS256' } },
+        }),
+      },
+    },
+  });
+  providerServer.on('request', provider.callback());
+
+  key = await generateKeyPair('ES256');
+  jkt = await dpopThumbprint(key);
+  // oidc-provider asks for its nonce first (RFC 9449 §8), then binds the token to the key.
+  const first = await requestToken();
+  nonceAsked = {
+    status: first.status,
+    error: ((await first.json()) as { error?: string }).error,
+    nonce: first.headers.get('dpop-nonce'),
+  };
+  const response = await requestToken(nonceAsked.nonce ?? undefined);
+  tokenResponse = (await response.json()) as Record<string, unknown>;
+  if (typeof tokenResponse.access_token !== 'string') {
+    throw new Error(`oidc-provider issued no access token: ${JSON.stringify(tokenResponse)}`);
+  }
+  accessToken = tokenResponse.access_token;
+
+  const verifier = new JwtVerifier({
+    issuer,
+    audience: API,
+    typ: 'at+jwt',
+    dpop: { algorithms: ['ES256', 'EdDSA'] },
+  });
+  apiServer = createServer(async (req, res) => {
+    const result = await authenticate(verifier, req, { realm: 'api' });
+    if (!result.ok) return void res.writeHead(result.status, result.headers).end(JSON.stringify(result.body));
+    res
+      .writeHead(200, { 'content-type': 'application/json', ...result.headers })
+      .end(JSON.stringify({ sub: result.token.payload.sub, jkt: result.token.dpop?.jkt }));
+  });
+  api = await listen(apiServer);
+}, 60_000);
+
+afterAll(async () => {
+  for (const server of [providerServer, apiServer]) {
+    server?.closeAllConnections();
+    await new Promise((resolve) => server?.close(resolve));
+  }
+});
+
+interface Answer {
+  status: number;
+  wwwAuthenticate: string | null;
+  body: { code?: string; sub?: string; jkt?: string; error_description?: string };
+}
+
+async function call(path: string, authorization: string, dpop?: string, method = 'GET'): Promise<Answer> {
+  const response = await fetch(`${api}${path}`, {
+    method,
+    headers: { authorization, ...(dpop ? { dpop } : {}) },
+  });
+  return {
+    status: response.status,
+    wwwAuthenticate: response.headers.get('www-authenticate'),
+    body: (await response.json()) as Answer['body'],
+  };
+}
+
+const proof = (options: Partial<DpopProofOptions> = {}) =>
+  createDpopProof({ key, method: 'GET', url: `${api}/orders`, accessToken, ...options });
+
+const challenge = (error: string) =>
+  new RegExp(
+    `^Bearer realm="api", DPoP realm="api", error="${error}", error_description="[^"]+", algs="${ALGS}"$`,
+  );
+
+describe('a DPoP-bound access token from oidc-provider', () => {
+  it('was issued after oidc-provider asked for its nonce, bound to the proof’s key', () => {
+    expect(nonceAsked).toEqual({ status: 400, error: 'use_dpop_nonce', nonce: expect.any(String) });
+    expect(tokenResponse.token_type).toBe('DPoP');
+    expect(decodeJwt(accessToken)).toMatchObject({ iss: issuer, aud: API, cnf: { jkt } });
+  });
+
+  it('is accepted by the API through authenticate() with a proof from createDpopProof', async () => {
+    const answer = await call('/orders', `DPoP ${accessToken}`, await proof());
+    expect(answer).toEqual({ status: 200, wwwAuthenticate: null, body: { sub: 'service', jkt } });
+  });
+
+  it('a replayed proof is refused: ERR_DPOP_PROOF_INVALID, invalid_dpop_proof', async () => {
+    const once = await proof();
+    expect((await call('/orders', `DPoP ${accessToken}`, once)).status).toBe(200);
+    const again = await call('/orders', `DPoP ${accessToken}`, once);
+    expect(again.body.code).toBe('ERR_DPOP_PROOF_INVALID');
+    expect(again.status).toBe(401);
+    expect(again.body.error_description).toMatch(/a replay/);
+    expect(again.wwwAuthenticate).toMatch(challenge('invalid_dpop_proof'));
+  });
+
+  it.each([
+    [
+      'for another URL',
+      () => proof({ url: `${api}/admin` }),
+      /the request went to http:\/\/127\.0\.0\.1:\d+\/orders/,
+    ],
+    ['for another method', () => proof({ method: 'DELETE' }), /for method "DELETE", the request is GET/],
+    ['stale', () => proof({ iat: Math.floor(Date.now() / 1000) - 3600 }), /too old/],
+    ['without ath', () => proof({ claims: { ath: undefined } }), /no "ath"/],
+  ])('a proof %s is refused: ERR_DPOP_PROOF_INVALID, invalid_dpop_proof', async (_, make, message) => {
+    const answer = await call('/orders', `DPoP ${accessToken}`, await make());
+    expect(answer.body.code).toBe('ERR_DPOP_PROOF_INVALID');
+    expect(answer.status).toBe(401);
+    expect(answer.body.error_description).toMatch(message);
+    expect(answer.wwwAuthenticate).toMatch(challenge('invalid_dpop_proof'));
+  });
+
+  it('the token sent as Bearer is refused: ERR_DPOP_BINDING, invalid_token on the DPoP challenge', async () => {
+    const answer = await call('/orders', `Bearer ${accessToken}`);
+    expect(answer.body.code).toBe('ERR_DPOP_BINDING');
+    expect(answer.status).toBe(401);
+    expect(answer.wwwAuthenticate).toMatch(challenge('invalid_token'));
+  });
+
+  it('a proof from another key is refused: ERR_DPOP_BINDING', async () => {
+    const thief = await generateKeyPair('ES256');
+    const answer = await call('/orders', `DPoP ${accessToken}`, await proof({ key: thief }));
+    expect(answer.body.code).toBe('ERR_DPOP_BINDING');
+    expect(answer.body.error_description).toContain(`bound to key "${jkt}"`);
+    expect(answer.wwwAuthenticate).toMatch(challenge('invalid_token'));
+  });
+});

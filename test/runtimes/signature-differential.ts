@@ -1,0 +1,80 @@
+/**
+ * The signature differential (test/perf/signature-cases.ts) on the runtime that runs this
+ * file, against the BUILT paths (dist/signature-node.js and dist/signature-web.js, so
+ * `npm run build` first), and a check that the package's `#signature` import picks the path
+ * this runtime is meant to get. Prints one line per check; exits 1 when any fails.
+ *
+ *   bun test/runtimes/signature-differential.ts
+ *   deno run --sloppy-imports --node-modules-dir=manual --allow-read --allow-env \
+ *     test/runtimes/signature-differential.ts
+ *
+ * .ci/run runs it on Bun and Deno; vitest runs the same cases on Node (on source).
+ */
+import { SEGMENT_CHECKS } from '../perf/segment-cases.js';
+import { SIGNATURE_CHECKS, type SignaturePath, createDifferential } from '../perf/signature-cases.js';
+
+interface RuntimeGlobals {
+  Bun?: { version: string };
+  Deno?: { version: { deno: string }; exit(code: number): never };
+  process?: { version: string; exitCode?: number };
+}
+const globals = globalThis as RuntimeGlobals;
+const runtime = globals.Bun ? 'bun' : globals.Deno ? 'deno' : 'node';
+const version = globals.Bun?.version ?? globals.Deno?.version.deno ?? globals.process?.version;
+
+/** Which path package.json `imports["#signature"]` should give each runtime (docs/performance.md). */
+const EXPECTED_PATH: Record<string, 'node' | 'web'> = { node: 'node', bun: 'node', deno: 'web' };
+
+// Specifiers in variables: dist/ has no type declarations for these, and may not exist when tsc runs.
+const load = (specifier: string): Promise<SignaturePath> => import(specifier);
+const node = await load(new URL('../../dist/signature-node.js', import.meta.url).href);
+const web = await load(new URL('../../dist/signature-web.js', import.meta.url).href);
+const chosen = await load('#signature');
+
+let failures = 0;
+const report = (ok: boolean, name: string, error?: unknown) => {
+  if (!ok) failures++;
+  const detail =
+    error === undefined
+      ? ''
+      : `\n      ${String((error as Error)?.message ?? error).replaceAll('\n', '\n      ')}`;
+  console.log(`  ${ok ? 'PASS' : 'FAIL'} ${name}${detail}`);
+};
+
+console.log(`signature differential on ${runtime} ${version}, built dist`);
+const chosenPath =
+  chosen.checkSignature === node.checkSignature
+    ? 'node'
+    : chosen.checkSignature === web.checkSignature
+      ? 'web'
+      : 'neither';
+report(
+  chosenPath === EXPECTED_PATH[runtime],
+  `#signature resolves to signature-${EXPECTED_PATH[runtime]}.js (found: ${chosenPath})`,
+);
+
+const paths = { node, web };
+const differential = await createDifferential(paths);
+for (const check of SIGNATURE_CHECKS) {
+  try {
+    await check.run(differential);
+    report(true, `node:crypto and jose ${check.name}`);
+  } catch (error) {
+    report(false, `node:crypto and jose ${check.name}`, error);
+  }
+}
+for (const check of SEGMENT_CHECKS) {
+  try {
+    await check.run(paths);
+    report(true, `segment decoders agree ${check.name}`);
+  } catch (error) {
+    report(false, `segment decoders agree ${check.name}`, error);
+  }
+}
+
+const total = 1 + SIGNATURE_CHECKS.length + SEGMENT_CHECKS.length;
+console.log(`signature differential on ${runtime}: ${total - failures} passed, ${failures} failed`);
+if (failures > 0) {
+  if (globals.Deno) globals.Deno.exit(1);
+  globals.process!.exitCode = 1;
+}
