@@ -20,10 +20,8 @@ export function clientSecretMethod(
     : 'client_secret_basic';
 }
 
-/** `value` as `application/x-www-form-urlencoded` encodes it. */
-export const formEncode = (value: string): string => new URLSearchParams({ v: value }).toString().slice(2);
-
 /** The `Authorization` value of `client_secret_basic`: id and secret form-encoded first (RFC 6749 §2.3.1). */
 export function basicAuthorization(clientId: string, clientSecret: string): string {
-  return `Basic ${btoa(`${formEncode(clientId)}:${formEncode(clientSecret)}`)}`;
+  const form = (value: string) => new URLSearchParams({ v: value }).toString().slice(2);
+  return `Basic ${btoa(`${form(clientId)}:${form(clientSecret)}`)}`;
 }

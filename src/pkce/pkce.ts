@@ -1,5 +1,4 @@
 import { invalidArgument } from '../errors.js';
-import { encodeBase64Url } from '../token/base64url.js';
 
 /** A PKCE code verifier with its S256 challenge. */
 export interface PkcePair {
@@ -12,7 +11,11 @@ export interface PkcePair {
 }
 
 /** Unpadded base64url (RFC 4648 §5). */
-export const base64url = encodeBase64Url;
+export function base64url(bytes: Uint8Array): string {
+  return btoa(String.fromCharCode(...bytes)).replace(/[+/=]/g, (c) =>
+    c === '+' ? '-' : c === '/' ? '_' : '',
+  );
+}
 
 /** Web Crypto, which a browser offers only in a secure context (`https:` or `http://localhost`). */
 export function subtle(): SubtleCrypto {

@@ -1,4 +1,3 @@
-import { basicAuthorization, clientSecretMethod, formEncode } from '../issuer/client-auth.js';
 import type { AuthorizationServerMetadata } from '../issuer/discovery.js';
 import {
   type HttpOptions,
@@ -97,9 +96,16 @@ async function post(
   const clientId = requireString(options.clientId, 'clientId');
   const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded' };
   let secret = options.clientSecret;
-  if (secret !== undefined && clientSecretMethod(metadata, endpoint) === 'client_secret_basic') {
-    headers.authorization = basicAuthorization(clientId, requireString(secret, 'clientSecret'));
-    secret = undefined;
+  const form = (value: string) => new URLSearchParams({ v: value }).toString().slice(2);
+  if (secret !== undefined) {
+    const methods = (metadata[`${endpoint}_auth_methods_supported`] ??
+      metadata.token_endpoint_auth_methods_supported) as string[] | undefined;
+    // RFC 8414 §2: an omitted list means client_secret_basic; RFC 6749 §2.3.1: the id and
+    // secret are form-encoded before Basic encoding.
+    if (!methods?.includes('client_secret_post') || methods.includes('client_secret_basic')) {
+      headers.authorization = `Basic ${btoa(`${form(clientId)}:${form(requireString(secret, 'clientSecret'))}`)}`;
+      secret = undefined;
+    }
   }
   const body = new URLSearchParams();
   setParams(
@@ -145,8 +151,7 @@ async function post(
         secrets.push(value);
     let excerpt = bodyText;
     for (const value of secrets)
-      if (value)
-        excerpt = excerpt.replaceAll(value, '[redacted]').replaceAll(formEncode(value), '[redacted]');
+      if (value) excerpt = excerpt.replaceAll(value, '[redacted]').replaceAll(form(value), '[redacted]');
     excerpt = excerpt.replace(/[\0- \x7f]+/g, ' ').trim();
     if (excerpt.length > 100) excerpt = `${excerpt.slice(0, 97)}...`;
     throw new TokenEndpointRefusedError(
