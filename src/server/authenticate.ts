@@ -3,28 +3,28 @@ import { type JwtVerifyErrorCode, JwtVerifyError, invalidArgument, isJwtVerifyEr
 import { nonNegativeNumberOption } from '../issuer/http.js';
 import type { JwtPayload } from '../token/parse.js';
 import { type VerifyResult } from '../verify/options.js';
-import { bearerToken } from '../verify/bearer.js';
 import { withChallenge } from '../dpop/challenge.js';
-import { type HttpRequest, headerValue } from '../dpop/request.js';
+import type { HttpRequest } from '../dpop/request.js';
 import { type RequestUrlOptions, resolveRequestUrlOptions } from '../dpop/request-url.js';
-import type { RequestVerifyResult } from '../verify/request.js';
+import { type RequestVerifyResult, type VerifyRequestOptions, verifyRequestWith } from '../verify/request.js';
 import type { ProtectedResourceMetadata } from '../issuer/resource-metadata.js';
 import { parseResourceMetadataOption, withParam } from './resource-metadata.js';
 
 /**
- * What {@link authenticate} needs from a verifier: `verify(token)`. `JwtVerifier` and
- * `MultiIssuerVerifier` both fit.
+ * What {@link authenticate} needs from a verifier: `verify(token)`. `JwtVerifier`,
+ * `IntrospectionVerifier`, `JwtOrIntrospectionVerifier` and `MultiIssuerVerifier` all fit.
  */
 export interface TokenVerifier {
   /** Verifies a compact JWS; rejects with a {@link JwtVerifyError}. */
   verify<Payload extends JwtPayload = JwtPayload>(token: string): Promise<VerifyResult<Payload>>;
   /**
-   * Verifies a whole request, Bearer or DPoP (RFC 9449); `authenticate()` uses it when
-   * present, else `verify()` with the Bearer token.
+   * Verifies a whole request, Bearer or DPoP (RFC 9449), and a certificate-bound token's
+   * TLS client certificate (RFC 8705); `authenticate()` uses it when present, else `verify()`
+   * with the Bearer token, checked as `JwtVerifier.verifyRequest` checks a Bearer token.
    */
   verifyRequest?<Payload extends JwtPayload = JwtPayload>(
     request: HttpRequest,
-    options?: RequestUrlOptions,
+    options?: VerifyRequestOptions,
   ): Promise<RequestVerifyResult<Payload>>;
 }
 
@@ -38,9 +38,10 @@ export type AuthenticateRequest = HttpRequest;
 
 /**
  * Options of {@link authenticate}. All are optional. `publicUrl` and
- * `trustedForwardedHeaders` say which URL a DPoP proof must name behind a proxy.
+ * `trustedForwardedHeaders` say which URL a DPoP proof must name behind a proxy;
+ * `clientCertificate` where a certificate-bound token's TLS client certificate comes from.
  */
-export interface AuthenticateOptions extends RequestUrlOptions {
+export interface AuthenticateOptions extends VerifyRequestOptions {
   /** The `realm` of the `WWW-Authenticate` challenge (RFC 6750 §3). Default: none. */
   realm?: string;
   /**
@@ -111,6 +112,7 @@ export interface ResolvedAuthenticateOptions {
   requiredScopes: readonly string[];
   retryAfterSeconds: number;
   onFailure: ((failure: AuthenticateFailure) => void) | undefined;
+  clientCertificate?: AuthenticateOptions['clientCertificate'];
   /** Checked by `resolveRequestUrlOptions`, kept as given: the adapters pass these options back in. */
   publicUrl?: RequestUrlOptions['publicUrl'];
   trustedForwardedHeaders?: RequestUrlOptions['trustedForwardedHeaders'];
@@ -139,6 +141,9 @@ export function resolveAuthenticateOptions(
   if (options.onFailure !== undefined && typeof options.onFailure !== 'function') {
     throw invalidArgument('onFailure must be a function');
   }
+  if (options.clientCertificate !== undefined && typeof options.clientCertificate !== 'function') {
+    throw invalidArgument('clientCertificate must be a function of the request');
+  }
   const resolved: ResolvedAuthenticateOptions = {
     realm: options.realm,
     requiredScopes: parseScopesOption(options.requiredScopes),
@@ -147,6 +152,7 @@ export function resolveAuthenticateOptions(
       nonNegativeNumberOption(options.retryAfterSeconds, 'retryAfterSeconds', DEFAULT_RETRY_AFTER_SECONDS),
     ),
     onFailure: options.onFailure,
+    clientCertificate: options.clientCertificate,
     ...requestUrlOptions(options),
     resourceMetadata: parseResourceMetadataOption(options.resourceMetadata),
   };
@@ -176,6 +182,8 @@ export function checkVerifier(verifier: unknown): asserts verifier is TokenVerif
  *
  * - 401 for a missing or bad token, with `WWW-Authenticate: Bearer realm=…, error="invalid_token", error_description=…`
  *   (no `error` when no token was sent, RFC 6750 §3.1).
+ * - 401 `ERR_CERTIFICATE_BINDING` for a certificate-bound token (RFC 8705 §3) without its
+ *   TLS client certificate (see `clientCertificate`).
  * - 403 `insufficient_scope` naming the required `scope`.
  * - 503 with `Retry-After` when the issuer's metadata or JWKS cannot be had: an outage is
  *   never reported as the caller's bad token.
@@ -215,17 +223,21 @@ export async function authenticate<Payload extends JwtPayload = JwtPayload>(
   }
 }
 
-/** The whole request through `verifyRequest` when the verifier has it (DPoP), else the Bearer token through `verify`. */
+/**
+ * The whole request through the verifier's `verifyRequest` (DPoP, certificate binding),
+ * or, for a verifier with only `verify`, through the same checks with Bearer only.
+ */
 function verifyToken<Payload extends JwtPayload>(
   verifier: TokenVerifier,
   request: AuthenticateRequest,
   options: ResolvedAuthenticateOptions,
 ): Promise<RequestVerifyResult<Payload>> {
-  if (typeof verifier.verifyRequest === 'function') {
-    const { publicUrl, trustedForwardedHeaders } = options;
-    return verifier.verifyRequest<Payload>(request, { publicUrl, trustedForwardedHeaders });
-  }
-  return verifier.verify<Payload>(bearerToken(headerValue(request, 'authorization')));
+  const { publicUrl, trustedForwardedHeaders, clientCertificate } = options;
+  const requestOptions = { publicUrl, trustedForwardedHeaders, clientCertificate };
+  if (typeof verifier.verifyRequest === 'function')
+    return verifier.verifyRequest<Payload>(request, requestOptions);
+  const parts = { verify: (token: string) => verifier.verify(token), dpop: undefined, now: Date.now };
+  return verifyRequestWith<Payload>(parts, request, requestOptions);
 }
 
 /**

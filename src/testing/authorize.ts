@@ -57,6 +57,7 @@ export function authorize(ctx: IssuerContext, request: Request): Response {
       scope: normalizeScope(params.get('scope')),
       audience: requestedAudience(params, ctx.audience),
       nonce: params.get('nonce') ?? undefined,
+      authTime: Math.floor(ctx.now() / 1000),
       // RFC 9449 §10: the code can only be redeemed with a proof of this key.
       ...(params.get('dpop_jkt') ? { dpopJkt: params.get('dpop_jkt')! } : {}),
     },

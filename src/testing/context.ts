@@ -1,5 +1,6 @@
 import type { ClientRegistry } from './clients.js';
 import type { GrantStore } from './grants.js';
+import type { OpaqueTokenStore } from './opaque-tokens.js';
 import type { SignContext } from './sign.js';
 import type { TokenEndpointDpop } from './token-dpop.js';
 import type { SignOptions, TestClient } from './types.js';
@@ -9,6 +10,9 @@ export interface IssuerContext extends SignContext {
   readonly subject: string;
   readonly clients: ClientRegistry;
   readonly grants: GrantStore;
+  readonly opaqueTokens: OpaqueTokenStore;
+  /** What the token endpoint issues as access tokens. */
+  readonly accessTokenFormat: 'jwt' | 'opaque';
   /** DPoP proofs at the token endpoint: nonces when required, the replay store. */
   readonly dpop: TokenEndpointDpop;
   sign(claims: Record<string, unknown>, options?: SignOptions): Promise<string>;

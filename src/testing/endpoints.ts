@@ -71,6 +71,8 @@ export function describeEndpoints(
   };
   if (profile === 'default') {
     metadata.authorization_response_iss_parameter_supported = true;
+    metadata.introspection_endpoint = url('/introspect');
+    routes.set(routeKey(metadata.introspection_endpoint), 'introspect');
     // RFC 9449 §5.1: the token endpoint binds tokens to a DPoP proof's key.
     metadata.dpop_signing_alg_values_supported = [...SUPPORTED_ALGORITHMS];
     metadata.registration_endpoint = url(PATHS.default.register);

@@ -9,6 +9,7 @@ const ENDPOINTS: readonly TestIssuerEndpoint[] = [
   'authorize',
   'revoke',
   'register',
+  'introspect',
 ];
 /** Statuses whose responses cannot carry a body (Fetch standard "null body status"). */
 const NULL_BODY_STATUSES = new Set([204, 205, 304]);

@@ -2,6 +2,7 @@ import { authorize } from './authorize.js';
 import type { IssuerContext } from './context.js';
 import { type Endpoints, type Route, routeKey } from './endpoints.js';
 import { type FaultQueue, delay } from './faults.js';
+import { introspect } from './introspect.js';
 import { json, withCors } from './responses.js';
 import { register } from './register.js';
 import { revoke } from './revoke.js';
@@ -24,6 +25,7 @@ const ENDPOINT_OF: Record<Route, TestIssuerEndpoint> = {
   token: 'token',
   revoke: 'revoke',
   register: 'register',
+  introspect: 'introspect',
 };
 
 function document(request: Request, body: unknown): Response {
@@ -76,6 +78,8 @@ function serve(state: HandlerState, route: Route, request: Request): Response | 
       return revoke(state.ctx, request);
     case 'register':
       return register(state.ctx, request);
+    case 'introspect':
+      return introspect(state.ctx, request);
   }
 }
 

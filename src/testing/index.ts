@@ -8,6 +8,7 @@ export { createDpopProof, dpopThumbprint } from './dpop.js';
 export type { DpopKeyPair, DpopProofOptions } from './dpop.js';
 export type {
   FailureOptions,
+  OpaqueTokenOptions,
   RequestCounts,
   RotateKeysOptions,
   SignOptions,

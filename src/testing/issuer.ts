@@ -3,13 +3,14 @@ import type { IssuerContext } from './context.js';
 import { describeEndpoints } from './endpoints.js';
 import { FaultQueue } from './faults.js';
 import { GrantStore } from './grants.js';
+import { OpaqueTokenStore } from './opaque-tokens.js';
 import { createHandler } from './handler.js';
 import { KeyRing } from './keys.js';
 import { listen } from './listen.js';
 import { createTestProtectedResource } from './protected-resource.js';
 import { createMswHandlers, loadMsw } from './msw.js';
 import { resolveOptions } from './options.js';
-import { signToken } from './sign.js';
+import { signToken, tokenClaims } from './sign.js';
 import { createTokenEndpointDpop } from './token-dpop.js';
 import type { RequestCounts, TestIssuer, TestIssuerOptions } from './types.js';
 
@@ -20,8 +21,9 @@ function pathOf(issuer: string): string {
 
 /**
  * Creates a stub OAuth 2.0 / OpenID Connect issuer for tests: signing keys, metadata
- * (RFC 8414 and OpenID Connect), a JWKS, and working `/authorize`, `/token` and `/revoke`
- * endpoints, reachable through msw `handlers`, a real HTTP server (`listen`) or `fetch`.
+ * (RFC 8414 and OpenID Connect), a JWKS, and working `/authorize`, `/token`, `/revoke` and
+ * (default profile) `/introspect` endpoints, reachable through msw `handlers`, a real HTTP
+ * server (`listen`) or `fetch`.
  * Keys are generated once per issuer, so create it once per test file.
  *
  * @example
@@ -50,7 +52,15 @@ export async function createTestIssuer(options: TestIssuerOptions = {}): Promise
   const issuer = server ? `${server.origin}${pathOf(config.issuer)}` : config.issuer;
 
   const endpoints = describeEndpoints(issuer, config.profile, config.discovery, config.algorithms);
-  const counts: RequestCounts = { metadata: 0, jwks: 0, token: 0, authorize: 0, revoke: 0, register: 0 };
+  const counts: RequestCounts = {
+    metadata: 0,
+    jwks: 0,
+    token: 0,
+    authorize: 0,
+    revoke: 0,
+    register: 0,
+    introspect: 0,
+  };
   const faults = new FaultQueue();
   const signing = {
     issuer,
@@ -65,6 +75,8 @@ export async function createTestIssuer(options: TestIssuerOptions = {}): Promise
     subject: config.subject,
     clients: new ClientRegistry(config.clients),
     grants: new GrantStore(),
+    opaqueTokens: new OpaqueTokenStore(),
+    accessTokenFormat: config.accessTokenFormat,
     dpop: createTokenEndpointDpop(config.requireDpopNonce, config.now),
     sign,
   };
@@ -84,6 +96,8 @@ export async function createTestIssuer(options: TestIssuerOptions = {}): Promise
     },
     jwks: () => keys.jwks(),
     sign,
+    issueOpaqueToken: (claims, tokenOptions) =>
+      ctx.opaqueTokens.issue(tokenClaims(signing, claims, tokenOptions)),
     rotateKeys: ({ keepPrevious = true } = {}) => keys.rotate(keepPrevious),
     failNext: (endpoint, failure) => faults.add(endpoint, failure),
     reset() {

@@ -19,6 +19,7 @@ export interface ResolvedOptions {
   subject: string;
   clients: readonly TestClient[] | undefined;
   now: () => number;
+  accessTokenFormat: 'jwt' | 'opaque';
   requireDpopNonce: boolean;
 }
 
@@ -121,6 +122,7 @@ export function resolveOptions(options: TestIssuerOptions = {}): ResolvedOptions
     clients: checkClients(options.clients),
     // Looked up per call, so fake timers installed later still apply.
     now: options.now ?? (() => Date.now()),
+    accessTokenFormat: oneOf(options.accessTokenFormat, ['jwt', 'opaque'], 'accessTokenFormat', 'jwt'),
     requireDpopNonce: options.requireDpopNonce ?? false,
   };
 }

@@ -47,14 +47,15 @@ async function chooseKey(
 }
 
 /**
- * Signs a JWT: `iss`, `aud`, `iat`, `exp` and `jti` filled in, then the caller's claims
- * over them; header `{ alg, typ: 'JWT', kid }` with `options.header` over it.
+ * The claims of a token: `iss`, `aud`, `iat`, `exp` and `jti` filled in (`nbf` with
+ * `notBefore`), then the caller's claims over them, `undefined` ones left out, and
+ * `cnf.jkt` with `dpopJkt`.
  */
-export async function signToken(
+export function tokenClaims(
   ctx: SignContext,
   claims: Record<string, unknown> = {},
-  options: SignOptions = {},
-): Promise<string> {
+  options: Pick<SignOptions, 'expiresIn' | 'notBefore' | 'dpopJkt'> = {},
+): Record<string, unknown> {
   for (const name of ['expiresIn', 'notBefore'] as const) {
     const value = options[name];
     if (value !== undefined && !Number.isFinite(value)) {
@@ -64,9 +65,8 @@ export async function signToken(
   if (options.dpopJkt !== undefined && (typeof options.dpopJkt !== 'string' || options.dpopJkt === '')) {
     fail('dpopJkt must be a key thumbprint string (see dpopThumbprint)');
   }
-  const { key, alg, kid } = await chooseKey(ctx.keys, options);
   const now = Math.floor(ctx.now() / 1000);
-  const payload = withoutUndefined({
+  return withoutUndefined({
     iss: ctx.issuer,
     aud: ctx.audience,
     iat: now,
@@ -76,6 +76,19 @@ export async function signToken(
     ...claims,
     ...(options.dpopJkt === undefined ? {} : { cnf: { ...(claims.cnf as object), jkt: options.dpopJkt } }),
   });
+}
+
+/**
+ * Signs a JWT with {@link tokenClaims}; header `{ alg, typ: 'JWT', kid }` with
+ * `options.header` over it.
+ */
+export async function signToken(
+  ctx: SignContext,
+  claims: Record<string, unknown> = {},
+  options: SignOptions = {},
+): Promise<string> {
+  const payload = tokenClaims(ctx, claims, options);
+  const { key, alg, kid } = await chooseKey(ctx.keys, options);
   const header = withoutUndefined({ alg, typ: 'JWT', kid, ...options.header });
   return signCompact(header, payload, key);
 }

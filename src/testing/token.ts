@@ -1,8 +1,10 @@
-import { base64url } from 'jose';
+import { encodeBase64Url, sha2 } from '../token/base64url.js';
+import { idTokenHash } from '../verify/id-token.js';
 import { authenticateClient } from './clients.js';
 import type { IssuerContext } from './context.js';
 import { type Grant, normalizeScope, requestedAudience } from './grants.js';
 import { oauthError } from './responses.js';
+import { tokenClaims } from './sign.js';
 import { tokenRequestJkt } from './token-dpop.js';
 
 /** RFC 7636 §4.1: 43–128 unreserved characters. */
@@ -43,13 +45,13 @@ export async function readClientRequest(
 }
 
 async function s256(verifier: string): Promise<string> {
-  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(verifier));
-  return base64url.encode(new Uint8Array(digest));
+  return encodeBase64Url(await sha2('SHA-256', verifier));
 }
 
 /**
- * A successful token response (RFC 6749 §5.1): an RFC 9068 JWT access token, a rotating
- * refresh token when the grant has a `family`, and an ID token when `openid` was granted.
+ * A successful token response (RFC 6749 §5.1): an RFC 9068 JWT access token (or an opaque
+ * one, with `accessTokenFormat: 'opaque'`), a rotating refresh token when the grant has a
+ * `family`, and an ID token (with `nonce`, `auth_time` and `at_hash`) when `openid` was granted.
  * With `grant.dpopJkt`, the access token is DPoP-bound (`cnf.jkt`, `token_type` DPoP) and
  * so is the refresh token (RFC 9449 §5).
  */
@@ -59,11 +61,14 @@ async function tokenResponse(
   refresh?: { family: string; nonce?: string },
 ): Promise<Response> {
   const { clientId, subject, scope, audience, dpopJkt } = grant;
+  const claims = { sub: subject, aud: audience, client_id: clientId, scope: scope || undefined };
+  const binding = dpopJkt ? { dpopJkt } : {};
+  const accessToken =
+    ctx.accessTokenFormat === 'opaque'
+      ? ctx.opaqueTokens.issue(tokenClaims(ctx, claims, binding))
+      : await ctx.sign(claims, { header: { typ: 'at+jwt' }, ...binding });
   const body: Record<string, unknown> = {
-    access_token: await ctx.sign(
-      { sub: subject, aud: audience, client_id: clientId, scope: scope || undefined },
-      { header: { typ: 'at+jwt' }, ...(dpopJkt ? { dpopJkt } : {}) },
-    ),
+    access_token: accessToken,
     token_type: dpopJkt ? 'DPoP' : 'Bearer',
     expires_in: ctx.tokenTtlSeconds,
   };
@@ -71,7 +76,13 @@ async function tokenResponse(
   if (refresh) {
     body.refresh_token = ctx.grants.issueRefreshToken(grant, refresh.family);
     if (scope.split(' ').includes('openid')) {
-      body.id_token = await ctx.sign({ sub: subject, aud: clientId, nonce: refresh.nonce });
+      body.id_token = await ctx.sign({
+        sub: subject,
+        aud: clientId,
+        nonce: refresh.nonce,
+        auth_time: grant.authTime,
+        at_hash: await idTokenHash(ctx.keys.signing().alg, accessToken),
+      });
     }
   }
   return new Response(JSON.stringify(body), {

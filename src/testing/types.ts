@@ -30,7 +30,8 @@ export type TestIssuerAlgorithm =
 export type TestIssuerProfile = 'default' | 'rfc8414' | 'auth0';
 
 /** An endpoint of the test issuer, as counted by `requests` and targeted by `failNext`. */
-export type TestIssuerEndpoint = 'metadata' | 'jwks' | 'token' | 'authorize' | 'revoke' | 'register';
+export type TestIssuerEndpoint =
+  'metadata' | 'jwks' | 'token' | 'authorize' | 'revoke' | 'register' | 'introspect';
 
 /**
  * A client the issuer knows. When `clients` is given, only these client ids are accepted;
@@ -77,6 +78,11 @@ export interface TestIssuerOptions {
   /** The clock, in milliseconds since the epoch. Default `Date.now`. */
   now?: () => number;
   /**
+   * What the token endpoint issues as access tokens: RFC 9068 JWTs, or opaque strings that
+   * only the introspection endpoint (default profile) can tell about. Default `'jwt'`.
+   */
+  accessTokenFormat?: 'jwt' | 'opaque';
+  /**
    * Require a server nonce in DPoP proofs at the token endpoint (RFC 9449 §8): a proof
    * without the current one gets 400 `use_dpop_nonce` with a `DPoP-Nonce` header. Default
    * `false`. A token request with a `DPoP` proof is always checked, and its tokens bound.
@@ -115,6 +121,12 @@ export interface SignOptions {
    * thumbprint (see `dpopThumbprint`), merged into a `cnf` the claims give. Default: unbound.
    */
   dpopJkt?: string;
+}
+
+/** Options of {@link TestIssuer.issueOpaqueToken}. */
+export interface OpaqueTokenOptions {
+  /** `exp` in seconds from now; negative for an expired token. Default `tokenTtlSeconds`. */
+  expiresIn?: number;
 }
 
 /** Options of {@link TestIssuer.rotateKeys}. */
@@ -185,6 +197,12 @@ export interface TestIssuer {
    * is `{ alg, typ: 'JWT', kid }` unless `options.header` says otherwise.
    */
   sign(claims?: Record<string, unknown>, options?: SignOptions): Promise<string>;
+  /**
+   * Issues an opaque access token (a random string) that the introspection endpoint answers
+   * for with these claims (`iss`, `aud`, `iat`, `exp` and `jti` filled in as by `sign`),
+   * `active` until its `exp` or its revocation at the revocation endpoint.
+   */
+  issueOpaqueToken(claims?: Record<string, unknown>, options?: OpaqueTokenOptions): string;
   /** Creates new signing keys (one per algorithm) and returns them. */
   rotateKeys(options?: RotateKeysOptions): Promise<TestIssuerKey[]>;
   /** Makes the next request(s) to `endpoint` fail (queued after failures already pending). */

@@ -1,4 +1,4 @@
-import { JwtVerifyError, describeValue, invalidArgument } from '../errors.js';
+import { JwtVerifyError, describeValue, errorReason, invalidArgument, isJwtVerifyError } from '../errors.js';
 import type { JwtHeader, JwtPayload } from '../token/parse.js';
 
 /** The claim checks a verifier applies after the signature verified. */
@@ -12,6 +12,11 @@ export interface ClaimRules {
   typ: string | undefined;
   requiredClaims: readonly string[];
   requiredScopes: readonly string[];
+  /**
+   * The claims are an issuer's answer about a token (RFC 7662 §2.2, RFC 9701 §5) rather
+   * than a JWT: `iss` and `exp` are checked when present instead of required.
+   */
+  answerFromIssuer?: boolean;
 }
 
 /** The farthest NumericDate a JavaScript Date can hold (±100 000 000 days), in seconds. */
@@ -106,10 +111,12 @@ export function checkClaims(
   nowSeconds: number,
 ): void {
   checkClaimTypes(payload);
-  requirePresent(payload, 'iss', payload.iss);
-  requirePresent(payload, 'exp', payload.exp);
+  if (rules.answerFromIssuer !== true) {
+    requirePresent(payload, 'iss', payload.iss);
+    requirePresent(payload, 'exp', payload.exp);
+  }
   if (rules.audiences !== null) requirePresent(payload, 'aud', payload.aud);
-  if (payload.iss !== rules.issuer) {
+  if (payload.iss !== rules.issuer && !(payload.iss === undefined && rules.answerFromIssuer === true)) {
     throw new JwtVerifyError(
       'ERR_ISSUER_MISMATCH',
       `expected issuer ${JSON.stringify(rules.issuer)}, found ${describeValue(payload.iss)}`,
@@ -198,5 +205,25 @@ function checkTimes(payload: JwtPayload, rules: ClaimRules, now: number): void {
         `the token was issued ${age} s ago, more than the maxTokenAge of ${rules.maxTokenAgeSeconds} s`,
       );
     }
+  }
+}
+
+/**
+ * Runs a `validate` option: what it throws (or rejects with) refuses the token, a
+ * JwtVerifyError as it is, anything else as `ERR_CLAIM_INVALID` with its message.
+ */
+export async function runValidate(
+  validate: (payload: JwtPayload, header: JwtHeader) => void | Promise<void>,
+  payload: JwtPayload,
+  header: JwtHeader,
+): Promise<void> {
+  try {
+    await validate(payload, header);
+  } catch (error) {
+    if (isJwtVerifyError(error)) throw error;
+    const reason = errorReason(error);
+    throw new JwtVerifyError('ERR_CLAIM_INVALID', `the validate callback refused the token: ${reason}`, {
+      cause: error,
+    });
   }
 }

@@ -21,12 +21,12 @@ export interface IssuerSources {
 export function createIssuerSources(
   options: ResolvedVerifierOptions,
   emit: (event: VerifierEvent) => void,
+  // An introspection verifier without signed answers needs the metadata but no JWKS.
+  requireJwksUri = options.jwksUri === undefined,
 ): IssuerSources {
   const { issuer, http, cache, now, jwksUri } = options;
   const discoverNow = async () => {
-    const result = await discoverMetadata(issuer, options.discovery, http, {
-      requireJwksUri: jwksUri === undefined,
-    });
+    const result = await discoverMetadata(issuer, options.discovery, http, { requireJwksUri });
     emit({
       type: 'discovery',
       issuer,

@@ -2,16 +2,23 @@ import { JwtVerifyError, describeValue, invalidArgument } from '../errors.js';
 import { type JwtPayload, decodeUnverified } from '../token/parse.js';
 import { type JwtVerifierOptions, type VerifyResult } from './options.js';
 import { JwtVerifier } from './verifier.js';
-import { authorizationCredentials, bearerToken } from './bearer.js';
-import { type HttpRequest, headerValue } from '../dpop/request.js';
-import type { RequestUrlOptions } from '../dpop/request-url.js';
-import type { RequestVerifyResult } from './request.js';
+import { bearerToken } from './bearer.js';
+import { IntrospectionVerifier } from './introspection-verifier.js';
+import { JwtOrIntrospectionVerifier, isJwtShaped } from './jwt-or-introspection.js';
+import type { HttpRequest } from '../dpop/request.js';
+import { type RequestVerifyResult, type VerifyRequestOptions, requestToken } from './request.js';
 import { bindMethods } from './bind-methods.js';
+
+/** A verifier of one issuer's tokens that {@link MultiIssuerVerifier} routes to. */
+export type IssuerVerifier = JwtVerifier | IntrospectionVerifier | JwtOrIntrospectionVerifier;
 
 /**
  * Verifies tokens from several issuers: peeks at the unverified `iss` to choose the
  * issuer's own {@link JwtVerifier}, which then verifies everything. A token from an issuer
  * not configured is refused with `ERR_ISSUER_MISMATCH` before any request is made.
+ * An opaque token (not a JWT) names no issuer: it goes to the one introspecting verifier
+ * (`IntrospectionVerifier` or `JwtOrIntrospectionVerifier`) configured; with several, it is
+ * refused with `ERR_ISSUER_MISMATCH` rather than sent to issuers that did not issue it.
  *
  * @example
  * const verifier = new MultiIssuerVerifier([
@@ -23,9 +30,10 @@ import { bindMethods } from './bind-methods.js';
  * const results = await Promise.allSettled(tokens.map(verifier.verify));
  */
 export class MultiIssuerVerifier {
-  private readonly verifiers = new Map<string, JwtVerifier>();
+  private readonly verifiers = new Map<string, IssuerVerifier>();
+  private readonly introspecting: IssuerVerifier[] = [];
 
-  constructor(issuers: ReadonlyArray<JwtVerifierOptions | JwtVerifier>) {
+  constructor(issuers: ReadonlyArray<JwtVerifierOptions | IssuerVerifier>) {
     bindMethods(this);
     if (!Array.isArray(issuers) || issuers.length === 0) {
       throw invalidArgument(
@@ -33,11 +41,12 @@ export class MultiIssuerVerifier {
       );
     }
     for (const entry of issuers) {
-      const verifier = entry instanceof JwtVerifier ? entry : new JwtVerifier(entry);
+      const verifier = isIssuerVerifier(entry) ? entry : new JwtVerifier(entry);
       if (this.verifiers.has(verifier.issuer)) {
         throw invalidArgument(`issuer ${verifier.issuer} is configured twice`);
       }
       this.verifiers.set(verifier.issuer, verifier);
+      if (!(verifier instanceof JwtVerifier)) this.introspecting.push(verifier);
     }
   }
 
@@ -47,16 +56,23 @@ export class MultiIssuerVerifier {
   }
 
   /** The verifier for one issuer, if configured. */
-  verifierFor(issuer: string): JwtVerifier | undefined {
+  verifierFor(issuer: string): IssuerVerifier | undefined {
     return this.verifiers.get(issuer);
   }
 
-  /** Routes by `iss`, then verifies with that issuer's verifier. */
+  /** Routes by `iss` (an opaque token to the introspecting verifier), then verifies with that issuer's verifier. */
   async verify<Payload extends JwtPayload = JwtPayload>(token: string): Promise<VerifyResult<Payload>> {
     return this.route(token).verify<Payload>(token);
   }
 
-  private route(token: string): JwtVerifier {
+  private route(token: string): IssuerVerifier {
+    if (this.introspecting.length > 0 && !isJwtShaped(token)) {
+      if (this.introspecting.length === 1) return this.introspecting[0]!;
+      throw new JwtVerifyError(
+        'ERR_ISSUER_MISMATCH',
+        `the token is not a JWT, so it names no issuer, and ${this.introspecting.length} of the configured issuers introspect tokens`,
+      );
+    }
     const { payload } = decodeUnverified(token);
     const verifier = typeof payload.iss === 'string' ? this.verifiers.get(payload.iss) : undefined;
     if (!verifier) {
@@ -85,14 +101,9 @@ export class MultiIssuerVerifier {
    */
   async verifyRequest<Payload extends JwtPayload = JwtPayload>(
     request: HttpRequest,
-    options?: RequestUrlOptions,
+    options?: VerifyRequestOptions,
   ): Promise<RequestVerifyResult<Payload>> {
-    let token: string | undefined;
-    try {
-      token = authorizationCredentials(headerValue(request, 'authorization'), true).token;
-    } catch {
-      token = undefined;
-    }
+    const token = requestToken(request);
     const verifier = token === undefined ? this.verifiers.values().next().value! : this.route(token);
     return verifier.verifyRequest<Payload>(request, options);
   }
@@ -108,4 +119,12 @@ export class MultiIssuerVerifier {
   close(): void {
     for (const verifier of this.verifiers.values()) verifier.close();
   }
+}
+
+function isIssuerVerifier(entry: unknown): entry is IssuerVerifier {
+  return (
+    entry instanceof JwtVerifier ||
+    entry instanceof IntrospectionVerifier ||
+    entry instanceof JwtOrIntrospectionVerifier
+  );
 }

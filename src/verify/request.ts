@@ -8,6 +8,7 @@ import {
   type AuthScheme,
   JwtVerifyError,
   errorReason,
+  invalidArgument,
   isJwtVerifyError,
 } from '../errors.js';
 import { checkBinding, refuseBoundBearerToken, requiredDpopError } from '../dpop/binding.js';
@@ -15,10 +16,33 @@ import { withChallenge } from '../dpop/challenge.js';
 import type { ResolvedDpopOptions } from '../dpop/options.js';
 import { type CheckedProof, type DpopProofHeader, type DpopProofPayload, checkProof } from '../dpop/proof.js';
 import { type HttpRequest, headerValue, requestMethod } from '../dpop/request.js';
-import { type ResolvedRequestUrlOptions, requestUrl } from '../dpop/request-url.js';
+import {
+  type RequestUrlOptions,
+  type ResolvedRequestUrlOptions,
+  requestUrl,
+  resolveRequestUrlOptions,
+} from '../dpop/request-url.js';
 import type { JwtPayload } from '../token/parse.js';
-import { authorizationCredentials } from './bearer.js';
+import { authorizationCredentials, bearerToken } from './bearer.js';
 import type { VerifyResult } from './options.js';
+import { type ClientCertificate, checkRequestCertificate } from './certificate-binding.js';
+
+/**
+ * Options of `verifyRequest()`: which URL a DPoP proof names behind a proxy, and where a
+ * certificate-bound token's TLS client certificate comes from.
+ */
+export interface VerifyRequestOptions extends RequestUrlOptions {
+  /**
+   * The TLS client certificate a certificate-bound token (`cnf["x5t#S256"]`, RFC 8705) must
+   * match, for a TLS-terminating proxy that forwards it: DER bytes, or the PEM / RFC 9440
+   * `Client-Cert` text of its header (trust only a header the proxy sets and strips from
+   * clients). Called only for a bound token. Default: the request's own TLS socket (Node
+   * `getPeerCertificate().raw`).
+   */
+  clientCertificate?: (
+    request: HttpRequest,
+  ) => ClientCertificate | null | undefined | Promise<ClientCertificate | null | undefined>;
+}
 
 /** What a DPoP request proved, on a {@link RequestVerifyResult}. */
 export interface DpopResult {
@@ -80,13 +104,58 @@ export function challengeOf(dpop: ResolvedDpopOptions | undefined): AuthChalleng
 }
 
 /**
- * Verifies a request's token the way its scheme asks (see `JwtVerifier.verifyRequest`).
- * Rejections carry `details.challenge` (and `details.dpopNonce` when nonces are on).
+ * `verifyAuthorizationHeader()` of a verifier made of `parts`: the Bearer token verified,
+ * and refused with `ERR_DPOP_BINDING` when it is DPoP-bound (RFC 9449 §7.2).
+ */
+export async function verifyBearerHeader<Payload extends JwtPayload>(
+  parts: RequestVerifierParts,
+  authorization: string | readonly string[] | null | undefined,
+): Promise<VerifyResult<Payload>> {
+  const result = (await parts.verify(bearerToken(authorization))) as VerifyResult<Payload>;
+  refuseBoundBearerToken(result.payload, { ...challengeOf(parts.dpop), scheme: 'Bearer' });
+  return result;
+}
+
+/** The token of a request's `Authorization` header, Bearer or DPoP; `undefined` when there is none to read. */
+export function requestToken(request: HttpRequest): string | undefined {
+  try {
+    return authorizationCredentials(headerValue(request, 'authorization'), true).token;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * `verifyRequest()` of a verifier made of `parts`, with its options checked: a mistake in
+ * them rejects (with the coded `TypeError`) rather than throws.
+ */
+export function verifyRequestWith<Payload extends JwtPayload>(
+  parts: RequestVerifierParts,
+  request: HttpRequest,
+  options: VerifyRequestOptions | undefined,
+): Promise<RequestVerifyResult<Payload>> {
+  try {
+    const source = options?.clientCertificate;
+    if (source !== undefined && typeof source !== 'function') {
+      throw invalidArgument('clientCertificate must be a function of the request');
+    }
+    const urlOptions = options === undefined ? undefined : resolveRequestUrlOptions(options);
+    return verifyRequest(parts, request, urlOptions, source) as Promise<RequestVerifyResult<Payload>>;
+  } catch (error) {
+    return Promise.reject(error);
+  }
+}
+
+/**
+ * Verifies a request's token the way its scheme asks (see `JwtVerifier.verifyRequest`),
+ * then its certificate binding (RFC 8705 §3), if any, against the request's TLS client
+ * certificate. Rejections carry `details.challenge` (and `details.dpopNonce` when nonces are on).
  */
 export async function verifyRequest(
   parts: RequestVerifierParts,
   request: HttpRequest,
   urlOptions: ResolvedRequestUrlOptions | undefined,
+  clientCertificate?: VerifyRequestOptions['clientCertificate'],
 ): Promise<RequestVerifyResult> {
   const { dpop } = parts;
   let scheme: AuthScheme | undefined;
@@ -97,9 +166,15 @@ export async function verifyRequest(
       if (dpop?.required) throw requiredDpopError('the request used the Bearer scheme');
       const result = await parts.verify(credentials.token);
       refuseBoundBearerToken(result.payload);
+      await checkRequestCertificate(result.payload, request, clientCertificate);
       return result;
     }
-    return await verifyDpopRequest(parts, dpop!, request, credentials.token, urlOptions);
+    const verify = async (token: string) => {
+      const result = await parts.verify(token);
+      await checkRequestCertificate(result.payload, request, clientCertificate);
+      return result;
+    };
+    return await verifyDpopRequest({ ...parts, verify }, dpop!, request, credentials.token, urlOptions);
   } catch (error) {
     throw await challenged(error, dpop, scheme);
   }

@@ -1,5 +1,5 @@
 /** The verifier: one class that composes the options, the issuer's caches and the checks. */
-import { JwtVerifyError, errorReason, isJwtVerifyError } from '../errors.js';
+import { JwtVerifyError } from '../errors.js';
 import { createEmitter } from '../events.js';
 import type { VerifierCacheSnapshot } from '../fleet/snapshot.js';
 import { CACHE_SNAPSHOT_FORMAT, metadataSnapshot } from '../fleet/snapshot.js';
@@ -11,16 +11,19 @@ import { type JwksKey, isSameKey } from '../token/jwk.js';
 import { type JwtHeader, type JwtPayload, type ParsedToken, parseToken } from '../token/parse.js';
 import { checkSignature, segmentDecoder } from '../token/signature/index.js';
 import { countCall, inFlight, offload } from '../token/signature/offload.js';
-import { refuseBoundBearerToken } from '../dpop/binding.js';
 import type { ResolvedDpopOptions } from '../dpop/options.js';
 import type { HttpRequest } from '../dpop/request.js';
-import { type RequestUrlOptions, resolveRequestUrlOptions } from '../dpop/request-url.js';
-import { bearerToken } from './bearer.js';
 import { bindMethods } from './bind-methods.js';
-import { type ClaimRules, checkClaims } from './claims.js';
+import { type ClaimRules, checkClaims, runValidate } from './claims.js';
 import { createIssuerSources } from './issuer-sources.js';
 import { type JwtVerifierOptions, type VerifyResult, resolveVerifierOptions } from './options.js';
-import { type RequestVerifyResult, challengeOf, verifyRequest } from './request.js';
+import {
+  type RequestVerifierParts,
+  type RequestVerifyResult,
+  type VerifyRequestOptions,
+  verifyBearerHeader,
+  verifyRequestWith,
+} from './request.js';
 import { type VerifiedToken, VerifiedTokenCache } from './verified-token-cache.js';
 
 /**
@@ -39,6 +42,8 @@ import { type VerifiedToken, VerifiedTokenCache } from './verified-token-cache.j
 export class JwtVerifier {
   /** The issuer this verifier trusts, exactly as configured. */
   readonly issuer: string;
+  /** The audiences a token's `aud` must name one of, as configured; `null`: not checked. */
+  readonly audience: readonly string[] | null;
   private readonly algorithms: ReadonlySet<JwsAlgorithm>;
   private readonly rules: ClaimRules;
   private readonly validate: JwtVerifierOptions['validate'];
@@ -53,6 +58,7 @@ export class JwtVerifier {
     bindMethods(this);
     const resolved = resolveVerifierOptions(options);
     this.issuer = resolved.issuer;
+    this.audience = resolved.rules.audiences && Object.freeze([...resolved.rules.audiences]);
     this.algorithms = resolved.algorithms;
     this.rules = resolved.rules;
     this.validate = resolved.validate;
@@ -172,9 +178,7 @@ export class JwtVerifier {
   async verifyAuthorizationHeader<Payload extends JwtPayload = JwtPayload>(
     authorization: string | readonly string[] | null | undefined,
   ): Promise<VerifyResult<Payload>> {
-    const result = await this.verify<Payload>(bearerToken(authorization));
-    refuseBoundBearerToken(result.payload, { ...challengeOf(this.dpop), scheme: 'Bearer' });
-    return result;
+    return verifyBearerHeader<Payload>(this.requestParts(), authorization);
   }
 
   /**
@@ -186,7 +190,9 @@ export class JwtVerifier {
    * the request: this and `authenticate()` are the DPoP-aware paths.
    *
    * The URL a proof's `htu` must name is the request's own unless `options` say how
-   * clients reach the API behind a proxy (`publicUrl`, `trustedForwardedHeaders`).
+   * clients reach the API behind a proxy (`publicUrl`, `trustedForwardedHeaders`). A
+   * certificate-bound token (`cnf["x5t#S256"]`, RFC 8705) must come with its TLS client
+   * certificate (the socket's, or `options.clientCertificate`'s): else `ERR_CERTIFICATE_BINDING`.
    * Rejections carry the `WWW-Authenticate` challenges in `err.wwwAuthenticate()` and, when
    * nonces are on, a fresh nonce in `err.details.dpopNonce` for `DPoP-Nonce`.
    *
@@ -197,15 +203,13 @@ export class JwtVerifier {
    */
   verifyRequest<Payload extends JwtPayload = JwtPayload>(
     request: HttpRequest,
-    options?: RequestUrlOptions,
+    options?: VerifyRequestOptions,
   ): Promise<RequestVerifyResult<Payload>> {
-    const parts = { verify: (token: string) => this.verify(token), dpop: this.dpop, now: this.now };
-    try {
-      const urlOptions = options === undefined ? undefined : resolveRequestUrlOptions(options);
-      return verifyRequest(parts, request, urlOptions) as Promise<RequestVerifyResult<Payload>>;
-    } catch (error) {
-      return Promise.reject(error);
-    }
+    return verifyRequestWith(this.requestParts(), request, options);
+  }
+
+  private requestParts(): RequestVerifierParts {
+    return { verify: this.verify, dpop: this.dpop, now: this.now };
   }
 
   /**
@@ -338,16 +342,8 @@ export class JwtVerifier {
     throw new JwtVerifyError('ERR_SIGNATURE_INVALID', `the ${alg} signature does not verify with ${kid}`);
   }
 
-  private async runValidate(parsed: Pick<ParsedToken, 'payload' | 'header'>): Promise<void> {
-    try {
-      await this.validate!(parsed.payload, parsed.header);
-    } catch (error) {
-      if (isJwtVerifyError(error)) throw error;
-      const reason = errorReason(error);
-      throw new JwtVerifyError('ERR_CLAIM_INVALID', `the validate callback refused the token: ${reason}`, {
-        cause: error,
-      });
-    }
+  private runValidate(parsed: Pick<ParsedToken, 'payload' | 'header'>): Promise<void> {
+    return runValidate(this.validate!, parsed.payload, parsed.header);
   }
 }
 

@@ -42,11 +42,13 @@ describe('verifyRequest with the DPoP scheme', () => {
   });
 
   it('accepts the scheme in any case and a cnf with other members (RFC 9449 §6.1)', async () => {
-    const token = await issuer.sign({ cnf: { 'x5t#S256': 'abc' } }, { dpopJkt: client.jkt });
+    // Not x5t#S256: verifyRequest holds a certificate-bound token to its TLS client
+    // certificate too (RFC 8705), see test/resource-server/certificate-binding.test.ts.
+    const token = await issuer.sign({ cnf: { kid: 'key-1' } }, { dpopJkt: client.jkt });
     const result = await verifier().verifyRequest(
       fetchRequest(`dpop ${token}`, await proofFor(client, token)),
     );
-    expect(result.payload.cnf).toEqual({ 'x5t#S256': 'abc', jkt: client.jkt });
+    expect(result.payload.cnf).toEqual({ kid: 'key-1', jkt: client.jkt });
   });
 
   it('reads a Node IncomingMessage shape and a plain { method, url, headers }', async () => {

@@ -31,10 +31,14 @@ const DPOP_PROOF_CODES = ['ERR_DPOP_PROOF_INVALID', 'ERR_DPOP_NONCE_REQUIRED'] a
 
 const now = () => Math.floor(Date.now() / 1000);
 
-const CASES: Record<
-  Exclude<JwtVerifyErrorCode, 'ERR_TOKEN_MISSING' | (typeof DPOP_PROOF_CODES)[number]>,
-  Case
-> = {
+// ERR_CERTIFICATE_BINDING needs a request and its TLS client certificate, not verify():
+// test/resource-server/certificate-binding.test.ts reaches it through authenticate().
+type VerifyCode = Exclude<
+  JwtVerifyErrorCode,
+  'ERR_TOKEN_MISSING' | 'ERR_CERTIFICATE_BINDING' | (typeof DPOP_PROOF_CODES)[number]
+>;
+
+const CASES: Record<VerifyCode, Case> = {
   ERR_TOKEN_MALFORMED: {
     token: async () => (await issuer.sign()).split('.').slice(0, 2).join('.'),
     message: [/3 dot-separated parts/, /has 2/],
@@ -130,7 +134,7 @@ describe('every error code through verify() and verifyAuthorizationHeader()', ()
   it('covers the whole table', () => {
     expect(
       Object.keys(CASES)
-        .concat('ERR_TOKEN_MISSING', ...DPOP_PROOF_CODES)
+        .concat('ERR_TOKEN_MISSING', 'ERR_CERTIFICATE_BINDING', ...DPOP_PROOF_CODES)
         .sort(),
     ).toEqual(Object.keys(ERROR_STATUS).sort());
   });

@@ -1,14 +1,16 @@
 // The whole authorization-code flow with PKCE against a real authorization server:
 // oidc-provider 9 on 127.0.0.1, its development login and consent pages driven over HTTP,
-// then the token, refresh and revocation endpoints through oauth-jwt-verify/pkce, and the
-// JWT access token it issued (typ at+jwt) verified by JwtVerifier.
+// then the token, refresh and revocation endpoints through oauth-jwt-verify/pkce, the
+// JWT access token it issued (typ at+jwt) verified by JwtVerifier, and its ID token by
+// verifyIdToken (nonce, at_hash, auth_time with max_age).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { JwtVerifier } from '../../src/index.js';
+import { JwtVerifier, verifyIdToken } from '../../src/index.js';
 import {
   type AuthorizationServerMetadata,
   ClientRegistrationError,
   TokenEndpointError,
   buildAuthorizationUrl,
+  createPkcePair,
   discover,
   exchangeAuthorizationCode,
   parseAuthorizationResponse,
@@ -16,18 +18,25 @@ import {
   registerClient,
   revokeToken,
 } from '../../src/pkce/index.js';
+import { expectRejection } from '../integration/helpers.js';
 import { type OidcProvider, startOidcProvider } from './provider.js';
 
 const API = 'https://api.example.test';
 const CLIENT_ID = 'spa';
 const REDIRECT_URI = 'http://127.0.0.1:5173/callback';
+const HYBRID_CLIENT_ID = 'hybrid-app';
 
 let provider: OidcProvider;
 let issuer: string;
 let metadata: AuthorizationServerMetadata;
 
 beforeAll(async () => {
-  provider = await startOidcProvider({ clientId: CLIENT_ID, redirectUri: REDIRECT_URI, api: API });
+  provider = await startOidcProvider({
+    clientId: CLIENT_ID,
+    redirectUri: REDIRECT_URI,
+    api: API,
+    hybridClientId: HYBRID_CLIENT_ID,
+  });
   issuer = provider.issuer;
   metadata = await discover(issuer);
 });
@@ -103,7 +112,7 @@ async function signIn(authorizationUrl: string, accountId: string): Promise<stri
   throw new Error(`no redirect to the client after ${pages.join(', ')}`);
 }
 
-async function authorize(accountId: string, clientId = CLIENT_ID) {
+async function authorize(accountId: string, extraParams?: Record<string, string>, clientId = CLIENT_ID) {
   const request = await buildAuthorizationUrl(metadata, {
     clientId,
     redirectUri: REDIRECT_URI,
@@ -111,6 +120,7 @@ async function authorize(accountId: string, clientId = CLIENT_ID) {
     resource: API,
     // oidc-provider grants offline_access (a refresh token) only with prompt=consent.
     prompt: 'consent',
+    extraParams,
   });
   const callbackUrl = await signIn(request.url, accountId);
   return { request, callbackUrl };
@@ -153,9 +163,21 @@ describe('authorization code with PKCE against oidc-provider', () => {
       scope: 'api:read',
     });
 
-    // The ID token carries the nonce buildAuthorizationUrl sent (openid was in scope).
-    const idClaims = JSON.parse(Buffer.from(tokens.id_token!.split('.')[1]!, 'base64url').toString());
-    expect(idClaims.nonce).toBe(request.nonce);
+    // The ID token carries the nonce buildAuthorizationUrl sent (openid was in scope); this
+    // server leaves at_hash out in the code flow (Core §3.1.3.6 allows it).
+    const idTokens = new JwtVerifier({ issuer, audience: CLIENT_ID, discovery: 'oidc' });
+    const { payload: idClaims } = await verifyIdToken(idTokens, tokens.id_token!, {
+      nonce: request.nonce!,
+      accessToken: tokens.access_token,
+    });
+    expect(idClaims).toMatchObject({ iss: issuer, aud: CLIENT_ID, sub: 'alice', nonce: request.nonce });
+    await expectRejection(
+      verifyIdToken(idTokens, tokens.id_token!, {
+        nonce: 'another-session',
+        accessToken: tokens.access_token,
+      }),
+      'ERR_CLAIM_INVALID',
+    );
 
     const refreshed = await refreshTokens(metadata, {
       clientId: CLIENT_ID,
@@ -210,6 +232,63 @@ describe('authorization code with PKCE against oidc-provider', () => {
     expect(typeof tokens.access_token).toBe('string');
   });
 
+  it('verifies auth_time against max_age in the ID token (verifyIdToken maxAge)', async () => {
+    const { request, callbackUrl } = await authorize('dave', { max_age: '300' });
+    const { code } = parseAuthorizationResponse(callbackUrl, { expectedState: request.state, metadata });
+    const tokens = await exchangeAuthorizationCode(metadata, {
+      clientId: CLIENT_ID,
+      code,
+      codeVerifier: request.codeVerifier,
+      redirectUri: REDIRECT_URI,
+      resource: API,
+    });
+    const idTokens = new JwtVerifier({ issuer, audience: CLIENT_ID, discovery: 'oidc' });
+    const options = { nonce: request.nonce!, accessToken: tokens.access_token, maxAge: 300 };
+    const { payload } = await verifyIdToken(idTokens, tokens.id_token!, options);
+    expect(payload.auth_time).toBeLessThanOrEqual(Math.floor(Date.now() / 1000));
+    const anHourLater = () => Date.now() + 3_600_000;
+    await expectRejection(
+      verifyIdToken(idTokens, tokens.id_token!, { ...options, now: anHourLater }),
+      'ERR_TOKEN_TOO_OLD',
+    );
+  });
+
+  it('verifies c_hash and at_hash in a hybrid-flow ID token (response_type code id_token token)', async () => {
+    const pkce = await createPkcePair();
+    const nonce = 'hybrid-nonce-1';
+    const url = new URL(metadata.authorization_endpoint!);
+    for (const [name, value] of Object.entries({
+      client_id: HYBRID_CLIENT_ID,
+      redirect_uri: REDIRECT_URI,
+      response_type: 'code id_token token',
+      scope: 'openid',
+      nonce,
+      state: 'hybrid-state',
+      code_challenge: pkce.codeChallenge,
+      code_challenge_method: 'S256',
+    }))
+      url.searchParams.set(name, value);
+    const callback = new URL(await signIn(url.href, 'erin'));
+    // Hybrid answers come in the fragment (Core §3.3.2.5).
+    const answer = new URLSearchParams(callback.hash.slice(1));
+    const code = answer.get('code')!;
+    const idToken = answer.get('id_token')!;
+    const accessToken = answer.get('access_token')!;
+    const idTokens = new JwtVerifier({ issuer, audience: HYBRID_CLIENT_ID, discovery: 'oidc' });
+    const { payload } = await verifyIdToken(idTokens, idToken, { nonce, code, accessToken });
+    expect(payload).toMatchObject({
+      sub: 'erin',
+      nonce,
+      c_hash: expect.any(String),
+      at_hash: expect.any(String),
+    });
+    await expectRejection(verifyIdToken(idTokens, idToken, { nonce, code: `${code}x` }), 'ERR_CLAIM_INVALID');
+    await expectRejection(
+      verifyIdToken(idTokens, idToken, { nonce, accessToken: `${accessToken}x` }),
+      'ERR_CLAIM_INVALID',
+    );
+  });
+
   it('refuses a callback from this server with another browser session state', async () => {
     const { callbackUrl } = await authorize('carol');
     expect(() => parseAuthorizationResponse(callbackUrl, { expectedState: 'another-tab', metadata })).toThrow(
@@ -235,7 +314,7 @@ describe('dynamic client registration (RFC 7591) against oidc-provider', () => {
     });
     expect(client.client_secret).toBeUndefined();
 
-    const { request, callbackUrl } = await authorize('dave', client.client_id);
+    const { request, callbackUrl } = await authorize('dave', undefined, client.client_id);
     const { code } = parseAuthorizationResponse(callbackUrl, { expectedState: request.state, metadata });
     const tokens = await exchangeAuthorizationCode(metadata, {
       clientId: client.client_id,

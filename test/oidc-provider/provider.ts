@@ -1,7 +1,8 @@
 // A real OpenID Provider for the tests: oidc-provider 9 on 127.0.0.1 with one public SPA
 // client (PKCE required, development login and consent pages), refresh and revocation, and
 // RFC 8707 resource indicators that issue RS256 JWT access tokens (typ at+jwt) for `api`.
-// With `dpop`, RFC 9449 is on with server nonces required on every proof.
+// With `dpop`, RFC 9449 is on with server nonces required on every proof. With
+// `hybridClientId`, a native client of the hybrid flows too (`code id_token`, for c_hash).
 import { randomBytes } from 'node:crypto';
 import { type Server, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -17,6 +18,8 @@ export interface OidcProviderOptions {
   dpop?: boolean;
   /** A page origin allowed to call the token endpoints with CORS. Default: the redirect URI's origin. */
   corsOrigin?: string;
+  /** A second public client, for the hybrid `code id_token` and `code id_token token` flows. */
+  hybridClientId?: string;
 }
 
 export interface OidcProvider {
@@ -41,8 +44,24 @@ export async function startOidcProvider(options: OidcProviderOptions): Promise<O
         grant_types: ['authorization_code', 'refresh_token'],
         response_types: ['code'],
       },
+      ...(options.hybridClientId
+        ? [
+            {
+              client_id: options.hybridClientId,
+              // Implicit and hybrid web clients need https redirect URIs; native ones may use loopback.
+              application_type: 'native',
+              token_endpoint_auth_method: 'none',
+              redirect_uris: [options.redirectUri],
+              grant_types: ['authorization_code', 'implicit'],
+              response_types: ['code id_token', 'code id_token token'],
+            },
+          ]
+        : []),
     ],
     jwks: { keys: [jwk] },
+    ...(options.hybridClientId && {
+      responseTypes: ['code', 'code id_token', 'code id_token token', 'none'],
+    }),
     cookies: { keys: ['a-test-only-cookie-signing-key'] },
     pkce: { required: () => true },
     scopes: ['openid', 'offline_access', 'api:read'],

@@ -21,7 +21,7 @@ let accessToken: string;
 
 /** The consumer's script: imports only the installed package, prints one JSON report. */
 const CONSUMER = String.raw`
-import { ERROR_STATUS, JwtVerifier, JwtVerifyError, isJwtVerifyError } from 'oauth-jwt-verify';
+import { ERROR_STATUS, JwtVerifier, JwtVerifyError, authenticate, isJwtVerifyError } from 'oauth-jwt-verify';
 import { createDpopProof, createTestIssuer, dpopThumbprint } from 'oauth-jwt-verify/testing';
 
 const report = { seeds: {}, oidcProvider: undefined, codes: {}, messages: {} };
@@ -79,6 +79,12 @@ try {
     ERR_DPOP_BINDING: async () => verifier.verifyAuthorizationHeader('Bearer ' + (await sign({}, { dpopJkt: 'jkt' }))),
     ERR_METADATA_INVALID: () =>
       new JwtVerifier({ ...options(altostrat), issuer: altostrat.issuer.replace(/\/$/, ''), discovery: 'oidc' }).verify(valid),
+    // A certificate-bound token (RFC 8705) on a request without a TLS client certificate.
+    ERR_CERTIFICATE_BINDING: async () => {
+      const bound = await sign({ cnf: { 'x5t#S256': 'A'.repeat(43) } });
+      const result = await authenticate(verifier, new Request('https://api.test/', { headers: { authorization: 'Bearer ' + bound } }));
+      if (!result.ok) throw result.error;
+    },
   };
   for (const [expected, attempt] of Object.entries(attempts)) {
     try {

@@ -103,6 +103,7 @@ describe('MultiIssuerVerifier end to end, two listening issuers', () => {
       authorize: 0,
       revoke: 0,
       register: 0,
+      introspect: 0,
     });
     // Nor did the configured issuers get asked about it.
     expect(counts(tenantA)).toEqual({ metadata: 0, jwks: 0 });

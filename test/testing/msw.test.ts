@@ -31,7 +31,15 @@ describe('msw handlers', () => {
     expect(oauth.issuer).toBe('https://issuer.test');
     expect(oidc.issuer).toBe('https://issuer.test');
     expect(await (await fetch(oauth.jwks_uri)).json()).toEqual(issuer.jwks());
-    expect(issuer.requests).toEqual({ metadata: 2, jwks: 1, token: 0, authorize: 0, revoke: 0, register: 0 });
+    expect(issuer.requests).toEqual({
+      metadata: 2,
+      jwks: 1,
+      token: 0,
+      authorize: 0,
+      revoke: 0,
+      register: 0,
+      introspect: 0,
+    });
   });
 
   it('are one handler per URL served, so they can be listed and combined', () => {
@@ -45,6 +53,7 @@ describe('msw handlers', () => {
         'https://issuer.test/revoke',
         'https://issuer.test/token',
         'https://issuer.test/register',
+        'https://issuer.test/introspect',
       ].sort(),
     );
   });

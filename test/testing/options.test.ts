@@ -31,6 +31,7 @@ describe('createTestIssuer defaults', () => {
       authorization_endpoint: 'https://issuer.test/authorize',
       token_endpoint: 'https://issuer.test/token',
       revocation_endpoint: 'https://issuer.test/revoke',
+      introspection_endpoint: 'https://issuer.test/introspect',
       jwks_uri: 'https://issuer.test/jwks',
       response_types_supported: ['code'],
       grant_types_supported: ['authorization_code', 'refresh_token', 'client_credentials'],

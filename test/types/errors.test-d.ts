@@ -17,6 +17,7 @@ function describeCode(error: JwtVerifyError): string {
     case 'ERR_AUDIENCE_MISMATCH':
     case 'ERR_TYPE_MISMATCH':
     case 'ERR_CLAIM_INVALID':
+    case 'ERR_CERTIFICATE_BINDING':
     case 'ERR_DPOP_PROOF_INVALID':
     case 'ERR_DPOP_NONCE_REQUIRED':
     case 'ERR_DPOP_BINDING':
@@ -52,6 +53,7 @@ describe('JwtVerifyErrorCode', () => {
       | 'ERR_INSUFFICIENT_SCOPE'
       | 'ERR_ISSUER_UNAVAILABLE'
       | 'ERR_METADATA_INVALID'
+      | 'ERR_CERTIFICATE_BINDING'
       | 'ERR_DPOP_PROOF_INVALID'
       | 'ERR_DPOP_NONCE_REQUIRED'
       | 'ERR_DPOP_BINDING'
