@@ -96,7 +96,15 @@ describe('the MCP SDK client against an MCP server protected by oauth-jwt-verify
     ]);
     // Two metadata requests from the SDK client, one from the verifier; its JWKS is fetched
     // once for every request of the session (initialize, initialized, tools/call).
-    expect(issuer.requests).toEqual({ register: 1, authorize: 1, token: 1, metadata: 3, jwks: 1, revoke: 0 });
+    expect(issuer.requests).toEqual({
+      register: 1,
+      authorize: 1,
+      token: 1,
+      metadata: 3,
+      jwks: 1,
+      revoke: 0,
+      introspect: 0,
+    });
     expect(seen.filter((request) => request === 'POST mcp/mcp').length).toBeGreaterThanOrEqual(4);
   });
 

@@ -43,7 +43,7 @@ describe('msw handlers', () => {
   });
 
   it('are one handler per URL served, so they can be listed and combined', () => {
-    expect(issuer.handlers).toHaveLength(7);
+    expect(issuer.handlers).toHaveLength(8);
     expect(issuer.handlers.map((handler) => handler.info.path).sort()).toEqual(
       [
         OAUTH_METADATA,
