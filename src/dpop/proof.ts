@@ -1,13 +1,21 @@
 /**
  * dpop/: DPoP (RFC 9449) at the resource server: proofs, nonces, replay stores. This file
  * checks one proof JWT (§4.3): typ, alg, the embedded public key, the signature, htm, htu,
- * nonce, iat and ath, with jose for the signature and the RFC 7638 thumbprint.
+ * nonce, iat and ath; the signature through the same path as access tokens (node:crypto on
+ * Node, jose elsewhere), jose for the RFC 7638 thumbprint.
  */
-import { type CryptoKey, base64url, calculateJwkThumbprint, compactVerify, importJWK } from 'jose';
+import { base64url, calculateJwkThumbprint } from 'jose';
 import { JwtVerifyError, describeValue, errorReason, isJwtVerifyError } from '../errors.js';
 import type { JwsAlgorithm } from '../token/algorithms.js';
-import { type PublicJwk, jwkUnusableReason, keyFitsAlgorithm } from '../token/jwk.js';
-import { type JwtHeader, parseToken } from '../token/parse.js';
+import {
+  type JwksKey,
+  type PublicJwk,
+  jwkUnusableReason,
+  keyFitsAlgorithm,
+  publicKeyMembers,
+} from '../token/jwk.js';
+import { type JwtHeader, type ParsedToken, parseToken } from '../token/parse.js';
+import { checkSignature as checkJwsSignature } from '../token/signature/index.js';
 import { normalizeHtu } from './htu.js';
 
 /** The JOSE header of a verified DPoP proof. */
@@ -68,8 +76,8 @@ const MAX_JTI_LENGTH = 256;
 const MAX_CACHED_KEYS = 256;
 const encoder = new TextEncoder();
 
-// Clients sign every request with the same key: keep the last imported ones, by thumbprint.
-const importedKeys = new Map<string, CryptoKey>();
+// Clients sign every request with the same key: keep the last ones seen (see proofKey).
+const proofKeys = new Map<string, { key: JwksKey; jkt: string }>();
 
 function invalid(message: string, cause?: unknown): JwtVerifyError {
   return new JwtVerifyError('ERR_DPOP_PROOF_INVALID', message, cause === undefined ? {} : { cause });
@@ -103,26 +111,33 @@ function checkHeader(header: JwtHeader, rules: ProofRules): asserts header is Dp
   }
 }
 
-async function publicKey(jwk: PublicJwk, alg: JwsAlgorithm, jkt: string): Promise<CryptoKey> {
-  const cacheKey = `${alg} ${jkt}`;
-  const cached = importedKeys.get(cacheKey);
+/**
+ * The proof's key as a JWKS entry, with its RFC 7638 thumbprint: a client sends the same key
+ * with every proof, so both are kept (bounded), and the signature path's own per-key cache
+ * (node:crypto key objects on Node) applies to proofs as to access tokens.
+ */
+async function proofKey(jwk: PublicJwk): Promise<{ key: JwksKey; jkt: string }> {
+  const cacheKey = JSON.stringify(publicKeyMembers({ kid: undefined, jwk }));
+  const cached = proofKeys.get(cacheKey);
   if (cached !== undefined) return cached;
-  const key = (await importJWK(jwk, alg)) as CryptoKey;
-  if (importedKeys.size >= MAX_CACHED_KEYS) importedKeys.delete(importedKeys.keys().next().value!);
-  importedKeys.set(cacheKey, key);
-  return key;
+  const entry = { key: { kid: undefined, jwk }, jkt: await calculateJwkThumbprint(jwk, 'sha256') };
+  if (proofKeys.size >= MAX_CACHED_KEYS) proofKeys.delete(proofKeys.keys().next().value!);
+  proofKeys.set(cacheKey, entry);
+  return entry;
 }
 
-async function checkSignature(proof: string, header: DpopProofHeader): Promise<string> {
+async function checkSignature(parsed: ParsedToken, header: DpopProofHeader): Promise<string> {
+  let check;
   let jkt: string;
   try {
-    jkt = await calculateJwkThumbprint(header.jwk, 'sha256');
-    await compactVerify(proof, await publicKey(header.jwk, header.alg, jkt), { algorithms: [header.alg] });
+    const { key, jkt: thumbprint } = await proofKey(header.jwk);
+    jkt = thumbprint;
+    check = await checkJwsSignature(parsed, key, header.alg);
   } catch (error) {
-    throw invalid(
-      `the DPoP proof's ${header.alg} signature does not verify with its jwk: ${errorReason(error)}`,
-      error,
-    );
+    throw invalid(`the DPoP proof's jwk cannot be used: ${errorReason(error)}`, error);
+  }
+  if (check !== 'valid') {
+    throw invalid(`the DPoP proof's ${header.alg} signature does not verify with its jwk`);
   }
   return jkt;
 }
@@ -176,7 +191,7 @@ export async function checkProof(
   const { header, payload } = parsed;
   checkHeader(header, rules);
   checkClaimTypes(payload);
-  const jkt = await checkSignature(proof, header);
+  const jkt = await checkSignature(parsed, header);
   if (payload.htm !== expected.method) {
     throw invalid(
       `the DPoP proof is for method ${describeValue(payload.htm)}, the request is ${expected.method}`,
