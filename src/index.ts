@@ -42,7 +42,7 @@ export type { DpopNonceOptions, DpopOptions } from './dpop/options.js';
 export type { DpopProofHeader, DpopProofPayload } from './dpop/proof.js';
 export type { FetchRequestLike, HttpRequest, NodeRequestLike } from './dpop/request.js';
 export type { ForwardedHeader, RequestUrlOptions } from './dpop/request-url.js';
-export type { DpopResult, RequestVerifyResult } from './verify/request.js';
+export type { DpopResult, RequestVerifyResult, VerifyRequestOptions } from './verify/request.js';
 export { authenticate } from './server/authenticate.js';
 export type {
   AuthenticateErrorBody,
