@@ -8,14 +8,15 @@
  *   deno run --sloppy-imports --node-modules-dir=manual --allow-read --allow-env \
  *     test/runtimes/signature-differential.ts
  *
- * .ci/run runs it on Bun and Deno; vitest runs the same cases on Node (on source).
+ * .ci/run runs it on Bun; vitest runs the same cases on Node (on source). On Deno one case
+ * differs today (an off-curve EC key, docs/performance.md), so it is not a CI step there.
  */
 import { SEGMENT_CHECKS } from '../perf/segment-cases.js';
 import { SIGNATURE_CHECKS, type SignaturePath, createDifferential } from '../perf/signature-cases.js';
 
 interface RuntimeGlobals {
   Bun?: { version: string };
-  Deno?: { version: { deno: string }; exit(code: number): never };
+  Deno?: { version: { deno: string } };
   process?: { version: string; exitCode?: number };
 }
 const globals = globalThis as RuntimeGlobals;
@@ -74,7 +75,5 @@ for (const check of SEGMENT_CHECKS) {
 
 const total = 1 + SIGNATURE_CHECKS.length + SEGMENT_CHECKS.length;
 console.log(`signature differential on ${runtime}: ${total - failures} passed, ${failures} failed`);
-if (failures > 0) {
-  if (globals.Deno) globals.Deno.exit(1);
-  globals.process!.exitCode = 1;
-}
+// Node, Bun and Deno 2 all have `process` as a global.
+if (failures > 0) globals.process!.exitCode = 1;
