@@ -2,7 +2,8 @@
  * Binds every method of `instance`'s class, and of the classes it extends, to `instance` as
  * an own property, so that a method handed over as a callback (`tokens.map(verifier.verify)`)
  * keeps its `this`. Run once by the constructor: a method added to the class later is bound
- * too, and a call costs no closure or `await` more than before. Accessors are left alone.
+ * too, and a call costs no closure or `await` more than before. Accessors are left alone, and
+ * so are `#private` methods (not on the prototype): the verifier's hot path calls them directly.
  */
 export function bindMethods(instance: object): void {
   for (

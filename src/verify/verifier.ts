@@ -85,7 +85,7 @@ export class JwtVerifier {
    */
   verify<Payload extends JwtPayload = JwtPayload>(token: string): Promise<VerifyResult<Payload>> {
     const result =
-      this.verifiedTokens === undefined ? this.verifyToken(token) : this.verifyThroughCache(token);
+      this.verifiedTokens === undefined ? this.#verifyToken(token) : this.#verifyThroughCache(token);
     return result as Promise<VerifyResult<Payload>>;
   }
 
@@ -93,29 +93,29 @@ export class JwtVerifier {
    * The full verification. Not an async function: a warm call makes one promise, the one it
    * returns, and an error thrown on the way becomes its rejection (see docs/performance.md).
    */
-  private verifyToken(token: string): Promise<VerifyResult> {
+  #verifyToken(token: string): Promise<VerifyResult> {
     try {
       const parsed = parseToken(token, this.maxTokenLength, segmentDecoder);
-      const alg = this.allowedAlgorithm(parsed.header.alg);
-      return Promise.resolve(this.checkToken(token, parsed, alg));
+      const alg = this.#allowedAlgorithm(parsed.header.alg);
+      return Promise.resolve(this.#checkToken(token, parsed, alg));
     } catch (error) {
       return Promise.reject(error);
     }
   }
 
   /** After the signature verified with `key`: the claims, `validate`, and the verified-token cache. */
-  private accept(
+  #accept(
     token: string,
     parsed: ParsedToken,
     alg: JwsAlgorithm,
     key: JwksKey,
   ): VerifyResult | Promise<VerifyResult> {
     checkClaims(parsed.payload, parsed.header, this.rules, Math.floor(this.now() / 1000));
-    if (this.validate) return this.runValidate(parsed).then(() => this.remember(token, parsed, alg, key));
-    return this.remember(token, parsed, alg, key);
+    if (this.validate) return this.#runValidate(parsed).then(() => this.#remember(token, parsed, alg, key));
+    return this.#remember(token, parsed, alg, key);
   }
 
-  private remember(token: string, parsed: ParsedToken, alg: JwsAlgorithm, key: JwksKey): VerifyResult {
+  #remember(token: string, parsed: ParsedToken, alg: JwsAlgorithm, key: JwksKey): VerifyResult {
     const cache = this.verifiedTokens;
     if (cache === undefined) return { payload: parsed.payload, header: parsed.header };
     const expiresAtMs = ((parsed.payload.exp as number) + this.rules.clockToleranceSeconds) * 1000;
@@ -123,37 +123,37 @@ export class JwtVerifier {
     return { payload: { ...parsed.payload }, header: { ...parsed.header } };
   }
 
-  private async verifyThroughCache(token: string): Promise<VerifyResult> {
+  async #verifyThroughCache(token: string): Promise<VerifyResult> {
     const entry = typeof token === 'string' ? this.verifiedTokens!.get(token) : undefined;
     if (entry !== undefined) {
-      const checked = this.checkCachedHit(token, entry);
+      const checked = this.#checkCachedHit(token, entry);
       const hit = checked instanceof Promise ? await checked : checked;
       if (hit) {
-        if (this.validate) await this.runValidate(hit);
+        if (this.validate) await this.#runValidate(hit);
         return hit;
       }
     }
-    return this.verifyToken(token);
+    return this.#verifyToken(token);
   }
 
   /**
    * A cache hit, checked again: its key still fits and is in the JWKS, its claims hold now.
    * Answers at once while the key set is fresh; `undefined` sends the token the full way.
    */
-  private checkCachedHit(
+  #checkCachedHit(
     token: string,
     entry: VerifiedToken,
   ): VerifyResult | undefined | Promise<VerifyResult | undefined> {
     const { kid } = entry.header;
     const fresh = this.jwks.freshKeysFor(kid, entry.alg);
-    if (fresh !== undefined) return this.cachedResult(token, entry, fresh);
+    if (fresh !== undefined) return this.#cachedResult(token, entry, fresh);
     return this.jwks.keysFor(kid, entry.alg).then(
-      (candidates) => this.cachedResult(token, entry, candidates),
-      () => this.cachedResult(token, entry, undefined),
+      (candidates) => this.#cachedResult(token, entry, candidates),
+      () => this.#cachedResult(token, entry, undefined),
     );
   }
 
-  private cachedResult(
+  #cachedResult(
     token: string,
     entry: VerifiedToken,
     candidates: readonly JwksKey[] | undefined,
@@ -178,7 +178,7 @@ export class JwtVerifier {
   async verifyAuthorizationHeader<Payload extends JwtPayload = JwtPayload>(
     authorization: string | readonly string[] | null | undefined,
   ): Promise<VerifyResult<Payload>> {
-    return verifyBearerHeader<Payload>(this.requestParts(), authorization);
+    return verifyBearerHeader<Payload>(this.#requestParts(), authorization);
   }
 
   /**
@@ -205,10 +205,10 @@ export class JwtVerifier {
     request: HttpRequest,
     options?: VerifyRequestOptions,
   ): Promise<RequestVerifyResult<Payload>> {
-    return verifyRequestWith(this.requestParts(), request, options);
+    return verifyRequestWith(this.#requestParts(), request, options);
   }
 
-  private requestParts(): RequestVerifierParts {
+  #requestParts(): RequestVerifierParts {
     return { verify: this.verify, dpop: this.dpop, now: this.now };
   }
 
@@ -269,7 +269,7 @@ export class JwtVerifier {
     return (await this.metadataResource.get()).value.metadata;
   }
 
-  private allowedAlgorithm(alg: string): JwsAlgorithm {
+  #allowedAlgorithm(alg: string): JwsAlgorithm {
     if (isSupportedAlgorithm(alg) && this.algorithms.has(alg)) return alg;
     throw new JwtVerifyError(
       'ERR_ALG_NOT_ALLOWED',
@@ -282,26 +282,18 @@ export class JwtVerifier {
    * Answers at once (no promise) when a fresh key set is in hand and the signature path
    * answers synchronously: the warm path.
    */
-  private checkToken(
-    token: string,
-    parsed: ParsedToken,
-    alg: JwsAlgorithm,
-  ): VerifyResult | Promise<VerifyResult> {
+  #checkToken(token: string, parsed: ParsedToken, alg: JwsAlgorithm): VerifyResult | Promise<VerifyResult> {
     const candidates = this.jwks.freshKeysFor(parsed.header.kid, alg);
-    if (candidates === undefined) return this.checkWithFetchedKeys(token, parsed, alg);
+    if (candidates === undefined) return this.#checkWithFetchedKeys(token, parsed, alg);
     countCall();
-    return this.checkCandidates(token, parsed, alg, candidates, 0, false);
+    return this.#checkCandidates(token, parsed, alg, candidates, 0, false);
   }
 
-  private async checkWithFetchedKeys(
-    token: string,
-    parsed: ParsedToken,
-    alg: JwsAlgorithm,
-  ): Promise<VerifyResult> {
+  async #checkWithFetchedKeys(token: string, parsed: ParsedToken, alg: JwsAlgorithm): Promise<VerifyResult> {
     offload.waiting++;
     try {
       const candidates = await this.jwks.keysFor(parsed.header.kid, alg);
-      return await this.checkCandidates(token, parsed, alg, candidates, 0, false);
+      return await this.#checkCandidates(token, parsed, alg, candidates, 0, false);
     } finally {
       offload.waiting--;
     }
@@ -312,7 +304,7 @@ export class JwtVerifier {
    * so. A thread-pool check is counted as waiting until it answers, and one `.then` on it
    * goes on to the claims or the next key: one promise per pooled verify besides the pool's.
    */
-  private checkCandidates(
+  #checkCandidates(
     token: string,
     parsed: ParsedToken,
     alg: JwsAlgorithm,
@@ -327,11 +319,18 @@ export class JwtVerifier {
         offload.waiting++;
         return result.then((check) => {
           offload.waiting--;
-          if (check === 'valid') return this.accept(token, parsed, alg, key);
-          return this.checkCandidates(token, parsed, alg, candidates, i + 1, imported || check === 'invalid');
+          if (check === 'valid') return this.#accept(token, parsed, alg, key);
+          return this.#checkCandidates(
+            token,
+            parsed,
+            alg,
+            candidates,
+            i + 1,
+            imported || check === 'invalid',
+          );
         });
       }
-      if (result === 'valid') return this.accept(token, parsed, alg, key);
+      if (result === 'valid') return this.#accept(token, parsed, alg, key);
       if (result === 'invalid') imported = true;
     }
     const kid =
@@ -342,7 +341,7 @@ export class JwtVerifier {
     throw new JwtVerifyError('ERR_SIGNATURE_INVALID', `the ${alg} signature does not verify with ${kid}`);
   }
 
-  private runValidate(parsed: Pick<ParsedToken, 'payload' | 'header'>): Promise<void> {
+  #runValidate(parsed: Pick<ParsedToken, 'payload' | 'header'>): Promise<void> {
     return runValidate(this.validate!, parsed.payload, parsed.header);
   }
 }
