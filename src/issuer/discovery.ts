@@ -141,7 +141,7 @@ export function validateMetadata<Metadata = AuthorizationServerMetadata>(
   if (metadata[identifier] !== expected) {
     throw invalidMetadata(
       url,
-      `${identifier} is ${JSON.stringify(metadata[identifier])}, expected ${JSON.stringify(expected)} exactly (RFC 8414 §3.3, RFC 9728 §3.3)`,
+      `${identifier} is ${JSON.stringify(metadata[identifier])}, expected ${JSON.stringify(expected)} exactly`,
     );
   }
   if (options.requireJwksUri && metadata.jwks_uri === undefined)

@@ -1,6 +1,7 @@
 import type { AuthorizationServerMetadata } from '../issuer/discovery.js';
 import { type HttpOptions, requestJson, resolveBaseHttpOptions, unavailable } from '../issuer/http.js';
 import { invalidArgument } from '../errors.js';
+import { refuseClientError, stringOrUndefined } from './endpoint-answer.js';
 import { ClientRegistrationError } from './errors.js';
 import { endpointOf, requireString } from './params.js';
 
@@ -94,7 +95,7 @@ export async function registerClient(
   const headers: Record<string, string> = { 'content-type': 'application/json' };
   const { initialAccessToken: token } = options;
   if (token !== undefined) headers.authorization = `Bearer ${requireString(token, 'initialAccessToken')}`;
-  const { status, body } = await requestJson(url, http, {
+  const answer = await requestJson(url, http, {
     method: 'POST',
     headers,
     body: JSON.stringify({
@@ -104,23 +105,9 @@ export async function registerClient(
     }),
     acceptClientErrors: true,
   });
-  const answer = (body ?? {}) as Record<string, unknown>;
-  const { error, error_description: description, error_uri } = answer;
-  const text = (value: unknown) => (typeof value === 'string' ? value : undefined);
-  const failed = status > 399;
-  if (failed && text(error)) {
-    throw new ClientRegistrationError(
-      status,
-      error as string,
-      `${url} answered ${error}${description ? `: ${description}` : ''}`,
-      {
-        error_description: text(description),
-        error_uri: text(error_uri),
-      },
-    );
+  refuseClientError(url, answer, ClientRegistrationError, [token]);
+  if (!stringOrUndefined((answer.body as Record<string, unknown> | undefined)?.client_id)) {
+    throw unavailable(url, `answered ${answer.status} without a client_id`, answer.status);
   }
-  if (failed || !text(answer.client_id)) {
-    throw unavailable(url, `answered ${status} without ${failed ? 'an OAuth error' : 'a client_id'}`, status);
-  }
-  return answer as RegisteredClient;
+  return answer.body as RegisteredClient;
 }

@@ -1,12 +1,7 @@
 import type { AuthorizationServerMetadata } from '../issuer/discovery.js';
-import {
-  type HttpOptions,
-  requestJson,
-  resolveBaseHttpOptions,
-  retryAfterSeconds,
-  unavailable,
-} from '../issuer/http.js';
-import { TokenEndpointError, TokenEndpointRefusedError } from './errors.js';
+import { type HttpOptions, requestJson, resolveBaseHttpOptions, unavailable } from '../issuer/http.js';
+import { formEncoded, refuseClientError, stringOrUndefined } from './endpoint-answer.js';
+import { TokenEndpointError } from './errors.js';
 import type { DpopHandle } from './dpop/handle.js';
 import { endpointOf, requireDpopHandle, requireString, setParams } from './params.js';
 
@@ -96,14 +91,13 @@ async function post(
   const clientId = requireString(options.clientId, 'clientId');
   const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded' };
   let secret = options.clientSecret;
-  const form = (value: string) => new URLSearchParams({ v: value }).toString().slice(2);
   if (secret !== undefined) {
     const methods = (metadata[`${endpoint}_auth_methods_supported`] ??
       metadata.token_endpoint_auth_methods_supported) as string[] | undefined;
     // RFC 8414 §2: an omitted list means client_secret_basic; RFC 6749 §2.3.1: the id and
     // secret are form-encoded before Basic encoding.
     if (!methods?.includes('client_secret_post') || methods.includes('client_secret_basic')) {
-      headers.authorization = `Basic ${btoa(`${form(clientId)}:${form(requireString(secret, 'clientSecret'))}`)}`;
+      headers.authorization = `Basic ${btoa(`${formEncoded(clientId)}:${formEncoded(requireString(secret, 'clientSecret'))}`)}`;
       secret = undefined;
     }
   }
@@ -123,46 +117,18 @@ async function post(
       ignoreSuccessBody: endpoint === 'revocation_endpoint',
     });
   const dpop = requireDpopHandle(options.dpop);
-  const {
-    status,
-    headers: answerHeaders,
-    body: json,
-    text: bodyText,
-  } = await (dpop ? dpop.withProof('POST', url, send) : send());
-  const answer = (json ?? {}) as Record<string, unknown>;
-  const { error, error_description: description, error_uri } = answer;
-  const text = (value: unknown) => (typeof value === 'string' ? value : undefined);
-  if (status > 399) {
-    const retryAfter = retryAfterSeconds(answerHeaders.get('retry-after'));
-    if (text(error)) {
-      throw new TokenEndpointError(
-        status,
-        error as string,
-        `${url} answered ${error}${description ? `: ${description}` : ''}`,
-        { error_description: text(description), error_uri: text(error_uri), retryAfterSeconds: retryAfter },
-      );
-    }
-    // What came may echo the request (a debugging proxy, a form shown again): blank out
-    // every value sent that may be secret (code, verifier, tokens, client credentials,
-    // extra parameters such as a client assertion), as sent and form-encoded.
-    const secrets = [options.clientSecret, headers.authorization?.slice(6)];
-    for (const [name, value] of body)
-      if (!/^(grant_type|token_type_hint|client_id|redirect_uri|scope|resource)$/.test(name))
-        secrets.push(value);
-    let excerpt = bodyText;
-    for (const value of secrets)
-      if (value) excerpt = excerpt.replaceAll(value, '[redacted]').replaceAll(form(value), '[redacted]');
-    excerpt = excerpt.replace(/[\0- \x7f]+/g, ' ').trim();
-    if (excerpt.length > 100) excerpt = `${excerpt.slice(0, 97)}...`;
-    throw new TokenEndpointRefusedError(
-      status,
-      `${url} answered ${status} without an OAuth error${excerpt ? `: ${excerpt}` : ' (empty body)'}`,
-      excerpt,
-      retryAfter,
-    );
-  }
-  if (json !== undefined && !(text(answer.access_token) && text(answer.token_type) !== undefined)) {
-    throw unavailable(url, `answered ${status} without an access_token and token_type`, status);
+  const answer = await (dpop ? dpop.withProof('POST', url, send) : send());
+  const secrets = [options.clientSecret, headers.authorization?.slice(6)];
+  for (const [name, value] of body)
+    if (!/^(grant_type|token_type_hint|client_id|redirect_uri|scope|resource)$/.test(name))
+      secrets.push(value);
+  refuseClientError(url, answer, TokenEndpointError, secrets);
+  const json = answer.body as Record<string, unknown> | undefined;
+  if (
+    json !== undefined &&
+    !(stringOrUndefined(json.access_token) && stringOrUndefined(json.token_type) !== undefined)
+  ) {
+    throw unavailable(url, `answered ${answer.status} without an access_token and token_type`, answer.status);
   }
   return json as TokenResponse;
 }

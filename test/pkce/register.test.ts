@@ -6,6 +6,7 @@ import {
   ClientRegistrationError,
   OAuthEndpointError,
   TokenEndpointError,
+  TokenEndpointRefusedError,
   buildAuthorizationUrl,
   discover,
   exchangeAuthorizationCode,
@@ -133,6 +134,19 @@ describe('registerClient against the stub issuer', () => {
     expect(isJwtVerifyError(empty, 'ERR_ISSUER_UNAVAILABLE')).toBe(true);
     expect(empty.message).toContain('without a client_id');
     expect(issuer.requests.register).toBeGreaterThanOrEqual(2);
+  });
+
+  it('refuses a 4xx without an OAuth error as TokenEndpointRefusedError, the initial access token blanked out', async () => {
+    const metadata = await discover(issuer.issuer);
+    issuer.failNext('register', { status: 403, body: 'Forbidden for token iat-secret-42' });
+    const refused = await caught(() =>
+      registerClient(metadata, { redirect_uris: [REDIRECT] }, { initialAccessToken: 'iat-secret-42' }),
+    );
+    expect(refused).toBeInstanceOf(TokenEndpointRefusedError);
+    expect(isJwtVerifyError(refused)).toBe(false);
+    expect(refused).toMatchObject({ status: 403, bodyExcerpt: expect.stringContaining('[redacted]') });
+    expect(refused.message).not.toContain('iat-secret-42');
+    expect(refused.bodyExcerpt).not.toContain('iat-secret-42');
   });
 
   it('sends an initial access token as Bearer, and an error the server answers for it', async () => {
