@@ -67,11 +67,12 @@ describe('conditional revalidation over HTTP', () => {
     const rotated = log.next('key_rotated');
     await vi.advanceTimersByTimeAsync(54_000);
     expect((await rotated).added).toEqual([fresh!.kid]);
-    expect(seen).toHaveLength(3);
-    expect(verifier.exportCache().jwks?.etag).toBe('"v2"');
+    // key_rotated is emitted while the refresh is still settling; a verification with the
+    // new kid joins it rather than fetching again, and after it the cache holds v2.
     const { header } = await verifier.verify(await issuer.sign({ sub: 'u' }));
     expect(header.kid).toBe(fresh!.kid);
     expect(seen).toHaveLength(3);
+    expect(verifier.exportCache().jwks?.etag).toBe('"v2"');
     verifier.close();
   });
 });

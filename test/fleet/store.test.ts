@@ -146,7 +146,7 @@ describe('a shared store over real HTTP', () => {
     await store.set(key, JSON.stringify(stored), 60_000);
     await verifiers[1]!.warmup();
     expect(logs[1]!.of('store_failed')).toMatchObject([
-      { operation: 'read', key, reason: expect.stringContaining('§3.3') },
+      { operation: 'read', key, reason: expect.stringContaining('issuer is "https://attacker.example"') },
     ]);
     expect(logs[1]!.of('discovery')).toHaveLength(1);
     expect(issuer.requests.metadata).toBe(2);
