@@ -4,7 +4,7 @@
 // each source file contributes; exits 1 over the budget, or when the entry pulls in jose,
 // a Node built-in or the verifier. test/pkce/size.test.ts runs the same measurement. Then
 // what the DPoP helpers add to an app that uses them, and that they add nothing to one
-// that does not (test/pkce/dpop-size.test.ts).
+// that does not (test/pkce/dpop/size.test.ts).
 //
 //   node scripts/size.mjs          (npm run size)
 //   node scripts/size.mjs --json

@@ -107,7 +107,7 @@ function decodeUtf8(bytes: Uint8Array, what: string): string {
 
 /**
  * How a runtime decodes the segments of a token. Both ways give the same result or the
- * same error for every input (test/perf/signature-differential.test.ts).
+ * same error for every input (test/token/signature/differential.test.ts).
  */
 export interface SegmentDecoder {
   /** A header or payload segment as text: strict base64url, then UTF-8. */

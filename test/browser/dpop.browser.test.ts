@@ -13,7 +13,11 @@ import type { Browser, Page, Request, Response } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { JwtVerifier, authenticate } from '../../src/index.js';
 import { type OidcProvider, startOidcProvider } from '../oidc-provider/provider.js';
-import { type RequestCheck, type ResourceServer, startResourceServer } from '../pkce/dpop-resource-server.js';
+import {
+  type RequestCheck,
+  type ResourceServer,
+  startResourceServer,
+} from '../support/dpop-resource-server.js';
 import { type AppServer, BUNDLE, launchChromium, serveApp } from './harness.js';
 
 const API = 'https://api.example.test';

@@ -2,7 +2,7 @@
 // checks the proof with the token as an API would, against the stub issuer on 127.0.0.1.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type TestIssuer, createDpopProof, createTestIssuer } from '../../src/testing/index.js';
-import { type DpopClient, dpopClient } from '../dpop/helpers.js';
+import { type DpopClient, dpopClient } from '../support/dpop.js';
 import { BUILD_TIMEOUT_MS, ensureBuilt, parseJson, runCli } from './helpers.js';
 
 const AUDIENCE = 'https://api.test';

@@ -1,11 +1,11 @@
-// Express, Fastify, Hono, node:http and a Fetch handler (test/resource-server/servers.ts)
+// Express, Fastify, Hono, node:http and a Fetch handler (test/support/servers.ts)
 // over real HTTP with a nonce-requiring DPoP verifier on a clock the test moves: each hands
 // the client its nonce on the 401 and the next nonce on the success that used the old one.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { JwtVerifier } from '../../src/index.js';
 import { type TestIssuer, createDpopProof, createTestIssuer } from '../../src/testing/index.js';
-import { ROUTE_SCOPE, type Target, startAll } from '../resource-server/servers.js';
-import { API, type DpopClient, dpopClient } from './helpers.js';
+import { ROUTE_SCOPE, type Target, startAll } from '../support/servers.js';
+import { API, type DpopClient, dpopClient } from '../support/dpop.js';
 
 const LIFETIME = 120;
 const clock = { ms: Date.UTC(2032, 1, 1, 8, 0, 10) };

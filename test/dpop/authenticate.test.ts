@@ -9,8 +9,8 @@ import {
   type TokenVerifier,
   authenticate,
 } from '../../src/index.js';
-import { useMswIssuer } from '../integration/helpers.js';
-import { API, type DpopClient, dpopClient, fetchRequest, proofFor } from './helpers.js';
+import { useMswIssuer } from '../support/msw.js';
+import { API, type DpopClient, dpopClient, fetchRequest, proofFor } from '../support/dpop.js';
 
 const { issuer } = useMswIssuer({ issuer: 'https://issuer.test', audience: API });
 

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AuthenticateOptions, JwtVerifier, authenticate } from '../../src/index.js';
 import * as forExpress from '../../src/express/index.js';
 import { type TestIssuer, createDpopProof, createTestIssuer } from '../../src/testing/index.js';
-import { API, type DpopClient, dpopClient } from './helpers.js';
+import { API, type DpopClient, dpopClient } from '../support/dpop.js';
 
 interface Answer {
   status: number;

@@ -6,9 +6,9 @@ import { createClient } from 'redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { JwtVerifier, authenticate, createRedisDpopReplayStore } from '../../src/index.js';
 import { type TestIssuer, createTestIssuer } from '../../src/testing/index.js';
-import { type RedisServer, startRedisServer } from '../fleet/redis-server.js';
-import { expectRejection } from '../integration/helpers.js';
-import { API, type DpopClient, dpopClient, fetchRequest, proofFor } from './helpers.js';
+import { type RedisServer, startRedisServer } from '../support/redis-server.js';
+import { expectRejection } from '../support/msw.js';
+import { API, type DpopClient, dpopClient, fetchRequest, proofFor } from '../support/dpop.js';
 
 let redis: RedisServer;
 let issuer: TestIssuer;

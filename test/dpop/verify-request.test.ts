@@ -5,8 +5,8 @@ import { exportJWK, generateKeyPair } from 'jose';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { JwtVerifier, type JwtVerifierOptions, SUPPORTED_ALGORITHMS } from '../../src/index.js';
 import { createDpopProof } from '../../src/testing/index.js';
-import { expectRejection, useMswIssuer } from '../integration/helpers.js';
-import { API, type DpopClient, ORDERS, dpopClient, fetchRequest, proofFor } from './helpers.js';
+import { expectRejection, useMswIssuer } from '../support/msw.js';
+import { API, type DpopClient, ORDERS, dpopClient, fetchRequest, proofFor } from '../support/dpop.js';
 
 const { issuer } = useMswIssuer({ issuer: 'https://issuer.test', audience: API });
 const ALGS = SUPPORTED_ALGORITHMS.join(' ');
@@ -43,7 +43,7 @@ describe('verifyRequest with the DPoP scheme', () => {
 
   it('accepts the scheme in any case and a cnf with other members (RFC 9449 §6.1)', async () => {
     // Not x5t#S256: verifyRequest holds a certificate-bound token to its TLS client
-    // certificate too (RFC 8705), see test/resource-server/certificate-binding.test.ts.
+    // certificate too (RFC 8705), see test/verify/certificate-binding.test.ts.
     const token = await issuer.sign({ cnf: { kid: 'key-1' } }, { dpopJkt: client.jkt });
     const result = await verifier().verifyRequest(
       fetchRequest(`dpop ${token}`, await proofFor(client, token)),

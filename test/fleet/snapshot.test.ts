@@ -146,7 +146,9 @@ describe('cache snapshots', () => {
     forged.metadata!.document.issuer = 'https://evil.example';
     const { log } = verifierFor({ cache: { snapshot: forged, refreshAhead: false } });
     expect(log.of('snapshot_ignored').map((event) => event.reason)).toEqual([
-      expect.stringMatching(/^the metadata in the snapshot is not valid: .*issuer is "https:\/\/evil\.example", expected "https:\/\/snapshot\.test" exactly$/),
+      expect.stringMatching(
+        /^the metadata in the snapshot is not valid: .*issuer is "https:\/\/evil\.example", expected "https:\/\/snapshot\.test" exactly$/,
+      ),
       'the snapshot has keys but no valid metadata naming their jwks_uri',
     ]);
   });

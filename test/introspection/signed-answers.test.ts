@@ -5,7 +5,7 @@ import { http } from 'msw';
 import { describe, expect, it } from 'vitest';
 import { IntrospectionVerifier, type IntrospectionVerifierOptions } from '../../src/index.js';
 import type { SignOptions } from '../../src/testing/index.js';
-import { expectRejection, jsonResponse, useMswIssuer } from '../integration/helpers.js';
+import { expectRejection, jsonResponse, useMswIssuer } from '../support/msw.js';
 
 const API = 'https://api.test';
 const CLIENT = { clientId: 'orders-api', clientSecret: 'orders-secret' };

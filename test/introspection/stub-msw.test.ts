@@ -6,7 +6,7 @@ import { inspect } from 'node:util';
 import { http } from 'msw';
 import { describe, expect, it } from 'vitest';
 import { IntrospectionVerifier, type IntrospectionVerifierOptions } from '../../src/index.js';
-import { expectRejection, jsonResponse, useMswIssuer } from '../integration/helpers.js';
+import { expectRejection, jsonResponse, useMswIssuer } from '../support/msw.js';
 
 const API = 'https://api.test';
 const CLIENT = { clientId: 'orders-api', clientSecret: 'orders-secret' };

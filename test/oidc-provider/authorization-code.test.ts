@@ -18,7 +18,7 @@ import {
   registerClient,
   revokeToken,
 } from '../../src/pkce/index.js';
-import { expectRejection } from '../integration/helpers.js';
+import { expectRejection } from '../support/msw.js';
 import { type OidcProvider, startOidcProvider } from './provider.js';
 
 const API = 'https://api.example.test';

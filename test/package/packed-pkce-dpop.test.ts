@@ -8,7 +8,11 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { EmbeddedJWK, calculateJwkThumbprint, jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ResourceServer, createDpopCheck, startResourceServer } from '../pkce/dpop-resource-server.js';
+import {
+  type ResourceServer,
+  createDpopCheck,
+  startResourceServer,
+} from '../support/dpop-resource-server.js';
 import { type PackedPackage, preparePackedPackage, run } from './packed-package.js';
 
 const CONSUMER = String.raw`

@@ -1,7 +1,7 @@
 import type { SetupServer } from 'msw/node';
 import { afterEach, beforeEach } from 'vitest';
 import type { AuthorizationServerMetadata } from '../../src/pkce/index.js';
-import { recordRequests, useMsw } from '../integration/helpers.js';
+import { recordRequests, useMsw } from '../support/msw.js';
 
 /** Metadata shaped like the Altostrat seed's Auth0-backed issuer. */
 export const metadata: AuthorizationServerMetadata = {

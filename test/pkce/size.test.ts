@@ -20,7 +20,7 @@ interface SizeReport {
  * NOT the issue 4 budget (BUDGET_GZIP_BYTES, 3072): `npm run size` exits 1 until it fits.
  * This ceiling stops the whole entry from growing meanwhile (every export: the login
  * helpers, DPoP (issue 20), RFC 9728 discovery and registration (issue 19)); an app ships
- * only what it imports: test/pkce/dpop-size.test.ts and the SPA ceiling below.
+ * only what it imports: test/pkce/dpop/size.test.ts and the SPA ceiling below.
  */
 const REGRESSION_CEILING_GZIP_BYTES = 7500;
 /**

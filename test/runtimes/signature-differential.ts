@@ -1,5 +1,5 @@
 /**
- * The signature differential (test/perf/signature-cases.ts) on the runtime that runs this
+ * The signature differential (test/token/signature/cases.ts) on the runtime that runs this
  * file, against the BUILT paths (dist/signature-node.js and dist/signature-web.js, so
  * `npm run build` first), and a check that the package's `#signature` import picks the path
  * this runtime is meant to get. Prints one line per check; exits 1 when any fails.
@@ -11,8 +11,8 @@
  * .ci/run runs it on Bun; vitest runs the same cases on Node (on source). On Deno one case
  * differs today (an off-curve EC key, docs/performance.md), so it is not a CI step there.
  */
-import { SEGMENT_CHECKS } from '../perf/segment-cases.js';
-import { SIGNATURE_CHECKS, type SignaturePath, createDifferential } from '../perf/signature-cases.js';
+import { SEGMENT_CHECKS } from '../token/segment-cases.js';
+import { SIGNATURE_CHECKS, type SignaturePath, createDifferential } from '../token/signature/cases.js';
 
 interface RuntimeGlobals {
   Bun?: { version: string };

@@ -224,7 +224,7 @@ describe('which test files need what', () => {
   it('maps the browser tier to Chromium and the Redis fleet tests to redis-server', () => {
     expect(programsFor(['test/browser/pkce.browser.test.ts'])).toEqual(['chromium']);
     expect(programsFor([join(root, 'test/fleet/redis.test.ts')])).toEqual(['redis-server']);
-    expect(programsFor(['test/unit/token.test.ts', 'test/fleet/store.test.ts'])).toEqual([]);
+    expect(programsFor(['test/token/parse.test.ts', 'test/fleet/store.test.ts'])).toEqual([]);
   });
 
   it('needs everything when it is not told which files run', () => {
@@ -233,11 +233,11 @@ describe('which test files need what', () => {
 
   it('covers every test file that launches Chromium or starts redis-server', () => {
     const files = (readdirSync(join(root, 'test'), { recursive: true }) as string[])
-      .filter((file) => file.endsWith('.ts'))
+      .filter((file) => file.endsWith('.test.ts'))
       .map((file) => join(root, 'test', file));
     const uses = (pattern: RegExp) => files.filter((file) => pattern.test(readFileSync(file, 'utf8')));
     const chromiumFiles = uses(/from ['"]playwright-core['"]/);
-    const redisFiles = uses(/from ['"][./]+(fleet\/)?redis-server(\.js)?['"]|spawn\(\s*REDIS_SERVER/);
+    const redisFiles = uses(/from ['"][./]+support\/redis-server(\.js)?['"]/);
     expect(chromiumFiles.length).toBeGreaterThan(0);
     expect(redisFiles.length).toBeGreaterThan(0);
     for (const file of chromiumFiles) expect(programsFor([file]), relative(root, file)).toContain('chromium');

@@ -10,7 +10,7 @@ import {
   createTestIssuer,
   dpopThumbprint,
 } from '../../src/testing/index.js';
-import { type DpopClient, dpopClient, fetchRequest } from '../dpop/helpers.js';
+import { type DpopClient, dpopClient, fetchRequest } from '../support/dpop.js';
 import { CLIENT_ID, REDIRECT_URI, authorize, pkcePair, postForm } from './helpers.js';
 
 let issuer: TestIssuer;

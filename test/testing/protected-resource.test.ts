@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { authenticate } from '../../src/index.js';
 import { discoverResource } from '../../src/pkce/index.js';
 import { type TestIssuer, createTestIssuer } from '../../src/testing/index.js';
-import { useMsw } from '../integration/helpers.js';
+import { useMsw } from '../support/msw.js';
 
 const RESOURCE = 'https://mcp.test/mcp';
 const server = useMsw();

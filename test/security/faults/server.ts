@@ -1,5 +1,5 @@
 import { type IncomingMessage, type ServerResponse, createServer } from 'node:http';
-import { close, listen, trackSockets } from '../../node-transport/helpers.js';
+import { close, listen, trackSockets } from '../../support/network.js';
 
 /** A `node:http` server on 127.0.0.1 whose every answer the test decides. */
 export interface ScriptedServer {

@@ -1,0 +1,27 @@
+import { beforeAll, describe, it } from 'vitest';
+import * as node from '../../../src/token/signature/node.js';
+import * as web from '../../../src/token/signature/web.js';
+import { SEGMENT_CHECKS } from '../segment-cases.js';
+import { type Differential, SIGNATURE_CHECKS, createDifferential } from './cases.js';
+
+// The same tokens through both signature paths (node:crypto on Node and Bun, jose elsewhere)
+// must get the same decision, whether the node path answers synchronously or on the thread
+// pool. The cases live in signature-cases.ts, so that test/runtimes/signature-differential.ts
+// runs them, against the built dist, on Bun and Deno too (.ci/run).
+
+const paths = { node, web };
+let differential: Differential;
+
+beforeAll(async () => {
+  differential = await createDifferential(paths);
+});
+
+describe('node:crypto and jose signature paths', () => {
+  it.each(SIGNATURE_CHECKS.map((check) => [check.name, check] as const))('%s', async (_, check) => {
+    await check.run(differential);
+  });
+});
+
+describe('Node and portable segment decoders agree, and with the strict rule', () => {
+  it.each(SEGMENT_CHECKS.map((check) => [check.name, check] as const))('%s', (_, check) => check.run(paths));
+});
