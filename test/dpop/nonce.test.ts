@@ -3,8 +3,9 @@
 // authenticate() on 401s and on successes whose nonce is about to roll.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { JwtVerifier, type JwtVerifyError, authenticate } from '../../src/index.js';
-import { expectRejection, useMswIssuer } from '../support/msw.js';
+import { useMswIssuer } from '../support/msw.js';
 import { API, type DpopClient, dpopClient, fetchRequest, proofFor } from '../support/dpop.js';
+import { expectRejection } from '../support/rejections.js';
 
 const { issuer } = useMswIssuer({ issuer: 'https://issuer.test', audience: API });
 const SECRET = 'a-secret-shared-by-every-instance-of-the-fleet';

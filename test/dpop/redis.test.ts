@@ -7,8 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { JwtVerifier, authenticate, createRedisDpopReplayStore } from '../../src/index.js';
 import { type TestIssuer, createTestIssuer } from '../../src/testing/index.js';
 import { type RedisServer, startRedisServer } from '../support/redis-server.js';
-import { expectRejection } from '../support/msw.js';
 import { API, type DpopClient, dpopClient, fetchRequest, proofFor } from '../support/dpop.js';
+import { expectRejection } from '../support/rejections.js';
 
 let redis: RedisServer;
 let issuer: TestIssuer;

@@ -5,8 +5,9 @@ import { exportJWK, generateKeyPair } from 'jose';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { JwtVerifier, type JwtVerifierOptions, SUPPORTED_ALGORITHMS } from '../../src/index.js';
 import { createDpopProof } from '../../src/testing/index.js';
-import { expectRejection, useMswIssuer } from '../support/msw.js';
+import { useMswIssuer } from '../support/msw.js';
 import { API, type DpopClient, ORDERS, dpopClient, fetchRequest, proofFor } from '../support/dpop.js';
+import { expectRejection } from '../support/rejections.js';
 
 const { issuer } = useMswIssuer({ issuer: 'https://issuer.test', audience: API });
 const ALGS = SUPPORTED_ALGORITHMS.join(' ');

@@ -10,8 +10,8 @@ import {
   MultiIssuerVerifier,
 } from '../../src/index.js';
 import { type TestIssuer, createTestIssuer } from '../../src/testing/index.js';
-import { expectRejection } from '../support/msw.js';
 import { ROUTE_SCOPE, type Target, startAll } from '../support/servers.js';
+import { expectRejection } from '../support/rejections.js';
 
 const API = 'https://api.test';
 const RESOURCE_SERVER = { clientId: 'orders-api', clientSecret: 'orders-secret' };

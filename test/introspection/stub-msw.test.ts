@@ -6,7 +6,8 @@ import { inspect } from 'node:util';
 import { http } from 'msw';
 import { describe, expect, it } from 'vitest';
 import { IntrospectionVerifier, type IntrospectionVerifierOptions } from '../../src/index.js';
-import { expectRejection, jsonResponse, useMswIssuer } from '../support/msw.js';
+import { jsonResponse, useMswIssuer } from '../support/msw.js';
+import { expectRejection } from '../support/rejections.js';
 
 const API = 'https://api.test';
 const CLIENT = { clientId: 'orders-api', clientSecret: 'orders-secret' };

@@ -2,6 +2,7 @@
 // refresh ahead, restore, and "a value from a fetch that started after N". The load is a
 // counted function the test answers; time is vitest's fake clock (setTimeout and Date, read
 // through the `now` option), so nothing sleeps.
+import { rejectionCode } from '../support/rejections.js';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { JwtVerifyError } from '../../src/errors.js';
 import {
@@ -55,14 +56,6 @@ function resource(options: Partial<CachedResourceOptions<string>> = {}) {
 /** Lets every promise chain run that can without time moving. */
 async function settle(): Promise<void> {
   for (let i = 0; i < 3; i++) await new Promise((resolve) => setImmediate(resolve));
-}
-
-async function codeOf(promise: Promise<unknown>): Promise<string> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  return error instanceof JwtVerifyError ? error.code : `not a JwtVerifyError: ${String(error)}`;
 }
 
 /** Fetches the first value and answers it. */
@@ -149,7 +142,7 @@ describe('CachedResource: failures', () => {
     const tooStale = cached.get();
     await settle();
     calls[2]!.fail(new Error('still down'));
-    expect(await codeOf(tooStale)).toBe('ERR_ISSUER_UNAVAILABLE');
+    expect(await rejectionCode(tooStale)).toBe('ERR_ISSUER_UNAVAILABLE');
     expect(errors[1]!.servingStale).toBe(false);
   });
 
@@ -197,7 +190,7 @@ describe('CachedResource: failures', () => {
       const attempt = cached.get();
       await settle();
       calls.at(-1)!.fail(new Error('down'));
-      return codeOf(attempt);
+      return rejectionCode(attempt);
     };
     expect(await failNext()).toBe('ERR_ISSUER_UNAVAILABLE');
     expect(await failNext()).toBe('ERR_ISSUER_UNAVAILABLE');
@@ -205,7 +198,7 @@ describe('CachedResource: failures', () => {
     for (const waitMs of [1000, 2000, 4000, BACKOFF_MS, BACKOFF_MS]) {
       await vi.advanceTimersByTimeAsync(waitMs - 1);
       // Inside the backoff: refused at once with the last error, no load.
-      expect(await codeOf(cached.get())).toBe('ERR_ISSUER_UNAVAILABLE');
+      expect(await rejectionCode(cached.get())).toBe('ERR_ISSUER_UNAVAILABLE');
       const loads = calls.length;
       await vi.advanceTimersByTimeAsync(1);
       expect(await failNext()).toBe('ERR_ISSUER_UNAVAILABLE');
@@ -300,7 +293,7 @@ describe('CachedResource.fetchedAfter', () => {
     calls[1]!.fail(new Error('down'));
     await failing.catch(() => undefined);
     const start = vi.fn(() => ({}));
-    expect(await codeOf(Promise.resolve(cached.fetchedAfter(cached.fetchCount, start)))).toBe(
+    expect(await rejectionCode(Promise.resolve(cached.fetchedAfter(cached.fetchCount, start)))).toBe(
       'ERR_ISSUER_UNAVAILABLE',
     );
     expect(start).not.toHaveBeenCalled();
@@ -316,6 +309,6 @@ describe('CachedResource.fetchedAfter', () => {
     await settle();
     calls[1]!.fail(new Error('down'));
     await underWay.catch(() => undefined);
-    expect(await codeOf(Promise.resolve(answer))).toBe('ERR_ISSUER_UNAVAILABLE');
+    expect(await rejectionCode(Promise.resolve(answer))).toBe('ERR_ISSUER_UNAVAILABLE');
   });
 });

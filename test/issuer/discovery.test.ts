@@ -10,7 +10,8 @@ import {
   discoveryUrls,
 } from '../../src/index.js';
 import { createTestIssuer } from '../../src/testing/index.js';
-import { expectRejection, jsonResponse, recordRequests, useMsw } from '../support/msw.js';
+import { jsonResponse, recordRequests, useMsw } from '../support/msw.js';
+import { expectRejection } from '../support/rejections.js';
 
 const server = useMsw();
 afterEach(() => server.events.removeAllListeners());

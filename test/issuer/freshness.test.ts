@@ -3,7 +3,8 @@
 import { http } from 'msw';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { type CacheOptions, JwtVerifier, type VerifierEvent } from '../../src/index.js';
-import { expectRejection, jsonResponse, useMswIssuer } from '../support/msw.js';
+import { jsonResponse, useMswIssuer } from '../support/msw.js';
+import { expectRejection } from '../support/rejections.js';
 
 const AUDIENCE = 'https://api.test';
 let now = 1_800_000_000_000;

@@ -4,7 +4,8 @@ import { http } from 'msw';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { type FetchLike, JwtVerifier } from '../../src/index.js';
 import { type TestIssuer, createTestIssuer } from '../../src/testing/index.js';
-import { expectRejection, jsonResponse, useMswIssuer } from '../support/msw.js';
+import { useMswIssuer } from '../support/msw.js';
+import { expectRejection } from '../support/rejections.js';
 
 const AUDIENCE = 'https://api.test';
 // Handlers are installed per describe: the fetch-option tests need none.

@@ -2,6 +2,7 @@
 // ahead, the unknown-kid cooldown and the bounds on who may wait for a refetch. The issuer
 // is an in-process fetch that counts requests; time is vitest's fake clock (setTimeout and
 // Date, read through the `now` option), so nothing sleeps.
+import { jwtRejection } from '../support/rejections.js';
 import { type JWK, exportJWK, generateKeyPair } from 'jose';
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { JwtVerifyError, type JwtVerifyErrorCode } from '../../src/errors.js';
@@ -114,18 +115,9 @@ function codeOf(error: unknown): JwtVerifyErrorCode | string {
   return error instanceof JwtVerifyError ? error.code : `not a JwtVerifyError: ${String(error)}`;
 }
 
-async function rejection(promise: Promise<unknown>): Promise<JwtVerifyError> {
-  const error = await promise.then(
-    () => new Error('resolved'),
-    (e: unknown) => e,
-  );
-  expect(codeOf(error)).toMatch(/^ERR_/);
-  return error as JwtVerifyError;
-}
-
 /** Starts the unknown-kid cooldown: one unknown kid, refetched at once and refused. */
 async function startCooldown(cache: JwksCache): Promise<void> {
-  const error = await rejection(cache.keysFor('opening-kid', 'ES256'));
+  const error = await jwtRejection(cache.keysFor('opening-kid', 'ES256'));
   expect(error.code).toBe('ERR_KEY_NOT_FOUND');
 }
 
@@ -159,7 +151,7 @@ describe('JwksCache: fetching and freshness', () => {
 
     await vi.advanceTimersByTimeAsync(STALE_IF_ERROR_MS);
     endpoint.failures.push(503);
-    const error = await rejection(cache.keysFor('k1', 'ES256'));
+    const error = await jwtRejection(cache.keysFor('k1', 'ES256'));
     expect(error.code).toBe('ERR_ISSUER_UNAVAILABLE');
   });
 
@@ -167,10 +159,10 @@ describe('JwksCache: fetching and freshness', () => {
     const { endpoint, cache } = await warmCache();
     endpoint.keys.push(spare[0]!);
     endpoint.failures.push(500);
-    expect((await rejection(cache.keysFor('k2', 'ES256'))).code).toBe('ERR_ISSUER_UNAVAILABLE');
+    expect((await jwtRejection(cache.keysFor('k2', 'ES256'))).code).toBe('ERR_ISSUER_UNAVAILABLE');
     expect(endpoint.requests).toBe(2);
     // Another new kid inside the backoff: the last error, without a request.
-    expect((await rejection(cache.keysFor('k3', 'ES256'))).code).toBe('ERR_ISSUER_UNAVAILABLE');
+    expect((await jwtRejection(cache.keysFor('k3', 'ES256'))).code).toBe('ERR_ISSUER_UNAVAILABLE');
     expect(endpoint.requests).toBe(2);
     await vi.advanceTimersByTimeAsync(COOLDOWN_MS);
     expect((await cache.keysFor('k2', 'ES256'))[0]?.kid).toBe('k2');
@@ -234,12 +226,12 @@ describe('JwksCache: unknown kids', () => {
     const { endpoint, cache } = await warmCache();
     await startCooldown(cache);
     await vi.advanceTimersByTimeAsync(COOLDOWN_MS);
-    const again = await rejection(cache.keysFor('opening-kid', 'ES256'));
+    const again = await jwtRejection(cache.keysFor('opening-kid', 'ES256'));
     expect(again.code).toBe('ERR_KEY_NOT_FOUND');
     expect(again.message).toContain('even after refetching');
     expect(endpoint.requests).toBe(2);
     await vi.advanceTimersByTimeAsync(30_000);
-    await rejection(cache.keysFor('opening-kid', 'ES256'));
+    await jwtRejection(cache.keysFor('opening-kid', 'ES256'));
     expect(endpoint.requests).toBe(3);
   });
 
@@ -248,15 +240,15 @@ describe('JwksCache: unknown kids', () => {
     const total = MAX_REMEMBERED_UNKNOWN_KIDS + 100;
     for (let i = 0; i < total; i += MAX_WAITING_UNKNOWN_KIDS) {
       const batch = Array.from({ length: Math.min(MAX_WAITING_UNKNOWN_KIDS, total - i) }, (_, j) =>
-        rejection(cache.keysFor(`invented-${i + j}`, 'ES256')),
+        jwtRejection(cache.keysFor(`invented-${i + j}`, 'ES256')),
       );
       for (const error of await Promise.all(batch)) expect(error.message).toContain('even after refetching');
     }
     const requests = endpoint.requests;
     // The oldest still remembered is refused without a request; one before it is asked about.
-    await rejection(cache.keysFor('invented-100', 'ES256'));
+    await jwtRejection(cache.keysFor('invented-100', 'ES256'));
     expect(endpoint.requests).toBe(requests);
-    await rejection(cache.keysFor('invented-99', 'ES256'));
+    await jwtRejection(cache.keysFor('invented-99', 'ES256'));
     expect(endpoint.requests).toBe(requests + 1);
   });
 });
@@ -269,7 +261,7 @@ describe('JwksCache: who may wait for a refetch', () => {
       watch(cache.keysFor(`waiting-${i}`, 'ES256')),
     );
     const refused = cache.keysFor('one-too-many', 'ES256');
-    const error = await rejection(refused);
+    const error = await jwtRejection(refused);
     expect(error.code).toBe('ERR_KEY_NOT_FOUND');
     expect(error.message).toContain('too many unknown kids are waiting for the next refetch');
     expect(error.message).toContain(`${MAX_WAITING_UNKNOWN_KIDS} other unknown kids`);
@@ -307,7 +299,7 @@ describe('JwksCache: who may wait for a refetch', () => {
     await startCooldown(cache);
     endpoint.keys.push(spare[0]!);
     const waiting = Array.from({ length: MAX_WAITING_CALLS }, () => cache.keysFor('k2', 'ES256'));
-    const error = await rejection(cache.keysFor('k2', 'ES256'));
+    const error = await jwtRejection(cache.keysFor('k2', 'ES256'));
     expect(error.code).toBe('ERR_KEY_NOT_FOUND');
     expect(error.message).toContain(`${MAX_WAITING_CALLS} tokens with unknown kids`);
     await vi.advanceTimersByTimeAsync(COOLDOWN_MS);
@@ -330,8 +322,9 @@ describe('JwksCache: who may wait for a refetch', () => {
   it('does not remember a refused kid: once the wait is over it is refetched like any other', async () => {
     const { endpoint, cache } = await warmCache();
     await startCooldown(cache);
-    for (let i = 0; i < MAX_WAITING_UNKNOWN_KIDS; i++) void rejection(cache.keysFor(`waiting-${i}`, 'ES256'));
-    expect((await rejection(cache.keysFor('k2', 'ES256'))).message).toContain('too many');
+    for (let i = 0; i < MAX_WAITING_UNKNOWN_KIDS; i++)
+      void jwtRejection(cache.keysFor(`waiting-${i}`, 'ES256'));
+    expect((await jwtRejection(cache.keysFor('k2', 'ES256'))).message).toContain('too many');
     await vi.advanceTimersByTimeAsync(COOLDOWN_MS);
     expect(endpoint.requests).toBe(3);
     // Published only now: a remembered kid would be refused without a request for 30 s.
@@ -375,7 +368,7 @@ describe('JwksCache: who may wait for a refetch', () => {
     const { endpoint, cache } = await warmCache();
     await startCooldown(cache);
     const flood = Array.from({ length: MAX_WAITING_UNKNOWN_KIDS - 1 }, (_, i) =>
-      rejection(cache.keysFor(`flood-${i}`, 'ES256')),
+      jwtRejection(cache.keysFor(`flood-${i}`, 'ES256')),
     );
     endpoint.keys.push(spare[0]!);
     const rotated = cache.keysFor('k2', 'ES256');
@@ -390,7 +383,7 @@ describe('JwksCache: who may wait for a refetch', () => {
     await startCooldown(cache);
     const wave = () =>
       Array.from({ length: MAX_WAITING_UNKNOWN_KIDS }, (_, i) =>
-        Array.from({ length: 50 }, () => rejection(cache.keysFor(`flood-${i}`, 'ES256'))),
+        Array.from({ length: 50 }, () => jwtRejection(cache.keysFor(`flood-${i}`, 'ES256'))),
       ).flat();
     // The first wave waits for one refetch; from then on its kids are refused from memory.
     const first = wave();

@@ -4,14 +4,9 @@ import { base64url } from 'jose';
 import { http } from 'msw';
 import { describe, expect, it, vi } from 'vitest';
 import { JwtVerifier, type VerifierEvent } from '../../src/index.js';
-import {
-  expectRejection,
-  jsonResponse,
-  type LooseKey,
-  looseKey,
-  signWith,
-  useMswIssuer,
-} from '../support/msw.js';
+import { jsonResponse, useMswIssuer } from '../support/msw.js';
+import { expectRejection } from '../support/rejections.js';
+import { type LooseKey, looseKey, signWith } from '../support/tokens.js';
 
 // Count key imports on both signature paths (node:crypto in Node, jose elsewhere).
 const imports = vi.hoisted(() => ({ count: 0 }));

@@ -4,7 +4,9 @@
 // reads Date.now and waits with setTimeout, both faked, so no test sleeps.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { JwtVerifier, type JwtVerifierOptions, type VerifierEvent } from '../../src/index.js';
-import { expectRejection, randomKid, useMswIssuer } from '../support/msw.js';
+import { useMswIssuer } from '../support/msw.js';
+import { expectRejection } from '../support/rejections.js';
+import { randomKid } from '../support/tokens.js';
 
 const COOLDOWN_MS = 5_000;
 const { issuer } = useMswIssuer({ issuer: 'https://rotation.test', audience: 'https://api.test' });

@@ -18,8 +18,8 @@ import {
   registerClient,
   revokeToken,
 } from '../../src/pkce/index.js';
-import { expectRejection } from '../support/msw.js';
 import { type OidcProvider, startOidcProvider } from './provider.js';
+import { expectRejection } from '../support/rejections.js';
 
 const API = 'https://api.example.test';
 const CLIENT_ID = 'spa';

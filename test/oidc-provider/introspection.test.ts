@@ -14,7 +14,7 @@ import {
   MultiIssuerVerifier,
   authenticate,
 } from '../../src/index.js';
-import { expectRejection } from '../support/msw.js';
+import { expectRejection } from '../support/rejections.js';
 
 const API = 'https://api.example.test';
 const JWT_API = 'https://jwt-api.example.test';

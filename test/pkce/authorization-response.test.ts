@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { AuthorizationResponseError, parseAuthorizationResponse } from '../../src/pkce/index.js';
-import { caught, metadata } from './fixtures.js';
+import { metadata } from './fixtures.js';
+import { caught } from '../support/rejections.js';
 
 const callback = 'https://app.example.com/callback';
 const issMetadata = { ...metadata, authorization_response_iss_parameter_supported: true };

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { buildAuthorizationUrl, isJwtVerifyError } from '../../src/pkce/index.js';
-import { RFC7636_CHALLENGE, RFC7636_VERIFIER, caught, metadata } from './fixtures.js';
+import { RFC7636_CHALLENGE, RFC7636_VERIFIER, metadata } from './fixtures.js';
+import { caught } from '../support/rejections.js';
 
 const base = { clientId: 'spa-client', redirectUri: 'https://app.example.com/callback' };
 

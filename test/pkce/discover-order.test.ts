@@ -5,7 +5,8 @@ import { HttpResponse, http } from 'msw';
 import { describe, expect, it } from 'vitest';
 import { JwtVerifier, discover as rootDiscover } from '../../src/index.js';
 import { discover, isJwtVerifyError } from '../../src/pkce/index.js';
-import { caught, gets, useRecordingMsw } from './fixtures.js';
+import { gets, useRecordingMsw } from './fixtures.js';
+import { caught } from '../support/rejections.js';
 
 const ISSUER = 'https://idp.test/tenant-1';
 const OAUTH = 'https://idp.test/.well-known/oauth-authorization-server/tenant-1';

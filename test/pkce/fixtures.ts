@@ -19,16 +19,6 @@ export const metadata: AuthorizationServerMetadata = {
 export const RFC7636_VERIFIER = 'dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk';
 export const RFC7636_CHALLENGE = 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM';
 
-/** Catches a rejection or throw and returns it, failing when there is none. */
-export async function caught(run: () => unknown): Promise<Record<string, unknown> & Error> {
-  try {
-    await run();
-  } catch (error) {
-    return error as Record<string, unknown> & Error;
-  }
-  throw new Error('expected an error, got none');
-}
-
 /**
  * A msw server for this file (unhandled requests fail) and `asked()`: the `GET <url>` lines
  * of the current test's requests, to compare with `gets(url, …)`.

@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it, vi } from 'vitest';
 import { createPkcePair } from '../../src/pkce/index.js';
-import { RFC7636_CHALLENGE, RFC7636_VERIFIER, caught } from './fixtures.js';
+import { RFC7636_CHALLENGE, RFC7636_VERIFIER } from './fixtures.js';
+import { caught } from '../support/rejections.js';
 
 const UNRESERVED = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~';
 

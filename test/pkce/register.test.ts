@@ -15,7 +15,7 @@ import {
   registerClient,
 } from '../../src/pkce/index.js';
 import { type TestIssuer, createTestIssuer } from '../../src/testing/index.js';
-import { caught } from './fixtures.js';
+import { caught } from '../support/rejections.js';
 
 const REDIRECT = 'http://127.0.0.1:8765/callback';
 let issuer: TestIssuer;

@@ -3,7 +3,8 @@
 import { HttpResponse, http } from 'msw';
 import { describe, expect, it } from 'vitest';
 import { discoverResource, isJwtVerifyError, parseWwwAuthenticate } from '../../src/pkce/index.js';
-import { caught, gets, useRecordingMsw } from './fixtures.js';
+import { gets, useRecordingMsw } from './fixtures.js';
+import { caught } from '../support/rejections.js';
 
 const RESOURCE = 'https://mcp.test/tenant/mcp';
 const PATH_AWARE = 'https://mcp.test/.well-known/oauth-protected-resource/tenant/mcp';

@@ -3,7 +3,7 @@ import { setupServer } from 'msw/node';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ERROR_STATUS, JwtVerifyError, discover as rootDiscover } from '../../src/index.js';
 import { discover } from '../../src/pkce/index.js';
-import { caught } from './fixtures.js';
+import { caught } from '../support/rejections.js';
 
 const ISSUER = 'https://split.test';
 const OAUTH = `${ISSUER}/.well-known/oauth-authorization-server`;

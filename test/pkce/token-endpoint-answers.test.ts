@@ -17,7 +17,7 @@ import {
   refreshTokens,
   revokeToken,
 } from '../../src/pkce/index.js';
-import { caught } from './fixtures.js';
+import { caught } from '../support/rejections.js';
 
 interface Received {
   path: string;

@@ -3,7 +3,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { JwtVerifier } from '../../src/verify/verifier.js';
 import { createTestIssuer } from '../../src/testing/index.js';
 import type { TestIssuer } from '../../src/testing/index.js';
-import { AUDIENCE, ISSUER, rejectionCode, segment, signSegments, verifierWithJwks } from './helpers.js';
+import { AUDIENCE, ISSUER, verifierWithJwks } from './helpers.js';
+import { rejectionCode } from '../support/rejections.js';
+import { segment, signSegments } from '../support/tokens.js';
 
 let issuer: TestIssuer;
 let rsaKid: string;

@@ -2,7 +2,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { createTestIssuer } from '../../src/testing/index.js';
 import type { TestIssuer } from '../../src/testing/index.js';
 import type { JwtVerifierOptions } from '../../src/verify/options.js';
-import { AUDIENCE, ISSUER, rawSegment, rejectionCode, signSegments, verifierWithJwks } from './helpers.js';
+import { AUDIENCE, ISSUER, verifierWithJwks } from './helpers.js';
+import { rawSegment, signSegments } from '../support/tokens.js';
+import { rejectionCode } from '../support/rejections.js';
 
 /** The verifier's and the issuer's clock: a whole second, in milliseconds. */
 const NOW_MS = 1_767_225_600_000;

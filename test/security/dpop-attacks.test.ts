@@ -17,7 +17,9 @@ import {
   createTestIssuer,
   dpopThumbprint,
 } from '../../src/testing/index.js';
-import { AUDIENCE, rejectionCode, segment, signSegments } from './helpers.js';
+import { AUDIENCE } from './helpers.js';
+import { rejectionCode } from '../support/rejections.js';
+import { segment, signSegments } from '../support/tokens.js';
 
 const URL_ = `${AUDIENCE}/orders`;
 

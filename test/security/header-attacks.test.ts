@@ -3,16 +3,9 @@ import type { JWK } from 'jose';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createTestIssuer } from '../../src/testing/index.js';
 import type { TestIssuer } from '../../src/testing/index.js';
-import {
-  AUDIENCE,
-  ISSUER,
-  JWKS_URI,
-  rawSegment,
-  rejectionCode,
-  segment,
-  signSegments,
-  verifierWithJwks,
-} from './helpers.js';
+import { AUDIENCE, ISSUER, JWKS_URI, verifierWithJwks } from './helpers.js';
+import { rawSegment, segment, signSegments } from '../support/tokens.js';
+import { rejectionCode } from '../support/rejections.js';
 
 let issuer: TestIssuer;
 let esKid: string;

@@ -1,7 +1,4 @@
-import { base64url } from 'jose';
 import type { JWK } from 'jose';
-import { expect } from 'vitest';
-import { ERROR_STATUS, type JwtVerifyErrorCode, isJwtVerifyError } from '../../src/errors.js';
 import type { VerifierEvent } from '../../src/events.js';
 import { JwtVerifier } from '../../src/verify/verifier.js';
 import { type JwtVerifierOptions } from '../../src/verify/options.js';
@@ -9,47 +6,6 @@ import { type JwtVerifierOptions } from '../../src/verify/options.js';
 export const ISSUER = 'https://issuer.test';
 export const AUDIENCE = 'https://api.test';
 export const JWKS_URI = 'https://issuer.test/jwks';
-
-const CODES = Object.keys(ERROR_STATUS) as JwtVerifyErrorCode[];
-
-/** The contract's code a rejection carries; fails the test for anything but a JwtVerifyError. */
-export async function rejectionCode(promise: Promise<unknown>): Promise<JwtVerifyErrorCode | 'resolved'> {
-  try {
-    await promise;
-  } catch (error) {
-    if (!isJwtVerifyError(error)) throw new Error(`not a JwtVerifyError: ${String(error)}`, { cause: error });
-    expect(CODES).toContain(error.code);
-    return error.code;
-  }
-  return 'resolved';
-}
-
-/** A JSON object as a base64url segment. */
-export function segment(value: unknown): string {
-  return base64url.encode(JSON.stringify(value));
-}
-
-/** A raw text as a base64url segment (for JSON that JSON.stringify cannot produce). */
-export function rawSegment(text: string): string {
-  return base64url.encode(text);
-}
-
-/**
- * Signs `header.payload` given as base64url segments with an ECDSA P-256 or Ed25519 private
- * key, exactly as given: for tokens whose JSON cannot be built with JSON.stringify
- * (duplicate members, 1e400, escapes).
- */
-export async function signSegments(
-  encodedHeader: string,
-  encodedPayload: string,
-  key: CryptoKey,
-): Promise<string> {
-  const input = `${encodedHeader}.${encodedPayload}`;
-  const params =
-    key.algorithm.name === 'ECDSA' ? { name: 'ECDSA', hash: 'SHA-256' } : { name: key.algorithm.name };
-  const signature = await crypto.subtle.sign(params, key, new TextEncoder().encode(input));
-  return `${input}.${base64url.encode(new Uint8Array(signature))}`;
-}
 
 /** A fetch that serves one JWKS document, and remembers every URL asked for. */
 export function jwksFetch(jwks: () => { keys: JWK[] } | unknown): {

@@ -3,7 +3,8 @@ import type { JWK } from 'jose';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createTestIssuer } from '../../src/testing/index.js';
 import type { TestIssuer } from '../../src/testing/index.js';
-import { AUDIENCE, ISSUER, p1363ToDer, rejectionCode, verifierWithJwks } from './helpers.js';
+import { AUDIENCE, ISSUER, p1363ToDer, verifierWithJwks } from './helpers.js';
+import { rejectionCode } from '../support/rejections.js';
 
 let issuer: TestIssuer;
 let esJwk: JWK;

@@ -7,7 +7,9 @@ import { createPkcePair } from '../../src/pkce/pkce.js';
 import { createTestIssuer } from '../../src/testing/index.js';
 import type { TestIssuer } from '../../src/testing/index.js';
 import type { JwtVerifier } from '../../src/verify/verifier.js';
-import { AUDIENCE, ISSUER, rejectionCode, segment, verifierWithJwks } from './helpers.js';
+import { AUDIENCE, ISSUER, verifierWithJwks } from './helpers.js';
+import { rejectionCode } from '../support/rejections.js';
+import { segment } from '../support/tokens.js';
 
 // Modest run counts: the whole suite shares two cores. A failure prints its seed for replay.
 const RUNS = 100;

@@ -2,7 +2,9 @@ import { base64url } from 'jose';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createTestIssuer } from '../../src/testing/index.js';
 import type { TestIssuer } from '../../src/testing/index.js';
-import { AUDIENCE, ISSUER, rejectionCode, segment, verifierWithJwks } from './helpers.js';
+import { AUDIENCE, ISSUER, verifierWithJwks } from './helpers.js';
+import { rejectionCode } from '../support/rejections.js';
+import { segment } from '../support/tokens.js';
 
 let issuer: TestIssuer;
 let token: string;

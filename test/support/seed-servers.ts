@@ -1,7 +1,8 @@
 // Hand-built issuers serving the seeds' documented shapes literally (../shared/seeds), so
 // the verifier is tested against more than our own stub. Each is one Fetch-API handler,
 // served through msw or on a real node:http server.
-import { type LooseKey, jsonResponse, looseKey, signWith } from './msw.js';
+import { jsonResponse } from './msw.js';
+import { type LooseKey, looseKey, signWith } from './tokens.js';
 
 export interface SeedServer {
   handle: (request: Request) => Promise<Response>;

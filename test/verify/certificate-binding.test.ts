@@ -24,7 +24,7 @@ import {
 } from '../../src/index.js';
 import { bearerAuth } from '../../src/express/index.js';
 import { type TestIssuer, createTestIssuer } from '../../src/testing/index.js';
-import { expectRejection } from '../support/msw.js';
+import { expectRejection } from '../support/rejections.js';
 
 const run = promisify(execFile);
 const API = 'https://api.test';

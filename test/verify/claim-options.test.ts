@@ -2,7 +2,8 @@
 // The unit tests cover checkClaims alone; these prove the options reach it.
 import { describe, expect, it } from 'vitest';
 import { JwtVerifier, type JwtVerifierOptions, JwtVerifyError } from '../../src/index.js';
-import { expectRejection, useMswIssuer } from '../support/msw.js';
+import { useMswIssuer } from '../support/msw.js';
+import { expectRejection } from '../support/rejections.js';
 
 const AUDIENCE = 'https://api.test';
 const { issuer } = useMswIssuer({ issuer: 'https://claims.test', audience: AUDIENCE });

@@ -1,3 +1,4 @@
+import { thrownCode } from '../support/rejections.js';
 import { describe, expect, it } from 'vitest';
 import { type ClaimRules, checkClaims, grantedScopes, normalizeTyp } from '../../src/verify/claims.js';
 import { JwtVerifyError } from '../../src/errors.js';
@@ -20,13 +21,7 @@ function codeOf(
   r = rules(),
   header: Record<string, unknown> = { alg: 'RS256' },
 ) {
-  try {
-    checkClaims(payload, header as never, r, NOW);
-    return 'ok';
-  } catch (error) {
-    expect(error).toBeInstanceOf(JwtVerifyError);
-    return (error as JwtVerifyError).code;
-  }
+  return thrownCode(() => checkClaims(payload, header as never, r, NOW));
 }
 
 describe('checkClaims', () => {

@@ -4,7 +4,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { JwtVerifier, type JwtVerifierOptions, MultiIssuerVerifier } from '../../src/index.js';
 import { type TestIssuer, createTestIssuer } from '../../src/testing/index.js';
-import { rejectionCode } from '../security/helpers.js';
+import { rejectionCode } from '../support/rejections.js';
 
 const AUDIENCE = 'https://api.test';
 let tenantA: TestIssuer;

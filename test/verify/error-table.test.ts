@@ -9,7 +9,8 @@ import {
   type JwtVerifierOptions,
   type JwtVerifyErrorCode,
 } from '../../src/index.js';
-import { expectRejection, jsonResponse, useMswIssuer } from '../support/msw.js';
+import { jsonResponse, useMswIssuer } from '../support/msw.js';
+import { expectRejection } from '../support/rejections.js';
 
 const AUDIENCE = 'https://api.test';
 const { server, issuer } = useMswIssuer({ issuer: 'https://errors.test' });

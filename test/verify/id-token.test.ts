@@ -12,7 +12,8 @@ import {
   parseAuthorizationResponse,
 } from '../../src/pkce/index.js';
 import { idTokenHash } from '../../src/verify/id-token.js';
-import { expectRejection, useMswIssuer } from '../support/msw.js';
+import { useMswIssuer } from '../support/msw.js';
+import { expectRejection } from '../support/rejections.js';
 
 const CLIENT_ID = 'spa';
 const REDIRECT_URI = 'http://127.0.0.1:5173/callback';

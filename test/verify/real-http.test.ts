@@ -7,7 +7,6 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { JwtVerifier, type VerifierEvent } from '../../src/index.js';
 import { type TestIssuer, createTestIssuer } from '../../src/testing/index.js';
 import { type Listening, listen } from '../../src/testing/listen.js';
-import { expectRejection, randomKid, signWith } from '../support/msw.js';
 import {
   ALTOSTRAT_API,
   type SeedServer,
@@ -16,6 +15,8 @@ import {
   archeraToken,
   auth0Token,
 } from '../support/seed-servers.js';
+import { expectRejection } from '../support/rejections.js';
+import { randomKid, signWith } from '../support/tokens.js';
 
 const AUDIENCE = 'https://api.test';
 let issuer: TestIssuer;

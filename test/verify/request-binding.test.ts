@@ -13,8 +13,9 @@ import {
   authenticate,
   certificateThumbprint,
 } from '../../src/index.js';
-import { expectRejection, useMswIssuer } from '../support/msw.js';
+import { useMswIssuer } from '../support/msw.js';
 import { API, type DpopClient, dpopClient, fetchRequest, proofFor } from '../support/dpop.js';
+import { expectRejection } from '../support/rejections.js';
 
 const CLIENT = { clientId: 'orders-api', clientSecret: 'orders-secret' };
 const { issuer } = useMswIssuer({ issuer: 'https://issuer.test', audience: API, clients: [CLIENT] });

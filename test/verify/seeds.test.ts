@@ -9,7 +9,7 @@ import { type HttpHandler, http } from 'msw';
 import { describe, expect, it } from 'vitest';
 import { JwtVerifier } from '../../src/index.js';
 import { createTestIssuer } from '../../src/testing/index.js';
-import { expectRejection, jsonResponse, useMsw } from '../support/msw.js';
+import { jsonResponse, useMsw } from '../support/msw.js';
 import {
   ALTOSTRAT_API,
   type SeedServer,
@@ -18,6 +18,7 @@ import {
   archeraToken,
   auth0Token,
 } from '../support/seed-servers.js';
+import { expectRejection } from '../support/rejections.js';
 
 const server = useMsw();
 

@@ -3,7 +3,7 @@ import { JwtVerifier, type JwtVerifierOptions } from '../../src/index.js';
 import { createTestIssuer } from '../../src/testing/index.js';
 import type { TestIssuer } from '../../src/testing/index.js';
 import { MAX_CACHED_TOKEN_LENGTH, VerifiedTokenCache } from '../../src/verify/verified-token-cache.js';
-import { expectRejection } from '../support/msw.js';
+import { expectRejection } from '../support/rejections.js';
 
 // Counts signature checks, so a test can tell a cache hit from a full verification.
 const signatureChecks = vi.hoisted(() => ({ count: 0 }));

@@ -3,7 +3,8 @@
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { JwtVerifier, MultiIssuerVerifier, type VerifierEvent } from '../../src/index.js';
 import { type TestIssuer, createTestIssuer } from '../../src/testing/index.js';
-import { expectRejection, useMswIssuer } from '../support/msw.js';
+import { useMswIssuer } from '../support/msw.js';
+import { expectRejection } from '../support/rejections.js';
 
 const AUDIENCE = 'https://api.test';
 const { server, issuer: a } = useMswIssuer({ issuer: 'https://tenant-a.test' });

@@ -13,7 +13,7 @@ import {
   createDpopCheck,
   startResourceServer,
 } from '../../support/dpop-resource-server.js';
-import { caught } from '../fixtures.js';
+import { caught } from '../../support/rejections.js';
 
 const ACCESS_TOKEN = 'opaque-access-token-1';
 let dpop: DpopHandle;

@@ -9,7 +9,7 @@ import {
   createDpopKeyPair,
   createMemoryDpopStore,
 } from '../../../src/pkce/index.js';
-import { caught } from '../fixtures.js';
+import { caught } from '../../support/rejections.js';
 
 const API = 'https://api.example.com/v1/orders?page=2#top';
 

@@ -15,7 +15,8 @@ import {
   refreshTokens,
   revokeToken,
 } from '../../../src/pkce/index.js';
-import { caught, metadata } from '../fixtures.js';
+import { metadata } from '../fixtures.js';
+import { caught } from '../../support/rejections.js';
 
 const TOKEN = metadata.token_endpoint!;
 const REVOKE = metadata.revocation_endpoint!;

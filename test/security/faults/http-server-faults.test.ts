@@ -4,8 +4,9 @@ import { isJwtVerifyError } from '../../../src/errors.js';
 import { createTestIssuer } from '../../../src/testing/index.js';
 import type { TestIssuer } from '../../../src/testing/index.js';
 import type { JwtVerifierOptions } from '../../../src/verify/options.js';
-import { AUDIENCE, ISSUER, observedVerifier, rejectionCode, trackUnhandledRejections } from '../helpers.js';
+import { AUDIENCE, ISSUER, observedVerifier, trackUnhandledRejections } from '../helpers.js';
 import { type ScriptedServer, startScriptedServer, writeForever } from './server.js';
+import { rejectionCode } from '../../support/rejections.js';
 
 type Mode =
   | 'ok'

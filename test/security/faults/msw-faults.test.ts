@@ -3,7 +3,8 @@ import { setupServer } from 'msw/node';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createTestIssuer } from '../../../src/testing/index.js';
 import type { TestIssuer } from '../../../src/testing/index.js';
-import { AUDIENCE, ISSUER, observedVerifier, rejectionCode, trackUnhandledRejections } from '../helpers.js';
+import { AUDIENCE, ISSUER, observedVerifier, trackUnhandledRejections } from '../helpers.js';
+import { rejectionCode } from '../../support/rejections.js';
 
 const MAX_AGE_MS = 60_000;
 const server = setupServer();

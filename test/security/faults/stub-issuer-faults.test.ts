@@ -2,7 +2,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { isJwtVerifyError } from '../../../src/errors.js';
 import { createTestIssuer } from '../../../src/testing/index.js';
 import type { FailureOptions, TestIssuer } from '../../../src/testing/index.js';
-import { AUDIENCE, observedVerifier, rejectionCode, trackUnhandledRejections } from '../helpers.js';
+import { AUDIENCE, observedVerifier, trackUnhandledRejections } from '../helpers.js';
+import { rejectionCode } from '../../support/rejections.js';
 
 const MAX_AGE_MS = 60_000;
 const COOLDOWN_MS = 1000;

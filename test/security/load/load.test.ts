@@ -7,7 +7,8 @@ import { createTestIssuer } from '../../../src/testing/index.js';
 import type { TestIssuer } from '../../../src/testing/index.js';
 import { MAX_REMEMBERED_UNKNOWN_KIDS, MAX_WAITING_UNKNOWN_KIDS } from '../../../src/keys/unknown-kids.js';
 import type { JwtVerifierOptions } from '../../../src/verify/options.js';
-import { AUDIENCE, ISSUER, observedVerifier, segment, trackUnhandledRejections } from '../helpers.js';
+import { AUDIENCE, ISSUER, observedVerifier, trackUnhandledRejections } from '../helpers.js';
+import { segment } from '../../support/tokens.js';
 
 const MAX_AGE_MS = 60_000;
 const COOLDOWN_MS = 1000;
