@@ -6,17 +6,8 @@
  * @module
  */
 import type { RequestHandler, Response } from 'express';
-import {
-  type AuthenticateFailure,
-  type AuthenticateOptions,
-  type ResolvedAuthenticateOptions,
-  type TokenVerifier,
-  authenticate,
-  authorizeScopes,
-  checkVerifier,
-  parseRequiredScopes,
-  resolveAuthenticateOptions,
-} from '../server/authenticate.js';
+import type { AuthenticateFailure, AuthenticateOptions, TokenVerifier } from '../server/authenticate.js';
+import { requestAuthenticator, scopeRequirement } from '../server/adapter.js';
 import type { RequestVerifyResult } from '../verify/request.js';
 import type { ProtectedResourceMetadata } from '../issuer/resource-metadata.js';
 import { resourceMetadataMiddleware } from '../server/resource-metadata.js';
@@ -33,8 +24,7 @@ declare global {
   }
 }
 
-/** The options of the `bearerAuth()` that authenticated a request, for the realm of `requireScopes()`. */
-const settings = new WeakMap<object, ResolvedAuthenticateOptions>();
+const NOT_AUTHENTICATED = 'requireScopes() must run after bearerAuth(): this request was not authenticated';
 
 function send(res: Response, failure: AuthenticateFailure): void {
   res.status(failure.status).set(failure.headers).send(JSON.stringify(failure.body));
@@ -60,14 +50,12 @@ function send(res: Response, failure: AuthenticateFailure): void {
  * @see https://www.rfc-editor.org/rfc/rfc6750
  */
 export function bearerAuth(verifier: TokenVerifier, options?: AuthenticateOptions): RequestHandler {
-  checkVerifier(verifier);
-  const resolved = resolveAuthenticateOptions(options);
+  const authenticateRequest = requestAuthenticator(verifier, options);
   return (req, res, next) => {
-    authenticate(verifier, req, resolved).then((result) => {
+    authenticateRequest(req, req).then((result) => {
       if (!result.ok) return send(res, result);
       if (result.headers) res.set(result.headers);
       req.auth = result.token;
-      settings.set(req, resolved);
       next();
     }, next);
   };
@@ -84,16 +72,17 @@ export function bearerAuth(verifier: TokenVerifier, options?: AuthenticateOption
  * });
  */
 export function requireScopes(...scopes: string[]): RequestHandler {
-  const required = parseRequiredScopes(scopes);
+  const check = scopeRequirement(scopes, NOT_AUTHENTICATED);
   return (req, res, next) => {
-    const options = settings.get(req);
-    if (req.auth === undefined || options === undefined) {
-      next(new Error('requireScopes() must run after bearerAuth(): this request was not authenticated'));
+    let failure: AuthenticateFailure | undefined;
+    try {
+      failure = check(req.auth, req);
+    } catch (error) {
+      next(error);
       return;
     }
-    const result = authorizeScopes(req.auth, required, options);
-    if (result.ok) next();
-    else send(res, result);
+    if (failure) send(res, failure);
+    else next();
   };
 }
 

@@ -7,17 +7,8 @@
  */
 import type { FastifyPluginAsync, FastifyReply, onRequestAsyncHookHandler } from 'fastify';
 import fastifyPlugin from 'fastify-plugin';
-import {
-  type AuthenticateFailure,
-  type AuthenticateOptions,
-  type ResolvedAuthenticateOptions,
-  type TokenVerifier,
-  authenticate,
-  authorizeScopes,
-  checkVerifier,
-  parseRequiredScopes,
-  resolveAuthenticateOptions,
-} from '../server/authenticate.js';
+import type { AuthenticateFailure, AuthenticateOptions, TokenVerifier } from '../server/authenticate.js';
+import { requestAuthenticator, scopeRequirement } from '../server/adapter.js';
 import type { RequestVerifyResult } from '../verify/request.js';
 import { type ProtectedResourceMetadata, resourceMetadataUrl } from '../issuer/resource-metadata.js';
 import { resourceMetadataResponder } from '../server/resource-metadata.js';
@@ -41,26 +32,21 @@ export interface FastifyBearerAuthOptions extends AuthenticateOptions {
 /** Route config marking the metadata route, which `bearerAuth` leaves public wherever it is registered. */
 const PUBLIC_ROUTE = 'oauthJwtVerifyPublic';
 
-/** The options of the `bearerAuth` that authenticated a request, for the realm of `requireScopes()`. */
-const settings = new WeakMap<object, ResolvedAuthenticateOptions>();
-
 function send(reply: FastifyReply, failure: AuthenticateFailure): FastifyReply {
   return reply.code(failure.status).headers(failure.headers).send(JSON.stringify(failure.body));
 }
 
 const plugin: FastifyPluginAsync<FastifyBearerAuthOptions> = async (fastify, { verifier, ...options }) => {
-  checkVerifier(verifier);
-  const resolved = resolveAuthenticateOptions(options);
+  const authenticateRequest = requestAuthenticator(verifier, options);
   // Registered again in a child context (another realm, say): the decorator is inherited.
   if (!fastify.hasRequestDecorator('auth')) fastify.decorateRequest('auth', null);
   fastify.addHook('onRequest', async (request, reply) => {
     if ((request.routeOptions.config as unknown as Record<string, unknown> | undefined)?.[PUBLIC_ROUTE])
       return;
-    const result = await authenticate(verifier, request.raw, resolved);
+    const result = await authenticateRequest(request.raw, request);
     if (!result.ok) return send(reply, result);
     if (result.headers) reply.headers(result.headers);
     request.auth = result.token;
-    settings.set(request, resolved);
   });
 };
 
@@ -94,16 +80,13 @@ export const bearerAuth = fastifyPlugin(plugin, { fastify: '5.x', name: 'oauth-j
  * app.delete('/orders/:id', { onRequest: requireScopes('write:orders') }, async (request, reply) => reply.code(204).send());
  */
 export function requireScopes(...scopes: string[]): onRequestAsyncHookHandler {
-  const required = parseRequiredScopes(scopes);
+  const check = scopeRequirement(
+    scopes,
+    'requireScopes() needs the bearerAuth plugin registered in this context: the request was not authenticated',
+  );
   return async (request, reply) => {
-    const options = settings.get(request);
-    if (request.auth === null || options === undefined) {
-      throw new Error(
-        'requireScopes() needs the bearerAuth plugin registered in this context: the request was not authenticated',
-      );
-    }
-    const result = authorizeScopes(request.auth, required, options);
-    if (!result.ok) return send(reply, result);
+    const failure = check(request.auth, request);
+    if (failure) return send(reply, failure);
   };
 }
 

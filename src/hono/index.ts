@@ -6,17 +6,8 @@
  * @module
  */
 import type { MiddlewareHandler } from 'hono';
-import {
-  type AuthenticateFailure,
-  type AuthenticateOptions,
-  type ResolvedAuthenticateOptions,
-  type TokenVerifier,
-  authenticate,
-  authorizeScopes,
-  checkVerifier,
-  parseRequiredScopes,
-  resolveAuthenticateOptions,
-} from '../server/authenticate.js';
+import type { AuthenticateFailure, AuthenticateOptions, TokenVerifier } from '../server/authenticate.js';
+import { requestAuthenticator, scopeRequirement } from '../server/adapter.js';
 import type { RequestVerifyResult } from '../verify/request.js';
 import type { ProtectedResourceMetadata } from '../issuer/resource-metadata.js';
 import { resourceMetadataResponder } from '../server/resource-metadata.js';
@@ -36,9 +27,6 @@ export interface BearerAuthEnv {
     auth: RequestVerifyResult;
   };
 }
-
-/** The options of the `bearerAuth()` that authenticated a request, for the realm of `requireScopes()`. */
-const settings = new WeakMap<object, ResolvedAuthenticateOptions>();
 
 function toResponse(failure: AuthenticateFailure): Response {
   return new Response(JSON.stringify(failure.body), { status: failure.status, headers: failure.headers });
@@ -65,14 +53,12 @@ export function bearerAuth(
   verifier: TokenVerifier,
   options?: AuthenticateOptions,
 ): MiddlewareHandler<BearerAuthEnv> {
-  checkVerifier(verifier);
-  const resolved = resolveAuthenticateOptions(options);
+  const authenticateRequest = requestAuthenticator(verifier, options);
   return async (c, next) => {
-    const result = await authenticate(verifier, c.req.raw, resolved);
+    const result = await authenticateRequest(c.req.raw, c.req.raw);
     if (!result.ok) return toResponse(result);
     for (const [name, value] of Object.entries(result.headers ?? {})) c.header(name, value);
     c.set('auth', result.token);
-    settings.set(c.req.raw, resolved);
     await next();
   };
 }
@@ -86,15 +72,13 @@ export function bearerAuth(
  * app.delete('/api/orders/:id', requireScopes('write:orders'), (c) => c.body(null, 204));
  */
 export function requireScopes(...scopes: string[]): MiddlewareHandler<BearerAuthEnv> {
-  const required = parseRequiredScopes(scopes);
+  const check = scopeRequirement(
+    scopes,
+    'requireScopes() must run after bearerAuth(): this request was not authenticated',
+  );
   return async (c, next) => {
-    const auth = c.get('auth') as RequestVerifyResult | undefined;
-    const options = settings.get(c.req.raw);
-    if (auth === undefined || options === undefined) {
-      throw new Error('requireScopes() must run after bearerAuth(): this request was not authenticated');
-    }
-    const result = authorizeScopes(auth, required, options);
-    if (!result.ok) return toResponse(result);
+    const failure = check(c.get('auth') as RequestVerifyResult | undefined, c.req.raw);
+    if (failure) return toResponse(failure);
     await next();
   };
 }
