@@ -9,7 +9,7 @@ import {
   discover,
   discoveryUrls,
 } from '../../src/index.js';
-import { createTestIssuer } from '../../src/testing/index.js';
+import { type TestIssuer, createTestIssuer } from '../../src/testing/index.js';
 import { jsonResponse, recordRequests, useMsw } from '../support/msw.js';
 import { expectRejection } from '../support/rejections.js';
 
@@ -91,18 +91,24 @@ describe('discovery URL construction', () => {
   });
 });
 
+/** Verifies one token of `issuer` by discovery: the URLs asked for and the events, in order. */
+async function verifyOnce(issuer: TestIssuer): Promise<{ urls: string[]; events: VerifierEvent[]; verifier: JwtVerifier }> {
+  const urls = recordRequests(server);
+  const events: VerifierEvent[] = [];
+  const verifier = new JwtVerifier({
+    issuer: issuer.issuer,
+    audience: AUDIENCE,
+    onEvent: (e) => events.push(e),
+  });
+  await verifier.verify(await issuer.sign());
+  return { urls, events, verifier };
+}
+
 describe('discovery modes', () => {
   it('auto uses the RFC 8414 document when there is one, and never asks for the OIDC one', async () => {
     const issuer = await createTestIssuer({ issuer: 'https://both.test', discovery: 'both' });
     server.use(...issuer.handlers);
-    const urls = recordRequests(server);
-    const events: VerifierEvent[] = [];
-    const verifier = new JwtVerifier({
-      issuer: issuer.issuer,
-      audience: AUDIENCE,
-      onEvent: (e) => events.push(e),
-    });
-    await verifier.verify(await issuer.sign());
+    const { urls, events } = await verifyOnce(issuer);
     expect(urls).toEqual([
       'GET https://both.test/.well-known/oauth-authorization-server',
       'GET https://both.test/jwks',
@@ -127,14 +133,7 @@ describe('discovery modes', () => {
         jsonResponse({ error: 'not_found' }, { status: 404 }),
       ),
     );
-    const urls = recordRequests(server);
-    const events: VerifierEvent[] = [];
-    const verifier = new JwtVerifier({
-      issuer: issuer.issuer,
-      audience: AUDIENCE,
-      onEvent: (e) => events.push(e),
-    });
-    await verifier.verify(await issuer.sign());
+    const { urls, events, verifier } = await verifyOnce(issuer);
     expect(urls).toEqual([
       'GET https://oidc-only.test/.well-known/oauth-authorization-server/t',
       'GET https://oidc-only.test/.well-known/openid-configuration/t',

@@ -96,15 +96,8 @@ describe('MultiIssuerVerifier end to end, two listening issuers', () => {
       });
     }
 
-    expect(stranger.requests).toEqual({
-      metadata: 0,
-      jwks: 0,
-      token: 0,
-      authorize: 0,
-      revoke: 0,
-      register: 0,
-      introspect: 0,
-    });
+    // No request of any kind reached it.
+    expect(Object.entries(stranger.requests).filter(([, count]) => count > 0)).toEqual([]);
     // Nor did the configured issuers get asked about it.
     expect(counts(tenantA)).toEqual({ metadata: 0, jwks: 0 });
     expect(counts(tenantB)).toEqual({ metadata: 0, jwks: 0 });
