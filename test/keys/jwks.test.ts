@@ -10,26 +10,20 @@ import { type LooseKey, looseKey, signWith } from '../support/tokens.js';
 
 // Count key imports on both signature paths (node:crypto in Node, jose elsewhere).
 const imports = vi.hoisted(() => ({ count: 0 }));
-vi.mock('node:crypto', async (importOriginal) => {
-  const actual = await importOriginal<typeof import('node:crypto')>();
-  return {
-    ...actual,
-    createPublicKey: (...args: Parameters<typeof actual.createPublicKey>) => {
-      imports.count++;
-      return actual.createPublicKey(...args);
-    },
-  };
-});
-vi.mock('jose', async (importOriginal) => {
-  const actual = await importOriginal<typeof import('jose')>();
-  return {
-    ...actual,
-    importJWK: (...args: Parameters<typeof actual.importJWK>) => {
-      imports.count++;
-      return actual.importJWK(...args);
-    },
-  };
-});
+vi.mock('node:crypto', async (original) =>
+  (await import('../support/counting.js')).counting(
+    await original<typeof import('node:crypto')>(),
+    'createPublicKey',
+    imports,
+  ),
+);
+vi.mock('jose', async (original) =>
+  (await import('../support/counting.js')).counting(
+    await original<typeof import('jose')>(),
+    'importJWK',
+    imports,
+  ),
+);
 
 const AUDIENCE = 'https://api.test';
 const KEYS_ISSUER = 'https://keys.test';

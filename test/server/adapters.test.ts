@@ -10,6 +10,7 @@ import * as forFastify from '../../src/fastify/index.js';
 import * as forHono from '../../src/hono/index.js';
 import { type TestIssuer, createTestIssuer } from '../../src/testing/index.js';
 import { honoApp } from '../support/servers.js';
+import { thrown } from '../support/rejections.js';
 
 const AUDIENCE = 'https://api.test';
 let issuer: TestIssuer;
@@ -20,15 +21,6 @@ beforeAll(async () => {
   verifier = new JwtVerifier({ issuer: issuer.issuer, audience: AUDIENCE });
 });
 afterAll(() => issuer.close());
-
-function thrown(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (error) {
-    return error;
-  }
-  return undefined;
-}
 
 const invalidArgument = { name: 'TypeError', code: 'ERR_INVALID_ARGUMENT' };
 

@@ -1,17 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { answerResourceMetadata, protectedResourceMetadata, resourceMetadataUrl } from '../../src/index.js';
+import { thrown } from '../support/rejections.js';
 
 const base = { resource: 'https://mcp.example.com/mcp', authorizationServers: ['https://auth.example.com'] };
 const invalidArgument = { name: 'TypeError', code: 'ERR_INVALID_ARGUMENT' };
-
-function thrown(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (error) {
-    return error;
-  }
-  return undefined;
-}
 
 describe('resourceMetadataUrl (RFC 9728 §3.1)', () => {
   it.each([

@@ -17,6 +17,16 @@ export async function caught(
   throw new Error('expected an error, got none');
 }
 
+/** What a synchronous `run` threw; fails the test when it did not throw. */
+export function thrown(run: () => unknown): Record<string, unknown> & Error {
+  try {
+    run();
+  } catch (error) {
+    return error as Record<string, unknown> & Error;
+  }
+  throw new Error('expected a throw, got none');
+}
+
 function contractCode(error: unknown): JwtVerifyErrorCode {
   if (!isJwtVerifyError(error)) throw new Error(`not a JwtVerifyError: ${String(error)}`, { cause: error });
   expect(CODES).toContain(error.code);

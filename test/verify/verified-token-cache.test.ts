@@ -7,16 +7,13 @@ import { expectRejection } from '../support/rejections.js';
 
 // Counts signature checks, so a test can tell a cache hit from a full verification.
 const signatureChecks = vi.hoisted(() => ({ count: 0 }));
-vi.mock('../../src/token/signature/index.js', async (importOriginal) => {
-  const original = await importOriginal<typeof import('../../src/token/signature/index.js')>();
-  return {
-    ...original,
-    checkSignature: (...args: Parameters<typeof original.checkSignature>) => {
-      signatureChecks.count++;
-      return original.checkSignature(...args);
-    },
-  };
-});
+vi.mock('../../src/token/signature/index.js', async (original) =>
+  (await import('../support/counting.js')).counting(
+    await original<typeof import('../../src/token/signature/index.js')>(),
+    'checkSignature',
+    signatureChecks,
+  ),
+);
 
 const audience = 'https://api.test';
 let clockMs = Date.UTC(2030, 0, 1);
