@@ -9,21 +9,12 @@ import { expectRejection } from '../support/rejections.js';
 import { type LooseKey, looseKey, signWith } from '../support/tokens.js';
 
 // Count key imports on both signature paths (node:crypto in Node, jose elsewhere).
+const { counting } = await vi.hoisted(() => import('../support/counting.js'));
 const imports = vi.hoisted(() => ({ count: 0 }));
 vi.mock('node:crypto', async (original) =>
-  (await import('../support/counting.js')).counting(
-    await original<typeof import('node:crypto')>(),
-    'createPublicKey',
-    imports,
-  ),
+  counting(await original<typeof import('node:crypto')>(), 'createPublicKey', imports),
 );
-vi.mock('jose', async (original) =>
-  (await import('../support/counting.js')).counting(
-    await original<typeof import('jose')>(),
-    'importJWK',
-    imports,
-  ),
-);
+vi.mock('jose', async (original) => counting(await original<typeof import('jose')>(), 'importJWK', imports));
 
 const AUDIENCE = 'https://api.test';
 const KEYS_ISSUER = 'https://keys.test';

@@ -1,9 +1,9 @@
 // For `vi.mock` factories: a module whose one function also counts its calls, so a test can
 // tell how often the code under test reached it (key imports, signature checks).
 //
+//   const { counting } = await vi.hoisted(() => import('../support/counting.js'));
 //   const imports = vi.hoisted(() => ({ count: 0 }));
-//   vi.mock('jose', async (original) =>
-//     (await import('../support/counting.js')).counting(await original(), 'importJWK', imports));
+//   vi.mock('jose', async (original) => counting(await original<typeof import('jose')>(), 'importJWK', imports));
 
 /** `original` with `name` wrapped so that every call adds one to `counter.count`. */
 export function counting<Module extends object>(

@@ -6,9 +6,10 @@ import { MAX_CACHED_TOKEN_LENGTH, VerifiedTokenCache } from '../../src/verify/ve
 import { expectRejection } from '../support/rejections.js';
 
 // Counts signature checks, so a test can tell a cache hit from a full verification.
+const { counting } = await vi.hoisted(() => import('../support/counting.js'));
 const signatureChecks = vi.hoisted(() => ({ count: 0 }));
 vi.mock('../../src/token/signature/index.js', async (original) =>
-  (await import('../support/counting.js')).counting(
+  counting(
     await original<typeof import('../../src/token/signature/index.js')>(),
     'checkSignature',
     signatureChecks,
