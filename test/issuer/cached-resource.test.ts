@@ -66,6 +66,20 @@ async function warm(cached: CachedResource<string>, calls: Call[], value = 'v1')
   await first;
 }
 
+/** Warms with 'v1', lets it go stale, and fails the refresh that the next get() starts. */
+async function warmThenFailRefresh(
+  cached: CachedResource<string>,
+  calls: Call[],
+  error: Error,
+): Promise<void> {
+  await warm(cached, calls);
+  await vi.advanceTimersByTimeAsync(FRESH_MS);
+  const failing = cached.get();
+  await settle();
+  calls[1]!.fail(error);
+  await failing;
+}
+
 describe('CachedResource: fetching', () => {
   it('shares one load among concurrent callers', async () => {
     const { cached, calls } = resource();
@@ -148,12 +162,7 @@ describe('CachedResource: failures', () => {
 
   it('does not load again before failureBackoffMs while a value is in hand', async () => {
     const { cached, calls } = resource();
-    await warm(cached, calls);
-    await vi.advanceTimersByTimeAsync(FRESH_MS);
-    const failing = cached.get();
-    await settle();
-    calls[1]!.fail(new Error('down'));
-    await failing;
+    await warmThenFailRefresh(cached, calls, new Error('down'));
     await vi.advanceTimersByTimeAsync(BACKOFF_MS - 1);
     expect((await cached.get()).value).toBe('v1');
     expect(calls).toHaveLength(2);
@@ -167,14 +176,11 @@ describe('CachedResource: failures', () => {
 
   it("waits for the server's Retry-After before loading again", async () => {
     const { cached, calls } = resource();
-    await warm(cached, calls);
-    await vi.advanceTimersByTimeAsync(FRESH_MS);
-    const failing = cached.get();
-    await settle();
-    calls[1]!.fail(
+    await warmThenFailRefresh(
+      cached,
+      calls,
       new JwtVerifyError('ERR_ISSUER_UNAVAILABLE', 'busy', { details: { retryAfterSeconds: 30 } }),
     );
-    await failing;
     await vi.advanceTimersByTimeAsync(29_999);
     await cached.get();
     expect(calls).toHaveLength(2);
