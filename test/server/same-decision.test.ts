@@ -8,7 +8,7 @@ import {
   createTestIssuer,
   dpopThumbprint,
 } from '../../src/testing/index.js';
-import { type Answer, ROUTE_SCOPE, type Target, startAll } from '../support/servers.js';
+import { type Answer, ROUTE_SCOPE, type Target, closeAll, startAll } from '../support/servers.js';
 
 const AUDIENCE = 'https://api.test';
 const REALM = 'orders-api';
@@ -74,16 +74,7 @@ beforeAll(async () => {
   ]);
   targets = await startAll(verifier, { realm: REALM });
 });
-afterAll(async () => {
-  await Promise.all([
-    ...(targets ?? []).map((t) => t.close()),
-    issuer?.close(),
-    down?.close(),
-    silent?.close(),
-    dpopIssuer?.close(),
-    nonces?.close(),
-  ]);
-});
+afterAll(() => closeAll(targets ?? [], issuer, down, silent, dpopIssuer, nonces));
 
 interface Case {
   name: string;

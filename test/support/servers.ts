@@ -216,3 +216,10 @@ export async function startAll(
     fetchHandlerTarget(verifier, options, metadata),
   ]);
 }
+
+type Closable = { close(): unknown } | undefined;
+
+/** Closes every server and issuer given (lists flattened, missing ones skipped), in parallel. */
+export async function closeAll(...closables: Array<Closable | readonly Closable[]>): Promise<void> {
+  await Promise.all(closables.flat().map((closable) => closable?.close()));
+}

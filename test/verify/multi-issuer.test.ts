@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { MultiIssuerVerifier, authenticate, isJwtVerifyError } from '../../src/index.js';
 import { type TestIssuer, createTestIssuer } from '../../src/testing/index.js';
-import { type Target, startExpress, startHono } from '../support/servers.js';
+import { type Target, closeAll, startExpress, startHono } from '../support/servers.js';
 
 const AUDIENCE = 'https://api.test';
 let tenantA: TestIssuer;
@@ -31,14 +31,7 @@ beforeAll(async () => {
 beforeEach(() => {
   for (const issuer of [tenantA, tenantB, stranger]) issuer.reset();
 });
-afterAll(async () => {
-  await Promise.all([
-    ...(targets ?? []).map((t) => t.close()),
-    tenantA?.close(),
-    tenantB?.close(),
-    stranger?.close(),
-  ]);
-});
+afterAll(() => closeAll(targets ?? [], tenantA, tenantB, stranger));
 
 describe('MultiIssuerVerifier end to end, two listening issuers', () => {
   it('routes each token by iss to its own issuer, fetching only from that one', async () => {
