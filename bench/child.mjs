@@ -28,6 +28,13 @@ async function create() {
   return verify;
 }
 
+/** With the issuer's request counts reset: settleAll() over the tokens in `file`, and the requests it cost. */
+async function settleCounted(verify, file) {
+  await ask('reset');
+  const outcome = await settleAll(verify, tokens(file));
+  return { ...outcome, requests: await ask('counts') };
+}
+
 /**
  * Verifies every token at once; the time until all have settled, and each rejection's
  * latency (from its own call to its refusal) as p50/p99 in milliseconds.
@@ -117,18 +124,14 @@ const scenarios = {
   async cold() {
     const verify = await create();
     if (!verify) return { unsupported: true };
-    await ask('reset');
-    const outcome = await settleAll(verify, tokens(job.tokensFile));
-    return { ...outcome, requests: await ask('counts') };
+    return settleCounted(verify, job.tokensFile);
   },
 
   async flood() {
     const verify = await create();
     if (!verify) return { unsupported: true };
     await verify(await ask('token', { alg: job.context.alg }));
-    await ask('reset');
-    const outcome = await settleAll(verify, tokens(job.floodFile));
-    return { ...outcome, requests: await ask('counts') };
+    return settleCounted(verify, job.floodFile);
   },
 
   async rotation() {

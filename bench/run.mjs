@@ -175,18 +175,18 @@ if (only.includes('throughput')) {
 // Peers left out keep no per-token state (like jose-floor) and would take most of the time budget.
 const MEMORY_CONTENDERS = ['ours', 'ours-cached', 'jose-floor'];
 const networked = contenders.filter((name) => NETWORKED.includes(name) || name === 'jose-floor');
+const withKeyCache = networked.filter((name) => name !== 'jose-floor');
 const eventAlg = algorithms.includes('ES256') ? 'ES256' : algorithms[0];
+/** One child per contender for `scenario` (its tokens signed with `alg`), into results[scenario]. */
+async function runEach(scenario, label, names, alg, job) {
+  for (const contender of names) {
+    log(`${label} ${contender}`);
+    results[scenario][contender] = await runChild({ scenario, contender, context: context(alg), ...job });
+  }
+}
 if (only.includes('cold')) {
   const tokensFile = write('cold.txt', await signMany(eventAlg, settings.concurrent));
-  for (const contender of networked) {
-    log(`cold start ${contender}`);
-    results.cold[contender] = await runChild({
-      scenario: 'cold',
-      contender,
-      context: context(eventAlg),
-      tokensFile,
-    });
-  }
+  await runEach('cold', 'cold start', networked, eventAlg, { tokensFile });
 }
 if (only.includes('flood')) {
   const flood = [];
@@ -200,40 +200,19 @@ if (only.includes('flood')) {
     );
   }
   const floodFile = write('flood.txt', flood);
-  for (const contender of networked.filter((name) => name !== 'jose-floor')) {
-    log(`unknown-kid flood ${contender}`);
-    results.flood[contender] = await runChild({
-      scenario: 'flood',
-      contender,
-      context: context(eventAlg),
-      floodFile,
-    });
-  }
+  await runEach('flood', 'unknown-kid flood', withKeyCache, eventAlg, { floodFile });
 }
 if (only.includes('rotation')) {
-  for (const contender of networked.filter((name) => name !== 'jose-floor')) {
-    log(`rotation ${contender}`);
-    results.rotation[contender] = await runChild({
-      scenario: 'rotation',
-      contender,
-      context: context(eventAlg),
-      rotationGiveUpMs: settings.rotationGiveUpMs,
-      rotationRetryMs: settings.rotationRetryMs,
-    });
-  }
+  await runEach('rotation', 'rotation', withKeyCache, eventAlg, {
+    rotationGiveUpMs: settings.rotationGiveUpMs,
+    rotationRetryMs: settings.rotationRetryMs,
+  });
 }
 if (only.includes('memory') && algorithms.includes('ES256')) {
   log(`signing ${settings.memoryTokens} ES256 tokens for the memory scenario`);
   const memoryFile = write('memory.txt', signBulk('ES256', settings.memoryTokens));
-  for (const contender of contenders.filter((name) => MEMORY_CONTENDERS.includes(name))) {
-    log(`memory ${contender}`);
-    results.memory[contender] = await runChild({
-      scenario: 'memory',
-      contender,
-      context: context('ES256'),
-      memoryFile,
-    });
-  }
+  const memoryContenders = contenders.filter((name) => MEMORY_CONTENDERS.includes(name));
+  await runEach('memory', 'memory', memoryContenders, 'ES256', { memoryFile });
 }
 if (only.includes('runtime')) {
   let memoryFile;
