@@ -4,7 +4,7 @@
  * nonce, iat and ath; the signature through the same path as access tokens (node:crypto on
  * Node, jose elsewhere), jose for the RFC 7638 thumbprint.
  */
-import { base64url, calculateJwkThumbprint } from 'jose';
+import { calculateJwkThumbprint } from 'jose';
 import { JwtVerifyError, describeValue, errorReason, isJwtVerifyError } from '../errors.js';
 import type { JwsAlgorithm } from '../token/algorithms.js';
 import {
@@ -15,7 +15,7 @@ import {
   publicKeyMembers,
 } from '../token/jwk.js';
 import { type JwtHeader, type ParsedToken, parseToken } from '../token/parse.js';
-import { checkSignature as checkJwsSignature } from '../token/signature/index.js';
+import { checkSignature as checkJwsSignature, sha256Base64Url } from '../token/signature/index.js';
 import { normalizeHtu } from './htu.js';
 
 /** The JOSE header of a verified DPoP proof. */
@@ -74,7 +74,6 @@ export interface ProofExpectations {
 export const MAX_PROOF_LENGTH = 8192;
 const MAX_JTI_LENGTH = 256;
 const MAX_CACHED_KEYS = 256;
-const encoder = new TextEncoder();
 
 // Clients sign every request with the same key: keep the last ones seen (see proofKey).
 const proofKeys = new Map<string, { key: JwksKey; jkt: string }>();
@@ -84,9 +83,8 @@ function invalid(message: string, cause?: unknown): JwtVerifyError {
 }
 
 /** The base64url SHA-256 of an access token: a proof's `ath` (RFC 9449 §4.2). */
-export async function accessTokenHash(accessToken: string): Promise<string> {
-  const digest = await crypto.subtle.digest('SHA-256', encoder.encode(accessToken));
-  return base64url.encode(new Uint8Array(digest));
+export function accessTokenHash(accessToken: string): string | Promise<string> {
+  return sha256Base64Url(accessToken);
 }
 
 function checkHeader(header: JwtHeader, rules: ProofRules): asserts header is DpopProofHeader {

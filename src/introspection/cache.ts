@@ -1,6 +1,6 @@
 import { invalidArgument } from '../errors.js';
 import { nonNegativeNumberOption } from '../issuer/http.js';
-import { encodeBase64Url, sha2 } from '../token/base64url.js';
+import { sha256Base64Url } from '../token/signature/index.js';
 import type { IntrospectionAnswer } from './introspect.js';
 
 /** Caching of introspection answers. Durations in milliseconds. */
@@ -80,7 +80,7 @@ export class IntrospectionCache {
 
   /** The answer for `token`: cached, joined while in flight, or from `introspect` now. */
   async get(token: string, introspect: () => Promise<IntrospectionAnswer>): Promise<IntrospectionAnswer> {
-    const key = encodeBase64Url(await sha2('SHA-256', token));
+    const key = await sha256Base64Url(token);
     const cached = this.lookup(key);
     if (cached !== undefined) return cached;
     let pending = this.inflight.get(key);

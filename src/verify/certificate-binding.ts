@@ -1,5 +1,5 @@
 import { JwtVerifyError, describeValue } from '../errors.js';
-import { encodeBase64Url, sha2 } from '../token/base64url.js';
+import { sha256Base64Url } from '../token/signature/index.js';
 import type { JwtPayload } from '../token/parse.js';
 
 /**
@@ -61,7 +61,7 @@ export async function certificateThumbprint(certificate: ClientCertificate): Pro
   if (der === undefined || der[0] !== 0x30) {
     throw bindingError('the client certificate could not be read: neither DER, PEM nor base64 DER');
   }
-  return encodeBase64Url(await sha2('SHA-256', der));
+  return sha256Base64Url(der);
 }
 
 /**

@@ -2,7 +2,6 @@
  * `verifyRequest()`: the token of a request's `Authorization` header, Bearer or DPoP, with
  * the DPoP proof checked against the request (RFC 9449 §4.3, §7) and the challenges to send.
  */
-import { base64url } from 'jose';
 import {
   type AuthChallenge,
   type AuthScheme,
@@ -23,6 +22,7 @@ import {
   resolveRequestUrlOptions,
 } from '../dpop/request-url.js';
 import type { JwtPayload } from '../token/parse.js';
+import { sha256Base64Url } from '../token/signature/index.js';
 import { authorizationCredentials, bearerToken } from './bearer.js';
 import type { VerifyResult } from './options.js';
 import { type ClientCertificate, checkRequestCertificate } from './certificate-binding.js';
@@ -72,13 +72,10 @@ export interface RequestVerifierParts {
   now(): number;
 }
 
-const encoder = new TextEncoder();
-
 /** The key a proof is remembered by: a hash, so that a long jti or htu cannot bloat the store. */
-async function replayKey(proof: CheckedProof): Promise<string> {
+function replayKey(proof: CheckedProof): string | Promise<string> {
   const { htm, htu, jti } = proof.payload;
-  const input = encoder.encode(JSON.stringify([proof.jkt, htm, htu, jti]));
-  return base64url.encode(new Uint8Array(await crypto.subtle.digest('SHA-256', input)));
+  return sha256Base64Url(JSON.stringify([proof.jkt, htm, htu, jti]));
 }
 
 function proofInvalid(message: string): JwtVerifyError {

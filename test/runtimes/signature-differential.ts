@@ -73,7 +73,28 @@ for (const check of SEGMENT_CHECKS) {
   }
 }
 
-const total = 1 + SIGNATURE_CHECKS.length + SEGMENT_CHECKS.length;
+// The digest both paths export (a proof's ath, its replay key): the same text for the same input.
+type Digest = (data: string | Uint8Array) => string | Promise<string>;
+const DIGEST_INPUTS: Array<[string, string | Uint8Array]> = [
+  ['RFC 9449 §4.2 access token', 'Kz~8mXK1EalYznwH-LC-1fBAo.4Ljp~zsPE_NeO.gxU'],
+  ['non-ASCII text', 'jti-é-🔑-\u{10ffff}'],
+  ['a lone surrogate', 'a\ud800b'],
+  ['bytes', new Uint8Array([0, 255, 48, 130, 1, 10])],
+  ['empty', ''],
+];
+for (const [name, data] of DIGEST_INPUTS) {
+  const [fromNode, fromWeb] = await Promise.all([
+    (node as unknown as { sha256Base64Url: Digest }).sha256Base64Url(data),
+    (web as unknown as { sha256Base64Url: Digest }).sha256Base64Url(data),
+  ]);
+  report(
+    fromNode === fromWeb,
+    `sha256Base64Url agrees: ${name}`,
+    fromNode === fromWeb ? undefined : `${fromNode} ≠ ${fromWeb}`,
+  );
+}
+
+const total = 1 + SIGNATURE_CHECKS.length + SEGMENT_CHECKS.length + DIGEST_INPUTS.length;
 console.log(`signature differential on ${runtime}: ${total - failures} passed, ${failures} failed`);
 // Node, Bun and Deno 2 all have `process` as a global.
 if (failures > 0) globals.process!.exitCode = 1;

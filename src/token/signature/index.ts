@@ -5,5 +5,5 @@
  * everywhere else, so browser, Deno and workerd bundles never see `node:crypto`.
  * See docs/performance.md and tsup.config.ts.
  */
-export { checkSignature, segmentDecoder } from './node.js';
+export { checkSignature, segmentDecoder, sha256Base64Url } from './node.js';
 export type { SignatureCheck } from './types.js';

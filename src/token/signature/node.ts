@@ -1,5 +1,5 @@
 import { Buffer } from 'node:buffer';
-import { type KeyObject, constants, createPublicKey, verify } from 'node:crypto';
+import { type KeyObject, constants, createHash, createPublicKey, verify } from 'node:crypto';
 import type { JwsAlgorithm } from '../algorithms.js';
 import { type JwksKey, MIN_RSA_BITS, publicKeyMembers } from '../jwk.js';
 import { offload } from './offload.js';
@@ -23,6 +23,14 @@ export const segmentDecoder: SegmentDecoder = {
   text: binaryTextDecoder((binary) => Buffer.byteLength(binary, 'utf8') === binary.length),
   signature: signatureBytes,
 };
+
+/**
+ * The base64url SHA-256 of text (as UTF-8) or bytes, at once: a proof's `ath`, its replay key,
+ * a certificate's thumbprint. Web Crypto's digest is a thread-pool round trip on Node.
+ */
+export function sha256Base64Url(data: string | Uint8Array): string {
+  return createHash('sha256').update(data).digest('base64url');
+}
 
 /** What `crypto.verify` needs for one (key, algorithm) pair, built once and reused. */
 interface PreparedKey {

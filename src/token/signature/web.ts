@@ -4,9 +4,15 @@ import { type JwksKey, publicKeyMembers } from '../jwk.js';
 import type { SignatureCheck } from './types.js';
 import { type ParsedToken } from '../parse.js';
 import { portableDecoder } from '../segments.js';
+import { encodeBase64Url, sha2 } from '../base64url.js';
 
 /** Segments decode the portable way here (atob); Node's module has a faster Buffer one. */
 export const segmentDecoder = portableDecoder;
+
+/** The base64url SHA-256 of text (as UTF-8) or bytes, with Web Crypto. */
+export async function sha256Base64Url(data: string | Uint8Array): Promise<string> {
+  return encodeBase64Url(await sha2('SHA-256', data));
+}
 
 type ImportedKey = Awaited<ReturnType<typeof importJWK>>;
 
