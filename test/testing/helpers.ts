@@ -1,4 +1,5 @@
 import { base64url } from 'jose';
+import { expect } from 'vitest';
 import type { AuthorizationServerMetadata } from '../../src/issuer/discovery.js';
 
 type FetchFn = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
@@ -67,4 +68,23 @@ export async function codeFlow(
   if (response.status !== 200)
     throw new Error(`token endpoint answered ${response.status}: ${JSON.stringify(tokens)}`);
   return { tokens, callback: callback!, verifier, code };
+}
+
+/**
+ * Sends the CORS preflight an SPA on another port sends before a POST with `requestHeaders`
+ * and expects it allowed: 204, any origin, POST, and those headers.
+ */
+export async function expectPreflightAllowed(fetchFn: FetchFn, url: string, requestHeaders: string) {
+  const response = await fetchFn(url, {
+    method: 'OPTIONS',
+    headers: {
+      origin: 'http://127.0.0.1:5173',
+      'access-control-request-method': 'POST',
+      'access-control-request-headers': requestHeaders,
+    },
+  });
+  expect(response.status).toBe(204);
+  expect(response.headers.get('access-control-allow-origin')).toBe('*');
+  expect(response.headers.get('access-control-allow-methods')).toContain('POST');
+  expect(response.headers.get('access-control-allow-headers')).toBe(requestHeaders);
 }

@@ -2,7 +2,15 @@ import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify } from '
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createTestIssuer } from '../../src/testing/index.js';
 import type { TestIssuer } from '../../src/testing/index.js';
-import { CLIENT_ID, REDIRECT_URI, authorize, codeFlow, pkcePair, postForm } from './helpers.js';
+import {
+  CLIENT_ID,
+  REDIRECT_URI,
+  authorize,
+  codeFlow,
+  expectPreflightAllowed,
+  pkcePair,
+  postForm,
+} from './helpers.js';
 
 let issuer: TestIssuer;
 const tokenUrl = () => issuer.metadata.token_endpoint!;
@@ -516,18 +524,7 @@ describe('CORS and routing', () => {
       issuer.metadata.jwks_uri!,
       'https://issuer.test/.well-known/openid-configuration',
     ]) {
-      const response = await issuer.fetch(url, {
-        method: 'OPTIONS',
-        headers: {
-          origin: 'http://127.0.0.1:5173',
-          'access-control-request-method': 'POST',
-          'access-control-request-headers': 'content-type, dpop',
-        },
-      });
-      expect(response.status).toBe(204);
-      expect(response.headers.get('access-control-allow-origin')).toBe('*');
-      expect(response.headers.get('access-control-allow-methods')).toContain('POST');
-      expect(response.headers.get('access-control-allow-headers')).toBe('content-type, dpop');
+      await expectPreflightAllowed(issuer.fetch, url, 'content-type, dpop');
     }
     expect(issuer.requests).toEqual(before);
   });
