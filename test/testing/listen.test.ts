@@ -5,15 +5,8 @@ import { request as undiciRequest } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestIssuer } from '../../src/testing/index.js';
 import type { TestIssuer } from '../../src/testing/index.js';
-import {
-  CLIENT_ID,
-  REDIRECT_URI,
-  authorize,
-  codeFlow,
-  expectPreflightAllowed,
-  pkcePair,
-  postForm,
-} from './helpers.js';
+import { CLIENT_ID, REDIRECT_URI, authorize, codeFlow, pkcePair, postForm } from './helpers.js';
+import { expectPreflightAllowed } from './helpers.js';
 
 /** A port nothing listens on right now. */
 async function freePort(): Promise<number> {

@@ -2,15 +2,8 @@ import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify } from '
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createTestIssuer } from '../../src/testing/index.js';
 import type { TestIssuer } from '../../src/testing/index.js';
-import {
-  CLIENT_ID,
-  REDIRECT_URI,
-  authorize,
-  codeFlow,
-  expectPreflightAllowed,
-  pkcePair,
-  postForm,
-} from './helpers.js';
+import { CLIENT_ID, REDIRECT_URI, authorize, codeFlow, pkcePair, postForm } from './helpers.js';
+import { expectPreflightAllowed } from './helpers.js';
 
 let issuer: TestIssuer;
 const tokenUrl = () => issuer.metadata.token_endpoint!;
