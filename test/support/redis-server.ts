@@ -65,15 +65,27 @@ export async function startRedisServer(): Promise<RedisServer> {
   };
 }
 
+/**
+ * A `redis` client without an offline queue (a command while the server is down fails at
+ * once) that reconnects with backoff.
+ */
+function redisClient(url: string) {
+  const client = createClient({
+    url,
+    disableOfflineQueue: true,
+    socket: { reconnectStrategy: (retries) => Math.min(50 * 2 ** retries, 1000) },
+  });
+  // A client whose server went away reports it here; the code under test hears of it per command.
+  client.on('error', () => {});
+  return client;
+}
+
 /** A `redis` client connected to a {@link useRedisServer} server. */
-export type RedisConnection = ReturnType<typeof createClient>;
+export type RedisConnection = ReturnType<typeof redisClient>;
 
 /** The server a {@link useRedisServer} file shares, and the clients it connects to it. */
 export interface UsedRedisServer extends RedisServer {
-  /**
-   * A connected client without an offline queue (a command while the server is down fails at
-   * once) that reconnects with backoff; destroyed after the file's tests.
-   */
+  /** A connected {@link redisClient}, destroyed after the file's tests. */
   connect(): Promise<RedisConnection>;
 }
 
@@ -101,13 +113,7 @@ export function useRedisServer(): UsedRedisServer {
     },
     stop: () => started().stop(),
     async connect() {
-      const connection = createClient({
-        url: started().url,
-        disableOfflineQueue: true,
-        socket: { reconnectStrategy: (retries) => Math.min(50 * 2 ** retries, 1000) },
-      });
-      // A client whose server went away reports it here; the code under test hears of it per command.
-      connection.on('error', () => {});
+      const connection = redisClient(started().url);
       connections.push(connection);
       await connection.connect();
       return connection;
