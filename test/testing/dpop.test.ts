@@ -11,7 +11,7 @@ import {
   dpopThumbprint,
 } from '../../src/testing/index.js';
 import { type DpopClient, dpopClient, fetchRequest } from '../support/dpop.js';
-import { CLIENT_ID, REDIRECT_URI, authorize, pkcePair, postForm } from './helpers.js';
+import { CLIENT_ID, authorizeCode, codeExchange, postForm } from './helpers.js';
 
 let issuer: TestIssuer;
 let nonceIssuer: TestIssuer;
@@ -153,24 +153,11 @@ describe('nonces at the token endpoint (requireDpopNonce)', () => {
 
 describe('authorization code with dpop_jkt and bound refresh tokens', () => {
   async function code(extra: Record<string, string> = {}) {
-    const { verifier, challenge } = await pkcePair();
-    const { callback } = await authorize(issuer.fetch, issuer.metadata, {
-      response_type: 'code',
-      client_id: CLIENT_ID,
-      redirect_uri: REDIRECT_URI,
-      code_challenge: challenge,
-      code_challenge_method: 'S256',
+    const { code, verifier } = await authorizeCode(issuer.fetch, issuer.metadata, {
       scope: 'openid offline_access',
       ...extra,
     });
-    const fields = {
-      grant_type: 'authorization_code',
-      client_id: CLIENT_ID,
-      code: callback!.searchParams.get('code')!,
-      code_verifier: verifier,
-      redirect_uri: REDIRECT_URI,
-    };
-    return fields;
+    return codeExchange(code, verifier);
   }
 
   it('redeems a dpop_jkt code only with a proof of that key (RFC 9449 §10)', async () => {
