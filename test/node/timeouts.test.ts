@@ -45,22 +45,24 @@ describe.concurrent.each([
 ])('timeouts, %s', (_name, viaProxy) => {
   const options = () => ({ ...short, ...(viaProxy ? { proxy: proxyUrl } : {}) });
 
-  it('rejects when the connection (TLS handshake included) is not made within connectTimeoutMs', async () => {
-    const error = await make(options())(urls.connect).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(TypeError);
-    expect((error as Error).cause).toMatchObject({ code: 'UND_ERR_CONNECT_TIMEOUT' });
-    expect((error as Error).message).toBe(
+  it.each([
+    [
+      'the connection (TLS handshake included) is not made within connectTimeoutMs',
+      'connect',
+      'UND_ERR_CONNECT_TIMEOUT',
       'fetch failed: not connected (TCP and TLS) within connectTimeoutMs (200 ms)',
-    );
-  });
-
-  it('rejects when no response headers arrive within headersTimeoutMs', async () => {
-    const error = await make(options())(urls.headers).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(TypeError);
-    expect((error as Error).cause).toMatchObject({ code: 'UND_ERR_HEADERS_TIMEOUT' });
-    expect((error as Error).message).toBe(
+    ],
+    [
+      'no response headers arrive within headersTimeoutMs',
+      'headers',
+      'UND_ERR_HEADERS_TIMEOUT',
       'fetch failed: no response headers within headersTimeoutMs (200 ms)',
-    );
+    ],
+  ] as const)('rejects when %s', async (_stage, url, code, message) => {
+    const error = await make(options())(urls[url]).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(TypeError);
+    expect((error as Error).cause).toMatchObject({ code });
+    expect((error as Error).message).toBe(message);
   });
 
   it('errors the body when it stalls for bodyTimeoutMs', async () => {
