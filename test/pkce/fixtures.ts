@@ -15,9 +15,21 @@ export const metadata: AuthorizationServerMetadata = {
   token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
 };
 
+/** The token and revocation endpoints of {@link metadata}. */
+export const TOKEN = metadata.token_endpoint!;
+export const REVOKE = metadata.revocation_endpoint!;
+
 /** The RFC 7636 Appendix B example. */
 export const RFC7636_VERIFIER = 'dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk';
 export const RFC7636_CHALLENGE = 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM';
+
+/** A code exchange of the SPA client at {@link metadata}'s token endpoint. */
+export const exchange = {
+  clientId: 'spa-client',
+  code: 'code-1',
+  codeVerifier: RFC7636_VERIFIER,
+  redirectUri: 'https://app.example.com/callback',
+};
 
 /**
  * A msw server for this file (unhandled requests fail) and `asked()`: the `GET <url>` lines

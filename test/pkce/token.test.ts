@@ -1,6 +1,5 @@
 import { HttpResponse, delay, http } from 'msw';
-import { setupServer } from 'msw/node';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import {
   TokenEndpointError,
   TokenEndpointRefusedError,
@@ -9,11 +8,9 @@ import {
   refreshTokens,
   revokeToken,
 } from '../../src/pkce/index.js';
-import { metadata } from './fixtures.js';
+import { REVOKE, TOKEN, exchange, metadata } from './fixtures.js';
+import { useMsw } from '../support/msw.js';
 import { caught } from '../support/rejections.js';
-
-const TOKEN = metadata.token_endpoint!;
-const REVOKE = metadata.revocation_endpoint!;
 
 interface Seen {
   url: string;
@@ -24,15 +21,11 @@ interface Seen {
   form: URLSearchParams;
 }
 
-const server = setupServer();
+const server = useMsw();
 const seen: Seen[] = [];
-
-beforeAll(() => server.listen({ onUnhandledRequest: 'error' }));
 afterEach(() => {
-  server.resetHandlers();
   seen.length = 0;
 });
-afterAll(() => server.close());
 
 function answer(url: string, respond: () => Response | Promise<Response>) {
   server.use(
@@ -58,13 +51,6 @@ const tokens = {
   id_token: 'id-1',
   scope: 'openid profile offline_access',
   vendor_field: 42,
-};
-
-const exchange = {
-  clientId: 'spa-client',
-  code: 'code-1',
-  codeVerifier: 'dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk',
-  redirectUri: 'https://app.example.com/callback',
 };
 
 describe('exchangeAuthorizationCode', () => {
