@@ -1,7 +1,7 @@
 // RFC 7591 dynamic client registration: registerClient() against the stub issuer's
 // registration endpoint over real HTTP (then the client it registered logs in), and the
 // answers a real server may give, through the issuer's fault injection.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   ClientRegistrationError,
   OAuthEndpointError,
@@ -14,16 +14,12 @@ import {
   parseAuthorizationResponse,
   registerClient,
 } from '../../src/pkce/index.js';
-import { type TestIssuer, createTestIssuer } from '../../src/testing/index.js';
+import { createTestIssuer } from '../../src/testing/index.js';
+import { useTestIssuer } from '../support/test-issuer.js';
 import { caught } from '../support/rejections.js';
 
 const REDIRECT = 'http://127.0.0.1:8765/callback';
-let issuer: TestIssuer;
-
-beforeAll(async () => {
-  issuer = await createTestIssuer({ listen: true, audience: 'https://api.test' });
-});
-afterAll(() => issuer.close());
+const issuer = useTestIssuer({ listen: true, audience: 'https://api.test' });
 
 /** Follows the stub's /authorize redirect and returns the code, as a browser would. */
 async function authorize(url: string, state: string): Promise<string> {
