@@ -1,6 +1,6 @@
 import type { SetupServer } from 'msw/node';
-import { afterEach, beforeEach } from 'vitest';
-import type { AuthorizationServerMetadata } from '../../src/pkce/index.js';
+import { afterEach, beforeEach, expect } from 'vitest';
+import { type AuthorizationServerMetadata, isJwtVerifyError } from '../../src/pkce/index.js';
 import { recordRequests, useMsw } from '../support/msw.js';
 
 /** Metadata shaped like the Altostrat seed's Auth0-backed issuer. */
@@ -47,3 +47,17 @@ export function useRecordingMsw(): { server: SetupServer; asked: () => string[] 
 
 /** The lines `useRecordingMsw().asked()` holds for GETs of `urls`. */
 export const gets = (...urls: string[]): string[] => urls.map((url) => `GET ${url}`);
+
+/**
+ * Expects `error` to be what a server's answer became: a `type` named as its class, not a
+ * JwtVerifyError (not an outage), with `fields`.
+ */
+export function expectAnswerError(
+  error: unknown,
+  type: abstract new (...args: never[]) => Error,
+  fields: Record<string, unknown> = {},
+): void {
+  expect(error).toBeInstanceOf(type);
+  expect(isJwtVerifyError(error)).toBe(false);
+  expect(error).toMatchObject({ name: type.name, ...fields });
+}

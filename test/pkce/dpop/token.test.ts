@@ -14,7 +14,7 @@ import {
   refreshTokens,
   revokeToken,
 } from '../../../src/pkce/index.js';
-import { REVOKE, TOKEN, exchange, metadata } from '../fixtures.js';
+import { REVOKE, TOKEN, exchange, expectAnswerError, metadata } from '../fixtures.js';
 import { useMsw } from '../../support/msw.js';
 import { caught } from '../../support/rejections.js';
 
@@ -117,8 +117,7 @@ describe('exchangeAuthorizationCode with dpop', () => {
       }),
     );
     const error = await caught(() => exchangeAuthorizationCode(metadata, { ...exchange, dpop }));
-    expect(error).toBeInstanceOf(TokenEndpointError);
-    expect(error).toMatchObject({ error: 'use_dpop_nonce', status: 400 });
+    expectAnswerError(error, TokenEndpointError, { error: 'use_dpop_nonce', status: 400 });
     expect(proofs).toHaveLength(2);
   });
 
