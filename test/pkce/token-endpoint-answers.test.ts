@@ -73,6 +73,17 @@ async function ownServer(
   };
 }
 
+/**
+ * For a describe block: the server answers with `handler` (set in beforeAll); returns the
+ * metadata of its token and revocation endpoints.
+ */
+function shapedServer(tokenPath: string, revokePath: string, handler: Handler) {
+  beforeAll(() => {
+    handle = handler;
+  });
+  return () => metadataAt(tokenPath, revokePath);
+}
+
 /** Metadata of the server under test, at a path like the real one's. */
 function metadataAt(tokenPath: string, revokePath: string): AuthorizationServerMetadata {
   return {
@@ -104,25 +115,18 @@ const tokens = { access_token: 'at-1', token_type: 'Bearer', expires_in: 86400, 
 const REDIRECT_URI = 'https://app.example.com/callback';
 
 describe('an Auth0-shaped token endpoint (403 for a refused grant)', () => {
-  const metadata = () => metadataAt('/oauth/token', '/oauth/revoke');
   let challenge = '';
   const CODE = 'Xy8VbW2nLm4Qp7Rt';
-
-  beforeAll(() => {
-    // Auth0 keeps the code's code_challenge and checks the verifier against it.
-    handle = ({ path, form }, res) => {
-      if (path !== '/oauth/token') return json(res, 404, { error: 'not_found' });
-      if (form.get('code') !== CODE) {
-        return json(res, 403, { error: 'invalid_grant', error_description: 'Invalid authorization code' });
-      }
-      if (s256(form.get('code_verifier') ?? '') !== challenge) {
-        return json(res, 403, {
-          error: 'invalid_grant',
-          error_description: 'Failed to verify code verifier',
-        });
-      }
-      return json(res, 200, tokens);
-    };
+  // Auth0 keeps the code's code_challenge and checks the verifier against it.
+  const metadata = shapedServer('/oauth/token', '/oauth/revoke', ({ path, form }, res) => {
+    if (path !== '/oauth/token') return json(res, 404, { error: 'not_found' });
+    if (form.get('code') !== CODE) {
+      return json(res, 403, { error: 'invalid_grant', error_description: 'Invalid authorization code' });
+    }
+    if (s256(form.get('code_verifier') ?? '') !== challenge) {
+      return json(res, 403, { error: 'invalid_grant', error_description: 'Failed to verify code verifier' });
+    }
+    return json(res, 200, tokens);
   });
 
   it('turns 403 invalid_grant for a wrong code_verifier into a TokenEndpointError with status 403', async () => {
@@ -166,25 +170,21 @@ describe('an Auth0-shaped token endpoint (403 for a refused grant)', () => {
 });
 
 describe('a Glewlwyd 2.7-shaped server (403 with its own codes, empty 400 and 401)', () => {
-  const metadata = () => metadataAt('/api/oidc/token', '/api/oidc/revoke');
   const CLIENT = 'glewlwyd-spa';
   const REVOKED = 'revoked-refresh-token-5f2c9d';
-
-  beforeAll(() => {
-    handle = ({ path, form }, res) => {
-      if (path === '/api/oidc/revoke') {
-        // A revocation the server will not do for this client: 401 and nothing else.
-        return empty(res, 401);
-      }
-      if (form.get('client_id') !== CLIENT) return json(res, 403, { error: 'unauthorized_client' });
-      if (form.get('grant_type') === 'refresh_token') {
-        return form.get('refresh_token') === REVOKED ? empty(res, 400) : json(res, 200, tokens);
-      }
-      if (form.get('resource') && form.get('resource') !== 'https://api.example.com') {
-        return json(res, 403, { error: 'invalid_target', error_description: 'resource not allowed' });
-      }
-      return json(res, 403, { error: 'invalid_code', error_description: 'Invalid code' });
-    };
+  const metadata = shapedServer('/api/oidc/token', '/api/oidc/revoke', ({ path, form }, res) => {
+    if (path === '/api/oidc/revoke') {
+      // A revocation the server will not do for this client: 401 and nothing else.
+      return empty(res, 401);
+    }
+    if (form.get('client_id') !== CLIENT) return json(res, 403, { error: 'unauthorized_client' });
+    if (form.get('grant_type') === 'refresh_token') {
+      return form.get('refresh_token') === REVOKED ? empty(res, 400) : json(res, 200, tokens);
+    }
+    if (form.get('resource') && form.get('resource') !== 'https://api.example.com') {
+      return json(res, 403, { error: 'invalid_target', error_description: 'resource not allowed' });
+    }
+    return json(res, 403, { error: 'invalid_code', error_description: 'Invalid code' });
   });
 
   const exchange = async (overrides: Record<string, string> = {}) => ({
