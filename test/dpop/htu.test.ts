@@ -3,17 +3,31 @@ import { describe, expect, it } from 'vitest';
 import { normalizeHtu } from '../../src/dpop/htu.js';
 
 describe('normalizeHtu', () => {
+  // RFC 3986 §6.2.2 (case, percent-encoding, dot segments) and §6.2.3 (scheme-based:
+  // default port, empty path); RFC 9449 §4.3 leaves out the query and fragment.
   it.each([
-    ['HTTPS://API.Example.COM/orders', 'https://api.example.com/orders'],
-    ['https://api.example.com:443/orders', 'https://api.example.com/orders'],
-    ['http://api.example.com:80/orders', 'http://api.example.com/orders'],
-    ['https://api.example.com:8443/orders', 'https://api.example.com:8443/orders'],
-    ['https://api.example.com', 'https://api.example.com/'],
-    ['https://api.example.com/a/./b/../orders', 'https://api.example.com/a/orders'],
-    ['https://api.example.com/%7euser/%6frders', 'https://api.example.com/~user/orders'],
-    ['https://api.example.com/a%2fb%3a', 'https://api.example.com/a%2Fb%3A'],
-    ['https://api.example.com/orders?page=2#top', 'https://api.example.com/orders'],
-  ])('normalises %s to %s', (input, expected) => {
+    ['lower-cases the scheme and host', 'HTTPS://API.Example.COM/orders', 'https://api.example.com/orders'],
+    ['drops the https default port', 'https://api.example.com:443/orders', 'https://api.example.com/orders'],
+    ['drops the http default port', 'http://api.example.com:80/orders', 'http://api.example.com/orders'],
+    ['keeps another port', 'https://api.example.com:8443/orders', 'https://api.example.com:8443/orders'],
+    ['makes an empty path /', 'https://api.example.com', 'https://api.example.com/'],
+    ['removes dot segments', 'https://api.example.com/a/./b/../orders', 'https://api.example.com/a/orders'],
+    [
+      'decodes unreserved characters',
+      'https://api.example.com/%7euser/%6frders',
+      'https://api.example.com/~user/orders',
+    ],
+    [
+      'upper-cases the hex of other escapes',
+      'https://api.example.com/a%2fb%3a',
+      'https://api.example.com/a%2Fb%3A',
+    ],
+    [
+      'drops the query and fragment',
+      'https://api.example.com/orders?page=2#top',
+      'https://api.example.com/orders',
+    ],
+  ])('%s: %s → %s', (_rule, input, expected) => {
     expect(normalizeHtu(input)).toBe(expected);
   });
 

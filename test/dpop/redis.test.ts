@@ -2,50 +2,30 @@
 // (started here on a free loopback port): a proof accepted by one is refused by the other,
 // keys carry the PX expiry of the proof's window, and while Redis is down DPoP requests
 // are refused with a 503, never let through.
-import { createClient } from 'redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { JwtVerifier, authenticate, createRedisDpopReplayStore } from '../../src/index.js';
 import { type TestIssuer, createTestIssuer } from '../../src/testing/index.js';
-import { type RedisServer, startRedisServer } from '../support/redis-server.js';
+import { useRedisServer } from '../support/redis-server.js';
 import { API, type DpopClient, dpopClient, fetchRequest, proofFor } from '../support/dpop.js';
 import { expectRejection } from '../support/rejections.js';
 
-let redis: RedisServer;
+const redis = useRedisServer();
 let issuer: TestIssuer;
 let client: DpopClient;
-const connections: { destroy(): void }[] = [];
-
-async function connectedClient() {
-  const connection = createClient({
-    url: redis.url,
-    disableOfflineQueue: true,
-    socket: { reconnectStrategy: (retries) => Math.min(50 * 2 ** retries, 1000) },
-  });
-  connection.on('error', () => {});
-  connections.push(connection);
-  await connection.connect();
-  return connection;
-}
 
 async function instance(prefix: string): Promise<JwtVerifier> {
   return new JwtVerifier({
     issuer: issuer.issuer,
     audience: API,
-    dpop: { maxAgeSeconds: 120, replay: createRedisDpopReplayStore(await connectedClient(), { prefix }) },
+    dpop: { maxAgeSeconds: 120, replay: createRedisDpopReplayStore(await redis.connect(), { prefix }) },
   });
 }
 
 beforeAll(async () => {
-  [redis, issuer, client] = await Promise.all([
-    startRedisServer(),
-    createTestIssuer({ listen: true, audience: API }),
-    dpopClient(),
-  ]);
+  [issuer, client] = await Promise.all([createTestIssuer({ listen: true, audience: API }), dpopClient()]);
 });
 afterAll(async () => {
-  for (const connection of connections) connection.destroy();
   await issuer?.close();
-  await redis?.stop();
 });
 
 describe('a DPoP replay store shared on Redis', () => {
@@ -72,7 +52,7 @@ describe('a DPoP replay store shared on Redis', () => {
     const verifier = await instance('layout:');
     const token = await issuer.sign({}, { dpopJkt: client.jkt });
     await verifier.verifyRequest(fetchRequest(`DPoP ${token}`, await proofFor(client, token)));
-    const reader = await connectedClient();
+    const reader = await redis.connect();
     const keys = await reader.keys('layout:*');
     expect(keys).toHaveLength(1);
     expect(keys[0]).toMatch(/^layout:dpop:[A-Za-z0-9_-]{43}$/);

@@ -3,7 +3,12 @@
 // Bearer paths (verifyAuthorizationHeader, a verifier without dpop) refusing a bound token.
 import { exportJWK, generateKeyPair } from 'jose';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { JwtVerifier, type JwtVerifierOptions, SUPPORTED_ALGORITHMS } from '../../src/index.js';
+import {
+  JwtVerifier,
+  type JwtVerifierOptions,
+  type JwtVerifyErrorCode,
+  SUPPORTED_ALGORITHMS,
+} from '../../src/index.js';
 import { createDpopProof } from '../../src/testing/index.js';
 import { useMswIssuer } from '../support/msw.js';
 import { API, type DpopClient, ORDERS, dpopClient, fetchRequest, proofFor } from '../support/dpop.js';
@@ -24,6 +29,24 @@ function verifier(options: Partial<JwtVerifierOptions> = {}): JwtVerifier {
 
 const bound = (claims: Record<string, unknown> = {}) =>
   issuer.sign({ sub: 'alice', ...claims }, { dpopJkt: client.jkt });
+
+/**
+ * Sends `token` with `scheme` and a proof of `by`'s key to `v`, expecting a refusal with
+ * `code` whose message does not hold the token.
+ */
+async function refusal(
+  scheme: 'DPoP' | 'Bearer',
+  token: string,
+  by: DpopClient,
+  code: JwtVerifyErrorCode,
+  v: JwtVerifier = verifier(),
+) {
+  return expectRejection(
+    v.verifyRequest(fetchRequest(`${scheme} ${token}`, await proofFor(by, token))),
+    code,
+    token,
+  );
+}
 
 describe('verifyRequest with the DPoP scheme', () => {
   it('accepts a bound token with a proof of its key, and says what the proof showed', async () => {
@@ -217,21 +240,14 @@ describe('verifyRequest with the DPoP scheme', () => {
   it('refuses a proof signed with an algorithm outside dpop.algorithms', async () => {
     const token = await issuer.sign({}, { dpopJkt: other.jkt });
     const v = verifier({ dpop: { algorithms: ['ES256'] } });
-    const error = await expectRejection(
-      v.verifyRequest(fetchRequest(`DPoP ${token}`, await proofFor(other, token))),
-      'ERR_DPOP_PROOF_INVALID',
-    );
+    const error = await refusal('DPoP', token, other, 'ERR_DPOP_PROOF_INVALID', v);
     expect(error.message).toMatch(/"EdDSA", which is not allowed; allowed: ES256/);
     expect(error.wwwAuthenticate()).toMatch(/algs="ES256"$/);
   });
 
   it('refuses a token bound to another key than the proof’s: ERR_DPOP_BINDING, invalid_token', async () => {
     const token = await bound();
-    const error = await expectRejection(
-      verifier().verifyRequest(fetchRequest(`DPoP ${token}`, await proofFor(other, token))),
-      'ERR_DPOP_BINDING',
-      token,
-    );
+    const error = await refusal('DPoP', token, other, 'ERR_DPOP_BINDING');
     expect(error.message).toContain(`bound to key "${client.jkt}"`);
     expect(error.message).toContain(`signed with key "${other.jkt}"`);
     expect(error.wwwAuthenticate('api')).toMatch(
@@ -241,19 +257,13 @@ describe('verifyRequest with the DPoP scheme', () => {
 
   it('refuses an unbound token sent with the DPoP scheme: ERR_DPOP_BINDING', async () => {
     const token = await issuer.sign({ sub: 'alice' });
-    const error = await expectRejection(
-      verifier().verifyRequest(fetchRequest(`DPoP ${token}`, await proofFor(client, token))),
-      'ERR_DPOP_BINDING',
-    );
+    const error = await refusal('DPoP', token, client, 'ERR_DPOP_BINDING');
     expect(error.message).toMatch(/not DPoP-bound: it has no cnf\.jkt/);
   });
 
   it('puts a token error (expired) on the DPoP challenge when the request used DPoP', async () => {
     const token = await issuer.sign({}, { dpopJkt: client.jkt, expiresIn: -60 });
-    const error = await expectRejection(
-      verifier().verifyRequest(fetchRequest(`DPoP ${token}`, await proofFor(client, token))),
-      'ERR_TOKEN_EXPIRED',
-    );
+    const error = await refusal('DPoP', token, client, 'ERR_TOKEN_EXPIRED');
     expect(error.wwwAuthenticate('api')).toMatch(
       /^Bearer realm="api", DPoP realm="api", error="invalid_token", error_description="[^"]+", algs="/,
     );
@@ -280,11 +290,7 @@ describe('verifyRequest with the Bearer scheme', () => {
 
   it('refuses a DPoP-bound token sent as Bearer, even with a proof (RFC 9449 §7.2)', async () => {
     const token = await bound();
-    const error = await expectRejection(
-      verifier().verifyRequest(fetchRequest(`Bearer ${token}`, await proofFor(client, token))),
-      'ERR_DPOP_BINDING',
-      token,
-    );
+    const error = await refusal('Bearer', token, client, 'ERR_DPOP_BINDING');
     expect(error.message).toMatch(/Bearer cannot prove possession/);
     expect(error.wwwAuthenticate('api')).toMatch(
       /^Bearer realm="api", DPoP realm="api", error="invalid_token", error_description="[^"]+", algs="/,
@@ -338,10 +344,7 @@ describe('the paths that cannot see a proof', () => {
   it('a verifier without dpop refuses the DPoP scheme as no credentials and a bound Bearer token with a Bearer challenge', async () => {
     const plain = new JwtVerifier({ issuer: issuer.issuer, audience: API });
     const token = await bound();
-    const missing = await expectRejection(
-      plain.verifyRequest(fetchRequest(`DPoP ${token}`, await proofFor(client, token))),
-      'ERR_TOKEN_MISSING',
-    );
+    const missing = await refusal('DPoP', token, client, 'ERR_TOKEN_MISSING', plain);
     expect(missing.wwwAuthenticate('api')).toBe('Bearer realm="api"');
     const bearer = await expectRejection(
       plain.verifyRequest(fetchRequest(`Bearer ${token}`)),

@@ -1,31 +1,16 @@
 // A fleet of 20 verifiers sharing a real redis-server (started here on a free loopback port,
 // without persistence) through createRedisJwksStore and the `redis` client: one JWKS request
 // between them on cold start and on rotation; when Redis goes down, each fetches for itself.
-import { createClient } from 'redis';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { JwtVerifier, createRedisJwksStore } from '../../src/index.js';
 import { type TestIssuer, createTestIssuer } from '../../src/testing/index.js';
 import { EventLog } from './helpers.js';
-import { type RedisServer, startRedisServer } from '../support/redis-server.js';
+import { useRedisServer } from '../support/redis-server.js';
 
 const FLEET = 20;
 
-let redis: RedisServer;
+const redis = useRedisServer();
 let issuer: TestIssuer;
-const clients: { destroy(): void }[] = [];
-
-async function connectedClient() {
-  const client = createClient({
-    url: redis.url,
-    disableOfflineQueue: true,
-    socket: { reconnectStrategy: (retries) => Math.min(50 * 2 ** retries, 1000) },
-  });
-  // A client whose server went away reports it here; the verifier hears of it per command.
-  client.on('error', () => {});
-  clients.push(client);
-  await client.connect();
-  return client;
-}
 
 async function fleet(options: { prefix: string }) {
   const logs = Array.from({ length: FLEET }, () => new EventLog());
@@ -37,7 +22,7 @@ async function fleet(options: { prefix: string }) {
           audience: 'https://api.test',
           onEvent: log.listener,
           timeoutMs: 2000,
-          cache: { store: createRedisJwksStore(await connectedClient(), options) },
+          cache: { store: createRedisJwksStore(await redis.connect(), options) },
         }),
     ),
   );
@@ -50,14 +35,11 @@ async function verifyAll(verifiers: JwtVerifier[], token: string): Promise<strin
 }
 
 beforeAll(async () => {
-  redis = await startRedisServer();
   issuer = await createTestIssuer({ listen: true, audience: 'https://api.test' });
 });
 beforeEach(() => issuer.reset());
 afterAll(async () => {
-  for (const client of clients) client.destroy();
   await issuer?.close();
-  await redis?.stop();
 });
 
 describe('a fleet sharing Redis', () => {
@@ -78,7 +60,7 @@ describe('a fleet sharing Redis', () => {
   it('keeps the key set under its prefix with an expiry, as JSON the verifiers check', async () => {
     const { verifiers } = await fleet({ prefix: 'layout:' });
     await verifiers[0]!.warmup();
-    const client = await connectedClient();
+    const client = await redis.connect();
     const key = `layout:jwks:${issuer.metadata.jwks_uri}`;
     const stored = JSON.parse((await client.get(key))!);
     expect(stored).toMatchObject({ format: 1, uri: issuer.metadata.jwks_uri });

@@ -1,14 +1,15 @@
 // A JwksStore shared by many verifiers: one of them fetches, the others read its result,
 // so the issuer sees one JWKS request per fleet on cold start, on rotation and per refresh.
 // The in-memory store stands in for Redis here (test/fleet/redis.test.ts runs a real one).
-import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
   JwtVerifier,
   type JwtVerifierOptions,
   type JwksStore,
   createMemoryJwksStore,
 } from '../../src/index.js';
-import { type TestIssuer, createTestIssuer } from '../../src/testing/index.js';
+import type { TestIssuer } from '../../src/testing/index.js';
+import { useTestIssuer } from '../support/test-issuer.js';
 import { EventLog, stubIssuersOnFakeClock } from './helpers.js';
 
 const FLEET = 20;
@@ -38,12 +39,8 @@ async function verifyAll(verifiers: JwtVerifier[], token: string): Promise<strin
 }
 
 describe('a shared store over real HTTP', () => {
-  let issuer: TestIssuer;
-  beforeAll(async () => {
-    issuer = await createTestIssuer({ listen: true, audience: 'https://api.test' });
-  });
+  const issuer = useTestIssuer({ listen: true, audience: 'https://api.test' });
   beforeEach(() => issuer.reset());
-  afterAll(() => issuer.close());
 
   it('makes one JWKS request for 20 verifiers on cold start, and one on rotation', async () => {
     const { verifiers, logs } = fleetOf(issuer, createMemoryJwksStore());

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   IntrospectionVerifier,
   JwtOrIntrospectionVerifier,
+  type JwtOrIntrospectionVerifierOptions,
   JwtVerifier,
   MultiIssuerVerifier,
 } from '../../src/index.js';
@@ -33,6 +34,14 @@ beforeAll(async () => {
 });
 afterAll(() => Promise.all([opaqueIssuer.close(), jwtIssuer.close()]));
 
+/** The resource server's IntrospectionVerifier for the opaque issuer. */
+const introspectionVerifier = () =>
+  new IntrospectionVerifier({ issuer: opaqueIssuer.issuer, audience: API, ...RESOURCE_SERVER });
+
+/** The resource server's JwtOrIntrospectionVerifier for the JWT issuer, with `options` on top. */
+const jwtOrIntrospection = (options: Partial<JwtOrIntrospectionVerifierOptions> = {}) =>
+  new JwtOrIntrospectionVerifier({ issuer: jwtIssuer.issuer, audience: API, ...RESOURCE_SERVER, ...options });
+
 /** An access token from the issuer's token endpoint (client_credentials, over HTTP). */
 async function tokenFrom(issuer: TestIssuer, scope = ROUTE_SCOPE): Promise<string> {
   const response = await fetch(issuer.metadata.token_endpoint!, {
@@ -50,11 +59,7 @@ async function tokenFrom(issuer: TestIssuer, scope = ROUTE_SCOPE): Promise<strin
 describe('IntrospectionVerifier behind every adapter, over real HTTP', () => {
   let targets: Target[];
   beforeAll(async () => {
-    const verifier = new IntrospectionVerifier({
-      issuer: opaqueIssuer.issuer,
-      audience: API,
-      ...RESOURCE_SERVER,
-    });
+    const verifier = introspectionVerifier();
     targets = await startAll(verifier, { realm: 'orders' });
   });
   afterAll(() => Promise.all(targets.map((target) => target.close())));
@@ -97,11 +102,7 @@ describe('IntrospectionVerifier behind every adapter, over real HTTP', () => {
 describe('JwtOrIntrospectionVerifier', () => {
   it('verifies a JWT without introspecting it, and introspects an opaque token', async () => {
     const jwt = await jwtIssuer.sign({ sub: 'jwt-user' });
-    const verifier = new JwtOrIntrospectionVerifier({
-      issuer: jwtIssuer.issuer,
-      audience: API,
-      ...RESOURCE_SERVER,
-    });
+    const verifier = jwtOrIntrospection();
     jwtIssuer.reset();
     expect((await verifier.verify(jwt)).payload.sub).toBe('jwt-user');
     expect(jwtIssuer.requests).toMatchObject({ metadata: 1, jwks: 1, introspect: 0 });
@@ -112,11 +113,7 @@ describe('JwtOrIntrospectionVerifier', () => {
   });
 
   it('refuses a JWT that fails rather than introspecting it, and introspects a JWE-shaped token', async () => {
-    const verifier = new JwtOrIntrospectionVerifier({
-      issuer: jwtIssuer.issuer,
-      audience: API,
-      ...RESOURCE_SERVER,
-    });
+    const verifier = jwtOrIntrospection();
     const expired = await jwtIssuer.sign({}, { expiresIn: -60 });
     jwtIssuer.reset();
     await expectRejection(verifier.verify(expired), 'ERR_TOKEN_EXPIRED', expired);
@@ -125,12 +122,7 @@ describe('JwtOrIntrospectionVerifier', () => {
   });
 
   it('keeps the answers cache option away from the JWKS cache', async () => {
-    const verifier = new JwtOrIntrospectionVerifier({
-      issuer: jwtIssuer.issuer,
-      audience: API,
-      ...RESOURCE_SERVER,
-      cache: { maxAgeMs: 0 },
-    });
+    const verifier = jwtOrIntrospection({ cache: { maxAgeMs: 0 } });
     jwtIssuer.reset();
     for (let i = 0; i < 3; i++) await verifier.verify(await jwtIssuer.sign());
     expect(jwtIssuer.requests.jwks).toBe(1);
@@ -141,23 +133,12 @@ describe('JwtOrIntrospectionVerifier', () => {
   });
 
   it('passes jwt-only options to the JWT side', async () => {
-    const verifier = new JwtOrIntrospectionVerifier({
-      issuer: jwtIssuer.issuer,
-      audience: API,
-      ...RESOURCE_SERVER,
-      jwt: { typ: 'at+jwt' },
-    });
+    const verifier = jwtOrIntrospection({ jwt: { typ: 'at+jwt' } });
     await expectRejection(verifier.verify(await jwtIssuer.sign()), 'ERR_TYPE_MISMATCH');
     expect((await verifier.verify(await tokenFrom(jwtIssuer))).header.typ).toBe('at+jwt');
-    expect(
-      () =>
-        new JwtOrIntrospectionVerifier({
-          issuer: jwtIssuer.issuer,
-          audience: API,
-          ...RESOURCE_SERVER,
-          jwt: 5 as never,
-        }),
-    ).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }));
+    expect(() => jwtOrIntrospection({ jwt: 5 as never })).toThrow(
+      expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }),
+    );
   });
 });
 
@@ -165,7 +146,7 @@ describe('MultiIssuerVerifier with introspecting verifiers', () => {
   it('routes a JWT by iss and an opaque token to the one introspecting verifier', async () => {
     const multi = new MultiIssuerVerifier([
       { issuer: jwtIssuer.issuer, audience: API },
-      new IntrospectionVerifier({ issuer: opaqueIssuer.issuer, audience: API, ...RESOURCE_SERVER }),
+      introspectionVerifier(),
     ]);
     expect((await multi.verify(await jwtIssuer.sign({ sub: 'a' }))).payload.sub).toBe('a');
     expect((await multi.verify(opaqueIssuer.issueOpaqueToken({ sub: 'b' }))).payload.sub).toBe('b');
@@ -174,10 +155,7 @@ describe('MultiIssuerVerifier with introspecting verifiers', () => {
   });
 
   it('refuses an opaque token when several issuers introspect, asking none of them', async () => {
-    const multi = new MultiIssuerVerifier([
-      new JwtOrIntrospectionVerifier({ issuer: jwtIssuer.issuer, audience: API, ...RESOURCE_SERVER }),
-      new IntrospectionVerifier({ issuer: opaqueIssuer.issuer, audience: API, ...RESOURCE_SERVER }),
-    ]);
+    const multi = new MultiIssuerVerifier([jwtOrIntrospection(), introspectionVerifier()]);
     opaqueIssuer.reset();
     jwtIssuer.reset();
     const error = await expectRejection(multi.verify('opaque-token'), 'ERR_ISSUER_MISMATCH');

@@ -25,6 +25,14 @@ function verifierWith(options: Partial<IntrospectionVerifierOptions> = {}): Intr
   return new IntrospectionVerifier({ issuer: issuer.issuer, audience: API, ...CLIENT, now, ...options });
 }
 
+/** Verifies `token` now and again `ms` later, expecting one introspection request for both. */
+async function answeredOnceOver(verifier: IntrospectionVerifier, token: string, ms: number): Promise<void> {
+  await verifier.verify(token);
+  clockMs += ms;
+  await verifier.verify(token);
+  expect(issuer.requests.introspect).toBe(1);
+}
+
 /** The introspection requests msw saw, as their headers and form bodies. */
 function recordIntrospection(): { headers: Headers; form: URLSearchParams }[] {
   const seen: { headers: Headers; form: URLSearchParams }[] = [];
@@ -129,10 +137,7 @@ describe('IntrospectionVerifier against the stub issuer (msw)', () => {
   it('keeps an active answer until maxAgeMs, then asks again', async () => {
     const verifier = verifierWith({ cache: { maxAgeMs: 10_000 } });
     const token = issuer.issueOpaqueToken({ sub: 'hal' });
-    await verifier.verify(token);
-    clockMs += 9_999;
-    await verifier.verify(token);
-    expect(issuer.requests.introspect).toBe(1);
+    await answeredOnceOver(verifier, token, 9_999);
     clockMs += 1;
     await verifier.verify(token);
     expect(issuer.requests.introspect).toBe(2);
@@ -141,10 +146,7 @@ describe('IntrospectionVerifier against the stub issuer (msw)', () => {
   it('keeps an active answer no longer than the token lives (exp)', async () => {
     const verifier = verifierWith({ cache: { maxAgeMs: 600_000 } });
     const token = issuer.issueOpaqueToken({ sub: 'ivy' }, { expiresIn: 30 });
-    await verifier.verify(token);
-    clockMs += 29_000;
-    await verifier.verify(token);
-    expect(issuer.requests.introspect).toBe(1);
+    await answeredOnceOver(verifier, token, 29_000);
     clockMs += 1_000;
     // The cached answer ended with exp; the issuer now says inactive.
     const error = await expectRejection(verifier.verify(token), 'ERR_CLAIM_INVALID', token);

@@ -3,18 +3,13 @@ import {
   InvalidTokenError,
   ServerError,
 } from '@modelcontextprotocol/sdk/server/auth/errors.js';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { JwtVerifier, JwtVerifyError, protectedResource } from '../../src/index.js';
 import { mcpTokenVerifier } from '../../src/mcp/index.js';
-import { type TestIssuer, createTestIssuer } from '../../src/testing/index.js';
+import { useTestIssuer } from '../support/test-issuer.js';
 
 const RESOURCE = 'https://mcp.example.test/mcp';
-let issuer: TestIssuer;
-
-beforeAll(async () => {
-  issuer = await createTestIssuer({ audience: RESOURCE });
-});
-afterAll(() => issuer.close());
+const issuer = useTestIssuer({ audience: RESOURCE });
 
 const resource = () => protectedResource({ resource: RESOURCE, issuer: issuer.issuer, fetch: issuer.fetch });
 

@@ -2,8 +2,8 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { gzipSync } from 'node:zlib';
 import { Agent } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createNodeFetch, type NodeFetch } from '../../src/node/index.js';
-import { close, listen } from '../support/network.js';
+import { createNodeFetch } from '../../src/node/index.js';
+import { close, listen, nodeFetches } from '../support/network.js';
 
 const routes: Record<string, (req: IncomingMessage, res: ServerResponse, body: string) => void> = {
   '/json': (_req, res) => {
@@ -51,18 +51,13 @@ const server = createServer((req, res) => {
   });
 });
 let origin: string;
-const fetches: NodeFetch[] = [];
-const make = (...args: Parameters<typeof createNodeFetch>) => {
-  const fetch = createNodeFetch(...args);
-  fetches.push(fetch);
-  return fetch;
-};
+const { make, closeAll } = nodeFetches();
 
 beforeAll(async () => {
   origin = `http://127.0.0.1:${await listen(server)}`;
 });
 afterAll(async () => {
-  await Promise.all(fetches.map((fetch) => fetch.close()));
+  await closeAll();
   await close(server);
 });
 

@@ -3,8 +3,8 @@ import { createServer as createNetServer } from 'node:net';
 import { createProxy } from 'proxy';
 import { Agent } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createNodeFetch, type NodeFetch } from '../../src/node/index.js';
-import { close, listen, trackSockets } from '../support/network.js';
+import { createNodeFetch } from '../../src/node/index.js';
+import { close, listen, nodeFetches, trackSockets } from '../support/network.js';
 
 // Each server stalls at one stage, and is released only by close() in afterAll. undici checks
 // headers and body timeouts on a coarse (about 1 s) tick, so each case takes about a second:
@@ -25,12 +25,7 @@ const sockets = servers.map(trackSockets);
 const urls = { connect: '', headers: '', body: '' };
 let proxyUrl: string;
 
-const fetches: NodeFetch[] = [];
-const make = (...args: Parameters<typeof createNodeFetch>) => {
-  const fetch = createNodeFetch(...args);
-  fetches.push(fetch);
-  return fetch;
-};
+const { make, closeAll } = nodeFetches();
 const short = { connectTimeoutMs: 200, headersTimeoutMs: 200, bodyTimeoutMs: 200 };
 
 beforeAll(async () => {
@@ -40,7 +35,7 @@ beforeAll(async () => {
   proxyUrl = `http://127.0.0.1:${await listen(proxy)}`;
 });
 afterAll(async () => {
-  await Promise.all(fetches.map((fetch) => fetch.close()));
+  await closeAll();
   await Promise.all(servers.map((server, i) => close(server, sockets[i])));
 });
 
@@ -50,22 +45,24 @@ describe.concurrent.each([
 ])('timeouts, %s', (_name, viaProxy) => {
   const options = () => ({ ...short, ...(viaProxy ? { proxy: proxyUrl } : {}) });
 
-  it('rejects when the connection (TLS handshake included) is not made within connectTimeoutMs', async () => {
-    const error = await make(options())(urls.connect).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(TypeError);
-    expect((error as Error).cause).toMatchObject({ code: 'UND_ERR_CONNECT_TIMEOUT' });
-    expect((error as Error).message).toBe(
+  it.each([
+    [
+      'the connection (TLS handshake included) is not made within connectTimeoutMs',
+      'connect',
+      'UND_ERR_CONNECT_TIMEOUT',
       'fetch failed: not connected (TCP and TLS) within connectTimeoutMs (200 ms)',
-    );
-  });
-
-  it('rejects when no response headers arrive within headersTimeoutMs', async () => {
-    const error = await make(options())(urls.headers).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(TypeError);
-    expect((error as Error).cause).toMatchObject({ code: 'UND_ERR_HEADERS_TIMEOUT' });
-    expect((error as Error).message).toBe(
+    ],
+    [
+      'no response headers arrive within headersTimeoutMs',
+      'headers',
+      'UND_ERR_HEADERS_TIMEOUT',
       'fetch failed: no response headers within headersTimeoutMs (200 ms)',
-    );
+    ],
+  ] as const)('rejects when %s', async (_stage, url, code, message) => {
+    const error = await make(options())(urls[url]).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(TypeError);
+    expect((error as Error).cause).toMatchObject({ code });
+    expect((error as Error).message).toBe(message);
   });
 
   it('errors the body when it stalls for bodyTimeoutMs', async () => {

@@ -1,16 +1,13 @@
-import { createServer as createHttpServer, type Server } from 'node:http';
-import { createServer as createHttpsServer } from 'node:https';
-import type { Socket } from 'node:net';
-import { createProxy } from 'proxy';
+import { createServer as createHttpServer } from 'node:http';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { discover } from '../../src/index.js';
-import { createNodeFetch, type NodeFetch } from '../../src/node/index.js';
 import {
   close,
-  createTestCertificates,
   listen,
+  nodeFetches,
   proxyEnv,
-  trackSockets,
+  startHttpsServer,
+  startLoggingProxy,
   withEnv,
 } from '../support/network.js';
 
@@ -29,8 +26,7 @@ function issuerHandler(origin: () => string, log: string[] = []) {
   };
 }
 
-let https: ReturnType<typeof createHttpsServer>;
-let httpsSockets: Set<Socket>;
+let https: Awaited<ReturnType<typeof startHttpsServer>>;
 let httpsOrigin: string;
 let ca: string;
 /** What the HTTPS issuer served, and how many TCP connections it accepted. */
@@ -43,36 +39,23 @@ let plainAOrigin: string;
 let plainBOrigin: string;
 
 /** The forward proxy, logging what it is asked: `GET http://…` (absolute form) or `CONNECT host:port`. */
-const proxy = createProxy(createHttpServer());
-const proxySockets = trackSockets(proxy);
-const proxyLog: string[] = [];
-proxy.on('request', (req) => proxyLog.push(`${req.method} ${req.url}`));
-proxy.on('connect', (req) => proxyLog.push(`CONNECT ${req.url}`));
+let proxy: Awaited<ReturnType<typeof startLoggingProxy>>;
 let proxyUrl: string;
+let proxyLog: string[];
 
 /** What Node's OpenSSL says for a certificate from an unknown CA (the wording varies by build). */
 const UNTRUSTED = expect.stringMatching(/^UNABLE_TO_(VERIFY_LEAF_SIGNATURE|GET_ISSUER_CERT_LOCALLY)$/);
 
-const fetches: NodeFetch[] = [];
-const make = (...args: Parameters<typeof createNodeFetch>) => {
-  const fetch = createNodeFetch(...args);
-  fetches.push(fetch);
-  return fetch;
-};
+const { make, closeAll } = nodeFetches();
 
 beforeAll(async () => {
-  const certificates = await createTestCertificates();
-  ca = certificates.ca;
-  https = createHttpsServer(
-    { key: certificates.key, cert: certificates.cert },
-    issuerHandler(() => httpsOrigin, issuerLog),
-  );
-  httpsSockets = trackSockets(https);
-  https.on('connection', () => issuerConnections++);
-  httpsOrigin = `https://127.0.0.1:${await listen(https)}`;
+  https = await startHttpsServer(issuerHandler(() => httpsOrigin, issuerLog));
+  https.server.on('connection', () => issuerConnections++);
+  ({ ca, origin: httpsOrigin } = https);
   plainAOrigin = `http://127.0.0.1:${await listen(plainA)}`;
   plainBOrigin = `http://127.0.0.1:${await listen(plainB)}`;
-  proxyUrl = `http://127.0.0.1:${await listen(proxy)}`;
+  proxy = await startLoggingProxy();
+  ({ url: proxyUrl, log: proxyLog } = proxy);
 });
 beforeEach(() => {
   proxyLog.length = 0;
@@ -80,13 +63,8 @@ beforeEach(() => {
   issuerConnections = 0;
 });
 afterAll(async () => {
-  await Promise.all(fetches.map((fetch) => fetch.close()));
-  await Promise.all([
-    close(https, httpsSockets),
-    close(plainA),
-    close(plainB),
-    close(proxy as Server, proxySockets),
-  ]);
+  await closeAll();
+  await Promise.all([https?.close(), close(plainA), close(plainB), proxy?.close()]);
 });
 
 describe('a private CA', () => {
@@ -135,7 +113,7 @@ describe('an explicit proxy', () => {
   it('sends the credentials in the proxy URL, for CONNECT and absolute-form requests', async () => {
     const expected = `Basic ${Buffer.from('svc:p@ss').toString('base64')}`;
     const seen: Array<string | undefined> = [];
-    proxy.authenticate = (req) => {
+    proxy.proxy.authenticate = (req) => {
       seen.push(req.headers['proxy-authorization']);
       return req.headers['proxy-authorization'] === expected;
     };
@@ -152,7 +130,7 @@ describe('an explicit proxy', () => {
       await expect(make({ proxy: proxyUrl, ca })(`${httpsOrigin}/jwks`)).rejects.toThrow(TypeError);
       expect(seen).toEqual([expected, expected, undefined]);
     } finally {
-      delete proxy.authenticate;
+      delete proxy.proxy.authenticate;
     }
   });
 });

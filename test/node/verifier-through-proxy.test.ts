@@ -1,18 +1,7 @@
-import { createServer as createHttpsServer } from 'node:https';
-import type { Socket } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { JwtVerifier, authenticate, isJwtVerifyError } from '../../src/index.js';
 import { type TestIssuer, createTestIssuer } from '../../src/testing/index.js';
-import {
-  close,
-  createTestCertificates,
-  listen,
-  nodeFetches,
-  proxyEnv,
-  startLoggingProxy,
-  trackSockets,
-  withEnv,
-} from '../support/network.js';
+import { nodeFetches, proxyEnv, startHttpsServer, startLoggingProxy, withEnv } from '../support/network.js';
 
 // The verifier's own requests (discovery, then the JWKS) through createNodeFetch: a forward
 // proxy that logs what it is asked to forward or tunnel, and issuers that count connections.
@@ -23,8 +12,7 @@ const AUDIENCE = 'https://api.test';
 let plainIssuer: TestIssuer;
 /** The same endpoints on https://127.0.0.1 with a private CA (reached through a CONNECT tunnel). */
 let tlsIssuer: TestIssuer;
-let https: ReturnType<typeof createHttpsServer>;
-let httpsSockets: Set<Socket>;
+let https: Awaited<ReturnType<typeof startHttpsServer>>;
 let tlsConnections = 0;
 let ca: string;
 
@@ -34,9 +22,7 @@ let proxyLog: string[];
 const { make, closeAll } = nodeFetches();
 
 beforeAll(async () => {
-  const certificates = await createTestCertificates();
-  ca = certificates.ca;
-  https = createHttpsServer({ key: certificates.key, cert: certificates.cert }, (req, res) => {
+  https = await startHttpsServer((req, res) => {
     tlsIssuer
       .fetch(`${tlsIssuer.issuer}${req.url ?? '/'}`)
       .then(async (response) => {
@@ -45,12 +31,11 @@ beforeAll(async () => {
       })
       .catch(() => res.writeHead(500).end());
   });
-  httpsSockets = trackSockets(https);
-  https.on('secureConnection', () => tlsConnections++);
-  const port = await listen(https);
+  https.server.on('secureConnection', () => tlsConnections++);
+  ca = https.ca;
   [tlsIssuer, plainIssuer] = await Promise.all([
     // ES256: a rotation makes its new key in milliseconds, well within undici's 4 s keep-alive.
-    createTestIssuer({ issuer: `https://127.0.0.1:${port}`, audience: AUDIENCE, algorithms: ['ES256'] }),
+    createTestIssuer({ issuer: https.origin, audience: AUDIENCE, algorithms: ['ES256'] }),
     createTestIssuer({ listen: true, audience: AUDIENCE }),
   ]);
   proxy = await startLoggingProxy();
@@ -64,7 +49,7 @@ beforeEach(() => {
 });
 afterAll(async () => {
   await closeAll();
-  await Promise.all([close(https, httpsSockets), proxy?.close(), plainIssuer?.close()]);
+  await Promise.all([https?.close(), proxy?.close(), plainIssuer?.close()]);
 });
 
 describe('a JwtVerifier behind a forward proxy', () => {

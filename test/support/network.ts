@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { type Server, createServer } from 'node:http';
+import { type RequestListener, type Server, createServer } from 'node:http';
+import { type Server as HttpsServer, createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Server as NetServer, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -139,6 +140,25 @@ export function proxyEnv(values: { HTTP_PROXY?: string; HTTPS_PROXY?: string; NO
     HTTPS_PROXY: values.HTTPS_PROXY,
     NO_PROXY: values.NO_PROXY,
   };
+}
+
+/**
+ * An HTTPS server on 127.0.0.1 with a certificate from a throwaway CA
+ * ({@link createTestCertificates}): the CA to trust, its origin, and `close`, which ends the
+ * connections still open.
+ */
+export async function startHttpsServer(handler: RequestListener): Promise<{
+  server: HttpsServer;
+  ca: string;
+  port: number;
+  origin: string;
+  close(): Promise<void>;
+}> {
+  const { ca, key, cert } = await createTestCertificates();
+  const server = createHttpsServer({ key, cert }, handler);
+  const sockets = trackSockets(server);
+  const port = await listen(server);
+  return { server, ca, port, origin: `https://127.0.0.1:${port}`, close: () => close(server, sockets) };
 }
 
 /**

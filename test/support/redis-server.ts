@@ -3,6 +3,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createClient } from 'redis';
+import { afterAll, beforeAll } from 'vitest';
 import { programPath } from '../../scripts/test-prerequisites.mjs';
 
 /** A `redis-server` of our own on a free loopback port, without persistence. */
@@ -59,6 +61,62 @@ export async function startRedisServer(): Promise<RedisServer> {
       }
       await exited;
       await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * A `redis` client without an offline queue (a command while the server is down fails at
+ * once) that reconnects with backoff.
+ */
+function redisClient(url: string) {
+  const client = createClient({
+    url,
+    disableOfflineQueue: true,
+    socket: { reconnectStrategy: (retries) => Math.min(50 * 2 ** retries, 1000) },
+  });
+  // A client whose server went away reports it here; the code under test hears of it per command.
+  client.on('error', () => {});
+  return client;
+}
+
+/** A `redis` client connected to a {@link useRedisServer} server. */
+export type RedisConnection = ReturnType<typeof redisClient>;
+
+/** The server a {@link useRedisServer} file shares, and the clients it connects to it. */
+export interface UsedRedisServer extends RedisServer {
+  /** A connected {@link redisClient}, destroyed after the file's tests. */
+  connect(): Promise<RedisConnection>;
+}
+
+/**
+ * Starts a `redis-server` before the file's tests (beforeAll) and, after them (afterAll),
+ * destroys the clients `connect()` made and stops the server.
+ */
+export function useRedisServer(): UsedRedisServer {
+  let server: RedisServer | undefined;
+  const connections: RedisConnection[] = [];
+  const started = (): RedisServer => {
+    if (!server) throw new Error('useRedisServer: the server starts in beforeAll');
+    return server;
+  };
+  beforeAll(async () => {
+    server = await startRedisServer();
+  });
+  afterAll(async () => {
+    for (const connection of connections.splice(0)) connection.destroy();
+    await server?.stop();
+  });
+  return {
+    get url() {
+      return started().url;
+    },
+    stop: () => started().stop(),
+    async connect() {
+      const connection = redisClient(started().url);
+      connections.push(connection);
+      await connection.connect();
+      return connection;
     },
   };
 }

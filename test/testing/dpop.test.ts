@@ -10,8 +10,9 @@ import {
   createTestIssuer,
   dpopThumbprint,
 } from '../../src/testing/index.js';
+import type { DpopProofOptions } from '../../src/testing/index.js';
 import { type DpopClient, dpopClient, fetchRequest } from '../support/dpop.js';
-import { CLIENT_ID, REDIRECT_URI, authorize, pkcePair, postForm } from './helpers.js';
+import { CLIENT_ID, authorizeCode, codeExchange, postForm } from './helpers.js';
 
 let issuer: TestIssuer;
 let nonceIssuer: TestIssuer;
@@ -27,8 +28,12 @@ beforeAll(async () => {
   ]);
 });
 
+/** A proof by `client` for `method` and `url`, with the rest of `options`. */
+const clientProof = (method: string, url: string, options: Partial<DpopProofOptions> = {}) =>
+  createDpopProof({ key: client.key, method, url, ...options });
+
 const tokenProof = (at: TestIssuer, key = client, nonce?: string) =>
-  createDpopProof({ key: key.key, method: 'POST', url: at.metadata.token_endpoint!, nonce });
+  clientProof('POST', at.metadata.token_endpoint!, { key: key.key, nonce });
 
 async function postToken(at: TestIssuer, fields: Record<string, string>, dpop?: string) {
   const response = await at.fetch(at.metadata.token_endpoint!, postForm(fields, dpop ? { dpop } : {}));
@@ -60,12 +65,7 @@ describe('the token endpoint with a DPoP proof', () => {
       fetch: issuer.fetch,
       dpop: {},
     });
-    const proof = await createDpopProof({
-      key: client.key,
-      method: 'GET',
-      url: 'https://api.test/x',
-      accessToken: token,
-    });
+    const proof = await clientProof('GET', 'https://api.test/x', { accessToken: token });
     const result = await verifier.verifyRequest(
       fetchRequest(`DPoP ${token}`, proof, { url: 'https://api.test/x' }),
     );
@@ -79,25 +79,11 @@ describe('the token endpoint with a DPoP proof', () => {
   });
 
   it.each([
-    [
-      'for another URL',
-      () => createDpopProof({ key: client.key, method: 'POST', url: 'https://issuer.test/other' }),
-      /the request went to/,
-    ],
-    [
-      'for GET',
-      () => createDpopProof({ key: client.key, method: 'GET', url: issuer.metadata.token_endpoint! }),
-      /method "GET"/,
-    ],
+    ['for another URL', () => clientProof('POST', 'https://issuer.test/other'), /the request went to/],
+    ['for GET', () => clientProof('GET', issuer.metadata.token_endpoint!), /method "GET"/],
     [
       'with typ JWT',
-      () =>
-        createDpopProof({
-          key: client.key,
-          method: 'POST',
-          url: issuer.metadata.token_endpoint!,
-          header: { typ: 'JWT' },
-        }),
+      () => clientProof('POST', issuer.metadata.token_endpoint!, { header: { typ: 'JWT' } }),
       /typ/,
     ],
   ])('refuses a proof %s with 400 invalid_dpop_proof', async (_, proof, message) => {
@@ -153,24 +139,11 @@ describe('nonces at the token endpoint (requireDpopNonce)', () => {
 
 describe('authorization code with dpop_jkt and bound refresh tokens', () => {
   async function code(extra: Record<string, string> = {}) {
-    const { verifier, challenge } = await pkcePair();
-    const { callback } = await authorize(issuer.fetch, issuer.metadata, {
-      response_type: 'code',
-      client_id: CLIENT_ID,
-      redirect_uri: REDIRECT_URI,
-      code_challenge: challenge,
-      code_challenge_method: 'S256',
+    const { code, verifier } = await authorizeCode(issuer.fetch, issuer.metadata, {
       scope: 'openid offline_access',
       ...extra,
     });
-    const fields = {
-      grant_type: 'authorization_code',
-      client_id: CLIENT_ID,
-      code: callback!.searchParams.get('code')!,
-      code_verifier: verifier,
-      redirect_uri: REDIRECT_URI,
-    };
-    return fields;
+    return codeExchange(code, verifier);
   }
 
   it('redeems a dpop_jkt code only with a proof of that key (RFC 9449 §10)', async () => {
@@ -214,10 +187,7 @@ describe('sign({ dpopJkt }) and createDpopProof', () => {
   });
 
   it('makes a proof with typ dpop+jwt, the public jwk, htm, htu without query, iat, jti, ath and nonce', async () => {
-    const proof = await createDpopProof({
-      key: client.key,
-      method: 'PUT',
-      url: 'https://api.test/orders/7?x=1#frag',
+    const proof = await clientProof('PUT', 'https://api.test/orders/7?x=1#frag', {
       accessToken: 'token-value',
       nonce: 'n-1',
       now: () => 1_900_000_000_000,
@@ -241,10 +211,7 @@ describe('sign({ dpopJkt }) and createDpopProof', () => {
   });
 
   it('lets claims and header override or drop anything, for refusal tests', async () => {
-    const proof = await createDpopProof({
-      key: client.key,
-      method: 'GET',
-      url: 'https://api.test/',
+    const proof = await clientProof('GET', 'https://api.test/', {
       jti: 'fixed',
       claims: { iat: undefined, extra: true },
       header: { typ: 'JWT', kid: 'k' },

@@ -1,4 +1,5 @@
 import { base64url } from 'jose';
+import { expect } from 'vitest';
 import type { AuthorizationServerMetadata } from '../../src/issuer/discovery.js';
 
 type FetchFn = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
@@ -32,6 +33,52 @@ export async function authorize(
   return { status: response.status, callback: location ? new URL(location) : undefined, body };
 }
 
+/** The SPA's `/authorize` parameters for a fresh S256 PKCE pair, `extra` on top, and the verifier. */
+export async function authorizeParams(
+  extra: Record<string, string> = {},
+): Promise<{ verifier: string; params: Record<string, string> }> {
+  const { verifier, challenge } = await pkcePair();
+  const params = {
+    response_type: 'code',
+    client_id: CLIENT_ID,
+    redirect_uri: REDIRECT_URI,
+    code_challenge: challenge,
+    code_challenge_method: 'S256',
+    state: 'state-1',
+    ...extra,
+  };
+  return { verifier, params };
+}
+
+/** `/authorize` with {@link authorizeParams}: the callback, the code it carries and the PKCE verifier. */
+export async function authorizeCode(
+  fetchFn: FetchFn,
+  metadata: AuthorizationServerMetadata,
+  extra: Record<string, string> = {},
+): Promise<{ callback: URL; code: string; verifier: string }> {
+  const { verifier, params } = await authorizeParams(extra);
+  const { callback } = await authorize(fetchFn, metadata, params);
+  const code = callback?.searchParams.get('code');
+  if (!callback || !code) throw new Error(`no code in ${callback?.href}`);
+  return { callback, code, verifier };
+}
+
+/** The SPA's token request form redeeming `code` with `verifier`, `extra` on top. */
+export function codeExchange(
+  code: string,
+  verifier: string,
+  extra: Record<string, string> = {},
+): Record<string, string> {
+  return {
+    grant_type: 'authorization_code',
+    client_id: CLIENT_ID,
+    code,
+    code_verifier: verifier,
+    redirect_uri: REDIRECT_URI,
+    ...extra,
+  };
+}
+
 /**
  * The SPA's whole authorization-code flow: PKCE pair, `/authorize`, then the code exchange.
  * Returns the token response and what the flow used.
@@ -41,30 +88,29 @@ export async function codeFlow(
   metadata: AuthorizationServerMetadata,
   extra: Record<string, string> = {},
 ): Promise<{ tokens: Record<string, unknown>; callback: URL; verifier: string; code: string }> {
-  const { verifier, challenge } = await pkcePair();
-  const { callback } = await authorize(fetchFn, metadata, {
-    response_type: 'code',
-    client_id: CLIENT_ID,
-    redirect_uri: REDIRECT_URI,
-    code_challenge: challenge,
-    code_challenge_method: 'S256',
-    state: 'state-1',
-    ...extra,
-  });
-  const code = callback?.searchParams.get('code');
-  if (!code) throw new Error(`no code in ${callback?.href}`);
-  const response = await fetchFn(
-    metadata.token_endpoint!,
-    postForm({
-      grant_type: 'authorization_code',
-      client_id: CLIENT_ID,
-      code,
-      code_verifier: verifier,
-      redirect_uri: REDIRECT_URI,
-    }),
-  );
+  const { callback, code, verifier } = await authorizeCode(fetchFn, metadata, extra);
+  const response = await fetchFn(metadata.token_endpoint!, postForm(codeExchange(code, verifier)));
   const tokens = (await response.json()) as Record<string, unknown>;
   if (response.status !== 200)
     throw new Error(`token endpoint answered ${response.status}: ${JSON.stringify(tokens)}`);
-  return { tokens, callback: callback!, verifier, code };
+  return { tokens, callback, verifier, code };
+}
+
+/**
+ * Sends the CORS preflight an SPA on another port sends before a POST with `requestHeaders`
+ * and expects it allowed: 204, any origin, POST, and those headers.
+ */
+export async function expectPreflightAllowed(fetchFn: FetchFn, url: string, requestHeaders: string) {
+  const response = await fetchFn(url, {
+    method: 'OPTIONS',
+    headers: {
+      origin: 'http://127.0.0.1:5173',
+      'access-control-request-method': 'POST',
+      'access-control-request-headers': requestHeaders,
+    },
+  });
+  expect(response.status).toBe(204);
+  expect(response.headers.get('access-control-allow-origin')).toBe('*');
+  expect(response.headers.get('access-control-allow-methods')).toContain('POST');
+  expect(response.headers.get('access-control-allow-headers')).toBe(requestHeaders);
 }

@@ -5,7 +5,8 @@ import { request as undiciRequest } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestIssuer } from '../../src/testing/index.js';
 import type { TestIssuer } from '../../src/testing/index.js';
-import { CLIENT_ID, REDIRECT_URI, authorize, codeFlow, pkcePair, postForm } from './helpers.js';
+import { CLIENT_ID, authorizeCode, codeExchange, codeFlow, pkcePair, postForm } from './helpers.js';
+import { expectPreflightAllowed } from './helpers.js';
 
 /** A port nothing listens on right now. */
 async function freePort(): Promise<number> {
@@ -96,33 +97,14 @@ describe('listen: true', () => {
   });
 
   it('refuses a PKCE mismatch and a reused code with invalid_grant over HTTP', async () => {
-    const { verifier, challenge } = await pkcePair();
-    const codeFor = async () => {
-      const { callback } = await authorize(fetch, live.metadata, {
-        response_type: 'code',
-        client_id: CLIENT_ID,
-        redirect_uri: REDIRECT_URI,
-        code_challenge: challenge,
-        code_challenge_method: 'S256',
-      });
-      return callback!.searchParams.get('code')!;
-    };
     const exchange = (code: string, codeVerifier: string) =>
-      fetch(
-        live.metadata.token_endpoint!,
-        postForm({
-          grant_type: 'authorization_code',
-          client_id: CLIENT_ID,
-          code,
-          code_verifier: codeVerifier,
-          redirect_uri: REDIRECT_URI,
-        }),
-      );
-    const mismatch = await exchange(await codeFor(), (await pkcePair()).verifier);
+      fetch(live.metadata.token_endpoint!, postForm(codeExchange(code, codeVerifier)));
+    const other = await authorizeCode(fetch, live.metadata);
+    const mismatch = await exchange(other.code, (await pkcePair()).verifier);
     expect(mismatch.status).toBe(400);
     expect(await mismatch.json()).toMatchObject({ error: 'invalid_grant' });
 
-    const code = await codeFor();
+    const { code, verifier } = await authorizeCode(fetch, live.metadata);
     expect((await exchange(code, verifier)).status).toBe(200);
     const reused = await exchange(code, verifier);
     expect(reused.status).toBe(400);
@@ -143,17 +125,7 @@ describe('listen: true', () => {
   });
 
   it('answers CORS preflights from an SPA on another port', async () => {
-    const response = await fetch(live.metadata.token_endpoint!, {
-      method: 'OPTIONS',
-      headers: {
-        origin: 'http://127.0.0.1:5173',
-        'access-control-request-method': 'POST',
-        'access-control-request-headers': 'content-type',
-      },
-    });
-    expect(response.status).toBe(204);
-    expect(response.headers.get('access-control-allow-origin')).toBe('*');
-    expect(response.headers.get('access-control-allow-headers')).toBe('content-type');
+    await expectPreflightAllowed(fetch, live.metadata.token_endpoint!, 'content-type');
   });
 
   it('answers HEAD without a body and unknown paths with 404', async () => {

@@ -2,7 +2,18 @@ import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify } from '
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createTestIssuer } from '../../src/testing/index.js';
 import type { TestIssuer } from '../../src/testing/index.js';
-import { CLIENT_ID, REDIRECT_URI, authorize, codeFlow, pkcePair, postForm } from './helpers.js';
+import {
+  CLIENT_ID,
+  REDIRECT_URI,
+  authorize,
+  authorizeCode,
+  authorizeParams,
+  codeExchange,
+  codeFlow,
+  pkcePair,
+  postForm,
+} from './helpers.js';
+import { expectPreflightAllowed } from './helpers.js';
 
 let issuer: TestIssuer;
 const tokenUrl = () => issuer.metadata.token_endpoint!;
@@ -16,35 +27,13 @@ async function postToken(fields: Record<string, string>, headers?: Record<string
   };
 }
 
-async function authorizeParams(extra: Record<string, string> = {}) {
-  const { verifier, challenge } = await pkcePair();
-  const params = {
-    response_type: 'code',
-    client_id: CLIENT_ID,
-    redirect_uri: REDIRECT_URI,
-    code_challenge: challenge,
-    code_challenge_method: 'S256',
-    state: 'xyz',
-    ...extra,
-  };
-  return { verifier, params };
-}
-
 async function getCode(extra: Record<string, string> = {}) {
-  const { verifier, params } = await authorizeParams(extra);
-  const { callback } = await authorize(issuer.fetch, issuer.metadata, params);
-  return { verifier, code: callback!.searchParams.get('code')! };
+  const { verifier, code } = await authorizeCode(issuer.fetch, issuer.metadata, extra);
+  return { verifier, code };
 }
 
 const exchange = (code: string, verifier: string, extra: Record<string, string> = {}) =>
-  postToken({
-    grant_type: 'authorization_code',
-    client_id: CLIENT_ID,
-    code,
-    code_verifier: verifier,
-    redirect_uri: REDIRECT_URI,
-    ...extra,
-  });
+  postToken(codeExchange(code, verifier, extra));
 
 beforeAll(async () => {
   issuer = await createTestIssuer({ algorithms: ['ES256'] });
@@ -58,7 +47,7 @@ describe('/authorize', () => {
     expect(status).toBe(302);
     expect(callback!.origin + callback!.pathname).toBe(REDIRECT_URI);
     expect(callback!.searchParams.get('code')).toMatch(/^[\w-]{43}$/);
-    expect(callback!.searchParams.get('state')).toBe('xyz');
+    expect(callback!.searchParams.get('state')).toBe('state-1');
     expect(callback!.searchParams.get('iss')).toBe('https://issuer.test');
     expect(issuer.requests.authorize).toBe(before + 1);
   });
@@ -99,7 +88,7 @@ describe('/authorize', () => {
     expect(status).toBe(302);
     expect(callback!.searchParams.get('error')).toBe(error);
     expect(callback!.searchParams.get('error_description')).toBeTruthy();
-    expect(callback!.searchParams.get('state')).toBe('xyz');
+    expect(callback!.searchParams.get('state')).toBe('state-1');
     expect(callback!.searchParams.get('iss')).toBe('https://issuer.test');
     expect(callback!.searchParams.has('code')).toBe(false);
   });
@@ -229,24 +218,11 @@ describe('/token: authorization_code with PKCE', () => {
   it('refuses a code older than ten minutes', async () => {
     let now = 1_800_000_000_000;
     const clocked = await createTestIssuer({ now: () => now });
-    const { verifier, challenge } = await pkcePair();
-    const { callback } = await authorize(clocked.fetch, clocked.metadata, {
-      response_type: 'code',
-      client_id: CLIENT_ID,
-      redirect_uri: REDIRECT_URI,
-      code_challenge: challenge,
-      code_challenge_method: 'S256',
-    });
+    const { code, verifier } = await authorizeCode(clocked.fetch, clocked.metadata);
     now += 10 * 60 * 1000 + 1;
     const response = await clocked.fetch(
       clocked.metadata.token_endpoint!,
-      postForm({
-        grant_type: 'authorization_code',
-        client_id: CLIENT_ID,
-        code: callback!.searchParams.get('code')!,
-        code_verifier: verifier,
-        redirect_uri: REDIRECT_URI,
-      }),
+      postForm(codeExchange(code, verifier)),
     );
     expect(await response.json()).toMatchObject({ error: 'invalid_grant' });
   });
@@ -427,29 +403,15 @@ describe('clients', () => {
     expect((await post({ grant_type: 'client_credentials', client_id: 'stranger' })).body.error).toBe(
       'invalid_client',
     );
-    const { challenge } = await pkcePair();
-    const { status, body } = await authorize(strict.fetch, strict.metadata, {
-      response_type: 'code',
-      client_id: 'stranger',
-      redirect_uri: REDIRECT_URI,
-      code_challenge: challenge,
-      code_challenge_method: 'S256',
-    });
+    const { params } = await authorizeParams({ client_id: 'stranger' });
+    const { status, body } = await authorize(strict.fetch, strict.metadata, params);
     expect(status).toBe(400);
     expect(body).toMatchObject({ error_description: expect.stringMatching(/unknown client_id/) });
   });
 
   it('allows only the registered redirect URIs', async () => {
-    const { challenge } = await pkcePair();
-    const params = {
-      response_type: 'code',
-      client_id: 'spa',
-      code_challenge: challenge,
-      code_challenge_method: 'S256',
-    };
-    expect(
-      (await authorize(strict.fetch, strict.metadata, { ...params, redirect_uri: REDIRECT_URI })).status,
-    ).toBe(302);
+    const { params } = await authorizeParams();
+    expect((await authorize(strict.fetch, strict.metadata, params)).status).toBe(302);
     const other = await authorize(strict.fetch, strict.metadata, {
       ...params,
       redirect_uri: 'https://evil.test/cb',
@@ -516,18 +478,7 @@ describe('CORS and routing', () => {
       issuer.metadata.jwks_uri!,
       'https://issuer.test/.well-known/openid-configuration',
     ]) {
-      const response = await issuer.fetch(url, {
-        method: 'OPTIONS',
-        headers: {
-          origin: 'http://127.0.0.1:5173',
-          'access-control-request-method': 'POST',
-          'access-control-request-headers': 'content-type, dpop',
-        },
-      });
-      expect(response.status).toBe(204);
-      expect(response.headers.get('access-control-allow-origin')).toBe('*');
-      expect(response.headers.get('access-control-allow-methods')).toContain('POST');
-      expect(response.headers.get('access-control-allow-headers')).toBe('content-type, dpop');
+      await expectPreflightAllowed(issuer.fetch, url, 'content-type, dpop');
     }
     expect(issuer.requests).toEqual(before);
   });

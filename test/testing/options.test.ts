@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { SUPPORTED_ALGORITHMS } from '../../src/index.js';
 import { createTestIssuer } from '../../src/testing/index.js';
 import type { TestIssuerAlgorithm, TestIssuerOptions } from '../../src/testing/index.js';
+import { ARCHERA_REQUIRED, SEED_JWK_MEMBERS } from '../support/seed-shapes.js';
 
 const ALL_ALGORITHMS: TestIssuerAlgorithm[] = [...SUPPORTED_ALGORITHMS];
 
@@ -124,23 +125,12 @@ describe('profiles', () => {
     const issuer = await createTestIssuer({ profile: 'rfc8414' });
     const response = await issuer.fetch('https://issuer.test/.well-known/oauth-authorization-server');
     const metadata = await response.json();
-    expect(Object.keys(metadata).sort()).toEqual([
-      'authorization_endpoint',
-      'code_challenge_methods_supported',
-      'grant_types_supported',
-      'issuer',
-      'jwks_uri',
-      'response_types_supported',
-      'revocation_endpoint',
-      'scopes_supported',
-      'token_endpoint',
-      'token_endpoint_auth_methods_supported',
-    ]);
+    expect(Object.keys(metadata).sort()).toEqual(ARCHERA_REQUIRED);
     expect(metadata.jwks_uri).toBe('https://issuer.test/.well-known/jwks.json');
     expect(await status(issuer, 'https://issuer.test/.well-known/openid-configuration')).toBe(404);
     const jwks = await (await issuer.fetch(metadata.jwks_uri)).json();
     expect(Object.keys(jwks)).toEqual(['keys']);
-    expect(Object.keys(jwks.keys[0]).sort()).toEqual(['alg', 'e', 'kid', 'kty', 'n', 'use']);
+    expect(Object.keys(jwks.keys[0]).sort()).toEqual(SEED_JWK_MEMBERS);
   });
 
   it('auth0 (Altostrat): trailing-slash issuer, OIDC discovery only, Auth0 paths', async () => {

@@ -10,9 +10,10 @@ import {
   revokeToken,
 } from '../../src/pkce/index.js';
 import { type TestIssuer, createTestIssuer } from '../../src/testing/index.js';
+import { CLIENT_ID, REDIRECT_URI } from './helpers.js';
 
 const API = 'https://api.test';
-const CLIENT = { clientId: 'spa', redirectUri: 'http://127.0.0.1:5173/callback' };
+const CLIENT = { clientId: CLIENT_ID, redirectUri: REDIRECT_URI };
 
 let live: TestIssuer;
 beforeAll(async () => {
@@ -48,7 +49,7 @@ describe('the whole PKCE flow against the stub issuer over real HTTP', () => {
     const verifier = new JwtVerifier({ issuer: live.issuer, audience: API, typ: 'at+jwt' });
     const { payload, header } = await verifier.verify(tokens.access_token);
     expect(header.typ).toBe('at+jwt');
-    expect(payload).toMatchObject({ iss: live.issuer, aud: API, client_id: 'spa' });
+    expect(payload).toMatchObject({ iss: live.issuer, aud: API, client_id: CLIENT_ID });
     expect(live.requests).toMatchObject({ authorize: 1, token: 1, jwks: 1 });
 
     const refreshed = await refreshTokens(metadata, { clientId: 'spa', refreshToken: tokens.refresh_token! });

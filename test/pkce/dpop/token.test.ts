@@ -3,8 +3,7 @@
 // the token helpers' 4xx handling, and token_type as the server sent it.
 import { EmbeddedJWK, jwtVerify } from 'jose';
 import { HttpResponse, http } from 'msw';
-import { setupServer } from 'msw/node';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   type DpopHandle,
   TokenEndpointError,
@@ -15,21 +14,16 @@ import {
   refreshTokens,
   revokeToken,
 } from '../../../src/pkce/index.js';
-import { metadata } from '../fixtures.js';
+import { REVOKE, TOKEN, exchange, expectAnswerError, metadata } from '../fixtures.js';
+import { useMsw } from '../../support/msw.js';
 import { caught } from '../../support/rejections.js';
 
-const TOKEN = metadata.token_endpoint!;
-const REVOKE = metadata.revocation_endpoint!;
-const server = setupServer();
+const server = useMsw();
 /** The DPoP header of each request the endpoints got, in order. */
 const proofs: (string | null)[] = [];
-
-beforeAll(() => server.listen({ onUnhandledRequest: 'error' }));
 afterEach(() => {
-  server.resetHandlers();
   proofs.length = 0;
 });
-afterAll(() => server.close());
 
 let dpop: DpopHandle;
 beforeEach(async () => {
@@ -56,13 +50,6 @@ function demandingNonce(url: string, nonce: string, ok: () => Response) {
 
 const claimsOf = async (proof: string | null) =>
   (await jwtVerify(proof!, EmbeddedJWK, { typ: 'dpop+jwt' })).payload;
-
-const exchange = {
-  clientId: 'spa-client',
-  code: 'code-1',
-  codeVerifier: 'dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk',
-  redirectUri: 'https://app.example.com/callback',
-};
 
 describe('buildAuthorizationUrl with dpop', () => {
   it('sends dpop_jkt, the thumbprint of the key (RFC 9449 §10)', async () => {
@@ -130,8 +117,7 @@ describe('exchangeAuthorizationCode with dpop', () => {
       }),
     );
     const error = await caught(() => exchangeAuthorizationCode(metadata, { ...exchange, dpop }));
-    expect(error).toBeInstanceOf(TokenEndpointError);
-    expect(error).toMatchObject({ error: 'use_dpop_nonce', status: 400 });
+    expectAnswerError(error, TokenEndpointError, { error: 'use_dpop_nonce', status: 400 });
     expect(proofs).toHaveLength(2);
   });
 
