@@ -5,17 +5,17 @@
 // stale one, one without ath, the token sent as Bearer and a proof from another key, each
 // with its code and challenge.
 import { type Server, createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { decodeJwt, exportJWK, generateKeyPair } from 'jose';
-import Provider from 'oidc-provider';
+import { decodeJwt, generateKeyPair } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { JwtVerifier, authenticate } from '../../src/index.js';
 import { type DpopProofOptions, createDpopProof, dpopThumbprint } from '../../src/testing/index.js';
+import { close, listen } from '../support/network.js';
+import { type OidcProvider, requestServiceToken, startServiceProvider } from './provider.js';
 
 const API = 'https://api.example.test';
 const ALGS = 'ES256 EdDSA';
 
-let providerServer: Server;
+let provider: OidcProvider;
 let issuer: string;
 let apiServer: Server;
 let api: string;
@@ -25,56 +25,14 @@ let tokenResponse: Record<string, unknown>;
 let accessToken: string;
 let nonceAsked: { status: number; error: unknown; nonce: string | null };
 
-async function listen(server: Server): Promise<string> {
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-}
-
 async function requestToken(nonce?: string): Promise<Response> {
   const proof = await createDpopProof({ key, method: 'POST', url: `${issuer}/token`, nonce });
-  return fetch(`${issuer}/token`, {
-    method: 'POST',
-    headers: {
-      authorization: `Basic ${Buffer.from('service:a-test-secret').toString('base64')}`,
-      dpop: proof,
-    },
-    body: new URLSearchParams({ grant_type: 'client_credentials', scope: 'api:read', resource: API }),
-  });
+  return requestServiceToken(issuer, API, { dpop: proof });
 }
 
 beforeAll(async () => {
-  providerServer = createServer();
-  issuer = await listen(providerServer);
-  const { privateKey } = await generateKeyPair('RS256', { extractable: true });
-  const provider = new Provider(issuer, {
-    clients: [
-      {
-        client_id: 'service',
-        client_secret: 'a-test-secret',
-        grant_types: ['client_credentials'],
-        redirect_uris: [],
-        response_types: [],
-      },
-    ],
-    jwks: { keys: [{ ...(await exportJWK(privateKey)), kid: 'rs-1', alg: 'RS256', use: 'sig' }] },
-    scopes: ['api:read'],
-    enabledJWA: { dPoPSigningAlgValues: ['ES256', 'EdDSA'] },
-    features: {
-      clientCredentials: { enabled: true },
-      dPoP: { enabled: true, nonceSecret: Buffer.alloc(32, 7), requireNonce: () => true },
-      resourceIndicators: {
-        enabled: true,
-        defaultResource: () => API,
-        getResourceServerInfo: () => ({
-          scope: 'api:read',
-          audience: API,
-          accessTokenFormat: 'jwt',
-          jwt: { sign: { alg: 'RS256' } },
-        }),
-      },
-    },
-  });
-  providerServer.on('request', provider.callback());
+  provider = await startServiceProvider({ api: API, dpopAlgorithms: ['ES256', 'EdDSA'] });
+  issuer = provider.issuer;
 
   key = await generateKeyPair('ES256');
   jkt = await dpopThumbprint(key);
@@ -105,14 +63,12 @@ beforeAll(async () => {
       .writeHead(200, { 'content-type': 'application/json', ...result.headers })
       .end(JSON.stringify({ sub: result.token.payload.sub, jkt: result.token.dpop?.jkt }));
   });
-  api = await listen(apiServer);
+  api = `http://127.0.0.1:${await listen(apiServer)}`;
 }, 60_000);
 
 afterAll(async () => {
-  for (const server of [providerServer, apiServer]) {
-    server?.closeAllConnections();
-    await new Promise((resolve) => server?.close(resolve));
-  }
+  if (apiServer) await close(apiServer);
+  await provider?.close();
 });
 
 interface Answer {
