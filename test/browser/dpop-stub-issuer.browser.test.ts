@@ -10,20 +10,19 @@ import { EmbeddedJWK, type JWTPayload, calculateJwkThumbprint, jwtVerify } from 
 import type { Request } from 'playwright-core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { JwtVerifier, authenticate } from '../../src/index.js';
-import { type TestIssuer, createTestIssuer } from '../../src/testing/index.js';
 import { type ResourceServer, startResourceServer } from '../support/dpop-resource-server.js';
+import { useTestIssuer } from '../support/fixture.js';
 import { type FlowResult, dpopFlowPage } from './dpop-flow.js';
 import { type AppServer, readResult, serveApp, useChromium } from './harness.js';
 
 const API = 'https://api.example.test';
 const CLIENT_ID = 'dpop-stub-spa';
 
-let issuer: TestIssuer;
+const issuer = useTestIssuer({ listen: true, requireDpopNonce: true, audience: API }, { reset: true });
 let app: AppServer;
 let api: ResourceServer;
 
 beforeAll(async () => {
-  issuer = await createTestIssuer({ listen: true, requireDpopNonce: true, audience: API });
   let html = '';
   app = await serveApp({ '/': () => html, '/callback': () => html });
   const resourceVerifier = new JwtVerifier({
@@ -46,11 +45,9 @@ beforeAll(async () => {
 afterAll(async () => {
   await api?.close();
   await app?.close();
-  await issuer?.close();
 });
 
 beforeEach(() => {
-  issuer.reset();
   api.calls.length = 0;
 });
 

@@ -5,9 +5,9 @@
 // in sessionStorage across the redirect to /authorize, parses the callback, exchanges the
 // code with a CORS POST and shows what it got. Node then verifies the access token the page
 // reports.
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { JwtVerifier } from '../../src/index.js';
-import { type TestIssuer, createTestIssuer } from '../../src/testing/index.js';
+import { useTestIssuer } from '../support/fixture.js';
 import { type AppServer, BUNDLE, readResult, serveApp, spaPage, useChromium } from './harness.js';
 
 const API = 'https://api.example.test';
@@ -62,12 +62,11 @@ function appPage(config: { issuer: string; clientId: string; audience: string })
   });
 }
 
-let issuer: TestIssuer;
+const issuer = useTestIssuer({ listen: true, audience: API }, { reset: true });
 let app: AppServer;
 let appOrigin: string;
 
 beforeAll(async () => {
-  issuer = await createTestIssuer({ listen: true, audience: API });
   const html = appPage({ issuer: issuer.issuer, clientId: CLIENT_ID, audience: API });
   app = await serveApp({ '/': () => html, '/callback': () => html });
   appOrigin = app.origin;
@@ -75,10 +74,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await app?.close();
-  await issuer?.close();
 });
-
-beforeEach(() => issuer.reset());
 
 const tab = useChromium();
 

@@ -4,7 +4,7 @@
 // with discoverResource, discovers the stub issuer, registers itself (RFC 7591), logs in with
 // PKCE and `resource`, exchanges the code, and calls the resource again with the token.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type TestIssuer, createTestIssuer } from '../../src/testing/index.js';
+import { useTestIssuer } from '../support/fixture.js';
 import { type McpResource, startMcpResource } from '../support/mcp-resource.js';
 import { type AppServer, readResult, serveApp, spaPage, useChromium } from './harness.js';
 
@@ -47,13 +47,12 @@ function appPage(resourceUrl: string): string {
   });
 }
 
-let issuer: TestIssuer;
+const issuer = useTestIssuer({ listen: true });
 let resource: McpResource;
 let app: AppServer;
 let appOrigin: string;
 
 beforeAll(async () => {
-  issuer = await createTestIssuer({ listen: true });
   resource = await startMcpResource({
     issuer: issuer.issuer,
     scopesSupported: ['tools:call'],
@@ -73,7 +72,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await Promise.all([app?.close(), resource?.close()]);
-  await issuer?.close();
 });
 
 const tab = useChromium();
