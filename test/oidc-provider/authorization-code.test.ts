@@ -7,6 +7,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { JwtVerifier, verifyIdToken } from '../../src/index.js';
 import {
   type AuthorizationServerMetadata,
+  type ClientMetadata,
   ClientRegistrationError,
   TokenEndpointError,
   buildAuthorizationUrl,
@@ -307,17 +308,18 @@ describe('authorization code with PKCE against oidc-provider', () => {
 describe('dynamic client registration (RFC 7591) against oidc-provider', () => {
   it('registers a public native client that then signs in with PKCE and resource', async () => {
     expect(metadata.registration_endpoint).toBe(`${provider.issuer}/reg`);
-    const client = await registerClient(metadata, {
+    const registration: ClientMetadata = {
       client_name: 'MCP-style desktop client',
       redirect_uris: [REDIRECT_URI],
       application_type: 'native',
-    });
+    };
+    const client = await registerClient(metadata, registration);
+    // The server registered what was asked, as a public client.
     expect(client).toMatchObject({
+      ...registration,
       client_id: expect.any(String),
       token_endpoint_auth_method: 'none',
-      application_type: 'native',
       grant_types: ['authorization_code', 'refresh_token'],
-      redirect_uris: [REDIRECT_URI],
     });
     expect(client.client_secret).toBeUndefined();
 
