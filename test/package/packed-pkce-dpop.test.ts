@@ -2,10 +2,8 @@
 // script that imports only the installed package makes a key, sends dpop_jkt, exchanges a
 // code at a token endpoint that demands a nonce, and calls a resource server through
 // fetchWithDpop; node:http servers on 127.0.0.1 play both servers.
-import { writeFile } from 'node:fs/promises';
 import { type Server, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
 import { EmbeddedJWK, calculateJwkThumbprint, jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -13,7 +11,7 @@ import {
   createDpopCheck,
   startResourceServer,
 } from '../support/dpop-resource-server.js';
-import { type PackedPackage, preparePackedPackage, run } from './packed-package.js';
+import { runConsumer, usePackedPackage } from './packed-package.js';
 
 const CONSUMER = String.raw`
 import {
@@ -44,7 +42,7 @@ console.log(JSON.stringify({
 }));
 `;
 
-let packed: PackedPackage;
+const packed = usePackedPackage('dpop', { 'dpop.mjs': CONSUMER });
 let tokenServer: Server;
 let issuer: string;
 let api: ResourceServer;
@@ -53,8 +51,6 @@ const tokenProofs: string[] = [];
 let boundJkt: string | undefined;
 
 beforeAll(async () => {
-  packed = await preparePackedPackage('dpop');
-  await writeFile(join(packed.project, 'dpop.mjs'), CONSUMER);
   tokenServer = createServer(async (req, res) => {
     const proof = String(req.headers.dpop ?? '');
     tokenProofs.push(proof);
@@ -85,15 +81,11 @@ afterAll(async () => {
   await api?.close();
   tokenServer?.closeAllConnections();
   await new Promise((resolve) => tokenServer?.close(resolve));
-  await packed?.remove();
 });
 
 describe('DPoP with the installed oauth-jwt-verify/pkce', () => {
   it('binds the code and the token to a new key and calls the API, each server nonce followed once', async () => {
-    const { stdout } = await run(process.execPath, ['dpop.mjs'], {
-      cwd: packed.project,
-      env: { ...process.env, ISSUER: issuer, API: api.origin },
-    });
+    const stdout = await runConsumer(packed, 'dpop.mjs', { ISSUER: issuer, API: api.origin });
     const report = JSON.parse(stdout) as {
       jkt: string;
       dpopJkt: string;

@@ -2,16 +2,13 @@
 // (no access to src/) verifies tokens from both seed-shaped issuers (Archera's RFC 8414 shape,
 // Altostrat's Auth0 shape) and from a real oidc-provider issuer, and reaches every error code
 // of the contract with its status.
-import { writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ERROR_STATUS } from '../../src/errors.js';
 import { type OidcProvider, requestServiceToken, startServiceProvider } from '../oidc-provider/provider.js';
-import { type PackedPackage, preparePackedPackage, run } from './packed-package.js';
+import { runConsumer, usePackedPackage } from './packed-package.js';
 
 const API = 'https://api.example.test';
 
-let packed: PackedPackage;
 let provider: OidcProvider;
 let providerIssuer: string;
 let accessToken: string;
@@ -99,21 +96,19 @@ try {
 process.stdout.write(JSON.stringify(report));
 `;
 
-beforeAll(async () => {
-  packed = await preparePackedPackage('verifier');
-  await writeFile(join(packed.project, 'verify-all.mjs'), CONSUMER);
+const packed = usePackedPackage('verifier', { 'verify-all.mjs': CONSUMER });
 
+beforeAll(async () => {
   provider = await startServiceProvider({ api: API });
   providerIssuer = provider.issuer;
   const response = await requestServiceToken(providerIssuer, API);
   const body = (await response.json()) as { access_token?: string };
   if (!body.access_token) throw new Error(`oidc-provider issued no access token: ${JSON.stringify(body)}`);
   accessToken = body.access_token;
-}, 180_000);
+});
 
 afterAll(async () => {
   await provider?.close();
-  await packed?.remove();
 });
 
 describe('the packed package in a consumer project', () => {
@@ -125,9 +120,10 @@ describe('the packed package in a consumer project', () => {
   };
 
   beforeAll(async () => {
-    const { stdout } = await run(process.execPath, ['verify-all.mjs'], {
-      cwd: packed.project,
-      env: { ...process.env, PROVIDER_ISSUER: providerIssuer, API, ACCESS_TOKEN: accessToken },
+    const stdout = await runConsumer(packed, 'verify-all.mjs', {
+      PROVIDER_ISSUER: providerIssuer,
+      API,
+      ACCESS_TOKEN: accessToken,
     });
     report = JSON.parse(stdout);
   }, 60_000);

@@ -14,6 +14,8 @@ export function useFixture<T extends object>(
   start: () => Promise<T>,
   stop: (value: T) => unknown,
   what = 'the fixture',
+  /** The beforeAll's timeout, when the set-up may take longer than the hook timeout. */
+  timeout?: number,
 ): T {
   let value: T | undefined;
   const current = (): T => {
@@ -22,7 +24,7 @@ export function useFixture<T extends object>(
   };
   beforeAll(async () => {
     value = await start();
-  });
+  }, timeout);
   afterAll(async () => {
     if (value !== undefined) await stop(value);
     value = undefined;
