@@ -3,7 +3,6 @@
 // code at a token endpoint that demands a nonce, and calls a resource server through
 // fetchWithDpop; node:http servers on 127.0.0.1 play both servers.
 import { type Server, createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { EmbeddedJWK, calculateJwkThumbprint, jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -11,6 +10,7 @@ import {
   createDpopCheck,
   startResourceServer,
 } from '../support/dpop-resource-server.js';
+import { close, listen } from '../support/network.js';
 import { runConsumer, usePackedPackage } from './packed-package.js';
 
 const CONSUMER = String.raw`
@@ -64,8 +64,7 @@ beforeAll(async () => {
     res.writeHead(200, { 'content-type': 'application/json' });
     res.end(JSON.stringify({ access_token: 'bound-token-1', token_type: 'DPoP', expires_in: 300 }));
   });
-  await new Promise<void>((resolve) => tokenServer.listen(0, '127.0.0.1', resolve));
-  issuer = `http://127.0.0.1:${(tokenServer.address() as AddressInfo).port}`;
+  issuer = `http://127.0.0.1:${await listen(tokenServer)}`;
   api = await startResourceServer(
     createDpopCheck({
       nonce: 'rs-nonce',
@@ -79,8 +78,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await api?.close();
-  tokenServer?.closeAllConnections();
-  await new Promise((resolve) => tokenServer?.close(resolve));
+  if (tokenServer) await close(tokenServer);
 });
 
 describe('DPoP with the installed oauth-jwt-verify/pkce', () => {
