@@ -7,122 +7,22 @@
 // `authenticate()` with a JwtVerifier that requires DPoP and its own nonces. A proof the
 // page sent is then replayed from Node and refused (RFC 9449 §4.3, §5, §8, §10, §11.1).
 import { EmbeddedJWK, type JWTPayload, calculateJwkThumbprint, jwtVerify } from 'jose';
-import type { Browser, Page, Request, Response } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { Request } from 'playwright-core';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { JwtVerifier, authenticate } from '../../src/index.js';
-import { type TestIssuer, createTestIssuer } from '../../src/testing/index.js';
 import { type ResourceServer, startResourceServer } from '../support/dpop-resource-server.js';
-import { type AppServer, BUNDLE, launchChromium, serveApp } from './harness.js';
+import { useTestIssuer } from '../support/fixture.js';
+import { type FlowResult, dpopFlowPage } from './dpop-flow.js';
+import { type AppServer, readResult, serveApp, useChromium } from './harness.js';
 
 const API = 'https://api.example.test';
 const CLIENT_ID = 'dpop-stub-spa';
 
-interface ApiCall {
-  status: number;
-  body: Record<string, unknown>;
-}
-
-/** What the flow page reports in #result. */
-interface FlowResult {
-  error?: { name: string; message: string; code?: string; error?: string };
-  jkt: string;
-  tokenType: string;
-  accessToken: string;
-  me: ApiCall;
-  otherKeyRefresh: string;
-  otherJkt: string;
-  refreshedTokenType: string;
-  refreshedAccessToken: string;
-  meAfterRefresh: ApiCall;
-  afterRevoke: string;
-}
-
-/** The SPA: one page for both the start of the login (/) and the /callback route. */
-function flowPage(config: { issuer: string; api: string }): string {
-  return `<!doctype html>
-<html><head><meta charset="utf-8"><title>DPoP SPA (stub issuer)</title></head>
-<body>
-<pre id="status">loading</pre>
-<pre id="result"></pre>
-<script type="module">
-import {
-  discover, buildAuthorizationUrl, parseAuthorizationResponse, exchangeAuthorizationCode,
-  refreshTokens, revokeToken, createDpopKeyPair, createDpopHandle, createIndexedDbDpopStore,
-  fetchWithDpop,
-} from '${BUNDLE}';
-const config = ${JSON.stringify({ ...config, clientId: CLIENT_ID, resource: API })};
-const show = (id, value) => {
-  document.getElementById(id).textContent = typeof value === 'string' ? value : JSON.stringify(value);
-};
-const failure = (error) => error.name + ' ' + error.error;
-try {
-  const metadata = await discover(config.issuer);
-  const redirectUri = location.origin + '/callback';
-  // The key lives in IndexedDB: the one made before the redirect signs after it.
-  const store = createIndexedDbDpopStore();
-  const dpop = await createDpopHandle((await store.get('keyPair')) ?? (await createDpopKeyPair()), { store });
-  if (location.pathname === '/callback') {
-    const pending = JSON.parse(sessionStorage.getItem('oauth:pending') ?? 'null');
-    sessionStorage.removeItem('oauth:pending');
-    const { code } = parseAuthorizationResponse(location.href, { expectedState: pending.state, metadata });
-    history.replaceState(null, '', '/');
-    const client = { clientId: config.clientId, resource: config.resource, dpop };
-    const tokens = await exchangeAuthorizationCode(metadata, {
-      ...client, code, codeVerifier: pending.codeVerifier, redirectUri,
-    });
-    const call = async (token) => {
-      const response = await fetchWithDpop(dpop, token, config.api + '/me?view=full');
-      return { status: response.status, body: await response.json() };
-    };
-    const me = await call(tokens.access_token);
-    // The refresh token is bound to the page's key: a proof of another key cannot use it.
-    const otherKey = await createDpopHandle(await createDpopKeyPair());
-    const otherKeyRefresh = await refreshTokens(metadata, {
-      ...client, dpop: otherKey, refreshToken: tokens.refresh_token,
-    }).then(() => 'refreshed', (error) => failure(error) + ': ' + error.message);
-    const refreshed = await refreshTokens(metadata, { ...client, refreshToken: tokens.refresh_token });
-    const meAfterRefresh = await call(refreshed.access_token);
-    await revokeToken(metadata, {
-      clientId: config.clientId, dpop, token: refreshed.refresh_token, tokenTypeHint: 'refresh_token',
-    });
-    const afterRevoke = await refreshTokens(metadata, { ...client, refreshToken: refreshed.refresh_token })
-      .then(() => 'refreshed', failure);
-    await store.clear();
-    show('status', 'done');
-    show('result', {
-      jkt: dpop.jkt, tokenType: tokens.token_type, accessToken: tokens.access_token, me, otherKeyRefresh,
-      otherJkt: otherKey.jkt,
-      refreshedTokenType: refreshed.token_type, refreshedAccessToken: refreshed.access_token,
-      meAfterRefresh, afterRevoke,
-    });
-  } else {
-    const request = await buildAuthorizationUrl(metadata, {
-      clientId: config.clientId, redirectUri, scope: 'openid offline_access api:read',
-      resource: config.resource, dpop,
-    });
-    sessionStorage.setItem('oauth:pending', JSON.stringify({ state: request.state, codeVerifier: request.codeVerifier }));
-    show('status', 'redirecting');
-    location.assign(request.url);
-  }
-} catch (error) {
-  show('status', 'failed');
-  show('result', { error: { name: error.name, message: error.message, code: error.code, error: error.error } });
-}
-</script>
-</body></html>`;
-}
-
-let issuer: TestIssuer;
-let browser: Browser;
+const issuer = useTestIssuer({ listen: true, requireDpopNonce: true, audience: API }, { reset: true });
 let app: AppServer;
 let api: ResourceServer;
-let page: Page;
-let requests: Request[];
-let responses: Response[];
-let pageErrors: string[];
 
 beforeAll(async () => {
-  issuer = await createTestIssuer({ listen: true, requireDpopNonce: true, audience: API });
   let html = '';
   app = await serveApp({ '/': () => html, '/callback': () => html });
   const resourceVerifier = new JwtVerifier({
@@ -132,38 +32,26 @@ beforeAll(async () => {
     dpop: { required: true, nonce: { secret: 'the resource server nonce secret, 32+ bytes' } },
   });
   api = await startResourceServer((request) => authenticate(resourceVerifier, request), app.origin);
-  html = flowPage({ issuer: issuer.issuer, api: api.origin });
-  browser = await launchChromium();
+  html = dpopFlowPage({
+    title: 'DPoP SPA (stub issuer)',
+    issuer: issuer.issuer,
+    api: api.origin,
+    clientId: CLIENT_ID,
+    resource: API,
+    otherKey: true,
+  });
 });
 
 afterAll(async () => {
-  await browser?.close();
   await api?.close();
   await app?.close();
-  await issuer?.close();
 });
 
-beforeEach(async () => {
-  issuer.reset();
+beforeEach(() => {
   api.calls.length = 0;
-  page = await browser.newPage();
-  requests = [];
-  responses = [];
-  pageErrors = [];
-  page.on('request', (request) => requests.push(request));
-  page.on('response', (response) => responses.push(response));
-  page.on('pageerror', (error) => pageErrors.push(error.message));
 });
 
-afterEach(async () => {
-  await page.context().close();
-});
-
-/** Waits (across navigations) until the flow page has written its result, and reads it. */
-async function flowResult(): Promise<FlowResult> {
-  await page.locator('#result:not(:empty)').waitFor({ timeout: 20_000 });
-  return JSON.parse((await page.locator('#result').textContent())!) as FlowResult;
-}
+const tab = useChromium();
 
 async function proofClaims(request: Request): Promise<JWTPayload> {
   const proof = await request.headerValue('dpop');
@@ -179,21 +67,21 @@ async function proofJkt(request: Request): Promise<string> {
 
 describe('DPoP against the stub issuer in Chromium', () => {
   it('binds the code and tokens to the key, follows both nonces, and calls the API with fetchWithDpop', async () => {
-    await page.goto(`${app.origin}/`);
-    const result = await flowResult();
+    await tab.page.goto(`${app.origin}/`);
+    const result = await readResult<FlowResult>(tab.page, 20_000);
     expect(result.error).toBeUndefined();
-    expect(pageErrors).toEqual([]);
-    expect(await page.locator('#status').textContent()).toBe('done');
+    expect(tab.pageErrors).toEqual([]);
+    expect(await tab.page.locator('#status').textContent()).toBe('done');
 
     // The authorization request carried dpop_jkt, the thumbprint of the page's key (§10).
-    const authorize = requests.find((r) => r.url().startsWith(issuer.metadata.authorization_endpoint!));
+    const authorize = tab.requests.find((r) => r.url().startsWith(issuer.metadata.authorization_endpoint!));
     expect(new URL(authorize!.url()).searchParams.get('dpop_jkt')).toBe(result.jkt);
     expect(issuer.requests.authorize).toBe(1);
 
     // The token endpoint: the exchange met use_dpop_nonce once and was retried with the
     // nonce; the other key's refresh met it too (its handle had none) and was refused; the
     // page's own refresh went through with the nonce it had; the refresh after revocation failed.
-    const tokenPosts = responses.filter(
+    const tokenPosts = tab.responses.filter(
       (r) => r.url() === issuer.metadata.token_endpoint && r.request().method() === 'POST',
     );
     // (Chromium does not keep the bodies the page left unread: a use_dpop_nonce refusal is
@@ -258,7 +146,7 @@ describe('DPoP against the stub issuer in Chromium', () => {
       'GET /me 200',
       'GET /me 200',
     ]);
-    const apiResponses = responses.filter(
+    const apiResponses = tab.responses.filter(
       (r) => r.url().startsWith(`${api.origin}/me`) && r.request().method() === 'GET',
     );
     expect(apiResponses.map((r) => r.status())).toEqual([401, 200, 200]);
@@ -289,7 +177,7 @@ describe('DPoP against the stub issuer in Chromium', () => {
     // Revocation took a proof too, and the refresh token is gone.
     expect(result.afterRevoke).toBe('TokenEndpointError invalid_grant');
     expect(issuer.requests.revoke).toBe(1);
-    const revocation = responses.find(
+    const revocation = tab.responses.find(
       (r) => r.url() === issuer.metadata.revocation_endpoint && r.request().method() === 'POST',
     );
     expect(revocation!.status()).toBe(200);

@@ -9,8 +9,7 @@
 // `authenticate()` with a JwtVerifier that accepts DPoP and demands its own nonces, so the
 // proofs the SPA makes are checked by `verifyRequest` (RFC 9449 §4.3, §7, §9).
 import { EmbeddedJWK, calculateJwkThumbprint, jwtVerify } from 'jose';
-import type { Browser, Page, Request, Response } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { JwtVerifier, authenticate } from '../../src/index.js';
 import { type OidcProvider, startOidcProvider } from '../oidc-provider/provider.js';
 import {
@@ -18,23 +17,11 @@ import {
   type ResourceServer,
   startResourceServer,
 } from '../support/dpop-resource-server.js';
-import { type AppServer, BUNDLE, launchChromium, serveApp } from './harness.js';
+import { type FlowResult, dpopFlowPage } from './dpop-flow.js';
+import { type AppServer, BUNDLE, readResult, serveApp, useChromium } from './harness.js';
 
 const API = 'https://api.example.test';
 const CLIENT_ID = 'dpop-spa';
-
-/** What the flow page reports in #result. */
-interface FlowResult {
-  error?: { name: string; message: string; code?: string; error?: string };
-  jkt: string;
-  tokenType: string;
-  accessToken: string;
-  me: { status: number; body: Record<string, unknown> };
-  refreshedTokenType: string;
-  refreshedAccessToken: string;
-  meAfterRefresh: { status: number; body: Record<string, unknown> };
-  afterRevoke: string;
-}
 
 /** A page that loads the bundle as `window.pkce` (for page.evaluate) and says when it is there. */
 const BLANK_PAGE = `<!doctype html><html><head><meta charset="utf-8"><title>loading</title></head><body>
@@ -44,83 +31,11 @@ window.pkce = pkce;
 document.title = 'ready';
 </script></body></html>`;
 
-/** The SPA: one page for both the start of the login (/) and the /callback route. */
-function flowPage(config: { issuer: string; api: string }): string {
-  return `<!doctype html>
-<html><head><meta charset="utf-8"><title>DPoP SPA</title></head>
-<body>
-<pre id="status">loading</pre>
-<pre id="result"></pre>
-<script type="module">
-import {
-  discover, buildAuthorizationUrl, parseAuthorizationResponse, exchangeAuthorizationCode,
-  refreshTokens, revokeToken, createDpopKeyPair, createDpopHandle, createIndexedDbDpopStore,
-  fetchWithDpop,
-} from '${BUNDLE}';
-const config = ${JSON.stringify({ ...config, clientId: CLIENT_ID, resource: API })};
-const show = (id, value) => {
-  document.getElementById(id).textContent = typeof value === 'string' ? value : JSON.stringify(value);
-};
-try {
-  const metadata = await discover(config.issuer, { discovery: 'oidc' });
-  const redirectUri = location.origin + '/callback';
-  // The key lives in IndexedDB: the one made before the redirect signs after it.
-  const store = createIndexedDbDpopStore();
-  const dpop = await createDpopHandle((await store.get('keyPair')) ?? (await createDpopKeyPair()), { store });
-  if (location.pathname === '/callback') {
-    const pending = JSON.parse(sessionStorage.getItem('oauth:pending') ?? 'null');
-    sessionStorage.removeItem('oauth:pending');
-    const { code } = parseAuthorizationResponse(location.href, { expectedState: pending.state, metadata });
-    history.replaceState(null, '', '/');
-    const client = { clientId: config.clientId, resource: config.resource, dpop };
-    const tokens = await exchangeAuthorizationCode(metadata, {
-      ...client, code, codeVerifier: pending.codeVerifier, redirectUri,
-    });
-    const call = async (token) => {
-      const response = await fetchWithDpop(dpop, token, config.api + '/me?view=full');
-      return { status: response.status, body: await response.json() };
-    };
-    const me = await call(tokens.access_token);
-    const refreshed = await refreshTokens(metadata, { ...client, refreshToken: tokens.refresh_token });
-    const meAfterRefresh = await call(refreshed.access_token);
-    await revokeToken(metadata, {
-      clientId: config.clientId, dpop, token: refreshed.refresh_token, tokenTypeHint: 'refresh_token',
-    });
-    const afterRevoke = await refreshTokens(metadata, { ...client, refreshToken: refreshed.refresh_token })
-      .then(() => 'refreshed', (error) => error.name + ' ' + error.error);
-    show('status', 'done');
-    show('result', {
-      jkt: dpop.jkt, tokenType: tokens.token_type, accessToken: tokens.access_token, me,
-      refreshedTokenType: refreshed.token_type, refreshedAccessToken: refreshed.access_token,
-      meAfterRefresh, afterRevoke,
-    });
-  } else {
-    const request = await buildAuthorizationUrl(metadata, {
-      clientId: config.clientId, redirectUri, scope: 'openid offline_access api:read',
-      resource: config.resource, prompt: 'consent', dpop,
-    });
-    sessionStorage.setItem('oauth:pending', JSON.stringify({ state: request.state, codeVerifier: request.codeVerifier }));
-    show('status', 'redirecting');
-    location.assign(request.url);
-  }
-} catch (error) {
-  show('status', 'failed');
-  show('result', { error: { name: error.name, message: error.message, code: error.code, error: error.error } });
-}
-</script>
-</body></html>`;
-}
-
-let browser: Browser;
 let app: AppServer;
 let appOrigin: string;
 let provider: OidcProvider;
 let issuer: string;
 let api: ResourceServer;
-let page: Page;
-let requests: Request[];
-let responses: Response[];
-let pageErrors: string[];
 
 /** The resource server's check: a DPoP-bound JWT access token for API, with its own nonce. */
 let apiCheck: RequestCheck;
@@ -146,38 +61,34 @@ beforeAll(async () => {
   });
   apiCheck = (request) => authenticate(resourceVerifier, request);
   api = await startResourceServer((request) => apiCheck(request), appOrigin);
-  html = flowPage({ issuer, api: api.origin });
-  browser = await launchChromium();
+  html = dpopFlowPage({
+    title: 'DPoP SPA',
+    issuer,
+    api: api.origin,
+    clientId: CLIENT_ID,
+    resource: API,
+    discover: { discovery: 'oidc' },
+    prompt: 'consent',
+  });
 });
 
 afterAll(async () => {
-  await browser?.close();
   await api?.close();
   await app?.close();
   await provider?.close();
 });
 
-beforeEach(async () => {
-  page = await browser.newPage();
-  requests = [];
-  responses = [];
-  pageErrors = [];
+beforeEach(() => {
   api.calls.length = 0;
-  page.on('request', (request) => requests.push(request));
-  page.on('response', (response) => responses.push(response));
-  page.on('pageerror', (error) => pageErrors.push(error.message));
-  // oidc-provider's development pages import a web font; there is no network here.
-  await page.route(/fonts\.googleapis\.com/, (route) => route.abort());
 });
 
-afterEach(async () => {
-  await page.context().close();
-});
+// oidc-provider's development pages import a web font; there is no network here.
+const tab = useChromium((page) => page.route(/fonts\.googleapis\.com/, (route) => route.abort()));
 
 /** Opens the blank page of the app origin, with the bundle as `window.pkce`. */
 async function openBlank(): Promise<void> {
-  await page.goto(`${appOrigin}/blank`);
-  await page.waitForFunction(() => document.title === 'ready');
+  await tab.page.goto(`${appOrigin}/blank`);
+  await tab.page.waitForFunction(() => document.title === 'ready');
 }
 
 type Pkce = typeof import('../../src/pkce/index.js');
@@ -190,7 +101,7 @@ declare global {
 describe('DPoP keys in Chromium', () => {
   it('makes a P-256 key pair whose private key no script can export', async () => {
     await openBlank();
-    const result = await page.evaluate(async () => {
+    const result = await tab.page.evaluate(async () => {
       const { privateKey, publicKey } = await window.pkce.createDpopKeyPair();
       const refusal = (format: 'jwk' | 'pkcs8') =>
         crypto.subtle.exportKey(format, privateKey).then(
@@ -214,13 +125,13 @@ describe('DPoP keys in Chromium', () => {
       pkcs8: 'InvalidAccessError',
       publicExtractable: true,
     });
-    expect(pageErrors).toEqual([]);
+    expect(tab.pageErrors).toEqual([]);
   });
 
   it('signs proofs that jose verifies in Node, with the claims of RFC 9449 §4.2', async () => {
     await openBlank();
     const before = Math.floor(Date.now() / 1000);
-    const { proof, jkt } = await page.evaluate(async () => {
+    const { proof, jkt } = await tab.page.evaluate(async () => {
       const dpop = await window.pkce.createDpopHandle(await window.pkce.createDpopKeyPair());
       const proof = await dpop.proof('PATCH', 'https://api.example.test/orders/7?expand=items#top', {
         accessToken: 'access-token-from-the-page',
@@ -252,7 +163,7 @@ describe('DPoP keys in Chromium', () => {
 
   it('keeps the key pair and the nonces in IndexedDB across a reload, still non-extractable', async () => {
     await openBlank();
-    const first = await page.evaluate(async () => {
+    const first = await tab.page.evaluate(async () => {
       const { createIndexedDbDpopStore, createDpopHandle, createDpopKeyPair } = window.pkce;
       const store = createIndexedDbDpopStore();
       const stored = await store.get('keyPair');
@@ -266,9 +177,9 @@ describe('DPoP keys in Chromium', () => {
     });
     expect(first.hadKey).toBe(false);
 
-    await page.reload();
-    await page.waitForFunction(() => document.title === 'ready');
-    const second = await page.evaluate(async () => {
+    await tab.page.reload();
+    await tab.page.waitForFunction(() => document.title === 'ready');
+    const second = await tab.page.evaluate(async () => {
       const { createIndexedDbDpopStore, createDpopHandle } = window.pkce;
       const store = createIndexedDbDpopStore();
       const keyPair = await store.get('keyPair');
@@ -300,41 +211,37 @@ describe('DPoP keys in Chromium', () => {
     const { payload, protectedHeader } = await jwtVerify(second!.proof, EmbeddedJWK, { typ: 'dpop+jwt' });
     expect(await calculateJwkThumbprint(protectedHeader.jwk!)).toBe(first.jkt);
     expect(payload.nonce).toBe('nonce-before-reload');
-    expect(pageErrors).toEqual([]);
+    expect(tab.pageErrors).toEqual([]);
   });
 });
 
-/** Waits (across navigations) until the flow page has written its result, and reads it. */
-async function flowResult(): Promise<FlowResult> {
-  await page.locator('#result:not(:empty)').waitFor({ timeout: 20_000 });
-  return JSON.parse((await page.locator('#result').textContent())!) as FlowResult;
-}
-
 /** The dev login and consent pages of oidc-provider, as a user would go through them. */
 async function signInAtProvider(login: string): Promise<void> {
-  await page.locator('input[name="login"]').waitFor({ timeout: 15_000 });
-  await page.fill('input[name="login"]', login);
-  await page.fill('input[name="password"]', 'any');
-  await page.click('button[type="submit"]');
-  await page.locator('input[name="prompt"][value="consent"]').waitFor({ state: 'attached', timeout: 15_000 });
-  await page.click('button[type="submit"]');
+  await tab.page.locator('input[name="login"]').waitFor({ timeout: 15_000 });
+  await tab.page.fill('input[name="login"]', login);
+  await tab.page.fill('input[name="password"]', 'any');
+  await tab.page.click('button[type="submit"]');
+  await tab.page
+    .locator('input[name="prompt"][value="consent"]')
+    .waitFor({ state: 'attached', timeout: 15_000 });
+  await tab.page.click('button[type="submit"]');
 }
 
 describe('DPoP against oidc-provider in Chromium', () => {
   it('binds the code and tokens to the key, follows both nonces, and calls the API with fetchWithDpop', async () => {
-    await page.goto(`${appOrigin}/`);
+    await tab.page.goto(`${appOrigin}/`);
     await signInAtProvider('alice');
-    const result = await flowResult();
+    const result = await readResult<FlowResult>(tab.page, 20_000);
     expect(result.error).toBeUndefined();
-    expect(pageErrors).toEqual([]);
+    expect(tab.pageErrors).toEqual([]);
 
     // The authorization request carried dpop_jkt, the thumbprint of the page's key.
-    const authorize = requests.find((r) => r.url().startsWith(`${issuer}/auth?`));
+    const authorize = tab.requests.find((r) => r.url().startsWith(`${issuer}/auth?`));
     expect(new URL(authorize!.url()).searchParams.get('dpop_jkt')).toBe(result.jkt);
 
     // The token endpoint demanded a nonce: the exchange was refused once (400
     // use_dpop_nonce), retried with it, and the refresh used the nonce it had then.
-    const tokenPosts = responses.filter(
+    const tokenPosts = tab.responses.filter(
       (r) => r.url() === `${issuer}/token` && r.request().method() === 'POST',
     );
     // (The last one: the refresh after revocation, refused.)
@@ -365,7 +272,7 @@ describe('DPoP against oidc-provider in Chromium', () => {
       'GET /me 200',
     ]);
     const apiProofs = await Promise.all(
-      requests
+      tab.requests
         .filter((r) => r.url().startsWith(`${api.origin}/me`) && r.method() === 'GET')
         .map((r) => r.headerValue('dpop')),
     );
@@ -382,7 +289,7 @@ describe('DPoP against oidc-provider in Chromium', () => {
 
     // Revocation took the proof too, and the refresh token is gone.
     expect(result.afterRevoke).toBe('TokenEndpointError invalid_grant');
-    const revocation = requests.find(
+    const revocation = tab.requests.find(
       (r) => r.url() === `${issuer}/token/revocation` && r.method() === 'POST',
     );
     expect(await revocation!.headerValue('dpop')).toEqual(expect.any(String));

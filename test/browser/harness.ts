@@ -6,7 +6,8 @@ import { readFile } from 'node:fs/promises';
 import { type Server, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { type Browser, chromium } from 'playwright-core';
+import { type Browser, type Page, type Request, type Response, chromium } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest';
 import { programPath } from '../../scripts/test-prerequisites.mjs';
 
 /** Where a page imports the bundle from. */
@@ -66,4 +67,100 @@ export function launchChromium(): Promise<Browser> {
       '--disable-sync',
     ],
   });
+}
+
+/**
+ * A test SPA page: `<pre id="status">` and `<pre id="result">`, a module script that imports
+ * `imports` from the bundle, has `config` and `show(id, value)` (a string as it is, anything
+ * else as JSON), runs `script`, and shows whatever it throws as `{ error }` in #result.
+ */
+export function spaPage(options: {
+  title: string;
+  imports: string;
+  config: unknown;
+  script: string;
+}): string {
+  return `<!doctype html>
+<html><head><meta charset="utf-8"><title>${options.title}</title></head>
+<body>
+<pre id="status">loading</pre>
+<pre id="result"></pre>
+<script type="module">
+import { ${options.imports} } from '${BUNDLE}';
+const config = ${JSON.stringify(options.config)};
+const show = (id, value) => {
+  document.getElementById(id).textContent = typeof value === 'string' ? value : JSON.stringify(value);
+};
+try {
+${options.script}
+} catch (error) {
+  show('status', 'failed');
+  show('result', { error: { name: error.name, message: error.message, code: error.code, error: error.error } });
+}
+</script>
+</body></html>`;
+}
+
+/** The page of the running test, and what it did. */
+export interface ChromiumTab {
+  readonly browser: Browser;
+  readonly page: Page;
+  /** Every request the page made, in order. */
+  readonly requests: Request[];
+  /** Every response it got, in order. */
+  readonly responses: Response[];
+  /** The messages of the page's uncaught errors. */
+  readonly pageErrors: string[];
+}
+
+/**
+ * Headless Chromium for a test file: launched in a beforeAll (registered here, so after the
+ * file's own servers have started) and closed after all; each test gets a new page in a new
+ * context that records its requests, responses and errors, closed after the test.
+ * `prepare` runs on every new page before the test (routes, init scripts).
+ */
+export function useChromium(prepare?: (page: Page) => Promise<unknown>): ChromiumTab {
+  let browser: Browser | undefined;
+  let page: Page | undefined;
+  const tab = {
+    get browser() {
+      if (!browser) throw new Error('Chromium is not running: use the tab inside a test');
+      return browser;
+    },
+    get page() {
+      if (!page) throw new Error('no page: use the tab inside a test');
+      return page;
+    },
+    requests: [] as Request[],
+    responses: [] as Response[],
+    pageErrors: [] as string[],
+  };
+  beforeAll(async () => {
+    browser = await launchChromium();
+  });
+  afterAll(async () => {
+    await browser?.close();
+  });
+  beforeEach(async () => {
+    tab.requests.length = 0;
+    tab.responses.length = 0;
+    tab.pageErrors.length = 0;
+    const opened = await tab.browser.newPage();
+    opened.on('request', (request) => tab.requests.push(request));
+    opened.on('response', (response) => tab.responses.push(response));
+    opened.on('pageerror', (error) => tab.pageErrors.push(error.message));
+    await prepare?.(opened);
+    page = opened;
+  });
+  afterEach(async () => {
+    await page?.context().close();
+    page = undefined;
+  });
+  return tab;
+}
+
+/** Waits (across navigations) until the page has written its #result, and reads it as JSON. */
+export async function readResult<T>(page: Page, timeout = 15_000): Promise<T> {
+  await page.locator('#result:not(:empty)').waitFor({ timeout });
+  return JSON.parse((await page.locator('#result').textContent())!) as T;
 }

@@ -4,20 +4,18 @@
 // ID tokens signed on the Node side: nonce, at_hash (Web Crypto SHA-256), the signature.
 import { existsSync } from 'node:fs';
 import { type Server, createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
-import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type TestIssuer, createTestIssuer } from '../../src/testing/index.js';
 import { idTokenHash } from '../../src/verify/id-token.js';
+import { close, listen } from '../support/network.js';
+import { readResult, useChromium } from './harness.js';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const CLIENT_ID = 'browser-spa';
 const root = fileURLToPath(new URL('../../', import.meta.url));
 
 let issuer: TestIssuer;
-let browser: Browser;
 let app: Server;
 let appOrigin: string;
 
@@ -83,30 +81,21 @@ beforeAll(async () => {
     else if (req.url === '/') res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(html);
     else res.writeHead(404).end();
   });
-  await new Promise<void>((resolve) => app.listen(0, '127.0.0.1', resolve));
-  appOrigin = `http://127.0.0.1:${(app.address() as AddressInfo).port}`;
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
-  });
+  appOrigin = `http://127.0.0.1:${await listen(app)}`;
 }, 60_000);
 
 afterAll(async () => {
-  await browser?.close();
-  app?.closeAllConnections();
-  await new Promise((resolve) => app?.close(resolve));
+  if (app) await close(app);
   await issuer?.close();
 });
 
+const tab = useChromium();
+
 describe('verifyIdToken in Chromium (the main entry built for the browser)', () => {
   it('verifies an ID token and refuses a wrong nonce, access token, signature or client', async () => {
-    const tab = await browser.newPage();
-    const errors: string[] = [];
-    tab.on('pageerror', (error) => errors.push(error.message));
-    await tab.goto(`${appOrigin}/`);
-    await tab.locator('#result:not(:empty)').waitFor({ timeout: 15_000 });
-    const result = JSON.parse((await tab.locator('#result').textContent())!);
-    expect(errors).toEqual([]);
+    await tab.page.goto(`${appOrigin}/`);
+    const result = await readResult(tab.page);
+    expect(tab.pageErrors).toEqual([]);
     expect(result).toEqual({
       valid: 'alice',
       wrongNonce: 'ERR_CLAIM_INVALID',
@@ -117,6 +106,5 @@ describe('verifyIdToken in Chromium (the main entry built for the browser)', () 
     });
     // The page fetched the metadata and the JWKS itself, once.
     expect(issuer.requests).toMatchObject({ metadata: 1, jwks: 1 });
-    await tab.close();
   });
 });

@@ -5,11 +5,10 @@
 // in sessionStorage across the redirect to /authorize, parses the callback, exchanges the
 // code with a CORS POST and shows what it got. Node then verifies the access token the page
 // reports.
-import type { Browser, Page, Request } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { JwtVerifier } from '../../src/index.js';
-import { type TestIssuer, createTestIssuer } from '../../src/testing/index.js';
-import { type AppServer, BUNDLE, launchChromium, serveApp } from './harness.js';
+import { useTestIssuer } from '../support/fixture.js';
+import { type AppServer, BUNDLE, readResult, serveApp, spaPage, useChromium } from './harness.js';
 
 const API = 'https://api.example.test';
 const CLIENT_ID = 'browser-spa';
@@ -26,21 +25,11 @@ interface PageResult {
 
 /** The SPA: one page for both the start of the login and the /callback route. */
 function appPage(config: { issuer: string; clientId: string; audience: string }): string {
-  return `<!doctype html>
-<html><head><meta charset="utf-8"><title>PKCE SPA</title></head>
-<body>
-<pre id="status">loading</pre>
-<pre id="result"></pre>
-<script type="module">
-import {
-  discover, buildAuthorizationUrl, parseAuthorizationResponse, exchangeAuthorizationCode,
-} from '${BUNDLE}';
-const config = ${JSON.stringify(config)};
-const show = (id, value) => {
-  document.getElementById(id).textContent = typeof value === 'string' ? value : JSON.stringify(value);
-};
-try {
-  const metadata = await discover(config.issuer);
+  return spaPage({
+    title: 'PKCE SPA',
+    config,
+    imports: 'discover, buildAuthorizationUrl, parseAuthorizationResponse, exchangeAuthorizationCode',
+    script: `  const metadata = await discover(config.issuer);
   const redirectUri = location.origin + '/callback';
   if (location.pathname === '/callback') {
     const pending = JSON.parse(sessionStorage.getItem('oauth:pending') ?? 'null');
@@ -69,66 +58,39 @@ try {
     }));
     show('status', 'redirecting');
     location.assign(request.url);
-  }
-} catch (error) {
-  show('status', 'failed');
-  show('result', { error: { name: error.name, message: error.message, code: error.code, error: error.error } });
-}
-</script>
-</body></html>`;
+  }`,
+  });
 }
 
-let issuer: TestIssuer;
-let browser: Browser;
+const issuer = useTestIssuer({ listen: true, audience: API }, { reset: true });
 let app: AppServer;
 let appOrigin: string;
-let page: Page;
-let requests: Request[];
-let pageErrors: string[];
 
 beforeAll(async () => {
-  issuer = await createTestIssuer({ listen: true, audience: API });
   const html = appPage({ issuer: issuer.issuer, clientId: CLIENT_ID, audience: API });
   app = await serveApp({ '/': () => html, '/callback': () => html });
   appOrigin = app.origin;
-  browser = await launchChromium();
 });
 
 afterAll(async () => {
-  await browser?.close();
   await app?.close();
-  await issuer?.close();
 });
 
-beforeEach(async () => {
-  issuer.reset();
-  page = await browser.newPage();
-  requests = [];
-  pageErrors = [];
-  page.on('request', (request) => requests.push(request));
-  page.on('pageerror', (error) => pageErrors.push(error.message));
-});
-
-afterEach(async () => {
-  await page.context().close();
-});
+const tab = useChromium();
 
 /** Waits (across navigations) until the page has written its result, and reads it. */
-async function pageResult(): Promise<PageResult> {
-  await page.locator('#result:not(:empty)').waitFor({ timeout: 15_000 });
-  return JSON.parse((await page.locator('#result').textContent())!) as PageResult;
-}
+const pageResult = () => readResult<PageResult>(tab.page);
 
 describe('oauth-jwt-verify/pkce in Chromium', () => {
   it('signs in through the stub issuer and shows a verified access token', async () => {
-    await page.goto(`${appOrigin}/`);
+    await tab.page.goto(`${appOrigin}/`);
     const result = await pageResult();
     expect(result.error).toBeUndefined();
-    expect(pageErrors).toEqual([]);
-    expect(await page.locator('#status').textContent()).toBe('signed in');
+    expect(tab.pageErrors).toEqual([]);
+    expect(await tab.page.locator('#status').textContent()).toBe('signed in');
 
     // The page ran the built bundle from dist (the entry and its shared chunks).
-    const scripts = requests
+    const scripts = tab.requests
       .map((r) => new URL(r.url()))
       .filter((url) => url.origin === appOrigin && url.pathname.startsWith('/dist/'));
     expect(scripts.map((url) => url.pathname)).toContain(BUNDLE);
@@ -142,7 +104,7 @@ describe('oauth-jwt-verify/pkce in Chromium', () => {
     expect(result.addressBar).toBe(`${appOrigin}/`);
 
     // The page went to the issuer's authorization endpoint with PKCE S256, state and nonce …
-    const authorize = requests.find((r) => r.url().startsWith(issuer.metadata.authorization_endpoint!));
+    const authorize = tab.requests.find((r) => r.url().startsWith(issuer.metadata.authorization_endpoint!));
     expect(authorize).toBeDefined();
     const params = new URL(authorize!.url()).searchParams;
     expect(params.get('code_challenge_method')).toBe('S256');
@@ -153,7 +115,7 @@ describe('oauth-jwt-verify/pkce in Chromium', () => {
     expect(params.has('code_verifier')).toBe(false);
 
     // … and exchanged the code in a form-encoded POST, verifier in the body, not the URL.
-    const token = requests.find(
+    const token = tab.requests.find(
       (r) => r.url().startsWith(issuer.metadata.token_endpoint!) && r.method() === 'POST',
     );
     expect(token).toBeDefined();
@@ -173,7 +135,7 @@ describe('oauth-jwt-verify/pkce in Chromium', () => {
   });
 
   it('refuses a callback whose state is not the one this tab stored, and exchanges nothing', async () => {
-    await page.addInitScript(() => {
+    await tab.page.addInitScript(() => {
       sessionStorage.setItem(
         'oauth:pending',
         JSON.stringify({
@@ -186,15 +148,15 @@ describe('oauth-jwt-verify/pkce in Chromium', () => {
     forged.searchParams.set('code', 'attacker-code');
     forged.searchParams.set('state', 'attacker-state');
     forged.searchParams.set('iss', issuer.issuer);
-    await page.goto(forged.href);
+    await tab.page.goto(forged.href);
     const result = await pageResult();
     expect(result.error).toMatchObject({ name: 'AuthorizationResponseError', error: 'state_mismatch' });
     expect(issuer.requests.token).toBe(0);
-    expect(requests.some((r) => r.url().startsWith(issuer.metadata.token_endpoint!))).toBe(false);
+    expect(tab.requests.some((r) => r.url().startsWith(issuer.metadata.token_endpoint!))).toBe(false);
   });
 
   it('shows the issuer error when the user is sent back with error=access_denied', async () => {
-    await page.addInitScript(() => {
+    await tab.page.addInitScript(() => {
       sessionStorage.setItem('oauth:pending', JSON.stringify({ state: 's-1', codeVerifier: 'x'.repeat(43) }));
     });
     const denied = new URL(`${appOrigin}/callback`);
@@ -202,7 +164,7 @@ describe('oauth-jwt-verify/pkce in Chromium', () => {
     denied.searchParams.set('error_description', 'The user cancelled');
     denied.searchParams.set('state', 's-1');
     denied.searchParams.set('iss', issuer.issuer);
-    await page.goto(denied.href);
+    await tab.page.goto(denied.href);
     const result = await pageResult();
     expect(result.error).toMatchObject({
       name: 'AuthorizationResponseError',

@@ -1,35 +1,24 @@
 // The CLI and DPoP-bound tokens: `decode` shows cnf, `verify --dpop <proof|-> --url --method`
 // checks the proof with the token as an API would, against the stub issuer on 127.0.0.1.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type TestIssuer, createDpopProof, createTestIssuer } from '../../src/testing/index.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { createDpopProof } from '../../src/testing/index.js';
+import { useTestIssuer } from '../support/fixture.js';
 import { type DpopClient, dpopClient } from '../support/dpop.js';
-import { BUILD_TIMEOUT_MS, ensureBuilt, parseJson, runCli } from './helpers.js';
+import { BUILD_TIMEOUT_MS, ensureBuilt, parseJson, runCli, verifyCommand } from './helpers.js';
 
 const AUDIENCE = 'https://api.test';
 const URL_ = 'https://api.test/orders';
-let issuer: TestIssuer;
+beforeAll(ensureBuilt, BUILD_TIMEOUT_MS);
+const issuer = useTestIssuer({ listen: true, audience: AUDIENCE });
 let client: DpopClient;
 let token: string;
-
 beforeAll(async () => {
-  await ensureBuilt();
-  [issuer, client] = await Promise.all([
-    createTestIssuer({ listen: true, audience: AUDIENCE }),
-    dpopClient(),
-  ]);
+  client = await dpopClient();
   token = await issuer.sign({ sub: 'alice' }, { dpopJkt: client.jkt });
-}, BUILD_TIMEOUT_MS);
-afterAll(() => issuer?.close());
+});
 
-const verifyArgs = (...extra: string[]) => [
-  'verify',
-  token,
-  '--issuer',
-  issuer.issuer,
-  '--audience',
-  AUDIENCE,
-  ...extra,
-];
+const verifyToken = verifyCommand(issuer, AUDIENCE);
+const verifyArgs = (...extra: string[]) => verifyToken(token, ...extra);
 const proof = (options: { url?: string; method?: string } = {}) =>
   createDpopProof({
     key: client.key,
@@ -107,18 +96,7 @@ describe('oauth-jwt-verify verify --dpop', () => {
   });
 
   it('exits 2 when both the token and the proof are to come from stdin', async () => {
-    const result = await runCli([
-      'verify',
-      '-',
-      '--issuer',
-      issuer.issuer,
-      '--audience',
-      AUDIENCE,
-      '--dpop',
-      '-',
-      '--url',
-      URL_,
-    ]);
+    const result = await runCli(verifyToken('-', '--dpop', '-', '--url', URL_));
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/only one of the token and the --dpop proof/);
   });

@@ -3,6 +3,7 @@
 // file run on its own.
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { expect } from 'vitest';
 import { ensureBuilt as buildIfStale, root as packageRoot } from '../../scripts/ensure-build.mjs';
 
 export const root = `${packageRoot}/`;
@@ -53,9 +54,25 @@ export function runCli(args: readonly string[], options: RunOptions = {}): Promi
   });
 }
 
+/**
+ * The arguments of `verify <token> --issuer <issuer> --audience <audience> ...extra`, for a
+ * stub issuer (read when the arguments are made).
+ */
+export function verifyCommand(
+  issuer: { readonly issuer: string },
+  audience: string,
+): (token: string, ...extra: string[]) => string[] {
+  return (token, ...extra) => ['verify', token, '--issuer', issuer.issuer, '--audience', audience, ...extra];
+}
+
 /** Parses `--json` output: exactly one JSON document on stdout. */
 export function parseJson(result: CliResult): Record<string, any> {
   return JSON.parse(result.stdout) as Record<string, any>;
+}
+
+/** Expects the CLI's output to hold every one of `parts` (each checked, so a failure names the missing one). */
+export function expectOutputToContain(output: string, parts: readonly string[]): void {
+  for (const part of parts) expect(output).toContain(part);
 }
 
 /** True when the text holds an ANSI escape sequence. */

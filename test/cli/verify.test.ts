@@ -1,30 +1,13 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type TestIssuer, createTestIssuer } from '../../src/testing/index.js';
-import { BUILD_TIMEOUT_MS, ensureBuilt, parseJson, runCli } from './helpers.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { useTestIssuer } from '../support/fixture.js';
+import { BUILD_TIMEOUT_MS, ensureBuilt, parseJson, runCli, verifyCommand } from './helpers.js';
 
 const AUDIENCE = 'https://api.test';
-let issuer: TestIssuer;
-
-beforeAll(async () => {
-  await ensureBuilt();
-  issuer = await createTestIssuer({ listen: true, algorithms: ['ES256'], audience: AUDIENCE });
-}, BUILD_TIMEOUT_MS);
-
-afterAll(() => issuer?.close());
-
-beforeEach(() => issuer.reset());
-
-const verifyArgs = (token: string, ...extra: string[]) => [
-  'verify',
-  token,
-  '--issuer',
-  issuer.issuer,
-  '--audience',
-  AUDIENCE,
-  ...extra,
-];
+beforeAll(ensureBuilt, BUILD_TIMEOUT_MS);
+const issuer = useTestIssuer({ listen: true, algorithms: ['ES256'], audience: AUDIENCE }, { reset: true });
+const verifyArgs = verifyCommand(issuer, AUDIENCE);
 
 /** A loopback URL nothing listens on: a port that was free a moment ago. */
 async function closedPortUrl(): Promise<string> {

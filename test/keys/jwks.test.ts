@@ -6,7 +6,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { JwtVerifier, type VerifierEvent } from '../../src/index.js';
 import { jsonResponse, useMswIssuer } from '../support/msw.js';
 import { expectRejection } from '../support/rejections.js';
-import { type LooseKey, looseKey, signWith } from '../support/tokens.js';
+import { type LooseKey, looseKey, signWith, weakRsaKeyPair } from '../support/tokens.js';
 
 // Count key imports on both signature paths (node:crypto in Node, jose elsewhere).
 const { counting } = await vi.hoisted(() => import('../support/counting.js'));
@@ -221,16 +221,7 @@ describe('tokens without kid', () => {
 describe('odd keys in the set', () => {
   it('skips malformed and unsupported keys, reports each, and verifies with the good one', async () => {
     const good = await rsaKey(0);
-    const weak = await crypto.subtle.generateKey(
-      {
-        name: 'RSASSA-PKCS1-v1_5',
-        modulusLength: 1024,
-        publicExponent: new Uint8Array([1, 0, 1]),
-        hash: 'SHA-256',
-      },
-      true,
-      ['sign', 'verify'],
-    );
+    const weak = await weakRsaKeyPair();
     const weakJwk = await crypto.subtle.exportKey('jwk', weak.publicKey);
     const privateJwk = await crypto.subtle.exportKey('jwk', weak.privateKey);
     const events: VerifierEvent[] = [];

@@ -3,10 +3,11 @@
 // then the token, refresh and revocation endpoints through oauth-jwt-verify/pkce, the
 // JWT access token it issued (typ at+jwt) verified by JwtVerifier, and its ID token by
 // verifyIdToken (nonce, at_hash, auth_time with max_age).
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { JwtVerifier, verifyIdToken } from '../../src/index.js';
 import {
   type AuthorizationServerMetadata,
+  type ClientMetadata,
   ClientRegistrationError,
   TokenEndpointError,
   buildAuthorizationUrl,
@@ -18,7 +19,8 @@ import {
   registerClient,
   revokeToken,
 } from '../../src/pkce/index.js';
-import { type OidcProvider, startOidcProvider } from './provider.js';
+import { useFixture } from '../support/fixture.js';
+import { startOidcProvider } from './provider.js';
 import { expectRejection } from '../support/rejections.js';
 
 const API = 'https://api.example.test';
@@ -26,22 +28,21 @@ const CLIENT_ID = 'spa';
 const REDIRECT_URI = 'http://127.0.0.1:5173/callback';
 const HYBRID_CLIENT_ID = 'hybrid-app';
 
-let provider: OidcProvider;
-let issuer: string;
+const provider = useFixture(
+  () =>
+    startOidcProvider({
+      clientId: CLIENT_ID,
+      redirectUri: REDIRECT_URI,
+      api: API,
+      hybridClientId: HYBRID_CLIENT_ID,
+    }),
+  (started) => started.close(),
+  'oidc-provider',
+);
 let metadata: AuthorizationServerMetadata;
-
 beforeAll(async () => {
-  provider = await startOidcProvider({
-    clientId: CLIENT_ID,
-    redirectUri: REDIRECT_URI,
-    api: API,
-    hybridClientId: HYBRID_CLIENT_ID,
-  });
-  issuer = provider.issuer;
-  metadata = await discover(issuer);
+  metadata = await discover(provider.issuer);
 });
-
-afterAll(() => provider?.close());
 
 /** The cookies a browser would keep, by name and path (RFC 6265 path-match, simplified). */
 class CookieJar {
@@ -126,37 +127,47 @@ async function authorize(accountId: string, extraParams?: Record<string, string>
   return { request, callbackUrl };
 }
 
+/** Exchanges a callback's code with the verifier of its request, for tokens for API. */
+function redeem(code: string, codeVerifier: string, clientId = CLIENT_ID) {
+  return exchangeAuthorizationCode(metadata, {
+    clientId,
+    code,
+    codeVerifier,
+    redirectUri: REDIRECT_URI,
+    resource: API,
+  });
+}
+
 describe('authorization code with PKCE against oidc-provider', () => {
   it('discovers a server that offers S256 and RFC 9207 iss', () => {
-    expect(metadata.issuer).toBe(issuer);
+    expect(metadata.issuer).toBe(provider.issuer);
     expect(metadata.code_challenge_methods_supported).toContain('S256');
     expect(metadata.authorization_response_iss_parameter_supported).toBe(true);
-    expect(metadata.revocation_endpoint).toBe(`${issuer}/token/revocation`);
+    expect(metadata.revocation_endpoint).toBe(`${provider.issuer}/token/revocation`);
   });
 
   it('signs in, exchanges the code, refreshes, verifies the JWT access tokens and revokes', async () => {
     const { request, callbackUrl } = await authorize('alice');
     const response = parseAuthorizationResponse(callbackUrl, { expectedState: request.state, metadata });
-    expect(response.iss).toBe(issuer);
+    expect(response.iss).toBe(provider.issuer);
     expect(response.state).toBe(request.state);
 
-    const tokens = await exchangeAuthorizationCode(metadata, {
-      clientId: CLIENT_ID,
-      code: response.code,
-      codeVerifier: request.codeVerifier,
-      redirectUri: REDIRECT_URI,
-      resource: API,
-    });
+    const tokens = await redeem(response.code, request.codeVerifier);
     expect(tokens.token_type).toBe('Bearer');
     expect(tokens.expires_in).toBe(300);
     expect(typeof tokens.id_token).toBe('string');
     expect(typeof tokens.refresh_token).toBe('string');
 
-    const verifier = new JwtVerifier({ issuer, audience: API, typ: 'at+jwt', discovery: 'oidc' });
+    const verifier = new JwtVerifier({
+      issuer: provider.issuer,
+      audience: API,
+      typ: 'at+jwt',
+      discovery: 'oidc',
+    });
     const { payload, header } = await verifier.verify(tokens.access_token);
     expect(header).toMatchObject({ typ: 'at+jwt', alg: 'RS256', kid: 'rs-1' });
     expect(payload).toMatchObject({
-      iss: issuer,
+      iss: provider.issuer,
       aud: API,
       sub: 'alice',
       client_id: CLIENT_ID,
@@ -165,12 +176,17 @@ describe('authorization code with PKCE against oidc-provider', () => {
 
     // The ID token carries the nonce buildAuthorizationUrl sent (openid was in scope); this
     // server leaves at_hash out in the code flow (Core §3.1.3.6 allows it).
-    const idTokens = new JwtVerifier({ issuer, audience: CLIENT_ID, discovery: 'oidc' });
+    const idTokens = new JwtVerifier({ issuer: provider.issuer, audience: CLIENT_ID, discovery: 'oidc' });
     const { payload: idClaims } = await verifyIdToken(idTokens, tokens.id_token!, {
       nonce: request.nonce!,
       accessToken: tokens.access_token,
     });
-    expect(idClaims).toMatchObject({ iss: issuer, aud: CLIENT_ID, sub: 'alice', nonce: request.nonce });
+    expect(idClaims).toMatchObject({
+      iss: provider.issuer,
+      aud: CLIENT_ID,
+      sub: 'alice',
+      nonce: request.nonce,
+    });
     await expectRejection(
       verifyIdToken(idTokens, tokens.id_token!, {
         nonce: 'another-session',
@@ -222,27 +238,15 @@ describe('authorization code with PKCE against oidc-provider', () => {
     expect(error).toBeInstanceOf(TokenEndpointError);
     expect(error).toMatchObject({ error: 'invalid_grant', status: 400 });
     // Only the verifier was wrong: the same code with the right one is honoured.
-    const tokens = await exchangeAuthorizationCode(metadata, {
-      clientId: CLIENT_ID,
-      code,
-      codeVerifier: request.codeVerifier,
-      redirectUri: REDIRECT_URI,
-      resource: API,
-    });
+    const tokens = await redeem(code, request.codeVerifier);
     expect(typeof tokens.access_token).toBe('string');
   });
 
   it('verifies auth_time against max_age in the ID token (verifyIdToken maxAge)', async () => {
     const { request, callbackUrl } = await authorize('dave', { max_age: '300' });
     const { code } = parseAuthorizationResponse(callbackUrl, { expectedState: request.state, metadata });
-    const tokens = await exchangeAuthorizationCode(metadata, {
-      clientId: CLIENT_ID,
-      code,
-      codeVerifier: request.codeVerifier,
-      redirectUri: REDIRECT_URI,
-      resource: API,
-    });
-    const idTokens = new JwtVerifier({ issuer, audience: CLIENT_ID, discovery: 'oidc' });
+    const tokens = await redeem(code, request.codeVerifier);
+    const idTokens = new JwtVerifier({ issuer: provider.issuer, audience: CLIENT_ID, discovery: 'oidc' });
     const options = { nonce: request.nonce!, accessToken: tokens.access_token, maxAge: 300 };
     const { payload } = await verifyIdToken(idTokens, tokens.id_token!, options);
     expect(payload.auth_time).toBeLessThanOrEqual(Math.floor(Date.now() / 1000));
@@ -274,7 +278,11 @@ describe('authorization code with PKCE against oidc-provider', () => {
     const code = answer.get('code')!;
     const idToken = answer.get('id_token')!;
     const accessToken = answer.get('access_token')!;
-    const idTokens = new JwtVerifier({ issuer, audience: HYBRID_CLIENT_ID, discovery: 'oidc' });
+    const idTokens = new JwtVerifier({
+      issuer: provider.issuer,
+      audience: HYBRID_CLIENT_ID,
+      discovery: 'oidc',
+    });
     const { payload } = await verifyIdToken(idTokens, idToken, { nonce, code, accessToken });
     expect(payload).toMatchObject({
       sub: 'erin',
@@ -299,31 +307,31 @@ describe('authorization code with PKCE against oidc-provider', () => {
 
 describe('dynamic client registration (RFC 7591) against oidc-provider', () => {
   it('registers a public native client that then signs in with PKCE and resource', async () => {
-    expect(metadata.registration_endpoint).toBe(`${issuer}/reg`);
-    const client = await registerClient(metadata, {
+    expect(metadata.registration_endpoint).toBe(`${provider.issuer}/reg`);
+    const registration: ClientMetadata = {
       client_name: 'MCP-style desktop client',
       redirect_uris: [REDIRECT_URI],
       application_type: 'native',
-    });
+    };
+    const client = await registerClient(metadata, registration);
+    // The server registered what was asked, as a public client.
     expect(client).toMatchObject({
+      ...registration,
       client_id: expect.any(String),
       token_endpoint_auth_method: 'none',
-      application_type: 'native',
       grant_types: ['authorization_code', 'refresh_token'],
-      redirect_uris: [REDIRECT_URI],
     });
     expect(client.client_secret).toBeUndefined();
 
     const { request, callbackUrl } = await authorize('dave', undefined, client.client_id);
     const { code } = parseAuthorizationResponse(callbackUrl, { expectedState: request.state, metadata });
-    const tokens = await exchangeAuthorizationCode(metadata, {
-      clientId: client.client_id,
-      code,
-      codeVerifier: request.codeVerifier,
-      redirectUri: REDIRECT_URI,
-      resource: API,
+    const tokens = await redeem(code, request.codeVerifier, client.client_id);
+    const verifier = new JwtVerifier({
+      issuer: provider.issuer,
+      audience: API,
+      typ: 'at+jwt',
+      discovery: 'oidc',
     });
-    const verifier = new JwtVerifier({ issuer, audience: API, typ: 'at+jwt', discovery: 'oidc' });
     expect((await verifier.verify(tokens.access_token)).payload).toMatchObject({
       aud: API,
       sub: 'dave',

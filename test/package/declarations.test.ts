@@ -89,31 +89,28 @@ describe('the emitted declarations', () => {
     expect(packed.entries.map((entry) => entry.subpath)).toEqual(expect.arrayContaining(CORE));
   });
 
-  it(
-    'type-check for the core entries under bundler resolution without @types/node',
-    async () => {
-      const files = await typeCheck(
-        'bundler',
-        { module: 'preserve', moduleResolution: 'bundler', types: [] },
-        ['core.ts'],
-      );
-      expect(files).toContain('node_modules/oauth-jwt-verify/dist/index.d.ts');
-      expect(files).toContain('node_modules/oauth-jwt-verify/dist/pkce/index.d.ts');
-      expect(files).not.toContain('@types/node');
+  it.each([
+    {
+      resolution: 'bundler',
+      label: 'bundler resolution',
+      compilerOptions: { module: 'preserve', moduleResolution: 'bundler', types: [] },
+      files: ['core.ts'],
+      declarations: ['dist/index.d.ts', 'dist/pkce/index.d.ts'],
     },
-    TSC_TIMEOUT_MS,
-  );
-
-  it(
-    'type-check for the core entries under nodenext resolution (ESM and require) without @types/node',
-    async () => {
-      const files = await typeCheck(
-        'nodenext',
-        { module: 'nodenext', moduleResolution: 'nodenext', types: [] },
-        ['core.ts', 'core-require.cts'],
-      );
-      expect(files).toContain('node_modules/oauth-jwt-verify/dist/index.d.ts');
-      expect(files).not.toContain('@types/node');
+    {
+      resolution: 'nodenext',
+      label: 'nodenext resolution (ESM and require)',
+      compilerOptions: { module: 'nodenext', moduleResolution: 'nodenext', types: [] },
+      files: ['core.ts', 'core-require.cts'],
+      declarations: ['dist/index.d.ts'],
+    },
+  ])(
+    'type-check for the core entries under $label without @types/node',
+    async ({ resolution, compilerOptions, files, declarations }) => {
+      const listed = await typeCheck(resolution, compilerOptions, files);
+      for (const declaration of declarations)
+        expect(listed).toContain(`node_modules/oauth-jwt-verify/${declaration}`);
+      expect(listed).not.toContain('@types/node');
     },
     TSC_TIMEOUT_MS,
   );

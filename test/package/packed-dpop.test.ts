@@ -2,10 +2,8 @@
 // makes a key with Web Crypto, gets a bound token from the installed stub issuer, a proof from
 // createDpopProof, and checks verifyRequest() and authenticate() accept it once and refuse a
 // replay and the token sent as Bearer. ESM import and CJS require() both see the new names.
-import { writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type PackedPackage, preparePackedPackage, run } from './packed-package.js';
+import { describe, expect, it } from 'vitest';
+import { runConsumer, usePackedPackage } from './packed-package.js';
 
 /** The consumer's script: imports only the installed package, prints one JSON report. */
 const CONSUMER = String.raw`
@@ -49,21 +47,11 @@ try {
 process.stdout.write(JSON.stringify(report));
 `;
 
-let packed: PackedPackage;
-
-beforeAll(async () => {
-  packed = await preparePackedPackage('dpop');
-  await writeFile(join(packed.project, 'dpop.mjs'), CONSUMER);
-}, 180_000);
-
-afterAll(async () => {
-  await packed?.remove();
-});
+const packed = usePackedPackage('dpop', { 'dpop.mjs': CONSUMER });
 
 describe('DPoP from the packed package in a consumer project', () => {
   it('verifyRequest and authenticate accept a proof from createDpopProof once; replay and Bearer are refused', async () => {
-    const { stdout } = await run(process.execPath, ['dpop.mjs'], { cwd: packed.project });
-    expect(JSON.parse(stdout)).toEqual({
+    expect(JSON.parse(await runConsumer(packed, 'dpop.mjs'))).toEqual({
       accepted: { sub: 'consumer', jkt: true },
       replay: 'ERR_DPOP_PROOF_INVALID',
       bearer: 'ERR_DPOP_BINDING',

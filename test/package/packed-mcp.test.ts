@@ -3,12 +3,8 @@
 // express runs an MCP server behind the SDK's requireBearerAuth with mcpTokenVerifier and
 // mcpResourceMetadataRouter, and the SDK's client does the OAuth dance against the stub
 // issuer of oauth-jwt-verify/testing, on 127.0.0.1, then calls a tool.
-import { writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type PackedPackage, preparePackedPackage, run } from './packed-package.js';
-
-let packed: PackedPackage;
+import { describe, expect, it } from 'vitest';
+import { runConsumer, usePackedPackage } from './packed-package.js';
 
 const CONSUMER = String.raw`
 import { createServer } from 'node:http';
@@ -84,19 +80,11 @@ try {
 process.stdout.write(JSON.stringify(report));
 `;
 
-beforeAll(async () => {
-  packed = await preparePackedPackage('mcp');
-  await writeFile(join(packed.project, 'mcp-round-trip.mjs'), CONSUMER);
-}, 180_000);
-
-afterAll(async () => {
-  await packed?.remove();
-});
+const packed = usePackedPackage('mcp', { 'mcp-round-trip.mjs': CONSUMER });
 
 describe('oauth-jwt-verify/mcp from the packed package', () => {
   it('lets the MCP SDK client through the whole OAuth dance to a tool call', async () => {
-    const { stdout } = await run(process.execPath, ['mcp-round-trip.mjs'], { cwd: packed.project });
-    const report = JSON.parse(stdout);
+    const report = JSON.parse(await runConsumer(packed, 'mcp-round-trip.mjs'));
     expect(report.firstAttempt).toBe('UnauthorizedError');
     expect(report.tool).toEqual({ sub: 'test-user', clientId: report.clientId, resource: report.url });
     expect(report.requests).toMatchObject({ register: 1, authorize: 1, token: 1, jwks: 1 });

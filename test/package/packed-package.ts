@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { type PackageEntry, packTarball, packageEntries } from '../../scripts/ci-entries.mjs';
+import { useFixture } from '../support/fixture.js';
 
 export const run = promisify(execFile);
 export const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -58,4 +59,37 @@ export async function preparePackedPackage(name: string): Promise<PackedPackage>
     entries: packageEntries(root),
     remove: () => rm(project, { recursive: true, force: true }),
   };
+}
+
+/** `npm pack` and `npm install` on a busy 2-core machine. */
+const PREPARE_TIMEOUT_MS = 180_000;
+
+/**
+ * The packed package of a test file: prepared before all its tests with `files` (name →
+ * text: the consumer's scripts) written into its project, removed after them.
+ */
+export function usePackedPackage(name: string, files: Record<string, string> = {}): PackedPackage {
+  return useFixture(
+    async () => {
+      const packed = await preparePackedPackage(name);
+      for (const [file, text] of Object.entries(files)) await writeFile(join(packed.project, file), text);
+      return packed;
+    },
+    (packed) => packed.remove(),
+    `the packed package (${name})`,
+    PREPARE_TIMEOUT_MS,
+  );
+}
+
+/** Runs a consumer script of the packed project with node (`env` added to this one's); resolves to its stdout. */
+export async function runConsumer(
+  packed: PackedPackage,
+  script: string,
+  env: Record<string, string> = {},
+): Promise<string> {
+  const { stdout } = await run(process.execPath, [script], {
+    cwd: packed.project,
+    env: { ...process.env, ...env },
+  });
+  return stdout;
 }

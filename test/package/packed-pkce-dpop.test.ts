@@ -2,10 +2,7 @@
 // script that imports only the installed package makes a key, sends dpop_jkt, exchanges a
 // code at a token endpoint that demands a nonce, and calls a resource server through
 // fetchWithDpop; node:http servers on 127.0.0.1 play both servers.
-import { writeFile } from 'node:fs/promises';
 import { type Server, createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
 import { EmbeddedJWK, calculateJwkThumbprint, jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -13,7 +10,8 @@ import {
   createDpopCheck,
   startResourceServer,
 } from '../support/dpop-resource-server.js';
-import { type PackedPackage, preparePackedPackage, run } from './packed-package.js';
+import { close, listen } from '../support/network.js';
+import { runConsumer, usePackedPackage } from './packed-package.js';
 
 const CONSUMER = String.raw`
 import {
@@ -44,7 +42,7 @@ console.log(JSON.stringify({
 }));
 `;
 
-let packed: PackedPackage;
+const packed = usePackedPackage('dpop', { 'dpop.mjs': CONSUMER });
 let tokenServer: Server;
 let issuer: string;
 let api: ResourceServer;
@@ -53,8 +51,6 @@ const tokenProofs: string[] = [];
 let boundJkt: string | undefined;
 
 beforeAll(async () => {
-  packed = await preparePackedPackage('dpop');
-  await writeFile(join(packed.project, 'dpop.mjs'), CONSUMER);
   tokenServer = createServer(async (req, res) => {
     const proof = String(req.headers.dpop ?? '');
     tokenProofs.push(proof);
@@ -68,8 +64,7 @@ beforeAll(async () => {
     res.writeHead(200, { 'content-type': 'application/json' });
     res.end(JSON.stringify({ access_token: 'bound-token-1', token_type: 'DPoP', expires_in: 300 }));
   });
-  await new Promise<void>((resolve) => tokenServer.listen(0, '127.0.0.1', resolve));
-  issuer = `http://127.0.0.1:${(tokenServer.address() as AddressInfo).port}`;
+  issuer = `http://127.0.0.1:${await listen(tokenServer)}`;
   api = await startResourceServer(
     createDpopCheck({
       nonce: 'rs-nonce',
@@ -83,17 +78,12 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await api?.close();
-  tokenServer?.closeAllConnections();
-  await new Promise((resolve) => tokenServer?.close(resolve));
-  await packed?.remove();
+  if (tokenServer) await close(tokenServer);
 });
 
 describe('DPoP with the installed oauth-jwt-verify/pkce', () => {
   it('binds the code and the token to a new key and calls the API, each server nonce followed once', async () => {
-    const { stdout } = await run(process.execPath, ['dpop.mjs'], {
-      cwd: packed.project,
-      env: { ...process.env, ISSUER: issuer, API: api.origin },
-    });
+    const stdout = await runConsumer(packed, 'dpop.mjs', { ISSUER: issuer, API: api.origin });
     const report = JSON.parse(stdout) as {
       jkt: string;
       dpopJkt: string;

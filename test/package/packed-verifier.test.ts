@@ -2,20 +2,14 @@
 // (no access to src/) verifies tokens from both seed-shaped issuers (Archera's RFC 8414 shape,
 // Altostrat's Auth0 shape) and from a real oidc-provider issuer, and reaches every error code
 // of the contract with its status.
-import { type Server, createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { exportJWK, generateKeyPair } from 'jose';
-import Provider from 'oidc-provider';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ERROR_STATUS } from '../../src/errors.js';
-import { type PackedPackage, preparePackedPackage, run } from './packed-package.js';
+import { type OidcProvider, requestServiceToken, startServiceProvider } from '../oidc-provider/provider.js';
+import { runConsumer, usePackedPackage } from './packed-package.js';
 
 const API = 'https://api.example.test';
 
-let packed: PackedPackage;
-let providerServer: Server;
+let provider: OidcProvider;
 let providerIssuer: string;
 let accessToken: string;
 
@@ -102,55 +96,19 @@ try {
 process.stdout.write(JSON.stringify(report));
 `;
 
-beforeAll(async () => {
-  packed = await preparePackedPackage('verifier');
-  await writeFile(join(packed.project, 'verify-all.mjs'), CONSUMER);
+const packed = usePackedPackage('verifier', { 'verify-all.mjs': CONSUMER });
 
-  providerServer = createServer();
-  await new Promise<void>((resolve) => providerServer.listen(0, '127.0.0.1', resolve));
-  providerIssuer = `http://127.0.0.1:${(providerServer.address() as AddressInfo).port}`;
-  const { privateKey } = await generateKeyPair('RS256', { extractable: true });
-  const provider = new Provider(providerIssuer, {
-    clients: [
-      {
-        client_id: 'service',
-        client_secret: 'a-test-secret',
-        grant_types: ['client_credentials'],
-        redirect_uris: [],
-        response_types: [],
-      },
-    ],
-    jwks: { keys: [{ ...(await exportJWK(privateKey)), kid: 'rs-1', alg: 'RS256', use: 'sig' }] },
-    scopes: ['api:read'],
-    features: {
-      clientCredentials: { enabled: true },
-      resourceIndicators: {
-        enabled: true,
-        defaultResource: () => API,
-        getResourceServerInfo: () => ({
-          scope: 'api:read',
-          audience: API,
-          accessTokenFormat: 'jwt',
-          jwt: { sign: { alg: 'RS256' } },
-        }),
-      },
-    },
-  });
-  providerServer.on('request', provider.callback());
-  const response = await fetch(`${providerIssuer}/token`, {
-    method: 'POST',
-    headers: { authorization: `Basic ${Buffer.from('service:a-test-secret').toString('base64')}` },
-    body: new URLSearchParams({ grant_type: 'client_credentials', scope: 'api:read', resource: API }),
-  });
+beforeAll(async () => {
+  provider = await startServiceProvider({ api: API });
+  providerIssuer = provider.issuer;
+  const response = await requestServiceToken(providerIssuer, API);
   const body = (await response.json()) as { access_token?: string };
   if (!body.access_token) throw new Error(`oidc-provider issued no access token: ${JSON.stringify(body)}`);
   accessToken = body.access_token;
-}, 180_000);
+});
 
 afterAll(async () => {
-  providerServer?.closeAllConnections();
-  await new Promise((resolve) => providerServer?.close(resolve));
-  await packed?.remove();
+  await provider?.close();
 });
 
 describe('the packed package in a consumer project', () => {
@@ -162,9 +120,10 @@ describe('the packed package in a consumer project', () => {
   };
 
   beforeAll(async () => {
-    const { stdout } = await run(process.execPath, ['verify-all.mjs'], {
-      cwd: packed.project,
-      env: { ...process.env, PROVIDER_ISSUER: providerIssuer, API, ACCESS_TOKEN: accessToken },
+    const stdout = await runConsumer(packed, 'verify-all.mjs', {
+      PROVIDER_ISSUER: providerIssuer,
+      API,
+      ACCESS_TOKEN: accessToken,
     });
     report = JSON.parse(stdout);
   }, 60_000);

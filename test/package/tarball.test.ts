@@ -6,18 +6,10 @@ import { join } from 'node:path';
 import { build } from 'esbuild';
 import { publint } from 'publint';
 import { formatMessage } from 'publint/utils';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type PackedPackage, preparePackedPackage, root, run } from './packed-package.js';
+import { describe, expect, it } from 'vitest';
+import { root, run, usePackedPackage } from './packed-package.js';
 
-let packed: PackedPackage;
-
-beforeAll(async () => {
-  packed = await preparePackedPackage('tarball');
-});
-
-afterAll(async () => {
-  await packed?.remove();
-});
+const packed = usePackedPackage('tarball');
 
 describe('the packed tarball', () => {
   it('passes publint with no errors, warnings or suggestions', async () => {

@@ -1,8 +1,6 @@
-import { beforeAll, describe, expect, it } from 'vitest';
-import { createTestIssuer } from '../../src/testing/index.js';
-import type { TestIssuer } from '../../src/testing/index.js';
+import { describe, expect, it } from 'vitest';
 import type { JwtVerifierOptions } from '../../src/verify/options.js';
-import { AUDIENCE, ISSUER, verifierWithJwks } from './helpers.js';
+import { AUDIENCE, ISSUER, useSecurityIssuer, verifierWithJwks } from './helpers.js';
 import { rawSegment, signSegments } from '../support/tokens.js';
 import { rejectionCode } from '../support/rejections.js';
 
@@ -10,20 +8,9 @@ import { rejectionCode } from '../support/rejections.js';
 const NOW_MS = 1_767_225_600_000;
 const NOW = NOW_MS / 1000;
 
-let issuer: TestIssuer;
-let esKid: string;
-let esPrivate: CryptoKey;
-
-beforeAll(async () => {
-  issuer = await createTestIssuer({
-    issuer: ISSUER,
-    audience: AUDIENCE,
-    algorithms: ['ES256'],
-    now: () => NOW_MS,
-  });
-  esKid = issuer.keys[0]!.kid;
-  esPrivate = issuer.keys[0]!.privateKey as CryptoKey;
-});
+const issuer = useSecurityIssuer(['ES256'], { now: () => NOW_MS });
+/** The issuer's ES256 key. */
+const esKey = () => issuer.keys[0]!;
 
 function verifier(options: Partial<JwtVerifierOptions> = {}) {
   return verifierWithJwks(() => issuer.jwks(), { now: () => NOW_MS, ...options }).verifier;
@@ -35,9 +22,11 @@ async function codeFor(claims: Record<string, unknown>, options: Partial<JwtVeri
 
 /** Signs a payload given as raw JSON text (for numbers JSON.stringify cannot write). */
 async function codeForRawPayload(members: string, options: Partial<JwtVerifierOptions> = {}) {
-  const header = rawSegment(`{"alg":"ES256","kid":"${esKid}"}`);
+  const header = rawSegment(`{"alg":"ES256","kid":"${esKey().kid}"}`);
   const payload = rawSegment(`{"iss":"${ISSUER}","aud":"${AUDIENCE}",${members}}`);
-  return rejectionCode(verifier(options).verify(await signSegments(header, payload, esPrivate)));
+  return rejectionCode(
+    verifier(options).verify(await signSegments(header, payload, esKey().privateKey as CryptoKey)),
+  );
 }
 
 describe('issuer confusion (RFC 8725 §3.8: exact match)', () => {

@@ -19,7 +19,7 @@ import {
 } from '../../src/testing/index.js';
 import { AUDIENCE } from './helpers.js';
 import { rejectionCode } from '../support/rejections.js';
-import { segment, signSegments } from '../support/tokens.js';
+import { segment, signSegments, weakRsaKeyPair } from '../support/tokens.js';
 
 const URL_ = `${AUDIENCE}/orders`;
 
@@ -140,17 +140,7 @@ describe('forged proofs', () => {
     [
       'a 1024-bit RSA key',
       async () => {
-        const weak = await crypto.subtle.generateKey(
-          {
-            name: 'RSASSA-PKCS1-v1_5',
-            modulusLength: 1024,
-            publicExponent: new Uint8Array([1, 0, 1]),
-            hash: 'SHA-256',
-          },
-          true,
-          ['sign', 'verify'],
-        );
-        return createDpopProof({ key: weak, method: 'GET', url: URL_, accessToken: token });
+        return createDpopProof({ key: await weakRsaKeyPair(), method: 'GET', url: URL_, accessToken: token });
       },
     ],
     ['a jwk of another curve than alg', async () => proofWith({ header: { alg: 'ES384' } })],

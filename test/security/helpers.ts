@@ -1,11 +1,21 @@
 import type { JWK } from 'jose';
 import type { VerifierEvent } from '../../src/events.js';
+import type { TestIssuer, TestIssuerOptions } from '../../src/testing/index.js';
 import { JwtVerifier } from '../../src/verify/verifier.js';
 import { type JwtVerifierOptions } from '../../src/verify/options.js';
+import { useTestIssuer } from '../support/fixture.js';
 
 export const ISSUER = 'https://issuer.test';
 export const AUDIENCE = 'https://api.test';
 export const JWKS_URI = 'https://issuer.test/jwks';
+
+/** The stub issuer of a test file: {@link ISSUER}, for {@link AUDIENCE}, signing with `algorithms`. */
+export function useSecurityIssuer(
+  algorithms: TestIssuerOptions['algorithms'],
+  options: TestIssuerOptions = {},
+): TestIssuer {
+  return useTestIssuer({ issuer: ISSUER, audience: AUDIENCE, algorithms, ...options });
+}
 
 /** A fetch that serves one JWKS document, and remembers every URL asked for. */
 export function jwksFetch(jwks: () => { keys: JWK[] } | unknown): {

@@ -5,6 +5,7 @@ import { createTestIssuer } from '../../src/testing/index.js';
 import type { TestIssuer } from '../../src/testing/index.js';
 import { AUDIENCE, ISSUER, p1363ToDer, verifierWithJwks } from './helpers.js';
 import { rejectionCode } from '../support/rejections.js';
+import { weakRsaKeyPair } from '../support/tokens.js';
 
 let issuer: TestIssuer;
 let esJwk: JWK;
@@ -78,17 +79,7 @@ describe('keys whose use, key_ops, alg or kty do not fit the token (RFC 7517 §4
 
 describe('weak RSA keys (RFC 8725 §3.5: at least 2048 bits)', () => {
   it('refuses a token signed with a 1024-bit RSA key published in the JWKS, and reports the key', async () => {
-    // jose refuses to generate keys under 2048 bits, so Web Crypto makes this one.
-    const weak = (await crypto.subtle.generateKey(
-      {
-        name: 'RSASSA-PKCS1-v1_5',
-        modulusLength: 1024,
-        publicExponent: new Uint8Array([1, 0, 1]),
-        hash: 'SHA-256',
-      },
-      true,
-      ['sign', 'verify'],
-    )) as CryptoKeyPair;
+    const weak = await weakRsaKeyPair();
     const weakJwk = { ...(await exportJWK(weak.publicKey)), kid: 'weak-1024', alg: 'RS256', use: 'sig' };
     const { verifier, events } = verifierOver([weakJwk, rsaJwk]);
     const token = await issuer.sign(claims(), { key: weak.privateKey, header: { kid: 'weak-1024' } });

@@ -1,21 +1,14 @@
 import { base64url } from 'jose';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createTestIssuer } from '../../src/testing/index.js';
-import type { TestIssuer } from '../../src/testing/index.js';
-import { AUDIENCE, ISSUER, verifierWithJwks } from './helpers.js';
+import { useSecurityIssuer, verifierWithJwks } from './helpers.js';
 import { rejectionCode } from '../support/rejections.js';
 import { segment } from '../support/tokens.js';
 
-let issuer: TestIssuer;
+const issuer = useSecurityIssuer(['ES256', 'RS256', 'EdDSA']);
 let token: string;
 let other: string;
 
 beforeAll(async () => {
-  issuer = await createTestIssuer({
-    issuer: ISSUER,
-    audience: AUDIENCE,
-    algorithms: ['ES256', 'RS256', 'EdDSA'],
-  });
   token = await issuer.sign({ sub: 'user-1', scope: 'read' }, { alg: 'ES256' });
   other = await issuer.sign({ sub: 'admin', scope: 'read write admin' }, { alg: 'ES256' });
 });

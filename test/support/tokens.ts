@@ -59,3 +59,20 @@ export async function signWith(
 export function randomKid(): string {
   return `kid-${crypto.randomUUID()}`;
 }
+
+/**
+ * A 1024-bit RSASSA-PKCS1-v1_5 (SHA-256) key pair, extractable: a key too weak for RFC 8725
+ * §3.5, which jose refuses to generate but Web Crypto makes.
+ */
+export async function weakRsaKeyPair(): Promise<CryptoKeyPair> {
+  return (await crypto.subtle.generateKey(
+    {
+      name: 'RSASSA-PKCS1-v1_5',
+      modulusLength: 1024,
+      publicExponent: new Uint8Array([1, 0, 1]),
+      hash: 'SHA-256',
+    },
+    true,
+    ['sign', 'verify'],
+  )) as CryptoKeyPair;
+}

@@ -45,6 +45,34 @@ const FAULTS: Exclude<Mode, 'ok' | 'same-origin redirect'>[] = [
 
 const HTML =
   '<!DOCTYPE html><html><head><title>502 Bad Gateway</title></head><body><h1>Bad Gateway</h1></body></html>';
+const JSON_TYPE = { 'content-type': 'application/json' };
+const HTML_TYPE = { 'content-type': 'text/html' };
+
+/** The faults that are one whole answer, sent at once. */
+const WHOLE_ANSWERS: Record<
+  | 'invalid JSON'
+  | 'HTML error page'
+  | 'HTML with 200'
+  | 'not a JWKS'
+  | 'redirect loop'
+  | 'same-origin redirect'
+  | '429 with Retry-After'
+  | '503',
+  { status: number; headers: Record<string, string>; body?: string }
+> = {
+  'invalid JSON': { status: 200, headers: JSON_TYPE, body: '{"keys": [' },
+  'HTML error page': { status: 502, headers: HTML_TYPE, body: HTML },
+  'HTML with 200': { status: 200, headers: HTML_TYPE, body: HTML },
+  'not a JWKS': { status: 200, headers: JSON_TYPE, body: '{"keys":"none"}' },
+  'redirect loop': { status: 302, headers: { location: '/jwks' } },
+  'same-origin redirect': { status: 307, headers: { location: '/moved' } },
+  '429 with Retry-After': {
+    status: 429,
+    headers: { ...JSON_TYPE, 'retry-after': '30' },
+    body: '{"error":"slow_down"}',
+  },
+  '503': { status: 503, headers: JSON_TYPE, body: '{"error":"temporarily_unavailable"}' },
+};
 const TIMEOUT_MS = 250;
 const MAX_BYTES = 64 * 1024;
 const MAX_AGE_MS = 60_000;
@@ -95,42 +123,14 @@ beforeAll(async () => {
         res.writeHead(200, { 'content-type': 'application/json' });
         endless = writeForever(res);
         return;
-      case 'invalid JSON':
-        res.writeHead(200, { 'content-type': 'application/json' });
-        res.end('{"keys": [');
-        return;
-      case 'HTML error page':
-        res.writeHead(502, { 'content-type': 'text/html' });
-        res.end(HTML);
-        return;
-      case 'HTML with 200':
-        res.writeHead(200, { 'content-type': 'text/html' });
-        res.end(HTML);
-        return;
-      case 'not a JWKS':
-        res.writeHead(200, { 'content-type': 'application/json' });
-        res.end('{"keys":"none"}');
-        return;
       case 'redirect to another origin':
         res.writeHead(302, { location: `${elsewhere.origin}/jwks` });
         res.end();
         return;
-      case 'redirect loop':
-        res.writeHead(302, { location: '/jwks' });
-        res.end();
-        return;
-      case 'same-origin redirect':
-        res.writeHead(307, { location: '/moved' });
-        res.end();
-        return;
-      case '429 with Retry-After':
-        res.writeHead(429, { 'content-type': 'application/json', 'retry-after': '30' });
-        res.end('{"error":"slow_down"}');
-        return;
-      case '503':
-        res.writeHead(503, { 'content-type': 'application/json' });
-        res.end('{"error":"temporarily_unavailable"}');
-        return;
+      default: {
+        const { status, headers, body } = WHOLE_ANSWERS[mode];
+        res.writeHead(status, headers).end(body);
+      }
     }
   });
 });

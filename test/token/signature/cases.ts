@@ -15,6 +15,7 @@ import type { JwksKey } from '../../../src/token/jwk.js';
 import { type ParsedToken, parseToken } from '../../../src/token/parse.js';
 import type { SegmentDecoder } from '../../../src/token/segments.js';
 import type { SignatureCheck } from '../../../src/token/signature/types.js';
+import { weakRsaKeyPair } from '../../support/tokens.js';
 
 /** What a signature module exports: src/token/signature/{node,web}.ts, or dist/signature-{node,web}.js. */
 export interface SignaturePath {
@@ -307,17 +308,7 @@ export const SIGNATURE_CHECKS: readonly NamedCheck<Differential>[] = [
   {
     name: 'refuse signatures by RSA keys under 2048 bits',
     async run(d) {
-      // jose will not generate one; Web Crypto will.
-      const generated = await crypto.subtle.generateKey(
-        {
-          name: 'RSASSA-PKCS1-v1_5',
-          modulusLength: 1024,
-          publicExponent: new Uint8Array([1, 0, 1]),
-          hash: 'SHA-256',
-        },
-        true,
-        ['sign', 'verify'],
-      );
+      const generated = await weakRsaKeyPair();
       const jwk = (await exportJWK(generated.publicKey)) as JWK & { kty: string };
       const weak: Pair = {
         privateKey: generated.privateKey,
