@@ -9,7 +9,7 @@ import {
   createMemoryJwksStore,
 } from '../../src/index.js';
 import type { TestIssuer } from '../../src/testing/index.js';
-import { useTestIssuer } from '../support/test-issuer.js';
+import { useTestIssuer } from '../support/fixture.js';
 import { EventLog, stubIssuersOnFakeClock } from './helpers.js';
 
 const FLEET = 20;

@@ -6,7 +6,7 @@ import {
 import { describe, expect, it } from 'vitest';
 import { JwtVerifier, JwtVerifyError, protectedResource } from '../../src/index.js';
 import { mcpTokenVerifier } from '../../src/mcp/index.js';
-import { useTestIssuer } from '../support/test-issuer.js';
+import { useTestIssuer } from '../support/fixture.js';
 
 const RESOURCE = 'https://mcp.example.test/mcp';
 const issuer = useTestIssuer({ audience: RESOURCE });

@@ -15,7 +15,7 @@ import {
   registerClient,
 } from '../../src/pkce/index.js';
 import { createTestIssuer } from '../../src/testing/index.js';
-import { useTestIssuer } from '../support/test-issuer.js';
+import { useTestIssuer } from '../support/fixture.js';
 import { expectAnswerError } from './fixtures.js';
 import { caught } from '../support/rejections.js';
 

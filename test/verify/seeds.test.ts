@@ -19,25 +19,9 @@ import {
   auth0Token,
 } from '../support/seed-servers.js';
 import { expectRejection } from '../support/rejections.js';
+import { ARCHERA_ALLOWED, ARCHERA_REQUIRED, SEED_JWK_MEMBERS } from '../support/seed-shapes.js';
 
 const server = useMsw();
-
-/** The members Archera's OAuthMetadata schema requires (additionalProperties: false). */
-const ARCHERA_REQUIRED = [
-  'authorization_endpoint',
-  'code_challenge_methods_supported',
-  'grant_types_supported',
-  'issuer',
-  'jwks_uri',
-  'response_types_supported',
-  'revocation_endpoint',
-  'scopes_supported',
-  'token_endpoint',
-  'token_endpoint_auth_methods_supported',
-];
-const ARCHERA_ALLOWED = [...ARCHERA_REQUIRED, 'service_documentation'];
-/** Archera's JWK schema: exactly these members, all required. */
-const SEED_JWK_MEMBERS = ['alg', 'e', 'kid', 'kty', 'n', 'use'];
 
 describe('the testing issuer profiles are shaped as the seeds', () => {
   it('auth0 (Altostrat): issuer ending in "/", OIDC only, /.well-known/jwks.json, seed JWK members', async () => {
