@@ -1,5 +1,5 @@
 /**
- * `oauth-jwt-verify/express`: bearer-token middleware for Express over {@link authenticate}
+ * `oauth-jwt-verify/express`: bearer-token middleware for Express over `authenticate()`
  * (401/403/503 with the RFC 6750 `WWW-Authenticate` header). Express is an optional peer.
  *
  * @see https://www.rfc-editor.org/rfc/rfc6750

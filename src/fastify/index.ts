@@ -1,5 +1,5 @@
 /**
- * `oauth-jwt-verify/fastify`: a bearer-token plugin for Fastify over {@link authenticate}
+ * `oauth-jwt-verify/fastify`: a bearer-token plugin for Fastify over `authenticate()`
  * (401/403/503 with the RFC 6750 `WWW-Authenticate` header). Fastify is an optional peer.
  *
  * @see https://www.rfc-editor.org/rfc/rfc6750

@@ -1,5 +1,5 @@
 /**
- * `oauth-jwt-verify/hono`: bearer-token middleware for Hono over {@link authenticate}
+ * `oauth-jwt-verify/hono`: bearer-token middleware for Hono over `authenticate()`
  * (401/403/503 with the RFC 6750 `WWW-Authenticate` header). Hono is an optional peer.
  *
  * @see https://www.rfc-editor.org/rfc/rfc6750

@@ -92,7 +92,9 @@ describe('discovery URL construction', () => {
 });
 
 /** Verifies one token of `issuer` by discovery: the URLs asked for and the events, in order. */
-async function verifyOnce(issuer: TestIssuer): Promise<{ urls: string[]; events: VerifierEvent[]; verifier: JwtVerifier }> {
+async function verifyOnce(
+  issuer: TestIssuer,
+): Promise<{ urls: string[]; events: VerifierEvent[]; verifier: JwtVerifier }> {
   const urls = recordRequests(server);
   const events: VerifierEvent[] = [];
   const verifier = new JwtVerifier({
