@@ -2,7 +2,7 @@ import type { Plugin } from 'esbuild';
 import { defineConfig } from 'tsup';
 
 // src/token/signature/index.ts stands for the package's `#signature` import (package.json `imports`):
-// node:crypto under the `node` condition, jose everywhere else. The build keeps that
+// node:crypto under the `node` and `bun` conditions, a mix of both under `deno`, jose everywhere else. The build keeps that
 // import conditional instead of bundling one implementation.
 const conditionalSignature: Plugin = {
   name: 'conditional-signature',
@@ -27,6 +27,7 @@ export default defineConfig({
     'mcp/index': 'src/mcp/index.ts',
     'signature-node': 'src/token/signature/node.ts',
     'signature-web': 'src/token/signature/web.ts',
+    'signature-deno': 'src/token/signature/deno.ts',
   },
   format: ['esm'],
   target: 'es2022',

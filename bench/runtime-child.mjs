@@ -20,7 +20,8 @@ const tokens = (file) => readFileSync(file, 'utf8').split('\n').filter(Boolean);
 // The signature module the package's `#signature` import gives this runtime (the bench's
 // copy of the package has the same package.json as this repository).
 const signaturePath = import.meta.resolve('#signature').split('/').at(-1);
-const otherPath = signaturePath === 'signature-node.js' ? 'ours-web-path' : 'ours-node-path';
+// Node and Bun against jose's path; Deno's mix against jose's path too (what it had before).
+const otherPath = signaturePath === 'signature-web.js' ? 'ours-node-path' : 'ours-web-path';
 
 const scenarios = {
   async compare() {

@@ -5,7 +5,8 @@
 // side. Binaries: NODE_BIN (default: this Node), BUN_BIN, DENO_BIN, CHROMIUM_PATH, as
 // smoke/run.mjs takes them. See docs/performance.md, "Per runtime".
 import { execFile } from 'node:child_process';
-import { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -63,17 +64,20 @@ export function runtimeList(args) {
 /**
  * Copies of the bench's package (BENCH_PACKAGE_DIR) whose `#signature` maps to one path under
  * every condition, for PATH_CONTENDERS (bench/contenders.mjs); their folders go to the children
- * as BENCH_PACKAGE_NODE_PATH and BENCH_PACKAGE_WEB_PATH.
+ * as BENCH_PACKAGE_NODE_PATH and BENCH_PACKAGE_WEB_PATH. They live outside the repository,
+ * with a link to its node_modules: inside it, Deno resolved the copies' `#signature` through
+ * the repository's own package.json, so "ours through the other path" measured ours again.
  */
 function forcedPathCopies() {
   const base = process.env.BENCH_PACKAGE_DIR;
+  const modules = join(base, '..', '..', 'node_modules');
   for (const [variable, path] of [
     ['BENCH_PACKAGE_NODE_PATH', 'signature-node'],
     ['BENCH_PACKAGE_WEB_PATH', 'signature-web'],
   ]) {
-    const dir = `${base}-${path}`;
-    rmSync(dir, { recursive: true, force: true });
+    const dir = mkdtempSync(join(tmpdir(), `oauth-jwt-verify-bench-${path}-`));
     cpSync(base, dir, { recursive: true });
+    symlinkSync(modules, join(dir, 'node_modules'), 'dir');
     const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
     manifest.imports['#signature'] = `./dist/${path}.js`;
     writeFileSync(join(dir, 'package.json'), JSON.stringify(manifest, null, 2));
@@ -162,6 +166,8 @@ export async function benchRuntimes({
       entry.memory[contender] = result;
     }
   }
+  for (const variable of ['BENCH_PACKAGE_NODE_PATH', 'BENCH_PACKAGE_WEB_PATH'])
+    rmSync(process.env[variable], { recursive: true, force: true });
   return results;
 }
 

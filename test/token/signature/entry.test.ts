@@ -6,8 +6,9 @@ import { describe, expect, it } from 'vitest';
 // `imports`): node:crypto under the `node` and `bun` conditions, jose on every other runtime.
 // Bun gets node:crypto because its `crypto.verify` is several times faster than its Web
 // Crypto (issue 22: RS256 76k/s against 12.5k/s on Bun 1.4.5), and the node path decides as
-// jose does there (test/runtimes/signature-differential.ts, run on Bun by .ci/run). Deno
-// keeps Web Crypto until `npm run bench -- --runtime deno` shows its node:crypto ahead.
+// jose does there (test/runtimes/signature-differential.ts, run on Bun and Deno by .ci/run).
+// Deno gets its own mix (signature-deno.js): node:crypto for RSA and EdDSA, where
+// `npm run bench -- --runtime deno` measured it ahead, and jose for ECDSA.
 
 const root = new URL('../../../', import.meta.url);
 const imports = JSON.parse(readFileSync(new URL('package.json', root), 'utf8')).imports as Record<
@@ -26,7 +27,7 @@ const RUNTIMES: [string, string[], string][] = [
   ['Node (import)', ['node', 'import'], './dist/signature-node.js'],
   ['Node (require)', ['node', 'require'], './dist/signature-node.js'],
   ['a browser bundle', ['browser', 'import'], './dist/signature-web.js'],
-  ['Deno', ['deno', 'node', 'import'], './dist/signature-web.js'],
+  ['Deno', ['deno', 'node', 'import'], './dist/signature-deno.js'],
   ['Bun', ['bun', 'node', 'import'], './dist/signature-node.js'],
   ['Bun (require)', ['bun', 'node', 'require'], './dist/signature-node.js'],
   [
@@ -86,5 +87,11 @@ describe('#signature', () => {
     const code = await bundleMainEntry('node', conditions);
     expect(code).toMatch(/from ["']node:crypto["']/);
     expect(code).not.toContain('flattenedVerify');
+  });
+
+  it('takes both in a Deno bundle of the main entry: node:crypto and jose', async () => {
+    const code = await bundleMainEntry('node', ['deno', 'node', 'import']);
+    expect(code).toMatch(/from ["']node:crypto["']/);
+    expect(code).toContain('flattenedVerify');
   });
 });
