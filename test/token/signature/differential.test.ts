@@ -1,6 +1,7 @@
 import { beforeAll, describe, it } from 'vitest';
 import * as node from '../../../src/token/signature/node.js';
 import * as web from '../../../src/token/signature/web.js';
+import * as deno from '../../../src/token/signature/deno.js';
 import { SEGMENT_CHECKS } from '../segment-cases.js';
 import { type Differential, SIGNATURE_CHECKS, createDifferential } from './cases.js';
 
@@ -19,6 +20,18 @@ beforeAll(async () => {
 describe('node:crypto and jose signature paths', () => {
   it.each(SIGNATURE_CHECKS.map((check) => [check.name, check] as const))('%s', async (_, check) => {
     await check.run(differential);
+  });
+});
+
+// Deno's mix (node:crypto for RSA and EdDSA, jose for ECDSA and under load), here on Node.
+let denoDifferential: Differential;
+beforeAll(async () => {
+  denoDifferential = await createDifferential({ node: deno, web });
+});
+
+describe('the Deno path (signature-deno) and jose', () => {
+  it.each(SIGNATURE_CHECKS.map((check) => [check.name, check] as const))('%s', async (_, check) => {
+    await check.run(denoDifferential);
   });
 });
 
