@@ -10,7 +10,8 @@ import { pathToFileURL } from 'node:url';
 import { WEB_CONTENDERS, fetchJwks, jwkFor } from './web-contenders.mjs';
 
 /** Algorithms and how `node:crypto` verifies each (what a hand-written verifier would do). */
-const RAW = {
+/** `node:crypto` `verify`'s digest and key input for each algorithm, from a KeyObject. */
+export const RAW = {
   RS256: (key) => ['sha256', { key }],
   PS256: (key) => [
     'sha256',

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const childScript = fileURLToPath(new URL('runtime-child.mjs', import.meta.url));
+const repositoryModules = fileURLToPath(new URL('../node_modules', import.meta.url));
 const JOB_TIMEOUT_MS = 10 * 60_000;
 
 /** Measured side by side in each runtime: ours, the floor every peer builds on, the raw primitives. */
@@ -70,14 +71,13 @@ export function runtimeList(args) {
  */
 function forcedPathCopies() {
   const base = process.env.BENCH_PACKAGE_DIR;
-  const modules = join(base, '..', '..', 'node_modules');
   for (const [variable, path] of [
     ['BENCH_PACKAGE_NODE_PATH', 'signature-node'],
     ['BENCH_PACKAGE_WEB_PATH', 'signature-web'],
   ]) {
     const dir = mkdtempSync(join(tmpdir(), `oauth-jwt-verify-bench-${path}-`));
     cpSync(base, dir, { recursive: true });
-    symlinkSync(modules, join(dir, 'node_modules'), 'dir');
+    symlinkSync(repositoryModules, join(dir, 'node_modules'), 'dir');
     const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
     manifest.imports['#signature'] = `./dist/${path}.js`;
     writeFileSync(join(dir, 'package.json'), JSON.stringify(manifest, null, 2));

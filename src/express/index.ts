@@ -24,8 +24,6 @@ declare global {
   }
 }
 
-const NOT_AUTHENTICATED = 'requireScopes() must run after bearerAuth(): this request was not authenticated';
-
 function send(res: Response, failure: AuthenticateFailure): void {
   res.status(failure.status).set(failure.headers).send(JSON.stringify(failure.body));
 }
@@ -72,7 +70,7 @@ export function bearerAuth(verifier: TokenVerifier, options?: AuthenticateOption
  * });
  */
 export function requireScopes(...scopes: string[]): RequestHandler {
-  const check = scopeRequirement(scopes, NOT_AUTHENTICATED);
+  const check = scopeRequirement(scopes);
   return (req, res, next) => {
     let failure: AuthenticateFailure | undefined;
     try {

@@ -72,10 +72,7 @@ export function bearerAuth(
  * app.delete('/api/orders/:id', requireScopes('write:orders'), (c) => c.body(null, 204));
  */
 export function requireScopes(...scopes: string[]): MiddlewareHandler<BearerAuthEnv> {
-  const check = scopeRequirement(
-    scopes,
-    'requireScopes() must run after bearerAuth(): this request was not authenticated',
-  );
+  const check = scopeRequirement(scopes);
   return async (c, next) => {
     const failure = check(c.get('auth') as RequestVerifyResult | undefined, c.req.raw);
     if (failure) return toResponse(failure);

@@ -35,13 +35,15 @@ export function requestAuthenticator(
   };
 }
 
+const NOT_AUTHENTICATED = 'requireScopes() must run after bearerAuth(): this request was not authenticated';
+
 /**
  * `requireScopes()`'s decision: `undefined` when the token grants every scope, else the 403.
  * Throws `Error(notAuthenticated)` when `bearerAuth()` did not authenticate the request.
  */
 export function scopeRequirement(
   scopes: readonly string[],
-  notAuthenticated: string,
+  notAuthenticated = NOT_AUTHENTICATED,
 ): (token: RequestVerifyResult | null | undefined, key: object) => AuthenticateFailure | undefined {
   const required = parseRequiredScopes(scopes);
   return (token, key) => {

@@ -236,7 +236,8 @@ describe('which test files need what', () => {
       .filter((file) => file.endsWith('.test.ts'))
       .map((file) => join(root, 'test', file));
     const uses = (pattern: RegExp) => files.filter((file) => pattern.test(readFileSync(file, 'utf8')));
-    const chromiumFiles = uses(/from ['"]playwright-core['"]/);
+    // Directly, or through the browser harness (test/browser/harness.ts launches it).
+    const chromiumFiles = uses(/from ['"](playwright-core|\.\/harness\.js)['"]/);
     const redisFiles = uses(/from ['"][./]+support\/redis-server(\.js)?['"]/);
     expect(chromiumFiles.length).toBeGreaterThan(0);
     expect(redisFiles.length).toBeGreaterThan(0);

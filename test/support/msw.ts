@@ -1,6 +1,7 @@
 import { type SetupServer, setupServer } from 'msw/node';
 import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest';
-import { type TestIssuer, type TestIssuerOptions, createTestIssuer } from '../../src/testing/index.js';
+import type { TestIssuer, TestIssuerOptions } from '../../src/testing/index.js';
+import { useTestIssuer } from './fixture.js';
 
 /** A msw server for this file: unhandled requests fail, handlers reset after each test. */
 export function useMsw(): SetupServer {
@@ -21,20 +22,10 @@ export function useMswIssuer(
   { installHandlers = true } = {},
 ): { server: SetupServer; issuer: TestIssuer } {
   const server = useMsw();
-  let created: TestIssuer | undefined;
-  beforeAll(async () => {
-    created = await createTestIssuer(options);
-  });
+  const issuer = useTestIssuer(options);
   beforeEach(() => {
-    if (installHandlers) server.use(...created!.handlers);
-    created!.reset();
-  });
-  const issuer = new Proxy({} as TestIssuer, {
-    get(_target, property) {
-      if (!created) throw new Error('the test issuer is created in beforeAll; use it inside tests and hooks');
-      const value: unknown = Reflect.get(created, property, created);
-      return typeof value === 'function' ? value.bind(created) : value;
-    },
+    if (installHandlers) server.use(...issuer.handlers);
+    issuer.reset();
   });
   return { server, issuer };
 }
