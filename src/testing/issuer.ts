@@ -7,6 +7,7 @@ import { OpaqueTokenStore } from './opaque-tokens.js';
 import { createHandler } from './handler.js';
 import { KeyRing } from './keys.js';
 import { listen } from './listen.js';
+import { LoginSessions } from './login/sessions.js';
 import { createTestProtectedResource } from './protected-resource.js';
 import { createMswHandlers, loadMsw } from './msw.js';
 import { resolveOptions } from './options.js';
@@ -60,6 +61,7 @@ export async function createTestIssuer(options: TestIssuerOptions = {}): Promise
     revoke: 0,
     register: 0,
     introspect: 0,
+    logout: 0,
   };
   const faults = new FaultQueue();
   const signing = {
@@ -76,6 +78,7 @@ export async function createTestIssuer(options: TestIssuerOptions = {}): Promise
     users: config.users,
     requestMappings: config.requestMappings,
     interactiveLogin: config.interactiveLogin,
+    sessions: new LoginSessions(issuer, config.now),
     clients: new ClientRegistry(config.clients),
     grants: new GrantStore(),
     opaqueTokens: new OpaqueTokenStore(),

@@ -31,7 +31,7 @@ export type TestIssuerProfile = 'default' | 'rfc8414' | 'auth0';
 
 /** An endpoint of the test issuer, as counted by `requests` and targeted by `failNext`. */
 export type TestIssuerEndpoint =
-  'metadata' | 'jwks' | 'token' | 'authorize' | 'revoke' | 'register' | 'introspect';
+  'metadata' | 'jwks' | 'token' | 'authorize' | 'revoke' | 'register' | 'introspect' | 'logout';
 
 /**
  * A client the issuer knows. When `clients` is given, only these client ids are accepted;
