@@ -59,12 +59,13 @@ export function loginPageBody(model: LoginPageModel): string {
   const hidden = hiddenInputs(model);
   const scopes = model.scope.split(' ').filter(Boolean);
   const scopeList = scopes.length
-    ? `<ul class="scopes">${scopes.map((scope) => `<li><code>${escapeHtml(scope)}</code></li>`).join('')}</ul>`
-    : ' <em>no scope</em>';
+    ? `<ul class="scopes">${scopes.map((scope) => `<li><code>${escapeHtml(scope)}</code></li>`).join('\n')}</ul>`
+    : '<em>(none)</em>';
   const error = model.error ? `<p class="error" role="alert">${escapeHtml(model.error)}</p>` : '';
   return `<span class="dev">Development identity provider</span>
 <h1>Log in</h1>
-<p class="request"><code>${escapeHtml(model.clientId)}</code> asks for the scopes${scopeList}</p>
+<div class="request"><code>${escapeHtml(model.clientId)}</code> asks for the scopes
+${scopeList}</div>
 <p class="request">and will get the answer at <code>${escapeHtml(model.redirectUri)}</code>.</p>
 ${error}
 ${usersForm(model, hidden)}
