@@ -6,6 +6,18 @@ import { type DefaultTreeAdapterTypes, parse } from 'parse5';
 type Element = DefaultTreeAdapterTypes.Element;
 type Node = DefaultTreeAdapterTypes.Node;
 
+/** Values that break out of text, attributes, textareas and URLs when not escaped. */
+export const HOSTILE: readonly string[] = [
+  '"><script>alert(1)</script>',
+  "'><img src=x onerror=alert(1)>",
+  '</textarea><script>alert(2)</script>',
+  '<svg onload=alert(3)>',
+  'javascript:alert(4)',
+  '" onmouseover="alert(5)" x="',
+  '&lt;script&gt;alert(6)&lt;/script&gt;',
+  '</style><script>alert(7)</script>',
+];
+
 type FetchFn = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
 
 /** A submit button of a form. */
