@@ -22,9 +22,10 @@ function pathOf(issuer: string): string {
 
 /**
  * Creates a stub OAuth 2.0 / OpenID Connect issuer for tests: signing keys, metadata
- * (RFC 8414 and OpenID Connect), a JWKS, and working `/authorize`, `/token`, `/revoke` and
- * (default profile) `/introspect` endpoints, reachable through msw `handlers`, a real HTTP
- * server (`listen`) or `fetch`.
+ * (RFC 8414 and OpenID Connect), a JWKS, and working `/authorize` (with a login page when
+ * `interactiveLogin` is on), `/token`, `/revoke`, `/logout` and (default profile)
+ * `/introspect` endpoints, reachable through msw `handlers`, a real HTTP server (`listen`)
+ * or `fetch`.
  * Keys are generated once per issuer, so create it once per test file.
  *
  * @example
