@@ -120,8 +120,14 @@ beforeAll(async () => {
       },
     ],
   });
-  // Any client and redirect URI: for the hostile parameters.
-  openIssuer = await startIssuer({ interactiveLogin: true, users: [{ sub: 'alice' }] });
+  // Any client and redirect URI: for the hostile parameters and the screenshot.
+  openIssuer = await startIssuer({
+    interactiveLogin: true,
+    users: [
+      { sub: 'alice', claims: { name: 'Alice Example', email: 'alice@example.test' } },
+      { sub: 'bob', claims: { name: 'Bob Example' }, acr: 'urn:example:mfa' },
+    ],
+  });
   api = await startMcpResource({
     issuer: issuer.issuer,
     scopesSupported: ['profile'],
@@ -191,7 +197,6 @@ describe('the login page in Chromium', () => {
     await toLoginPage(tab.page);
     expect(await tab.page.title()).toBe('Log in · development identity provider');
     expect(await activeElements(tab.page)).toEqual([]);
-    await tab.page.screenshot({ path: SCREENSHOT, fullPage: true });
 
     await tab.page.getByRole('button', { name: /^bob/ }).click();
     const { api: answer, error } = await result();
@@ -242,6 +247,24 @@ describe('the login page in Chromium', () => {
     expect((await result()).loggedOut).toBe('?state=bye');
     await tab.page.goto(`${app.origin}/?prompt=none`);
     expect((await result()).error).toMatchObject({ error: 'login_required' });
+  });
+
+  it('saves the screenshot docs show (fixed values, so the image only changes when the page does)', async () => {
+    const url = new URL(`${openIssuer.issuer}/authorize`);
+    url.search = new URLSearchParams({
+      response_type: 'code',
+      client_id: 'my-spa',
+      redirect_uri: 'http://localhost:5173/callback',
+      scope: 'openid profile email',
+      state: 'screenshot',
+      code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
+      code_challenge_method: 'S256',
+    }).toString();
+    await tab.page.goto(url.href);
+    await tab.page.getByRole('heading', { name: 'Log in', exact: true }).waitFor();
+    const image = await tab.page.screenshot({ path: SCREENSHOT, fullPage: true });
+    expect(image.subarray(1, 4).toString()).toBe('PNG');
+    expect(issuerTrouble).toEqual([]);
   });
 
   it('works without JavaScript: the form posts and the browser lands on the callback with a code', async () => {
