@@ -204,6 +204,16 @@ describe('a logout it cannot trust', () => {
     expect((await silentLogin(browser)).has('code')).toBe(true);
   });
 
+  it('refuses a registered post_logout_redirect_uri that is not a URL, rather than failing', async () => {
+    const odd = await createTestIssuer({
+      clients: [{ clientId: 'spa', postLogoutRedirectUris: ['not a url'] }],
+    });
+    const response = await odd.fetch(
+      `${odd.metadata.end_session_endpoint}?${new URLSearchParams({ client_id: 'spa', post_logout_redirect_uri: 'not a url' })}`,
+    );
+    await expectRefused(response, 'is not registered for the client "spa"');
+  });
+
   it('shows hostile values it refuses as text', async () => {
     const hostile = '"><script>alert(1)</script>';
     const response = await issuer.fetch(

@@ -77,7 +77,7 @@ export async function logout(ctx: IssuerContext, request: Request): Promise<Resp
       );
     }
     const registered = ctx.clients.find(client).client?.postLogoutRedirectUris ?? [];
-    if (!registered.includes(redirectUri)) {
+    if (!registered.includes(redirectUri) || !URL.canParse(redirectUri)) {
       return refused(
         `The post_logout_redirect_uri ${JSON.stringify(redirectUri)} is not registered for the client ${JSON.stringify(client)}.`,
       );
