@@ -28,6 +28,9 @@ export class ClientRegistry {
 /** An authenticated client, or the RFC 6749 §5.2 error to answer with. */
 export type ClientCheck = { clientId: string } | { error: Response };
 
+/** Schemes that run code or read local data where the browser lands: never a redirect URI. */
+const UNSAFE_SCHEMES: readonly string[] = ['javascript:', 'data:', 'vbscript:', 'blob:', 'file:', 'about:'];
+
 /**
  * Why `/authorize` must not redirect to `redirectUri` for `clientId`, if it must not
  * (RFC 6749 §4.1.2.1: such errors are shown, never sent to an unchecked redirect URI).
@@ -46,6 +49,10 @@ export function redirectProblem(
   }
   if (redirectUri.includes('#')) {
     return 'redirect_uri must not have a fragment (RFC 6749 §3.1.2)';
+  }
+  const { protocol } = new URL(redirectUri);
+  if (UNSAFE_SCHEMES.includes(protocol)) {
+    return `redirect_uri must not use the ${protocol} scheme`;
   }
   if (client?.redirectUris && !client.redirectUris.includes(redirectUri)) {
     return `redirect_uri ${JSON.stringify(redirectUri)} is not registered for ${clientId}`;

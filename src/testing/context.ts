@@ -1,5 +1,6 @@
 import type { ClientRegistry } from './clients.js';
 import type { GrantStore } from './grants.js';
+import type { LoginSessions } from './login/sessions.js';
 import type { OpaqueTokenStore } from './opaque-tokens.js';
 import type { SignContext } from './sign.js';
 import type { TokenEndpointDpop } from './token-dpop.js';
@@ -14,6 +15,8 @@ export interface IssuerContext extends SignContext {
   readonly requestMappings: readonly TestRequestMapping[];
   /** Whether `/authorize` shows the login page (a `login_hint` skips it). */
   readonly interactiveLogin: boolean;
+  /** The login page's sessions, ended by the logout endpoint. */
+  readonly sessions: LoginSessions;
   readonly clients: ClientRegistry;
   readonly grants: GrantStore;
   readonly opaqueTokens: OpaqueTokenStore;

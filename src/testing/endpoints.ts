@@ -20,6 +20,7 @@ const PATHS = {
     token: '/token',
     revoke: '/revoke',
     register: '/register',
+    logout: '/logout',
   },
   rfc8414: {
     jwks: '/.well-known/jwks.json',
@@ -32,6 +33,7 @@ const PATHS = {
     authorize: '/authorize',
     token: '/oauth/token',
     revoke: '/oauth/revoke',
+    logout: '/oidc/logout',
   },
 } as const satisfies Record<TestIssuerProfile, Record<string, string>>;
 
@@ -77,6 +79,13 @@ export function describeEndpoints(
     metadata.dpop_signing_alg_values_supported = [...SUPPORTED_ALGORITHMS];
     metadata.registration_endpoint = url(PATHS.default.register);
     routes.set(routeKey(metadata.registration_endpoint), 'register');
+  }
+
+  // RP-Initiated Logout 1.0 §2.1, where an OpenID provider has it (Auth0 at /oidc/logout);
+  // Archera's RFC 8414 schema allows no such member, so the rfc8414 profile has no logout.
+  if ('logout' in paths) {
+    metadata.end_session_endpoint = url(paths.logout);
+    routes.set(routeKey(metadata.end_session_endpoint), 'logout');
   }
 
   const endpoints: Endpoints = { routes };

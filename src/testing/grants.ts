@@ -11,6 +11,10 @@ export interface Grant {
   authTime?: number;
   /** The DPoP key the tokens are bound to (RFC 9449): the code's `dpop_jkt`, the refresh token's key. */
   dpopJkt?: string;
+  /** Claims of the user who logged in, for the ID token only (e.g. `name`, `email`). */
+  userClaims?: Record<string, unknown>;
+  /** Claims of the login for both tokens (typed on the login page, `acr`). */
+  claims?: Record<string, unknown>;
 }
 
 /** What `/authorize` bound a code to. */

@@ -3,6 +3,7 @@ import type { IssuerContext } from './context.js';
 import { type Endpoints, type Route, routeKey } from './endpoints.js';
 import { type FaultQueue, delay } from './faults.js';
 import { introspect } from './introspect.js';
+import { logout } from './login/logout.js';
 import { json, withCors } from './responses.js';
 import { register } from './register.js';
 import { revoke } from './revoke.js';
@@ -26,6 +27,7 @@ const ENDPOINT_OF: Record<Route, TestIssuerEndpoint> = {
   revoke: 'revoke',
   register: 'register',
   introspect: 'introspect',
+  logout: 'logout',
 };
 
 function document(request: Request, body: unknown): Response {
@@ -80,6 +82,8 @@ function serve(state: HandlerState, route: Route, request: Request): Response | 
       return register(state.ctx, request);
     case 'introspect':
       return introspect(state.ctx, request);
+    case 'logout':
+      return logout(state.ctx, request);
   }
 }
 

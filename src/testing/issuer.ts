@@ -7,6 +7,7 @@ import { OpaqueTokenStore } from './opaque-tokens.js';
 import { createHandler } from './handler.js';
 import { KeyRing } from './keys.js';
 import { listen } from './listen.js';
+import { LoginSessions } from './login/sessions.js';
 import { createTestProtectedResource } from './protected-resource.js';
 import { createMswHandlers, loadMsw } from './msw.js';
 import { resolveOptions } from './options.js';
@@ -21,9 +22,10 @@ function pathOf(issuer: string): string {
 
 /**
  * Creates a stub OAuth 2.0 / OpenID Connect issuer for tests: signing keys, metadata
- * (RFC 8414 and OpenID Connect), a JWKS, and working `/authorize`, `/token`, `/revoke` and
- * (default profile) `/introspect` endpoints, reachable through msw `handlers`, a real HTTP
- * server (`listen`) or `fetch`.
+ * (RFC 8414 and OpenID Connect), a JWKS, and working `/authorize` (with a login page when
+ * `interactiveLogin` is on), `/token`, `/revoke`, `/logout` and (default profile)
+ * `/introspect` endpoints, reachable through msw `handlers`, a real HTTP server (`listen`)
+ * or `fetch`.
  * Keys are generated once per issuer, so create it once per test file.
  *
  * @example
@@ -60,6 +62,7 @@ export async function createTestIssuer(options: TestIssuerOptions = {}): Promise
     revoke: 0,
     register: 0,
     introspect: 0,
+    logout: 0,
   };
   const faults = new FaultQueue();
   const signing = {
@@ -76,6 +79,7 @@ export async function createTestIssuer(options: TestIssuerOptions = {}): Promise
     users: config.users,
     requestMappings: config.requestMappings,
     interactiveLogin: config.interactiveLogin,
+    sessions: new LoginSessions(issuer, config.now),
     clients: new ClientRegistry(config.clients),
     grants: new GrantStore(),
     opaqueTokens: new OpaqueTokenStore(),

@@ -61,7 +61,14 @@ async function tokenResponse(
   refresh?: { family: string; nonce?: string },
 ): Promise<Response> {
   const { clientId, subject, scope, audience, dpopJkt } = grant;
-  const claims = { sub: subject, aud: audience, client_id: clientId, scope: scope || undefined };
+  // The login's claims first: the ones the issuer sets win.
+  const claims = {
+    ...grant.claims,
+    sub: subject,
+    aud: audience,
+    client_id: clientId,
+    scope: scope || undefined,
+  };
   const binding = dpopJkt ? { dpopJkt } : {};
   const accessToken =
     ctx.accessTokenFormat === 'opaque'
@@ -77,6 +84,8 @@ async function tokenResponse(
     body.refresh_token = ctx.grants.issueRefreshToken(grant, refresh.family);
     if (scope.split(' ').includes('openid')) {
       body.id_token = await ctx.sign({
+        ...grant.userClaims,
+        ...grant.claims,
         sub: subject,
         aud: clientId,
         nonce: refresh.nonce,

@@ -20,18 +20,19 @@ export type TestIssuerAlgorithm =
 /**
  * The shape of the issuer, after the two issuers this package started from:
  * - `'default'`: both metadata documents, endpoints `/jwks`, `/authorize`, `/token`,
- *   `/revoke` and `/register` (RFC 7591 dynamic registration) under the issuer, RFC 9207
- *   `authorization_response_iss_parameter_supported`.
+ *   `/revoke`, `/register` (RFC 7591 dynamic registration) and `/logout` (RP-Initiated
+ *   Logout) under the issuer, RFC 9207 `authorization_response_iss_parameter_supported`.
  * - `'rfc8414'` (Archera-like): RFC 8414 metadata with exactly the members Archera's
  *   schema allows, JWKS at `/.well-known/jwks.json`.
  * - `'auth0'` (Altostrat/Auth0-like): the identifier ends in `/`, OpenID Connect discovery
- *   only, `/.well-known/jwks.json`, `/authorize`, `/oauth/token`, `/oauth/revoke`.
+ *   only, `/.well-known/jwks.json`, `/authorize`, `/oauth/token`, `/oauth/revoke`,
+ *   `/oidc/logout`.
  */
 export type TestIssuerProfile = 'default' | 'rfc8414' | 'auth0';
 
 /** An endpoint of the test issuer, as counted by `requests` and targeted by `failNext`. */
 export type TestIssuerEndpoint =
-  'metadata' | 'jwks' | 'token' | 'authorize' | 'revoke' | 'register' | 'introspect';
+  'metadata' | 'jwks' | 'token' | 'authorize' | 'revoke' | 'register' | 'introspect' | 'logout';
 
 /**
  * A client the issuer knows. When `clients` is given, only these client ids are accepted;
@@ -123,7 +124,9 @@ export interface TestIssuerOptions {
   requestMappings?: readonly TestRequestMapping[];
   /**
    * Show a login page at `/authorize` (pick a user or type a subject and claims) instead of
-   * redirecting straight back. A `login_hint` still skips it. Default `false`
+   * redirecting straight back. A `login_hint` still skips it. A session cookie remembers the
+   * login (`prompt=none` answers from it, else `login_required`; `prompt=login` and an
+   * exceeded `max_age` ask again) until `/logout` ends it. Default `false`
    * (`startIssuerServer` and the `issuer` command turn it on).
    */
   interactiveLogin?: boolean;

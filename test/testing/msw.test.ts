@@ -39,11 +39,12 @@ describe('msw handlers', () => {
       revoke: 0,
       register: 0,
       introspect: 0,
+      logout: 0,
     });
   });
 
   it('are one handler per URL served, so they can be listed and combined', () => {
-    expect(issuer.handlers).toHaveLength(8);
+    expect(issuer.handlers).toHaveLength(9);
     expect(issuer.handlers.map((handler) => handler.info.path).sort()).toEqual(
       [
         OAUTH_METADATA,
@@ -54,6 +55,7 @@ describe('msw handlers', () => {
         'https://issuer.test/token',
         'https://issuer.test/register',
         'https://issuer.test/introspect',
+        'https://issuer.test/logout',
       ].sort(),
     );
   });

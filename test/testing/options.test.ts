@@ -42,6 +42,7 @@ describe('createTestIssuer defaults', () => {
       authorization_response_iss_parameter_supported: true,
       dpop_signing_alg_values_supported: [...SUPPORTED_ALGORITHMS],
       registration_endpoint: 'https://issuer.test/register',
+      end_session_endpoint: 'https://issuer.test/logout',
     });
     const oidc = await (await issuer.fetch('https://issuer.test/.well-known/openid-configuration')).json();
     expect(oidc).toEqual({
@@ -151,6 +152,7 @@ describe('profiles', () => {
       authorization_endpoint: 'https://tenant.auth0.test/authorize',
       token_endpoint: 'https://tenant.auth0.test/oauth/token',
       revocation_endpoint: 'https://tenant.auth0.test/oauth/revoke',
+      end_session_endpoint: 'https://tenant.auth0.test/oidc/logout',
     });
     expect(metadata).not.toHaveProperty('authorization_response_iss_parameter_supported');
     expect(decodeJwt(await issuer.sign()).iss).toBe('https://tenant.auth0.test/');
