@@ -1,3 +1,4 @@
+import { loginAcr } from './acr.js';
 import { redirectProblem } from './clients.js';
 import type { IssuerContext } from './context.js';
 import { normalizeScope, requestedAudience } from './grants.js';
@@ -48,16 +49,22 @@ export function authorize(ctx: IssuerContext, request: Request): Response {
     return refuse('invalid_request', 'code_challenge is not a base64url-encoded SHA-256 hash');
   }
 
+  const subject = params.get('login_hint') || ctx.subject;
+  const acr = loginAcr(
+    params,
+    ctx.users.find((user) => user.sub === subject),
+  );
   const code = ctx.grants.issueCode(
     {
       clientId,
       redirectUri,
       codeChallenge: challenge,
-      subject: params.get('login_hint') || ctx.subject,
+      subject,
       scope: normalizeScope(params.get('scope')),
       audience: requestedAudience(params, ctx.audience),
       nonce: params.get('nonce') ?? undefined,
       authTime: Math.floor(ctx.now() / 1000),
+      ...(acr === undefined ? {} : { acr }),
       // RFC 9449 §10: the code can only be redeemed with a proof of this key.
       ...(params.get('dpop_jkt') ? { dpopJkt: params.get('dpop_jkt')! } : {}),
     },
