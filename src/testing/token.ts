@@ -63,7 +63,7 @@ async function tokenResponse(
 ): Promise<Response> {
   const { clientId, subject, scope, audience, dpopJkt, authTime, acr } = grant;
   // A user's login (authorization code, and the refresh tokens it led to) shows in the access
-  // token too, for step-up checks (RFC 9470 §4).
+  // token too, for step-up checks (RFC 9470 §6.1).
   const claims = {
     sub: subject,
     aud: audience,

@@ -1,5 +1,5 @@
 // The stub issuer records how the user logged in: `acr` (the user's, or the one asked for
-// with acr_values) and `auth_time` (the login time) in ID and access tokens (RFC 9470 §4).
+// with acr_values) and `auth_time` (the login time) in ID and access tokens (RFC 9470 §6.1).
 import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loginAcr } from '../../src/testing/acr.js';
