@@ -4,7 +4,7 @@
 // how the route's requirement combines with bearerAuth()'s and with the verifier's.
 import { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { JwtVerifier, authenticate, protectedResourceMetadata } from '../../src/index.js';
+import { JwtVerifier, JwtVerifyError, authenticate, protectedResourceMetadata } from '../../src/index.js';
 import * as forExpress from '../../src/express/index.js';
 import * as forFastify from '../../src/fastify/index.js';
 import * as forHono from '../../src/hono/index.js';
@@ -200,5 +200,36 @@ describe('requireAuthentication: mistakes surface at start-up', () => {
     app.get('/x', forHono.requireAuthentication({ acrValues: ['mfa'] }) as never, (c) => c.text('reached'));
     const response = await app.request('/x');
     expect(response.status).toBe(500);
+  });
+});
+
+describe('a step-up refusal made by a validate callback', () => {
+  it('gets the RFC 9470 challenge through authenticate(), as one of the checks would', async () => {
+    const custom = new JwtVerifier({
+      issuer: issuer.issuer,
+      audience: AUDIENCE,
+      validate: (payload) => {
+        if (payload.amr !== 'hwk') {
+          throw new JwtVerifyError('ERR_INSUFFICIENT_AUTHENTICATION', 'a hardware key is required', {
+            details: { requiredAuthentication: { acrValues: ['hwk'] } },
+          });
+        }
+      },
+    });
+    const token = await issuer.sign({ sub: 'alice', amr: 'pwd' });
+    const result = await authenticate(
+      custom,
+      new Request('https://api.test/x', { headers: { authorization: `Bearer ${token}` } }),
+      { realm: 'api' },
+    );
+    expect(result).toMatchObject({
+      ok: false,
+      status: 401,
+      body: { code: 'ERR_INSUFFICIENT_AUTHENTICATION', error: 'insufficient_user_authentication' },
+      headers: {
+        'WWW-Authenticate':
+          'Bearer realm="api", error="insufficient_user_authentication", error_description="a hardware key is required", acr_values="hwk"',
+      },
+    });
   });
 });
