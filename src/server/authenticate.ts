@@ -208,6 +208,8 @@ export function checkVerifier(verifier: unknown): asserts verifier is TokenVerif
  *   (no `error` when no token was sent, RFC 6750 §3.1).
  * - 401 `ERR_CERTIFICATE_BINDING` for a certificate-bound token (RFC 8705 §3) without its
  *   TLS client certificate (see `clientCertificate`).
+ * - 401 `insufficient_user_authentication` with `acr_values` / `max_age` when the login
+ *   behind the token does not meet `requireAuthentication` or the verifier's (RFC 9470 §3).
  * - 403 `insufficient_scope` naming the required `scope`.
  * - 503 with `Retry-After` when the issuer's metadata or JWKS cannot be had: an outage is
  *   never reported as the caller's bad token.
