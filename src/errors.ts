@@ -19,6 +19,7 @@ export const ERROR_STATUS = {
   ERR_DPOP_PROOF_INVALID: 401,
   ERR_DPOP_NONCE_REQUIRED: 401,
   ERR_DPOP_BINDING: 401,
+  ERR_INSUFFICIENT_AUTHENTICATION: 401,
 } as const;
 
 /** The stable error codes; `switch (err.code)` over this union is exhaustive. */
@@ -42,6 +43,22 @@ export interface JwtVerifyErrorDetails {
   challenge?: AuthChallenge;
   /** A fresh DPoP nonce for the `DPoP-Nonce` response header (RFC 9449 §9), when nonces are on. */
   dpopNonce?: string;
+  /**
+   * What the resource requires of the user's login (set on `ERR_INSUFFICIENT_AUTHENTICATION`):
+   * the challenge's `acr_values` and `max_age` (RFC 9470 §3).
+   */
+  requiredAuthentication?: AuthenticationRequirement;
+}
+
+/**
+ * What a resource requires of the user's authentication (RFC 9470): an `acr` among
+ * `acrValues`, and an `auth_time` at most `maxAgeSeconds` ago. Either may be left out.
+ */
+export interface AuthenticationRequirement {
+  /** The accepted authentication context classes (`acr`), in order of preference. */
+  acrValues?: readonly string[];
+  /** The longest time since the user last authenticated (`auth_time`), in seconds. */
+  maxAgeSeconds?: number;
 }
 
 /** An HTTP authentication scheme an API accepts access tokens with. */

@@ -55,7 +55,7 @@ export type {
 } from './server/authenticate.js';
 export { JwtVerifyError, isJwtVerifyError, ERROR_STATUS } from './errors.js';
 export type { JwtVerifyErrorCode, JwtVerifyErrorDetails } from './errors.js';
-export type { AuthChallenge, AuthScheme } from './errors.js';
+export type { AuthChallenge, AuthScheme, AuthenticationRequirement } from './errors.js';
 export { discover, discoveryUrls } from './issuer/discovery.js';
 export type {
   AuthorizationServerMetadata,

@@ -7,12 +7,14 @@
  */
 import type { RequestHandler, Response } from 'express';
 import type { AuthenticateFailure, AuthenticateOptions, TokenVerifier } from '../server/authenticate.js';
-import { requestAuthenticator, scopeRequirement } from '../server/adapter.js';
+import { authenticationRequirement, requestAuthenticator, scopeRequirement } from '../server/adapter.js';
+import type { AuthenticationRequirement } from '../verify/authentication.js';
 import type { RequestVerifyResult } from '../verify/request.js';
 import type { ProtectedResourceMetadata } from '../issuer/resource-metadata.js';
 import { resourceMetadataMiddleware } from '../server/resource-metadata.js';
 
 export type { AuthenticateOptions, TokenVerifier } from '../server/authenticate.js';
+export type { AuthenticationRequirement } from '../verify/authentication.js';
 export type { ProtectedResourceMetadata } from '../issuer/resource-metadata.js';
 
 declare global {
@@ -70,7 +72,29 @@ export function bearerAuth(verifier: TokenVerifier, options?: AuthenticateOption
  * });
  */
 export function requireScopes(...scopes: string[]): RequestHandler {
-  const check = scopeRequirement(scopes);
+  return routeCheck(scopeRequirement(scopes));
+}
+
+/**
+ * Per-route step-up authentication (RFC 9470), after `bearerAuth()`: answers 401
+ * `insufficient_user_authentication` with `acr_values` / `max_age` unless the token's
+ * `acr` is one of `acrValues` and its `auth_time` is at most `maxAgeSeconds` ago (by this
+ * server's clock). With `bearerAuth()`'s own `requireAuthentication`, both hold: the
+ * challenge names the stricter (the common `acr` values, the smaller age).
+ *
+ * @example
+ * app.post('/api/payments', requireAuthentication({ acrValues: ['mfa'], maxAgeSeconds: 300 }), (req, res) => {
+ *   res.status(201).end();
+ * });
+ * @see https://www.rfc-editor.org/rfc/rfc9470#section-3
+ */
+export function requireAuthentication(requirement: AuthenticationRequirement): RequestHandler {
+  return routeCheck(authenticationRequirement(requirement));
+}
+
+function routeCheck(
+  check: (token: RequestVerifyResult | undefined, key: object) => AuthenticateFailure | undefined,
+): RequestHandler {
   return (req, res, next) => {
     let failure: AuthenticateFailure | undefined;
     try {

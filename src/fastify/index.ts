@@ -8,12 +8,14 @@
 import type { FastifyPluginAsync, FastifyReply, onRequestAsyncHookHandler } from 'fastify';
 import fastifyPlugin from 'fastify-plugin';
 import type { AuthenticateFailure, AuthenticateOptions, TokenVerifier } from '../server/authenticate.js';
-import { requestAuthenticator, scopeRequirement } from '../server/adapter.js';
+import { authenticationRequirement, requestAuthenticator, scopeRequirement } from '../server/adapter.js';
+import type { AuthenticationRequirement } from '../verify/authentication.js';
 import type { RequestVerifyResult } from '../verify/request.js';
 import { type ProtectedResourceMetadata, resourceMetadataUrl } from '../issuer/resource-metadata.js';
 import { resourceMetadataResponder } from '../server/resource-metadata.js';
 
 export type { AuthenticateOptions, TokenVerifier } from '../server/authenticate.js';
+export type { AuthenticationRequirement } from '../verify/authentication.js';
 export type { ProtectedResourceMetadata } from '../issuer/resource-metadata.js';
 
 declare module 'fastify' {
@@ -83,6 +85,28 @@ export function requireScopes(...scopes: string[]): onRequestAsyncHookHandler {
   const check = scopeRequirement(
     scopes,
     'requireScopes() needs the bearerAuth plugin registered in this context: the request was not authenticated',
+  );
+  return async (request, reply) => {
+    const failure = check(request.auth, request);
+    if (failure) return send(reply, failure);
+  };
+}
+
+/**
+ * Per-route step-up authentication (RFC 9470), as a route's `onRequest` hook (it runs after
+ * the plugin's): answers 401 `insufficient_user_authentication` with `acr_values` /
+ * `max_age` unless the token's `acr` is one of `acrValues` and its `auth_time` is at most
+ * `maxAgeSeconds` ago (by this server's clock). With the plugin's own
+ * `requireAuthentication`, both hold: the challenge names the stricter.
+ *
+ * @example
+ * app.post('/payments', { onRequest: requireAuthentication({ acrValues: ['mfa'], maxAgeSeconds: 300 }) }, async (request, reply) => reply.code(201).send());
+ * @see https://www.rfc-editor.org/rfc/rfc9470#section-3
+ */
+export function requireAuthentication(requirement: AuthenticationRequirement): onRequestAsyncHookHandler {
+  const check = authenticationRequirement(
+    requirement,
+    'requireAuthentication() needs the bearerAuth plugin registered in this context: the request was not authenticated',
   );
   return async (request, reply) => {
     const failure = check(request.auth, request);

@@ -7,12 +7,14 @@
  */
 import type { MiddlewareHandler } from 'hono';
 import type { AuthenticateFailure, AuthenticateOptions, TokenVerifier } from '../server/authenticate.js';
-import { requestAuthenticator, scopeRequirement } from '../server/adapter.js';
+import { authenticationRequirement, requestAuthenticator, scopeRequirement } from '../server/adapter.js';
+import type { AuthenticationRequirement } from '../verify/authentication.js';
 import type { RequestVerifyResult } from '../verify/request.js';
 import type { ProtectedResourceMetadata } from '../issuer/resource-metadata.js';
 import { resourceMetadataResponder } from '../server/resource-metadata.js';
 
 export type { AuthenticateOptions, TokenVerifier } from '../server/authenticate.js';
+export type { AuthenticationRequirement } from '../verify/authentication.js';
 export type { ProtectedResourceMetadata } from '../issuer/resource-metadata.js';
 
 /**
@@ -72,7 +74,29 @@ export function bearerAuth(
  * app.delete('/api/orders/:id', requireScopes('write:orders'), (c) => c.body(null, 204));
  */
 export function requireScopes(...scopes: string[]): MiddlewareHandler<BearerAuthEnv> {
-  const check = scopeRequirement(scopes);
+  return routeCheck(scopeRequirement(scopes));
+}
+
+/**
+ * Per-route step-up authentication (RFC 9470), after {@link bearerAuth}: answers 401
+ * `insufficient_user_authentication` with `acr_values` / `max_age` unless the token's
+ * `acr` is one of `acrValues` and its `auth_time` is at most `maxAgeSeconds` ago (by this
+ * server's clock). With `bearerAuth()`'s own `requireAuthentication`, both hold: the
+ * challenge names the stricter.
+ *
+ * @example
+ * app.post('/api/payments', requireAuthentication({ acrValues: ['mfa'], maxAgeSeconds: 300 }), (c) => c.body(null, 201));
+ * @see https://www.rfc-editor.org/rfc/rfc9470#section-3
+ */
+export function requireAuthentication(
+  requirement: AuthenticationRequirement,
+): MiddlewareHandler<BearerAuthEnv> {
+  return routeCheck(authenticationRequirement(requirement));
+}
+
+function routeCheck(
+  check: (token: RequestVerifyResult | undefined, key: object) => AuthenticateFailure | undefined,
+): MiddlewareHandler<BearerAuthEnv> {
   return async (c, next) => {
     const failure = check(c.get('auth') as RequestVerifyResult | undefined, c.req.raw);
     if (failure) return toResponse(failure);

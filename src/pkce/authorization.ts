@@ -36,6 +36,17 @@ export interface AuthorizationUrlOptions {
   prompt?: string;
   /** OpenID Connect `login_hint`, e.g. the user's e-mail address. */
   loginHint?: string;
+  /**
+   * Step-up (RFC 9470, OpenID Connect Core §3.1.2.1): the authentication context classes to
+   * ask for, most wanted first, sent space-joined as `acr_values`: what a resource's
+   * `insufficient_user_authentication` challenge named.
+   */
+  acrValues?: readonly string[];
+  /**
+   * Step-up: the longest time since the user's last login, in seconds (a whole number, 0
+   * or more), sent as `max_age`; the server makes the user log in again when it is older.
+   */
+  maxAge?: number;
   /** More parameters (e.g. `{ organization: 'org_123' }`); they cannot replace ones set above. */
   extraParams?: Record<string, string>;
   /** DPoP (RFC 9449 §10): sends `dpop_jkt`, binding the code to this key. */
@@ -66,7 +77,7 @@ export interface AuthorizationRequest {
  * Builds the authorization request URL for the authorization-code flow with PKCE (S256):
  * `response_type=code`, `client_id`, `redirect_uri`, `scope`, `state`, `code_challenge`,
  * `code_challenge_method=S256`, a `nonce` when `scope` contains `openid`, and `resource`,
- * `audience`, `response_mode`, `prompt`, `login_hint` and `extraParams` when given.
+ * `audience`, `response_mode`, `prompt`, `login_hint`, `acr_values`, `max_age` and `extraParams` when given.
  *
  * Refuses (`ERR_METADATA_INVALID`, saying which) a server whose
  * `code_challenge_methods_supported` does not list `S256`, one whose metadata omits it
@@ -101,7 +112,15 @@ export async function buildAuthorizationUrl(
       `${metadata.issuer} ${unsaid ? 'has no' : 'lacks S256 in'} code_challenge_methods_supported (RFC 9700 §2.1.1)${unsaid ? ': pass allowMissingPkceMetadata: true if it supports S256 anyway' : ''}`,
     );
   }
-  const { scope, state = randomToken() } = options;
+  const { scope, state = randomToken(), acrValues, maxAge } = options;
+  // acr_values is space-joined: each value non-empty and without spaces; max_age whole seconds.
+  const age = maxAge?.toString();
+  if (
+    (acrValues && !(acrValues[0] && acrValues.every?.((acr) => /^\S+$/.test(acr)))) ||
+    !/^\d+$/.test(age ?? '0')
+  ) {
+    throw invalidArgument('acrValues (no spaces) or maxAge (whole seconds) is invalid');
+  }
   const { codeVerifier, codeChallenge } = await createPkcePair(options.codeVerifier);
   if (scope !== undefined) requireString(scope, 'scope');
   const nonce = options.nonce ?? (scope?.split(' ').includes('openid') ? randomToken() : undefined);
@@ -120,6 +139,8 @@ export async function buildAuthorizationUrl(
       response_mode: options.responseMode,
       prompt: options.prompt,
       login_hint: options.loginHint,
+      acr_values: acrValues?.join(' '),
+      max_age: age,
       dpop_jkt: requireDpopHandle(options.dpop)?.jkt,
     },
     options.resource,

@@ -48,15 +48,18 @@ export interface WwwAuthenticateChallenge {
   scheme: string;
   /**
    * Its auth-params by lower-cased name, quoted strings unquoted: `realm`, `error`,
-   * `error_description`, `scope`, `resource_metadata`, … The first of a repeated one wins.
+   * `error_description`, `scope`, `resource_metadata`, and on a step-up answer (RFC 9470
+   * §3) `acr_values` (space-separated, as sent) and `max_age` (seconds, as sent), … The
+   * first of a repeated one wins.
    */
   params: Record<string, string>;
 }
 
 /**
  * Parses a `WWW-Authenticate` header value into its challenges (RFC 9110 §11.6.1), e.g. to
- * read `resource_metadata` (RFC 9728 §5.1) or the `scope` of an `insufficient_scope`
- * answer. Never throws: `null` or garbage gives what could be read (a token68 is skipped).
+ * read `resource_metadata` (RFC 9728 §5.1), the `scope` of an `insufficient_scope`
+ * answer, or the `acr_values` and `max_age` of an `insufficient_user_authentication` one
+ * (RFC 9470 §3: log in again with `buildAuthorizationUrl`'s `acrValues` and `maxAge`). Never throws: `null` or garbage gives what could be read (a token68 is skipped).
  * In a browser, the resource must expose the header to read it cross-origin
  * (`Access-Control-Expose-Headers: WWW-Authenticate`).
  *
@@ -68,6 +71,7 @@ export interface WwwAuthenticateChallenge {
  * });
  * @see https://www.rfc-editor.org/rfc/rfc9110#section-11.6.1
  * @see https://www.rfc-editor.org/rfc/rfc9728#section-5.1
+ * @see https://www.rfc-editor.org/rfc/rfc9470#section-3
  */
 export function parseWwwAuthenticate(header: string | null | undefined): WwwAuthenticateChallenge[] {
   const challenges: WwwAuthenticateChallenge[] = [];

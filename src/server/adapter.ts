@@ -1,6 +1,12 @@
 // What the Express, Fastify and Hono adapters share: the verifier and options checked once, at
-// start-up, and the per-route scope check that reads back the options that authenticated.
+// start-up, and the per-route scope and step-up checks that read back the options that authenticated.
 import type { RequestVerifyResult } from '../verify/request.js';
+import { invalidArgument } from '../errors.js';
+import {
+  type AuthenticationRequirement,
+  parseRequireAuthentication,
+  stricterRequirement,
+} from '../verify/authentication.js';
 import {
   type AuthenticateFailure,
   type AuthenticateOptions,
@@ -9,7 +15,7 @@ import {
   type ResolvedAuthenticateOptions,
   type TokenVerifier,
   authenticate,
-  authorizeScopes,
+  authorizeToken,
   checkVerifier,
   parseRequiredScopes,
   resolveAuthenticateOptions,
@@ -49,7 +55,27 @@ export function scopeRequirement(
   return (token, key) => {
     const options = authenticatedWith.get(key);
     if (!token || options === undefined) throw new Error(notAuthenticated);
-    const result = authorizeScopes(token, required, options);
+    const result = authorizeToken(token, required, undefined, options);
+    return result.ok ? undefined : result;
+  };
+}
+
+/**
+ * `requireAuthentication()`'s decision (RFC 9470): `undefined` when the token's `acr` and
+ * `auth_time` meet both the route's requirement and `bearerAuth()`'s `requireAuthentication`,
+ * else the 401 `insufficient_user_authentication` naming the stricter of the two. Throws a
+ * coded `TypeError` at once for a requirement that requires nothing.
+ */
+export function authenticationRequirement(
+  requirement: AuthenticationRequirement,
+  notAuthenticated = NOT_AUTHENTICATED.replace('requireScopes', 'requireAuthentication'),
+): (token: RequestVerifyResult | null | undefined, key: object) => AuthenticateFailure | undefined {
+  const route = parseRequireAuthentication(requirement);
+  if (!route) throw invalidArgument('requireAuthentication needs acrValues, maxAgeSeconds or both');
+  return (token, key) => {
+    const options = authenticatedWith.get(key);
+    if (!token || options === undefined) throw new Error(notAuthenticated);
+    const result = authorizeToken(token, [], stricterRequirement(route, options.authentication), options);
     return result.ok ? undefined : result;
   };
 }

@@ -1,4 +1,9 @@
 import { checkScopes, parseScopesOption } from '../verify/claims.js';
+import {
+  type AuthenticationRequirement,
+  checkAuthentication,
+  parseRequireAuthentication,
+} from '../verify/authentication.js';
 import { type JwtVerifyErrorCode, JwtVerifyError, invalidArgument, isJwtVerifyError } from '../errors.js';
 import { nonNegativeNumberOption } from '../issuer/http.js';
 import type { JwtPayload } from '../token/parse.js';
@@ -50,6 +55,15 @@ export interface AuthenticateOptions extends VerifyRequestOptions {
    */
   requiredScopes?: readonly string[] | string;
   /**
+   * Step-up authentication (RFC 9470) this request needs on top of the verifier's
+   * `acrValues` / `maxAuthAgeSeconds`: both must hold. A token whose `acr` is not among
+   * `acrValues` (or that has none), or whose `auth_time` is more than `maxAgeSeconds` ago
+   * by this server's clock (or missing), gets 401 `insufficient_user_authentication` with
+   * `acr_values` / `max_age`, so the client logs the user in again asking for them.
+   * Default: none.
+   */
+  requireAuthentication?: AuthenticationRequirement;
+  /**
    * The `Retry-After` (seconds) of a 503 when the issuer sent none itself. Default 10.
    */
   retryAfterSeconds?: number;
@@ -71,10 +85,17 @@ export interface AuthenticateOptions extends VerifyRequestOptions {
 /** The JSON body of a rejection. */
 export interface AuthenticateErrorBody {
   /**
-   * `invalid_token` or `insufficient_scope` (RFC 6750 §3.1), `unauthorized` when no token
-   * was sent, `temporarily_unavailable` (503), `server_error` (500).
+   * `invalid_token` or `insufficient_scope` (RFC 6750 §3.1), `insufficient_user_authentication`
+   * (RFC 9470 §3), `unauthorized` when no token was sent, `temporarily_unavailable` (503),
+   * `server_error` (500).
    */
-  error: 'invalid_token' | 'insufficient_scope' | 'unauthorized' | 'temporarily_unavailable' | 'server_error';
+  error:
+    | 'invalid_token'
+    | 'insufficient_scope'
+    | 'insufficient_user_authentication'
+    | 'unauthorized'
+    | 'temporarily_unavailable'
+    | 'server_error';
   /** Why, for a developer: the verifier's message for 401/403, a fixed sentence for 500/503. */
   error_description: string;
   /** The {@link JwtVerifyError} code, or `ERR_INTERNAL` for a 500. */
@@ -110,6 +131,8 @@ export type AuthenticateResult<Payload extends JwtPayload = JwtPayload> =
 export interface ResolvedAuthenticateOptions {
   realm: string | undefined;
   requiredScopes: readonly string[];
+  /** `requireAuthentication`, checked. */
+  authentication?: AuthenticationRequirement | undefined;
   retryAfterSeconds: number;
   onFailure: ((failure: AuthenticateFailure) => void) | undefined;
   clientCertificate?: AuthenticateOptions['clientCertificate'];
@@ -147,6 +170,7 @@ export function resolveAuthenticateOptions(
   const resolved: ResolvedAuthenticateOptions = {
     realm: options.realm,
     requiredScopes: parseScopesOption(options.requiredScopes),
+    authentication: parseRequireAuthentication((options as AuthenticateOptions).requireAuthentication),
     // Retry-After is whole delta-seconds (RFC 9110 §10.2.3).
     retryAfterSeconds: Math.ceil(
       nonNegativeNumberOption(options.retryAfterSeconds, 'retryAfterSeconds', DEFAULT_RETRY_AFTER_SECONDS),
@@ -184,6 +208,8 @@ export function checkVerifier(verifier: unknown): asserts verifier is TokenVerif
  *   (no `error` when no token was sent, RFC 6750 §3.1).
  * - 401 `ERR_CERTIFICATE_BINDING` for a certificate-bound token (RFC 8705 §3) without its
  *   TLS client certificate (see `clientCertificate`).
+ * - 401 `insufficient_user_authentication` with `acr_values` / `max_age` when the login
+ *   behind the token does not meet `requireAuthentication` or the verifier's (RFC 9470 §3).
  * - 403 `insufficient_scope` naming the required `scope`.
  * - 503 with `Retry-After` when the issuer's metadata or JWKS cannot be had: an outage is
  *   never reported as the caller's bad token.
@@ -215,7 +241,7 @@ export async function authenticate<Payload extends JwtPayload = JwtPayload>(
     resolved = resolveAuthenticateOptions(options);
     checkVerifier(verifier);
     const token = await verifyToken<Payload>(verifier, request, resolved);
-    const result = authorizeScopes(token, resolved.requiredScopes, resolved);
+    const result = authorizeToken(token, resolved.requiredScopes, resolved.authentication, resolved);
     const nonce = token.dpop?.nonce;
     return result.ok && nonce ? { ...result, headers: { 'DPoP-Nonce': nonce } } : result;
   } catch (error) {
@@ -241,19 +267,23 @@ function verifyToken<Payload extends JwtPayload>(
 }
 
 /**
- * The scope decision on a token already verified: success, or the 403 rejection (with the
- * realm of `options`). The adapters' per-route `requireScopes()` is this.
+ * The decision on a token already verified: its login meets `authentication` (else 401
+ * `insufficient_user_authentication`, by this server's clock), then it grants the scopes
+ * (else 403); with the realm of `options`. The adapters' per-route `requireScopes()` and
+ * `requireAuthentication()` are this.
  */
-export function authorizeScopes<Payload extends JwtPayload>(
+export function authorizeToken<Payload extends JwtPayload>(
   token: RequestVerifyResult<Payload>,
   requiredScopes: readonly string[],
+  authentication: AuthenticationRequirement | undefined,
   options: ResolvedAuthenticateOptions,
 ): AuthenticateResult<Payload> {
   try {
+    if (authentication) checkAuthentication(token.payload, authentication, Math.floor(Date.now() / 1000), 0);
     checkScopes(token.payload, requiredScopes);
     return { ok: true, token };
   } catch (error) {
-    // A DPoP request is told about its scope in a DPoP challenge (RFC 9449 §7.1).
+    // A DPoP request is told about its scope or login in a DPoP challenge (RFC 9449 §7.1).
     const challenged =
       token.dpop && isJwtVerifyError(error) ? withChallenge(error, { schemes: ['DPoP'] }) : error;
     return report(rejection(challenged, options), options);
@@ -326,7 +356,9 @@ function rejection(error: unknown, options: ResolvedAuthenticateOptions): Authen
           ? 'unauthorized'
           : status === 403
             ? 'insufficient_scope'
-            : 'invalid_token',
+            : error.code === 'ERR_INSUFFICIENT_AUTHENTICATION'
+              ? 'insufficient_user_authentication'
+              : 'invalid_token',
       error_description: error.message,
       code: error.code,
     },

@@ -17,6 +17,6 @@ export async function authorize(ctx: IssuerContext, request: Request): Promise<R
   const auth = checkAuthorizationRequest(ctx, params, request.method);
   if (auth instanceof Response) return auth;
   if (ctx.interactiveLogin) return interactiveAuthorize(ctx, request, auth);
-  const login = loginAs(ctx.users, params.get('login_hint') || ctx.subject);
+  const login = loginAs(ctx.users, params.get('login_hint') || ctx.subject, params);
   return auth.issueCode(login, Math.floor(ctx.now() / 1000));
 }

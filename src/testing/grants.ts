@@ -7,7 +7,7 @@ export interface Grant {
   /** Space-delimited; empty when none was asked for. */
   scope: string;
   audience: string | readonly string[];
-  /** When the user authenticated at `/authorize` (NumericDate), for the ID token's `auth_time`. */
+  /** When the user authenticated at `/authorize` (NumericDate): the tokens' `auth_time`. */
   authTime?: number;
   /** The DPoP key the tokens are bound to (RFC 9449): the code's `dpop_jkt`, the refresh token's key. */
   dpopJkt?: string;

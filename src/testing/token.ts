@@ -51,7 +51,8 @@ async function s256(verifier: string): Promise<string> {
 /**
  * A successful token response (RFC 6749 §5.1): an RFC 9068 JWT access token (or an opaque
  * one, with `accessTokenFormat: 'opaque'`), a rotating refresh token when the grant has a
- * `family`, and an ID token (with `nonce`, `auth_time` and `at_hash`) when `openid` was granted.
+ * `family`, and an ID token (with `nonce`, `auth_time`, `acr` and `at_hash`) when `openid` was
+ * granted. A user's login puts `auth_time` and `acr` (when known) in the access token too.
  * With `grant.dpopJkt`, the access token is DPoP-bound (`cnf.jkt`, `token_type` DPoP) and
  * so is the refresh token (RFC 9449 §5).
  */
@@ -60,14 +61,17 @@ async function tokenResponse(
   grant: Grant,
   refresh?: { family: string; nonce?: string },
 ): Promise<Response> {
-  const { clientId, subject, scope, audience, dpopJkt } = grant;
-  // The login's claims first: the ones the issuer sets win.
+  const { clientId, subject, scope, audience, dpopJkt, authTime } = grant;
+  // The login's claims first (typed on the login page, its `acr`): the ones the issuer sets
+  // win. A user's login (authorization code, and the refresh tokens it led to) shows in the
+  // access token too, for step-up checks (RFC 9470 §6.1).
   const claims = {
     ...grant.claims,
     sub: subject,
     aud: audience,
     client_id: clientId,
     scope: scope || undefined,
+    auth_time: authTime,
   };
   const binding = dpopJkt ? { dpopJkt } : {};
   const accessToken =
@@ -89,7 +93,7 @@ async function tokenResponse(
         sub: subject,
         aud: clientId,
         nonce: refresh.nonce,
-        auth_time: grant.authTime,
+        auth_time: authTime,
         at_hash: await idTokenHash(ctx.keys.signing().alg, accessToken),
       });
     }

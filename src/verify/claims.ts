@@ -1,5 +1,6 @@
 import { JwtVerifyError, describeValue, errorReason, invalidArgument, isJwtVerifyError } from '../errors.js';
 import type { JwtHeader, JwtPayload } from '../token/parse.js';
+import { type AuthenticationRequirement, checkAuthentication } from './authentication.js';
 
 /** The claim checks a verifier applies after the signature verified. */
 export interface ClaimRules {
@@ -12,6 +13,8 @@ export interface ClaimRules {
   typ: string | undefined;
   requiredClaims: readonly string[];
   requiredScopes: readonly string[];
+  /** The `acr` and `auth_time` the verifier requires (RFC 9470); undefined: none. */
+  authentication?: AuthenticationRequirement;
   /**
    * The claims are an issuer's answer about a token (RFC 7662 §2.2, RFC 9701 §5) rather
    * than a JWT: `iss` and `exp` are checked when present instead of required.
@@ -140,6 +143,10 @@ export function checkClaims(
   }
   checkTimes(payload, rules, nowSeconds);
   for (const name of rules.requiredClaims) requirePresent(payload, name, payload[name]);
+  // Who the user is and how they logged in (401) before what the token may do (403).
+  if (rules.authentication) {
+    checkAuthentication(payload, rules.authentication, nowSeconds, rules.clockToleranceSeconds);
+  }
   checkScopes(payload, rules.requiredScopes);
 }
 

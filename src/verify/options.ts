@@ -15,6 +15,7 @@ import type { JwksStore } from '../fleet/store.js';
 import type { VerifierCacheSnapshot } from '../fleet/snapshot.js';
 import { type DpopOptions, type ResolvedDpopOptions, resolveDpopOptions } from '../dpop/options.js';
 import { type ClaimRules, normalizeTyp, parseScopesOption } from './claims.js';
+import { parseAuthenticationRequirement } from './authentication.js';
 
 /** JWKS and metadata caching. All durations in milliseconds. */
 export interface CacheOptions {
@@ -88,6 +89,19 @@ export interface JwtVerifierOptions extends HttpOptions {
   requiredClaims?: readonly string[];
   /** Scopes that must all be granted (`scope` string or `scp` array); else `ERR_INSUFFICIENT_SCOPE`. */
   requiredScopes?: readonly string[] | string;
+  /**
+   * Step-up authentication (RFC 9470): the accepted `acr` values; a token whose `acr` is
+   * none of them, or that has no `acr`, is `ERR_INSUFFICIENT_AUTHENTICATION`, whose
+   * challenge asks for them (`acr_values`). Default: any `acr`, or none.
+   */
+  acrValues?: readonly string[];
+  /**
+   * Step-up authentication (RFC 9470): the longest time since the user logged in, in
+   * seconds, measured from `auth_time` (then required) with `clockTolerance`; else
+   * `ERR_INSUFFICIENT_AUTHENTICATION`, whose challenge asks for a login that fresh
+   * (`max_age`). Default: no limit.
+   */
+  maxAuthAgeSeconds?: number;
   /** A custom check after all others; throw (or reject) to refuse the token. */
   validate?: (payload: JwtPayload, header: JwtHeader) => void | Promise<void>;
   /** JWKS and metadata caching. */
@@ -194,6 +208,10 @@ export function resolveVerifierOptions(options: JwtVerifierOptions): ResolvedVer
       typ: parseTypOption(options.typ),
       requiredClaims: parseClaimNamesOption(options.requiredClaims),
       requiredScopes: parseScopesOption(options.requiredScopes),
+      authentication: parseAuthenticationRequirement(options.acrValues, options.maxAuthAgeSeconds, {
+        acrValues: 'acrValues',
+        maxAgeSeconds: 'maxAuthAgeSeconds',
+      }),
     },
     validate: options.validate,
     maxTokenLength: nonNegativeNumberOption(

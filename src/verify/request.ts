@@ -238,7 +238,8 @@ async function verifyDpopRequest(
 /**
  * The rejection with the challenges of this verifier and the scheme used, and the nonce
  * to hand out. A verifier without `dpop` leaves errors as they are, but for the refused
- * DPoP-bound Bearer token, whose challenge stays Bearer.
+ * DPoP-bound Bearer token, whose challenge stays Bearer, and a step-up refusal made
+ * elsewhere (a `validate` callback's), which needs its RFC 9470 challenge.
  */
 async function challenged(
   error: unknown,
@@ -246,7 +247,7 @@ async function challenged(
   scheme: AuthScheme | undefined,
 ): Promise<unknown> {
   if (!isJwtVerifyError(error) || error.status >= 500) return error;
-  if (dpop === undefined && !error.code.startsWith('ERR_DPOP')) return error;
+  if (dpop === undefined && !/^ERR_(DPOP|INSUFFICIENT_AUTH)/.test(error.code)) return error;
   const dpopNonce = error.status === 401 ? await dpop?.nonces?.current() : undefined;
   return withChallenge(error, { ...challengeOf(dpop), ...(scheme ? { scheme } : {}) }, dpopNonce);
 }

@@ -79,6 +79,9 @@ try {
       const result = await authenticate(verifier, new Request('https://api.test/', { headers: { authorization: 'Bearer ' + bound } }));
       if (!result.ok) throw result.error;
     },
+    // Step-up (RFC 9470): a login weaker than the verifier accepts.
+    ERR_INSUFFICIENT_AUTHENTICATION: async () =>
+      new JwtVerifier(options(archera, { acrValues: ['mfa'] })).verify(await sign({ acr: 'pwd' })),
   };
   for (const [expected, attempt] of Object.entries(attempts)) {
     try {

@@ -84,6 +84,36 @@ describe('buildAuthorizationUrl', () => {
     expect(params.get('ui_locales')).toBe('de');
   });
 
+  it('sends step-up acr_values (space-joined) and max_age (RFC 9470 §4)', async () => {
+    const { url } = await buildAuthorizationUrl(metadata, {
+      ...base,
+      acrValues: ['urn:example:mfa', 'phr'],
+      maxAge: 0,
+    });
+    const params = new URL(url).searchParams;
+    expect(params.get('acr_values')).toBe('urn:example:mfa phr');
+    expect(params.get('max_age')).toBe('0');
+    const plain = new URL((await buildAuthorizationUrl(metadata, base)).url).searchParams;
+    expect(plain.has('acr_values')).toBe(false);
+    expect(plain.has('max_age')).toBe(false);
+  });
+
+  it.each([
+    ['an empty acrValues list', { acrValues: [] }],
+    ['a string for the acrValues list', { acrValues: 'mfa' as unknown as string[] }],
+    ['an empty acr value', { acrValues: ['mfa', ''] }],
+    ['an acr value with a space', { acrValues: ['multi factor'] }],
+    ['a negative maxAge', { maxAge: -1 }],
+    ['a fractional maxAge', { maxAge: 1.5 }],
+    ['a NaN maxAge', { maxAge: Number.NaN }],
+    ['a huge maxAge', { maxAge: 1e21 }],
+  ])('refuses %s with a coded TypeError', async (_label, options) => {
+    const error = await caught(() => buildAuthorizationUrl(metadata, { ...base, ...options }));
+    expect(error.code).toBe('ERR_INVALID_ARGUMENT');
+    expect(error).toBeInstanceOf(TypeError);
+    expect(error.message).toMatch(/acrValues \(no spaces\) or maxAge \(whole seconds\)/);
+  });
+
   it('takes a single resource string', async () => {
     const { url } = await buildAuthorizationUrl(metadata, { ...base, resource: 'https://api.example.com' });
     expect(new URL(url).searchParams.getAll('resource')).toEqual(['https://api.example.com']);

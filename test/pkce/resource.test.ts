@@ -133,6 +133,24 @@ describe('parseWwwAuthenticate', () => {
     });
   });
 
+  it('reads a step-up challenge: acr_values and max_age as they arrive (RFC 9470 §3)', () => {
+    const [bearer] = parseWwwAuthenticate(
+      'Bearer realm="api", error="insufficient_user_authentication", error_description="log in again", acr_values="urn:example:mfa phr", max_age=300, resource_metadata="https://api.test/.well-known/oauth-protected-resource"',
+    );
+    expect(bearer!.params).toMatchObject({
+      error: 'insufficient_user_authentication',
+      acr_values: 'urn:example:mfa phr',
+      max_age: '300',
+    });
+    expect(bearer!.params.acr_values!.split(' ')).toEqual(['urn:example:mfa', 'phr']);
+    expect(
+      parseWwwAuthenticate('Bearer error="insufficient_user_authentication", max_age="0"')[0]!.params,
+    ).toEqual({
+      error: 'insufficient_user_authentication',
+      max_age: '0',
+    });
+  });
+
   it('splits several challenges, lower-cases schemes and names, unquotes escapes, takes tokens unquoted', () => {
     expect(
       parseWwwAuthenticate(

@@ -25,10 +25,11 @@ interface SizeReport {
 const REGRESSION_CEILING_GZIP_BYTES = 7500;
 /**
  * An SPA that imports only the PKCE login helpers. Issue 19 asks for 5 KB (5120 bytes); it
- * measures 5327 (the `dpop` hooks of the token helpers and the MCP discovery order): this
- * ceiling holds it there until it is brought under 5120 (see the issue's closing note).
+ * measures 5327 (the `dpop` hooks of the token helpers and the MCP discovery order), then
+ * 5435 with step-up's `acrValues` / `maxAge` of `buildAuthorizationUrl` (RFC 9470, +110):
+ * this ceiling holds it there until it is brought under 5120 (see the issue's closing note).
  */
-const SPA_CEILING_GZIP_BYTES = 5340;
+const SPA_CEILING_GZIP_BYTES = 5440;
 
 describe('the browser bundle of oauth-jwt-verify/pkce (the npm run size measurement)', () => {
   it('pulls in no jose, Node built-in, verifier, testing or verifier-transport module', async () => {

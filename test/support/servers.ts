@@ -26,7 +26,10 @@ export interface Answer {
   body: unknown;
 }
 
-/** One way of serving the same protected route, `GET /orders` needing `read:orders`. */
+/**
+ * One way of serving the same protected routes: `GET /orders` needing `read:orders`, and
+ * `GET /payments` needing a step-up login ({@link STEP_UP}, RFC 9470).
+ */
 export interface Target {
   name: string;
   /** Sends `GET /orders`, with this Authorization header when given, and the extra `headers` (a `DPoP` proof). */
@@ -39,6 +42,15 @@ export interface Target {
 }
 
 export const ROUTE_SCOPE = 'read:orders';
+/** What `GET /payments` requires of the user's login: `requireAuthentication` / the adapters' route check. */
+export const STEP_UP = { acrValues: ['mfa', 'hwk'], maxAgeSeconds: 300 } as const;
+
+/** authenticate()'s options for a path, as the adapters' routes ask: step-up on `/payments`, else the scope. */
+function routeOptions(options: AuthenticateOptions, path: string): AuthenticateOptions {
+  return path === '/payments'
+    ? { ...options, requireAuthentication: STEP_UP }
+    : { ...options, requiredScopes: ROUTE_SCOPE };
+}
 
 /** The route's answer once the token is accepted: the same in every framework. */
 const granted = (payload: Record<string, unknown>) => ({ sub: payload.sub, iss: payload.iss });
@@ -101,6 +113,9 @@ export async function startExpress(
   app.get('/orders', forExpress.requireScopes(ROUTE_SCOPE), (req, res) => {
     res.json(granted(req.auth!.payload));
   });
+  app.get('/payments', forExpress.requireAuthentication(STEP_UP), (req, res) => {
+    res.json(granted(req.auth!.payload));
+  });
   const server = await listenOn(createServer(app));
   return httpTarget('express', originOf(server), closeServer(server));
 }
@@ -118,6 +133,9 @@ export async function startFastify(
     api.get('/orders', { onRequest: forFastify.requireScopes(ROUTE_SCOPE) }, async (request) =>
       granted(request.auth!.payload),
     );
+    api.get('/payments', { onRequest: forFastify.requireAuthentication(STEP_UP) }, async (request) =>
+      granted(request.auth!.payload),
+    );
   });
   const origin = await app.listen({ port: 0, host: '127.0.0.1' });
   return httpTarget('fastify', origin, () => app.close());
@@ -132,6 +150,7 @@ export function honoApp(
   if (metadata) app.use('*', forHono.serveResourceMetadata(metadata));
   app.use('*', forHono.bearerAuth(verifier, options));
   app.get('/orders', forHono.requireScopes(ROUTE_SCOPE), (c) => c.json(granted(c.get('auth').payload)));
+  app.get('/payments', forHono.requireAuthentication(STEP_UP), (c) => c.json(granted(c.get('auth').payload)));
   return app;
 }
 
@@ -161,7 +180,7 @@ export async function startNodeHttp(
       res.writeHead(found.status, found.headers).end(found.body ?? undefined);
       return;
     }
-    const result = await authenticate(verifier, req, { ...options, requiredScopes: ROUTE_SCOPE });
+    const result = await authenticate(verifier, req, routeOptions(options, req.url!));
     if (!result.ok) {
       res.writeHead(result.status, result.headers).end(JSON.stringify(result.body));
       return;
@@ -183,7 +202,11 @@ export function fetchHandlerTarget(
   const handle = async (request: Request): Promise<Response> => {
     const found = metadata && answerResourceMetadata(metadata, request);
     if (found) return new Response(found.body, found);
-    const result = await authenticate(verifier, request, { ...options, requiredScopes: ROUTE_SCOPE });
+    const result = await authenticate(
+      verifier,
+      request,
+      routeOptions(options, new URL(request.url).pathname),
+    );
     if (!result.ok) {
       return new Response(JSON.stringify(result.body), { status: result.status, headers: result.headers });
     }

@@ -128,6 +128,8 @@ describe('/token: authorization_code with PKCE', () => {
       jti: expect.any(String),
       client_id: CLIENT_ID,
       scope: 'openid profile',
+      // The login time, as in the ID token (RFC 9470 §6.1): step-up checks read it.
+      auth_time: access.payload.iat,
     });
     const id = await jwtVerify(tokens.id_token as string, jwks, { audience: CLIENT_ID });
     expect(id.payload).toMatchObject({

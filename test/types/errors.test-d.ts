@@ -22,6 +22,8 @@ function describeCode(error: JwtVerifyError): string {
     case 'ERR_DPOP_NONCE_REQUIRED':
     case 'ERR_DPOP_BINDING':
       return 'unauthorized';
+    case 'ERR_INSUFFICIENT_AUTHENTICATION':
+      return 'log in again';
     case 'ERR_INSUFFICIENT_SCOPE':
       return 'forbidden';
     case 'ERR_ISSUER_UNAVAILABLE':
@@ -57,6 +59,7 @@ describe('JwtVerifyErrorCode', () => {
       | 'ERR_DPOP_PROOF_INVALID'
       | 'ERR_DPOP_NONCE_REQUIRED'
       | 'ERR_DPOP_BINDING'
+      | 'ERR_INSUFFICIENT_AUTHENTICATION'
     >();
     expectTypeOf<keyof typeof ERROR_STATUS>().toEqualTypeOf<JwtVerifyErrorCode>();
   });

@@ -119,6 +119,11 @@ const CASES: Record<VerifyCode, Case> = {
     via: ['header'],
     message: [/DPoP-bound \(cnf\.jkt\)/, /Bearer cannot prove possession/],
   },
+  ERR_INSUFFICIENT_AUTHENTICATION: {
+    token: () => issuer.sign({ acr: 'pwd', auth_time: now() - 60 }),
+    options: { acrValues: ['mfa', 'hwk'], maxAuthAgeSeconds: 300 },
+    message: [/acr "pwd"/, /not one of mfa hwk/],
+  },
 };
 
 function challengeFor(code: JwtVerifyErrorCode, realm: string): RegExp {
@@ -126,6 +131,11 @@ function challengeFor(code: JwtVerifyErrorCode, realm: string): RegExp {
   if (code === 'ERR_INSUFFICIENT_SCOPE') {
     return new RegExp(
       `^Bearer realm="${realm}", error="insufficient_scope", error_description="[^"]+", scope="read write"$`,
+    );
+  }
+  if (code === 'ERR_INSUFFICIENT_AUTHENTICATION') {
+    return new RegExp(
+      `^Bearer realm="${realm}", error="insufficient_user_authentication", error_description="[^"]+", acr_values="mfa hwk", max_age=300$`,
     );
   }
   return new RegExp(`^Bearer realm="${realm}", error="invalid_token", error_description="[^"]+"$`);

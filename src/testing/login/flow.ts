@@ -109,7 +109,7 @@ async function submitted(
     if (!ctx.users.some((candidate) => candidate.sub === user)) {
       return showPage(ctx, request, auth, 400, 'There is no such user: pick one of the list.');
     }
-    return logIn(ctx, auth, loginAs(ctx.users, user));
+    return logIn(ctx, auth, loginAs(ctx.users, user, auth.params));
   }
   switch (form.get('action')) {
     case 'cancel':
@@ -148,6 +148,6 @@ export async function interactiveAuthorize(
   if (prompt.prompt.has('none')) {
     return auth.refuse('login_required', 'prompt=none, and no login session that answers the request');
   }
-  if (hint) return logIn(ctx, auth, loginAs(ctx.users, hint));
+  if (hint) return logIn(ctx, auth, loginAs(ctx.users, hint, auth.params));
   return showPage(ctx, request, auth);
 }

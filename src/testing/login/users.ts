@@ -1,5 +1,6 @@
 // Who logs in at /authorize: a configured user (by the page or a login_hint) or a subject
 // and claims typed on the login page, checked.
+import { loginAcr } from '../acr.js';
 import type { TestUser } from '../types.js';
 
 /** Who logged in, and what the tokens of that login say about them. */
@@ -44,12 +45,16 @@ function withoutReserved(claims: Readonly<Record<string, unknown>> | undefined):
   return Object.fromEntries(Object.entries(claims ?? {}).filter(([name]) => !RESERVED_CLAIMS.includes(name)));
 }
 
-/** The login of `sub`: the configured user's claims and `acr` when one has that `sub`. */
-export function loginAs(users: readonly TestUser[], sub: string): Login {
+/**
+ * The login of `sub`: the configured user's claims and `acr` when one has that `sub`; the
+ * `acr` follows the request's `acr_values` as {@link loginAcr} says.
+ */
+export function loginAs(users: readonly TestUser[], sub: string, params: URLSearchParams): Login {
   const user = users.find((candidate) => candidate.sub === sub);
+  const acr = loginAcr(params, user);
   return {
     sub,
-    ...(user?.acr ? { acr: user.acr } : {}),
+    ...(acr ? { acr } : {}),
     userClaims: withoutReserved(user?.claims),
     claims: {},
   };
