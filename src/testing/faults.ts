@@ -10,6 +10,7 @@ const ENDPOINTS: readonly TestIssuerEndpoint[] = [
   'revoke',
   'register',
   'introspect',
+  'userinfo',
 ];
 /** Statuses whose responses cannot carry a body (Fetch standard "null body status"). */
 const NULL_BODY_STATUSES = new Set([204, 205, 304]);
