@@ -1,4 +1,5 @@
 import { authorize } from './authorize.js';
+import { loadClientDocument } from './client-metadata-document.js';
 import type { IssuerContext } from './context.js';
 import { type Endpoints, type Route, routeKey } from './endpoints.js';
 import { type FaultQueue, delay } from './faults.js';
@@ -7,6 +8,7 @@ import { json, withCors } from './responses.js';
 import { register } from './register.js';
 import { revoke } from './revoke.js';
 import { token } from './token.js';
+import { userinfo } from './userinfo.js';
 import type { RequestCounts, TestIssuerEndpoint } from './types.js';
 
 /** Everything the request handler serves from. */
@@ -26,6 +28,7 @@ const ENDPOINT_OF: Record<Route, TestIssuerEndpoint> = {
   revoke: 'revoke',
   register: 'register',
   introspect: 'introspect',
+  userinfo: 'userinfo',
 };
 
 function document(request: Request, body: unknown): Response {
@@ -80,6 +83,8 @@ function serve(state: HandlerState, route: Route, request: Request): Response | 
       return register(state.ctx, request);
     case 'introspect':
       return introspect(state.ctx, request);
+    case 'userinfo':
+      return userinfo(state.ctx, request);
   }
 }
 
@@ -101,7 +106,9 @@ async function respond(state: HandlerState, request: Request): Promise<Response>
     await delay(fault.delayMs, request.signal);
     if (fault.response) return fault.response();
   }
-  return serve(state, route, request);
+  const documents = state.ctx.clientDocuments;
+  const refused = documents && (await loadClientDocument(documents, route, request));
+  return refused || serve(state, route, request);
 }
 
 /**
