@@ -104,6 +104,7 @@ describe('the MCP SDK client against an MCP server protected by oauth-jwt-verify
       jwks: 1,
       revoke: 0,
       introspect: 0,
+      userinfo: 0,
     });
     expect(seen.filter((request) => request === 'POST mcp/mcp').length).toBeGreaterThanOrEqual(4);
   });
