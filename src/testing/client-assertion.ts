@@ -1,5 +1,6 @@
 /** JWT assertions signed by a client's registered keys (RFC 7523): `private_key_jwt` client authentication and the JWT bearer grant. */
 import { type JWTPayload, createLocalJWKSet, jwtVerify } from 'jose';
+import { SUPPORTED_ALGORITHMS } from '../token/algorithms.js';
 import type { ClientCheck } from './clients.js';
 import type { IssuerContext } from './context.js';
 import { routeKey } from './endpoints.js';
@@ -16,19 +17,7 @@ export const MAX_ASSERTION_LENGTH = 8192;
 export const MAX_ASSERTION_LIFETIME_SECONDS = 600;
 const CLOCK_TOLERANCE_SECONDS = 5;
 /** The asymmetric algorithms an assertion may use (no `none`, no HMAC: `client_secret_jwt` is not offered). */
-export const ASSERTION_ALGORITHMS = [
-  'RS256',
-  'RS384',
-  'RS512',
-  'PS256',
-  'PS384',
-  'PS512',
-  'ES256',
-  'ES384',
-  'ES512',
-  'EdDSA',
-  'Ed25519',
-];
+const ASSERTION_ALGORITHMS: string[] = [...SUPPORTED_ALGORITHMS];
 
 /**
  * Verifies an assertion signed by one of `client`'s keys: size, signature, `iss` (the
