@@ -122,6 +122,15 @@ describe.each(issuers)('userinfo %s', (_how, issuer) => {
     expect(issuer.requests.userinfo).toBe(2);
   });
 
+  it('answers tokens signed after a key rotation', async () => {
+    const url = issuer.metadata.userinfo_endpoint as string;
+    const before = await issuer.sign({ sub: 'alice', scope: 'openid' }, { header: { typ: 'at+jwt' } });
+    expect((await fetch(url, { headers: { authorization: `Bearer ${before}` } })).status).toBe(200);
+    await issuer.rotateKeys();
+    const after = await issuer.sign({ sub: 'alice', scope: 'openid' }, { header: { typ: 'at+jwt' } });
+    expect((await fetch(url, { headers: { authorization: `Bearer ${after}` } })).status).toBe(200);
+  });
+
   it('refuses a replayed DPoP proof', async () => {
     const key = await generateKeyPair('ES256');
     const config = await configure(issuer, 'spa');
