@@ -9,20 +9,36 @@ import type { TestClient } from './types.js';
 export class ClientRegistry {
   readonly #configured: readonly TestClient[] | undefined;
   readonly #registered = new Map<string, TestClient>();
+  readonly #documents: { get(clientId: string): TestClient | undefined } | undefined;
 
-  constructor(configured: readonly TestClient[] | undefined) {
+  /** `documents`: the clients of Client ID Metadata Documents fetched and still fresh. */
+  constructor(
+    configured: readonly TestClient[] | undefined,
+    documents?: { get(clientId: string): TestClient | undefined },
+  ) {
     this.#configured = configured;
+    this.#documents = documents;
   }
 
   /** The client with this id; `known: false` only when the issuer accepts no unknown client. */
   find(clientId: string): { client: TestClient | undefined; known: boolean } {
-    const client = this.#registered.get(clientId) ?? this.#configured?.find((c) => c.clientId === clientId);
+    const client =
+      this.#registered.get(clientId) ??
+      this.#configured?.find((c) => c.clientId === clientId) ??
+      this.#documents?.get(clientId);
     return { client, known: client !== undefined || this.#configured === undefined };
   }
 
   register(client: TestClient): void {
     this.#registered.set(client.clientId, client);
   }
+}
+
+/** The client's method, defaulted as `TestClient.tokenEndpointAuthMethod` says. */
+export function authMethodOf(client: TestClient): NonNullable<TestClient['tokenEndpointAuthMethod']> {
+  if (client.tokenEndpointAuthMethod) return client.tokenEndpointAuthMethod;
+  if (client.clientSecret !== undefined) return 'client_secret_basic';
+  return client.jwks ? 'private_key_jwt' : 'none';
 }
 
 /** An authenticated client, or the RFC 6749 §5.2 error to answer with. */
@@ -115,6 +131,9 @@ export function authenticateClient(
   if (!clientId) return invalid('no client_id and no client credentials were sent');
   const { client, known } = clients.find(clientId);
   if (!known) return invalid(`unknown client_id ${JSON.stringify(clientId)}`);
+  if (client && authMethodOf(client) === 'private_key_jwt') {
+    return invalid(`client ${clientId} must authenticate with a client assertion (private_key_jwt)`);
+  }
   if (client?.clientSecret !== undefined && secret !== client.clientSecret) {
     return invalid(
       secret === null ? `client ${clientId} must authenticate with its secret` : 'wrong client secret',

@@ -1,6 +1,10 @@
+import type { JwtVerifier } from '../verify/verifier.js';
+import type { AssertionReplayStore } from './assertion-replay.js';
+import type { ClientDocumentCache } from './client-metadata-document.js';
 import type { ClientRegistry } from './clients.js';
 import type { GrantStore } from './grants.js';
 import type { LoginSessions } from './login/sessions.js';
+import type { HookRegistry } from './hooks.js';
 import type { OpaqueTokenStore } from './opaque-tokens.js';
 import type { SignContext } from './sign.js';
 import type { TokenEndpointDpop } from './token-dpop.js';
@@ -25,4 +29,16 @@ export interface IssuerContext extends SignContext {
   /** DPoP proofs at the token endpoint: nonces when required, the replay store. */
   readonly dpop: TokenEndpointDpop;
   sign(claims: Record<string, unknown>, options?: SignOptions): Promise<string>;
+  /** The token endpoint's URL: an `aud` client assertions may have (RFC 7523 §3). */
+  readonly tokenEndpoint: string;
+  /** `onToken` / `onUserinfo` hooks. */
+  readonly hooks: HookRegistry;
+  /** Verifies this issuer's own JWT access tokens, Bearer or DPoP (userinfo). */
+  readonly accessTokens: JwtVerifier;
+  /** The `jti`s of client assertions until their `exp`. */
+  readonly assertionReplay: AssertionReplayStore;
+  /** The resources of `protectedResource()`: targets token exchange knows. */
+  readonly protectedResources: readonly string[];
+  /** Client ID Metadata Documents, where the profile supports them. */
+  readonly clientDocuments: ClientDocumentCache | undefined;
 }

@@ -21,6 +21,7 @@ const PATHS = {
     revoke: '/revoke',
     register: '/register',
     logout: '/logout',
+    userinfo: '/userinfo',
   },
   rfc8414: {
     jwks: '/.well-known/jwks.json',
@@ -34,6 +35,7 @@ const PATHS = {
     token: '/oauth/token',
     revoke: '/oauth/revoke',
     logout: '/oidc/logout',
+    userinfo: '/userinfo',
   },
 } as const satisfies Record<TestIssuerProfile, Record<string, string>>;
 
@@ -66,12 +68,26 @@ export function describeEndpoints(
     revocation_endpoint: url(paths.revoke),
     jwks_uri: url(paths.jwks),
     response_types_supported: ['code'],
-    grant_types_supported: ['authorization_code', 'refresh_token', 'client_credentials'],
+    grant_types_supported: [
+      'authorization_code',
+      'refresh_token',
+      'client_credentials',
+      'urn:ietf:params:oauth:grant-type:token-exchange',
+      'urn:ietf:params:oauth:grant-type:jwt-bearer',
+    ],
     code_challenge_methods_supported: ['S256'],
     token_endpoint_auth_methods_supported: ['none', 'client_secret_post', 'client_secret_basic'],
     scopes_supported: ['openid', 'profile', 'email', 'offline_access'],
   };
+  if ('userinfo' in paths) {
+    // As Auth0 does; the rfc8414 (Archera) schema allows none of these members.
+    metadata.userinfo_endpoint = url(paths.userinfo);
+    routes.set(routeKey(metadata.userinfo_endpoint), 'userinfo');
+    metadata.token_endpoint_auth_methods_supported!.push('private_key_jwt');
+    metadata.token_endpoint_auth_signing_alg_values_supported = [...SUPPORTED_ALGORITHMS];
+  }
   if (profile === 'default') {
+    metadata.client_id_metadata_document_supported = true;
     metadata.authorization_response_iss_parameter_supported = true;
     metadata.introspection_endpoint = url('/introspect');
     routes.set(routeKey(metadata.introspection_endpoint), 'introspect');

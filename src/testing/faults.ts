@@ -11,6 +11,7 @@ const ENDPOINTS: readonly TestIssuerEndpoint[] = [
   'register',
   'introspect',
   'logout',
+  'userinfo',
 ];
 /** Statuses whose responses cannot carry a body (Fetch standard "null body status"). */
 const NULL_BODY_STATUSES = new Set([204, 205, 304]);

@@ -1,4 +1,5 @@
 import { authorize } from './authorize.js';
+import { loadClientDocument } from './client-metadata-document.js';
 import type { IssuerContext } from './context.js';
 import { type Endpoints, type Route, routeKey } from './endpoints.js';
 import { type FaultQueue, delay } from './faults.js';
@@ -8,6 +9,7 @@ import { json, withCors } from './responses.js';
 import { register } from './register.js';
 import { revoke } from './revoke.js';
 import { token } from './token.js';
+import { userinfo } from './userinfo.js';
 import type { RequestCounts, TestIssuerEndpoint } from './types.js';
 
 /** Everything the request handler serves from. */
@@ -28,6 +30,7 @@ const ENDPOINT_OF: Record<Route, TestIssuerEndpoint> = {
   register: 'register',
   introspect: 'introspect',
   logout: 'logout',
+  userinfo: 'userinfo',
 };
 
 function document(request: Request, body: unknown): Response {
@@ -84,6 +87,8 @@ function serve(state: HandlerState, route: Route, request: Request): Response | 
       return introspect(state.ctx, request);
     case 'logout':
       return logout(state.ctx, request);
+    case 'userinfo':
+      return userinfo(state.ctx, request);
   }
 }
 
@@ -105,7 +110,9 @@ async function respond(state: HandlerState, request: Request): Promise<Response>
     await delay(fault.delayMs, request.signal);
     if (fault.response) return fault.response();
   }
-  return serve(state, route, request);
+  const documents = state.ctx.clientDocuments;
+  const refused = documents && (await loadClientDocument(documents, route, request));
+  return refused || serve(state, route, request);
 }
 
 /**

@@ -5,9 +5,13 @@
  */
 export { createTestIssuer } from './issuer.js';
 export { createDpopProof, dpopThumbprint } from './dpop.js';
+export { OAuthError } from './hooks.js';
 export type { DpopKeyPair, DpopProofOptions } from './dpop.js';
 export type {
   FailureOptions,
+  Hook,
+  HookEvent,
+  HookOptions,
   OpaqueTokenOptions,
   RequestCounts,
   RotateKeysOptions,

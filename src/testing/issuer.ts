@@ -1,8 +1,11 @@
+import { AssertionReplayStore } from './assertion-replay.js';
+import { ClientDocumentCache } from './client-metadata-document.js';
 import { ClientRegistry } from './clients.js';
 import type { IssuerContext } from './context.js';
 import { describeEndpoints } from './endpoints.js';
 import { FaultQueue } from './faults.js';
 import { GrantStore } from './grants.js';
+import { HookRegistry } from './hooks.js';
 import { OpaqueTokenStore } from './opaque-tokens.js';
 import { createHandler } from './handler.js';
 import { KeyRing } from './keys.js';
@@ -14,6 +17,7 @@ import { resolveOptions } from './options.js';
 import { signToken, tokenClaims } from './sign.js';
 import { createTokenEndpointDpop } from './token-dpop.js';
 import type { RequestCounts, TestIssuer, TestIssuerOptions } from './types.js';
+import { createAccessTokenVerifier } from './userinfo.js';
 
 /** The issuer identifier without its scheme and authority: `''`, `'/'` or `'/tenant'`. */
 function pathOf(issuer: string): string {
@@ -63,6 +67,7 @@ export async function createTestIssuer(options: TestIssuerOptions = {}): Promise
     register: 0,
     introspect: 0,
     logout: 0,
+    userinfo: 0,
   };
   const faults = new FaultQueue();
   const signing = {
@@ -73,6 +78,12 @@ export async function createTestIssuer(options: TestIssuerOptions = {}): Promise
     keys,
   };
   const sign: TestIssuer['sign'] = (claims, signOptions) => signToken(signing, claims, signOptions);
+  const metadata = (endpoints.oauth ?? endpoints.oidc)!;
+  const clientDocuments = metadata.client_id_metadata_document_supported
+    ? new ClientDocumentCache(config.now)
+    : undefined;
+  const protectedResources: string[] = [];
+  const hooks = new HookRegistry();
   const ctx: IssuerContext = {
     ...signing,
     subject: config.subject,
@@ -80,12 +91,18 @@ export async function createTestIssuer(options: TestIssuerOptions = {}): Promise
     requestMappings: config.requestMappings,
     interactiveLogin: config.interactiveLogin,
     sessions: new LoginSessions(issuer, config.now),
-    clients: new ClientRegistry(config.clients),
+    clients: new ClientRegistry(config.clients, clientDocuments),
     grants: new GrantStore(),
     opaqueTokens: new OpaqueTokenStore(),
     accessTokenFormat: config.accessTokenFormat,
     dpop: createTokenEndpointDpop(config.requireDpopNonce, config.now),
     sign,
+    tokenEndpoint: metadata.token_endpoint!,
+    hooks,
+    accessTokens: createAccessTokenVerifier(signing, metadata.jwks_uri!),
+    assertionReplay: new AssertionReplayStore(10_000, config.now),
+    protectedResources,
+    clientDocuments,
   };
   handle = createHandler({ ctx, endpoints, faults, counts });
   const handlers = createMswHandlers(msw, endpoints.routes.keys(), handle);
@@ -93,7 +110,7 @@ export async function createTestIssuer(options: TestIssuerOptions = {}): Promise
   return {
     issuer,
     audience: config.audience,
-    metadata: (endpoints.oauth ?? endpoints.oidc)!,
+    metadata,
     get handlers() {
       return handlers();
     },
@@ -113,7 +130,12 @@ export async function createTestIssuer(options: TestIssuerOptions = {}): Promise
     },
     fetch: (input, init) => handle(new Request(input, init)),
     close: () => server?.close() ?? Promise.resolve(),
-    protectedResource: (resourceOptions) =>
-      createTestProtectedResource({ issuer, sign }, msw, resourceOptions),
+    protectedResource: (resourceOptions) => {
+      const resource = createTestProtectedResource({ issuer, sign }, msw, resourceOptions);
+      if (!protectedResources.includes(resource.resource)) protectedResources.push(resource.resource);
+      return resource;
+    },
+    onToken: (hook, hookOptions) => hooks.add('token', hook, hookOptions),
+    onUserinfo: (hook, hookOptions) => hooks.add('userinfo', hook, hookOptions),
   };
 }

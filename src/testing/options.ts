@@ -125,6 +125,15 @@ function checkClientExtras(client: TestClient): void {
   if (client.jwks !== undefined && !(isRecord(client.jwks) && Array.isArray(client.jwks.keys))) {
     fail(`${name}: jwks must be a JWK set ({ keys: [...] })`);
   }
+  if (client.tokenExchange !== undefined) {
+    if (!isRecord(client.tokenExchange)) fail(`${name}: tokenExchange must be { audiences: [...] }`);
+    if (
+      !Array.isArray(client.tokenExchange.audiences) ||
+      !client.tokenExchange.audiences.every((item) => typeof item === 'string' && item)
+    ) {
+      fail(`${name}: tokenExchange.audiences must be an array of non-empty strings`);
+    }
+  }
   if (client.tokenEndpointAuthMethod !== undefined) {
     oneOf(client.tokenEndpointAuthMethod, AUTH_METHODS, `${name}: tokenEndpointAuthMethod`, 'none');
   }

@@ -1,11 +1,16 @@
 import { encodeBase64Url, sha2 } from '../token/base64url.js';
 import { idTokenHash } from '../verify/id-token.js';
+import { JWT_BEARER_GRANT, authenticateClientAssertion } from './client-assertion.js';
 import { authenticateClient } from './clients.js';
 import type { IssuerContext } from './context.js';
 import { type Grant, normalizeScope, requestedAudience } from './grants.js';
 import { oauthError } from './responses.js';
 import { tokenClaims } from './sign.js';
 import { tokenRequestJkt } from './token-dpop.js';
+import { mappedClaims } from './hooks.js';
+import { TOKEN_EXCHANGE_GRANT, tokenExchange } from './token-exchange.js';
+import { jwtBearerGrant } from './jwt-bearer.js';
+import { clientOf, userOf } from './userinfo.js';
 
 /** RFC 7636 §4.1: 43–128 unreserved characters. */
 const CODE_VERIFIER = /^[A-Za-z0-9._~-]{43,128}$/;
@@ -39,7 +44,10 @@ export async function readClientRequest(
 ): Promise<{ form: URLSearchParams; clientId: string } | Response> {
   const form = await readForm(request);
   if (form instanceof Response) return form;
-  const client = authenticateClient(ctx.clients, request, form);
+  const client =
+    form.has('client_assertion') || form.has('client_assertion_type')
+      ? await authenticateClientAssertion(ctx, request, form)
+      : authenticateClient(ctx.clients, request, form);
   if ('error' in client) return client.error;
   return { form, clientId: client.clientId };
 }
@@ -48,16 +56,28 @@ async function s256(verifier: string): Promise<string> {
   return encodeBase64Url(await sha2('SHA-256', verifier));
 }
 
+/** The token request being answered, and what its grant adds to the response. */
+interface TokenCall {
+  request: Request;
+  form: URLSearchParams;
+  /** Claims on top of the grant's (token exchange's `act`). */
+  claims?: Record<string, unknown>;
+  /** RFC 8693 §2.2.1 `issued_token_type`. */
+  issuedTokenType?: string;
+}
+
 /**
  * A successful token response (RFC 6749 §5.1): an RFC 9068 JWT access token (or an opaque
  * one, with `accessTokenFormat: 'opaque'`), a rotating refresh token when the grant has a
  * `family`, and an ID token (with `nonce`, `auth_time`, `acr` and `at_hash`) when `openid` was
  * granted. A user's login puts `auth_time` and `acr` (when known) in the access token too.
  * With `grant.dpopJkt`, the access token is DPoP-bound (`cnf.jkt`, `token_type` DPoP) and
- * so is the refresh token (RFC 9449 §5).
+ * so is the refresh token (RFC 9449 §5). `requestMappings` and `onToken` hooks add claims
+ * to the access and ID tokens, or answer with their error.
  */
 async function tokenResponse(
   ctx: IssuerContext,
+  call: TokenCall,
   grant: Grant,
   refresh?: { family: string; nonce?: string },
 ): Promise<Response> {
@@ -65,14 +85,27 @@ async function tokenResponse(
   // The login's claims first (typed on the login page, its `acr`): the ones the issuer sets
   // win. A user's login (authorization code, and the refresh tokens it led to) shows in the
   // access token too, for step-up checks (RFC 9470 §6.1).
-  const claims = {
+  const issued = {
     ...grant.claims,
     sub: subject,
     aud: audience,
     client_id: clientId,
     scope: scope || undefined,
     auth_time: authTime,
+    ...call.claims,
   };
+  // requestMappings, then hooks (RFC 6749 §5.2 errors from those), over the claims.
+  const mapped = mappedClaims(ctx.requestMappings, call.form);
+  const added = await ctx.hooks.run('token', {
+    grantType: call.form.get('grant_type')!,
+    client: clientOf(ctx, clientId),
+    user: call.form.get('grant_type') === 'client_credentials' ? undefined : userOf(ctx, subject),
+    claims: { ...issued, ...mapped },
+    request: call.request,
+  });
+  if (added instanceof Response) return added;
+  const extra = { ...mapped, ...added };
+  const claims = { ...issued, ...extra };
   const binding = dpopJkt ? { dpopJkt } : {};
   const accessToken =
     ctx.accessTokenFormat === 'opaque'
@@ -83,6 +116,7 @@ async function tokenResponse(
     token_type: dpopJkt ? 'DPoP' : 'Bearer',
     expires_in: ctx.tokenTtlSeconds,
   };
+  if (call.issuedTokenType) body.issued_token_type = call.issuedTokenType;
   if (scope) body.scope = scope;
   if (refresh) {
     body.refresh_token = ctx.grants.issueRefreshToken(grant, refresh.family);
@@ -95,6 +129,7 @@ async function tokenResponse(
         nonce: refresh.nonce,
         auth_time: authTime,
         at_hash: await idTokenHash(ctx.keys.signing().alg, accessToken),
+        ...extra,
       });
     }
   }
@@ -122,6 +157,7 @@ function bindGrant<T extends Grant>(grant: T, jkt: string | undefined, what: str
 
 async function authorizationCode(
   ctx: IssuerContext,
+  call: TokenCall,
   form: URLSearchParams,
   clientId: string,
   jkt: string | undefined,
@@ -145,11 +181,12 @@ async function authorizationCode(
   }
   const bound = bindGrant(grant, jkt, 'the code');
   if (bound instanceof Response) return bound;
-  return tokenResponse(ctx, bound, { family, nonce: grant.nonce });
+  return tokenResponse(ctx, call, bound, { family, nonce: grant.nonce });
 }
 
 async function refreshToken(
   ctx: IssuerContext,
+  call: TokenCall,
   form: URLSearchParams,
   clientId: string,
   jkt: string | undefined,
@@ -175,17 +212,18 @@ async function refreshToken(
     grant = { ...grant, scope: asked };
   }
   ctx.grants.spendRefreshToken(token);
-  return tokenResponse(ctx, grant, { family: found.family });
+  return tokenResponse(ctx, call, grant, { family: found.family });
 }
 
 function clientCredentials(
   ctx: IssuerContext,
+  call: TokenCall,
   form: URLSearchParams,
   clientId: string,
   jkt: string | undefined,
 ): Promise<Response> {
   // RFC 6749 §4.4.3: no refresh token; the client is its own subject.
-  return tokenResponse(ctx, {
+  return tokenResponse(ctx, call, {
     clientId,
     subject: clientId,
     scope: normalizeScope(form.get('scope')),
@@ -196,7 +234,7 @@ function clientCredentials(
 
 /**
  * The token endpoint (RFC 6749 §3.2): authorization_code + PKCE, refresh_token,
- * client_credentials; a request with a DPoP proof gets DPoP-bound tokens (RFC 9449 §5).
+ * client_credentials, JWT bearer (RFC 7523) and token exchange (RFC 8693); a request with a DPoP proof gets DPoP-bound tokens (RFC 9449 §5).
  */
 export async function token(ctx: IssuerContext, request: Request): Promise<Response> {
   const checked = await readClientRequest(ctx, request);
@@ -205,13 +243,25 @@ export async function token(ctx: IssuerContext, request: Request): Promise<Respo
   const jkt = await tokenRequestJkt(ctx.dpop, request);
   if (jkt instanceof Response) return jkt;
   const grantType = form.get('grant_type');
+  const call: TokenCall = { request, form };
+  const binding = jkt ? { dpopJkt: jkt } : {};
   switch (grantType) {
     case 'authorization_code':
-      return authorizationCode(ctx, form, clientId, jkt);
+      return authorizationCode(ctx, call, form, clientId, jkt);
     case 'refresh_token':
-      return refreshToken(ctx, form, clientId, jkt);
+      return refreshToken(ctx, call, form, clientId, jkt);
     case 'client_credentials':
-      return clientCredentials(ctx, form, clientId, jkt);
+      return clientCredentials(ctx, call, form, clientId, jkt);
+    case JWT_BEARER_GRANT: {
+      const grant = await jwtBearerGrant(ctx, request, form, clientId);
+      return grant instanceof Response ? grant : tokenResponse(ctx, call, { ...grant, ...binding });
+    }
+    case TOKEN_EXCHANGE_GRANT: {
+      const exchange = await tokenExchange(ctx, form, clientId);
+      if (exchange instanceof Response) return exchange;
+      const { grant, claims, issuedTokenType } = exchange;
+      return tokenResponse(ctx, { ...call, claims, issuedTokenType }, { ...grant, ...binding });
+    }
     case null:
     case '':
       return invalidRequest('grant_type is required');

@@ -32,7 +32,7 @@ export type TestIssuerProfile = 'default' | 'rfc8414' | 'auth0';
 
 /** An endpoint of the test issuer, as counted by `requests` and targeted by `failNext`. */
 export type TestIssuerEndpoint =
-  'metadata' | 'jwks' | 'token' | 'authorize' | 'revoke' | 'register' | 'introspect' | 'logout';
+  'metadata' | 'jwks' | 'token' | 'authorize' | 'revoke' | 'register' | 'introspect' | 'logout' | 'userinfo';
 
 /**
  * A client the issuer knows. When `clients` is given, only these client ids are accepted;
@@ -60,6 +60,12 @@ export interface TestClient {
    * `'private_key_jwt'` with `jwks` and no secret, else `'none'` (a public client).
    */
   tokenEndpointAuthMethod?: 'none' | 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt';
+  /**
+   * Token exchange (RFC 8693) for this client: the only audiences (or resources) it may
+   * exchange tokens for. Default: any client may exchange for the issuer's `audience` and
+   * its protected resources; `{ audiences: [] }` forbids this client to exchange.
+   */
+  tokenExchange?: { audiences: readonly string[] };
 }
 
 /** A user of the issuer's login: picked on the login page or by a `login_hint` equal to its `sub`. */
@@ -84,6 +90,37 @@ export interface TestRequestMapping {
   /** The claims to merge into the access token (and ID token). */
   claims: Record<string, unknown>;
 }
+
+/** Options of {@link TestIssuer.onToken} and {@link TestIssuer.onUserinfo}. */
+export interface HookOptions {
+  /** Run for the next request only, then unregister. Default `false` (until removed). */
+  once?: boolean;
+}
+
+/** What a token or userinfo hook is told about the answer it may change. */
+export interface HookEvent {
+  /**
+   * The token request's `grant_type` (e.g. `'authorization_code'`,
+   * `'urn:ietf:params:oauth:grant-type:token-exchange'`); `'userinfo'` for a userinfo request.
+   */
+  grantType: string;
+  /** The client: as configured or registered, or `{ clientId }` for a client the issuer takes on trust. */
+  client: TestClient;
+  /** The user the token is about: a configured user, or `{ sub }`; `undefined` for client credentials. */
+  user: TestUser | undefined;
+  /** The claims about to be issued (a copy: change them by returning claims). */
+  claims: Readonly<Record<string, unknown>>;
+  /** The HTTP request being answered (its body already read). */
+  request: Request;
+}
+
+/**
+ * A hook: returns claims to merge into the answer (or nothing), or throws an `OAuthError`
+ * to answer with that error instead.
+ */
+export type Hook = (
+  event: HookEvent,
+) => Record<string, unknown> | undefined | void | Promise<Record<string, unknown> | undefined | void>;
 
 /** Options of {@link createTestIssuer}. All are optional. */
 export interface TestIssuerOptions {
@@ -278,6 +315,18 @@ export interface TestIssuer {
    * msw `handlers` or `fetch`, and `sign()` for tokens issued for it (`aud` = the resource).
    */
   protectedResource(options: TestProtectedResourceOptions): TestProtectedResource;
+  /**
+   * Runs `hook` before every token response (all grants): the claims it returns are merged
+   * into the access token and the ID token; an `OAuthError` it throws is the answer.
+   * Returns the function that removes it.
+   */
+  onToken(hook: Hook, options?: HookOptions): () => void;
+  /**
+   * Runs `hook` before every userinfo answer: the claims it returns are merged into the
+   * answer (`sub` excepted: it always is the token's); an `OAuthError` it throws is the
+   * answer. Returns the function that removes it.
+   */
+  onUserinfo(hook: Hook, options?: HookOptions): () => void;
 }
 
 /** Options of {@link TestIssuer.protectedResource}: those of `protectedResource()` but `issuer`. */

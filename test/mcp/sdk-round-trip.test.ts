@@ -105,6 +105,7 @@ describe('the MCP SDK client against an MCP server protected by oauth-jwt-verify
       revoke: 0,
       introspect: 0,
       logout: 0,
+      userinfo: 0,
     });
     expect(seen.filter((request) => request === 'POST mcp/mcp').length).toBeGreaterThanOrEqual(4);
   });

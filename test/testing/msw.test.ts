@@ -40,11 +40,12 @@ describe('msw handlers', () => {
       register: 0,
       introspect: 0,
       logout: 0,
+      userinfo: 0,
     });
   });
 
   it('are one handler per URL served, so they can be listed and combined', () => {
-    expect(issuer.handlers).toHaveLength(9);
+    expect(issuer.handlers).toHaveLength(10);
     expect(issuer.handlers.map((handler) => handler.info.path).sort()).toEqual(
       [
         OAUTH_METADATA,
@@ -56,6 +57,7 @@ describe('msw handlers', () => {
         'https://issuer.test/register',
         'https://issuer.test/introspect',
         'https://issuer.test/logout',
+        'https://issuer.test/userinfo',
       ].sort(),
     );
   });
@@ -71,10 +73,8 @@ describe('msw handlers', () => {
   });
 
   it('leave URLs the issuer does not serve to other handlers', async () => {
-    server.use(
-      http.get('https://issuer.test/userinfo', () => HttpResponse.json({ sub: 'from-another-handler' })),
-    );
-    expect(await (await fetch('https://issuer.test/userinfo')).json()).toEqual({
+    server.use(http.get('https://issuer.test/me', () => HttpResponse.json({ sub: 'from-another-handler' })));
+    expect(await (await fetch('https://issuer.test/me')).json()).toEqual({
       sub: 'from-another-handler',
     });
   });
@@ -227,7 +227,7 @@ describe('failNext', () => {
   });
 
   it.each([
-    ['an unknown endpoint', 'userinfo', {}],
+    ['an unknown endpoint', 'me', {}],
     ['a status below 200', 'jwks', { status: 101 }],
     ['a status above 599', 'jwks', { status: 600 }],
     ['times 0', 'jwks', { times: 0 }],

@@ -495,7 +495,7 @@ describe('CORS and routing', () => {
   });
 
   it('answers 404 for paths it does not serve, and 405 for writes to documents', async () => {
-    const missing = await issuer.fetch('https://issuer.test/userinfo');
+    const missing = await issuer.fetch('https://issuer.test/me');
     expect(missing.status).toBe(404);
     expect((await missing.json()).error).toBe('not_found');
     expect((await issuer.fetch(issuer.metadata.jwks_uri!, { method: 'POST' })).status).toBe(405);

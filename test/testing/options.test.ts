@@ -25,7 +25,7 @@ describe('createTestIssuer defaults', () => {
     expect(payload.exp! - payload.iat!).toBe(3600);
   });
 
-  it('announces the default profile endpoints, PKCE S256, RFC 9207 iss and DPoP algorithms in its metadata', async () => {
+  it('announces the default profile endpoints, grants, client authentication, PKCE S256, RFC 9207 iss, DPoP algorithms and client ID metadata documents in its metadata', async () => {
     const issuer = await createTestIssuer();
     expect(issuer.metadata).toEqual({
       issuer: 'https://issuer.test',
@@ -34,11 +34,25 @@ describe('createTestIssuer defaults', () => {
       revocation_endpoint: 'https://issuer.test/revoke',
       introspection_endpoint: 'https://issuer.test/introspect',
       jwks_uri: 'https://issuer.test/jwks',
+      userinfo_endpoint: 'https://issuer.test/userinfo',
       response_types_supported: ['code'],
-      grant_types_supported: ['authorization_code', 'refresh_token', 'client_credentials'],
+      grant_types_supported: [
+        'authorization_code',
+        'refresh_token',
+        'client_credentials',
+        'urn:ietf:params:oauth:grant-type:token-exchange',
+        'urn:ietf:params:oauth:grant-type:jwt-bearer',
+      ],
       code_challenge_methods_supported: ['S256'],
-      token_endpoint_auth_methods_supported: ['none', 'client_secret_post', 'client_secret_basic'],
+      token_endpoint_auth_methods_supported: [
+        'none',
+        'client_secret_post',
+        'client_secret_basic',
+        'private_key_jwt',
+      ],
+      token_endpoint_auth_signing_alg_values_supported: [...SUPPORTED_ALGORITHMS],
       scopes_supported: ['openid', 'profile', 'email', 'offline_access'],
+      client_id_metadata_document_supported: true,
       authorization_response_iss_parameter_supported: true,
       dpop_signing_alg_values_supported: [...SUPPORTED_ALGORITHMS],
       registration_endpoint: 'https://issuer.test/register',
