@@ -33,7 +33,7 @@ export type { JwksStore } from './fleet/store.js';
 export type { StoredKeySet } from './keys/key-set.js';
 export { createRedisJwksStore } from './fleet/redis-store.js';
 export type { RedisJwksStoreClient, RedisJwksStoreOptions } from './fleet/redis-store.js';
-export type { VerifierCacheSnapshot } from './fleet/snapshot.js';
+export type { VerifierCacheSnapshot } from './verify/snapshot.js';
 export { createMemoryDpopReplayStore } from './dpop/replay-store.js';
 export type { DpopReplayStore, MemoryDpopReplayStoreOptions } from './dpop/replay-store.js';
 export { createRedisDpopReplayStore } from './dpop/redis-replay-store.js';

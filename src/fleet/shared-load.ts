@@ -4,7 +4,7 @@ import type { VerifierEvent } from '../events.js';
 import type { CachedEntry } from '../issuer/cached-resource.js';
 import type { DiscoveryMode, DiscoveryResult } from '../issuer/discovery.js';
 import { type KeySet, type LoadedKeySet, decodeKeySet, encodeKeySet, kidsOf } from '../keys/key-set.js';
-import { metadataSnapshot, readMetadata } from './snapshot.js';
+import { metadataSnapshot, readMetadata } from '../verify/snapshot.js';
 import { type JwksStore, STORE_FORMAT, storeTimings } from './store.js';
 
 /** A value read back from a store, checked: a cached entry like any other. */

@@ -1,6 +1,6 @@
 import type { VerifierEvent } from '../events.js';
 import { loadMetadataThroughStore } from '../fleet/shared-load.js';
-import { readSnapshot } from '../fleet/snapshot.js';
+import { readSnapshot } from './snapshot.js';
 import { CachedResource } from '../issuer/cached-resource.js';
 import { type DiscoveryResult, discoverMetadata } from '../issuer/discovery.js';
 import { freshnessMs } from '../issuer/freshness.js';

@@ -12,7 +12,7 @@ import {
 } from '../issuer/http.js';
 import { resolveHttpOptions } from '../issuer/verifier-http.js';
 import type { JwksStore } from '../fleet/store.js';
-import type { VerifierCacheSnapshot } from '../fleet/snapshot.js';
+import type { VerifierCacheSnapshot } from './snapshot.js';
 import { type DpopOptions, type ResolvedDpopOptions, resolveDpopOptions } from '../dpop/options.js';
 import { type ClaimRules, normalizeTyp, parseScopesOption } from './claims.js';
 

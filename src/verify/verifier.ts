@@ -1,7 +1,7 @@
 /** The verifier: one class that composes the options, the issuer's caches and the checks. */
 import { createEmitter } from '../events.js';
-import type { VerifierCacheSnapshot } from '../fleet/snapshot.js';
-import { CACHE_SNAPSHOT_FORMAT, metadataSnapshot } from '../fleet/snapshot.js';
+import type { VerifierCacheSnapshot } from './snapshot.js';
+import { CACHE_SNAPSHOT_FORMAT, metadataSnapshot } from './snapshot.js';
 import type { CachedResource } from '../issuer/cached-resource.js';
 import type { AuthorizationServerMetadata, DiscoveryResult } from '../issuer/discovery.js';
 import type { JwksCache } from '../keys/jwks-cache.js';
