@@ -1,5 +1,5 @@
 import { invalidArgument } from '../errors.js';
-import { nonNegativeNumberOption } from '../issuer/http.js';
+import { nonNegativeNumberOption } from '../option-checks.js';
 import { sha256Base64Url } from '../token/signature/index.js';
 import type { IntrospectionAnswer } from './introspect.js';
 

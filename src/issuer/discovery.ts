@@ -1,11 +1,6 @@
 import { JwtVerifyError, invalidArgument } from '../errors.js';
-import {
-  type HttpOptions,
-  type ResolvedHttpOptions,
-  isSecureUrl,
-  parseOptionUrl,
-  requestJson,
-} from './http.js';
+import { type HttpOptions, type ResolvedHttpOptions, requestJson } from './http.js';
+import { isSecureUrl, parseOptionUrl } from '../option-checks.js';
 import { resolveHttpOptions } from './verifier-http.js';
 
 /** Which well-known documents to try: RFC 8414, OpenID Connect, or RFC 8414 then OIDC. */

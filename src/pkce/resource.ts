@@ -1,4 +1,5 @@
-import { type HttpOptions, parseOptionUrl, resolveBaseHttpOptions } from '../issuer/http.js';
+import { type HttpOptions, resolveBaseHttpOptions } from '../issuer/http.js';
+import { parseOptionUrl } from '../option-checks.js';
 import { type ProtectedResourceMetadata, fetchResourceMetadata } from '../issuer/resource-metadata.js';
 
 /** Options of {@link discoverResource}. */

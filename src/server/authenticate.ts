@@ -1,6 +1,6 @@
 import { checkScopes, parseScopesOption } from '../verify/claims.js';
 import { type JwtVerifyErrorCode, JwtVerifyError, invalidArgument, isJwtVerifyError } from '../errors.js';
-import { nonNegativeNumberOption } from '../issuer/http.js';
+import { functionOption, nonNegativeNumberOption, stringOption } from '../option-checks.js';
 import type { JwtPayload } from '../token/parse.js';
 import { type VerifyResult } from '../verify/options.js';
 import { withChallenge } from '../dpop/challenge.js';
@@ -136,14 +136,9 @@ export function resolveAuthenticateOptions(
     return options as ResolvedAuthenticateOptions;
   if (typeof options !== 'object' || options === null)
     throw invalidArgument('authenticate options must be an object');
-  if (options.realm !== undefined && typeof options.realm !== 'string')
-    throw invalidArgument('realm must be a string');
-  if (options.onFailure !== undefined && typeof options.onFailure !== 'function') {
-    throw invalidArgument('onFailure must be a function');
-  }
-  if (options.clientCertificate !== undefined && typeof options.clientCertificate !== 'function') {
-    throw invalidArgument('clientCertificate must be a function of the request');
-  }
+  stringOption(options.realm, 'realm');
+  functionOption(options.onFailure, 'onFailure');
+  functionOption(options.clientCertificate, 'clientCertificate', 'a function of the request');
   const resolved: ResolvedAuthenticateOptions = {
     realm: options.realm,
     requiredScopes: parseScopesOption(options.requiredScopes),

@@ -4,12 +4,14 @@ import { invalidArgument } from '../errors.js';
 import type { VerifierEvent } from '../events.js';
 import { type DiscoveryMode, parseDiscoveryMode, parseIssuerOption } from '../issuer/discovery.js';
 import type { FreshnessBounds } from '../issuer/freshness.js';
+import { type HttpOptions, type ResolvedHttpOptions } from '../issuer/http.js';
 import {
-  type HttpOptions,
-  type ResolvedHttpOptions,
+  booleanOption,
+  functionOption,
+  nonEmptyStringOption,
   nonNegativeNumberOption,
   parseOptionUrl,
-} from '../issuer/http.js';
+} from '../option-checks.js';
 import { resolveHttpOptions } from '../issuer/verifier-http.js';
 import type { JwksStore } from '../fleet/store.js';
 import type { VerifierCacheSnapshot } from './snapshot.js';
@@ -167,12 +169,8 @@ export function resolveVerifierOptions(options: JwtVerifierOptions): ResolvedVer
   }
   const http = resolveHttpOptions(options);
   const issuer = parseIssuerOption(options.issuer, http.allowInsecureHttp);
-  if (options.validate !== undefined && typeof options.validate !== 'function') {
-    throw invalidArgument('validate must be a function');
-  }
-  if (options.now !== undefined && typeof options.now !== 'function') {
-    throw invalidArgument('now must be a function');
-  }
+  functionOption(options.validate, 'validate');
+  functionOption(options.now, 'now');
   // Looked up per call, so fake timers installed after construction still apply.
   const now = options.now ?? (() => Date.now());
   return {
@@ -233,8 +231,7 @@ function parseAudienceOption(value: unknown): readonly string[] | null {
 
 function parseTypOption(value: unknown): string | undefined {
   if (value === undefined) return undefined;
-  if (typeof value !== 'string' || value === '') throw invalidArgument('typ must be a non-empty string');
-  return normalizeTyp(value);
+  return normalizeTyp(nonEmptyStringOption(value, 'typ'));
 }
 
 function parseClaimNamesOption(value: unknown): readonly string[] {
@@ -250,9 +247,7 @@ function parseCacheOption(cache: CacheOptions | undefined): ResolvedCacheOptions
     throw invalidArgument('cache must be an object');
   }
   const defaults = VERIFIER_DEFAULTS.cache;
-  if (cache?.refreshAhead !== undefined && typeof cache.refreshAhead !== 'boolean') {
-    throw invalidArgument('cache.refreshAhead must be a boolean');
-  }
+  booleanOption(cache?.refreshAhead, 'cache.refreshAhead');
   const maxAgeMs = nonNegativeNumberOption(cache?.maxAgeMs, 'cache.maxAgeMs', defaults.maxAgeMs);
   return {
     maxAgeMs,
