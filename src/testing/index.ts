@@ -21,4 +21,6 @@ export type {
   TestIssuerProfile,
   TestProtectedResource,
   TestProtectedResourceOptions,
+  TestRequestMapping,
+  TestUser,
 } from './types.js';

@@ -73,6 +73,9 @@ export async function createTestIssuer(options: TestIssuerOptions = {}): Promise
   const ctx: IssuerContext = {
     ...signing,
     subject: config.subject,
+    users: config.users,
+    requestMappings: config.requestMappings,
+    interactiveLogin: config.interactiveLogin,
     clients: new ClientRegistry(config.clients),
     grants: new GrantStore(),
     opaqueTokens: new OpaqueTokenStore(),

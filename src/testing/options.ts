@@ -1,6 +1,13 @@
 import { SUPPORTED_ALGORITHMS } from '../token/algorithms.js';
 import { invalidArgument } from '../errors.js';
-import type { TestClient, TestIssuerAlgorithm, TestIssuerOptions, TestIssuerProfile } from './types.js';
+import type {
+  TestClient,
+  TestIssuerAlgorithm,
+  TestIssuerOptions,
+  TestIssuerProfile,
+  TestRequestMapping,
+  TestUser,
+} from './types.js';
 
 /** The issuer signs with every algorithm a verifier accepts. */
 export const ALGORITHMS: readonly TestIssuerAlgorithm[] = SUPPORTED_ALGORITHMS;
@@ -18,6 +25,9 @@ export interface ResolvedOptions {
   tokenTtlSeconds: number;
   subject: string;
   clients: readonly TestClient[] | undefined;
+  users: readonly TestUser[];
+  requestMappings: readonly TestRequestMapping[];
+  interactiveLogin: boolean;
   now: () => number;
   accessTokenFormat: 'jwt' | 'opaque';
   requireDpopNonce: boolean;
@@ -90,8 +100,66 @@ function checkClients(value: unknown): readonly TestClient[] | undefined {
     if (typeof client?.clientId !== 'string' || !client.clientId) {
       fail('every client needs a clientId');
     }
+    checkClientExtras(client);
   }
   return value as TestClient[];
+}
+
+const AUTH_METHODS = ['none', 'client_secret_basic', 'client_secret_post', 'private_key_jwt'];
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function checkStringList(value: unknown, name: string): void {
+  if (value === undefined) return;
+  if (!Array.isArray(value) || !value.every((item) => typeof item === 'string' && item)) {
+    fail(`${name} must be an array of non-empty strings`);
+  }
+}
+
+function checkClientExtras(client: TestClient): void {
+  const name = `client ${JSON.stringify(client.clientId)}`;
+  checkStringList(client.redirectUris, `${name}: redirectUris`);
+  checkStringList(client.postLogoutRedirectUris, `${name}: postLogoutRedirectUris`);
+  if (client.jwks !== undefined && !(isRecord(client.jwks) && Array.isArray(client.jwks.keys))) {
+    fail(`${name}: jwks must be a JWK set ({ keys: [...] })`);
+  }
+  if (client.tokenEndpointAuthMethod !== undefined) {
+    oneOf(client.tokenEndpointAuthMethod, AUTH_METHODS, `${name}: tokenEndpointAuthMethod`, 'none');
+  }
+}
+
+function checkUsers(value: unknown): readonly TestUser[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value)) fail('users must be an array of { sub, claims?, acr? }');
+  const seen = new Set<string>();
+  for (const [index, user] of (value as unknown[]).entries()) {
+    if (!isRecord(user) || typeof user.sub !== 'string' || !user.sub) {
+      fail(`users[${index}].sub must be a non-empty string`);
+    }
+    if (seen.has(user.sub)) fail(`users[${index}].sub ${JSON.stringify(user.sub)} appears twice`);
+    seen.add(user.sub);
+    if (user.claims !== undefined && !isRecord(user.claims)) fail(`users[${index}].claims must be an object`);
+    if (user.acr !== undefined && (typeof user.acr !== 'string' || !user.acr)) {
+      fail(`users[${index}].acr must be a non-empty string`);
+    }
+  }
+  return value as TestUser[];
+}
+
+function checkRequestMappings(value: unknown): readonly TestRequestMapping[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value)) fail('requestMappings must be an array of { param, match, claims }');
+  for (const [index, mapping] of (value as unknown[]).entries()) {
+    const where = `requestMappings[${index}]`;
+    if (!isRecord(mapping)) fail(`${where} must be an object`);
+    if (typeof mapping.param !== 'string' || !mapping.param)
+      fail(`${where}.param must be a non-empty string`);
+    if (typeof mapping.match !== 'string') fail(`${where}.match must be a string ('*' for any value)`);
+    if (!isRecord(mapping.claims)) fail(`${where}.claims must be an object`);
+  }
+  return value as TestRequestMapping[];
 }
 
 export function resolveOptions(options: TestIssuerOptions = {}): ResolvedOptions {
@@ -110,6 +178,9 @@ export function resolveOptions(options: TestIssuerOptions = {}): ResolvedOptions
   if (options.requireDpopNonce !== undefined && typeof options.requireDpopNonce !== 'boolean') {
     fail('requireDpopNonce must be a boolean');
   }
+  if (options.interactiveLogin !== undefined && typeof options.interactiveLogin !== 'boolean') {
+    fail('interactiveLogin must be a boolean');
+  }
   return {
     issuer: checkIssuer(options.issuer, profile),
     audience: checkAudience(options.audience),
@@ -120,6 +191,9 @@ export function resolveOptions(options: TestIssuerOptions = {}): ResolvedOptions
     tokenTtlSeconds,
     subject: options.subject ?? 'test-user',
     clients: checkClients(options.clients),
+    users: checkUsers(options.users),
+    requestMappings: checkRequestMappings(options.requestMappings),
+    interactiveLogin: options.interactiveLogin ?? false,
     // Looked up per call, so fake timers installed later still apply.
     now: options.now ?? (() => Date.now()),
     accessTokenFormat: oneOf(options.accessTokenFormat, ['jwt', 'opaque'], 'accessTokenFormat', 'jwt'),

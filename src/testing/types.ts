@@ -43,6 +43,45 @@ export interface TestClient {
   clientSecret?: string;
   /** Exact redirect URIs allowed at `/authorize`. Default: any absolute URI. */
   redirectUris?: readonly string[];
+  /**
+   * Exact `post_logout_redirect_uri` values allowed at the logout endpoint (OpenID Connect
+   * RP-Initiated Logout 1.0 §3). Default: none (the logout page does not redirect).
+   */
+  postLogoutRedirectUris?: readonly string[];
+  /**
+   * The client's public keys, for `private_key_jwt` client authentication and JWT bearer
+   * grant assertions (RFC 7523). Default: none.
+   */
+  jwks?: { keys: readonly JWK[] };
+  /**
+   * How the client authenticates at the token, introspection and revocation endpoints.
+   * Default: `'client_secret_basic'` (either secret method is accepted) with a `clientSecret`,
+   * `'private_key_jwt'` with `jwks` and no secret, else `'none'` (a public client).
+   */
+  tokenEndpointAuthMethod?: 'none' | 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt';
+}
+
+/** A user of the issuer's login: picked on the login page or by a `login_hint` equal to its `sub`. */
+export interface TestUser {
+  /** The subject identifier: the tokens' `sub`. */
+  sub: string;
+  /** Claims of this user: added to its ID tokens and userinfo answers (by scope), e.g. `name`, `email`. */
+  claims?: Record<string, unknown>;
+  /** The authentication context class the user logs in with (`acr` in its tokens). Default: none. */
+  acr?: string;
+}
+
+/**
+ * Claims added to the tokens of a token request whose parameter `param` equals `match`
+ * (`'*'`: any value), as JSON configuration can say it without code.
+ */
+export interface TestRequestMapping {
+  /** A token request parameter, e.g. `'scope'`, `'client_id'`, `'grant_type'`. */
+  param: string;
+  /** The value it must have, or `'*'` for any. */
+  match: string;
+  /** The claims to merge into the access token (and ID token). */
+  claims: Record<string, unknown>;
 }
 
 /** Options of {@link createTestIssuer}. All are optional. */
@@ -75,6 +114,19 @@ export interface TestIssuerOptions {
   subject?: string;
   /** Registered clients. Default: any `client_id` and redirect URI is accepted. */
   clients?: readonly TestClient[];
+  /**
+   * The users who can log in: the login page lists them, a `login_hint` equal to a `sub`
+   * picks one (with its claims and `acr`). Default: none (`subject` is the one user).
+   */
+  users?: readonly TestUser[];
+  /** Claims added to tokens when a token request's parameter matches; see {@link TestRequestMapping}. */
+  requestMappings?: readonly TestRequestMapping[];
+  /**
+   * Show a login page at `/authorize` (pick a user or type a subject and claims) instead of
+   * redirecting straight back. A `login_hint` still skips it. Default `false`
+   * (`startIssuerServer` and the `issuer` command turn it on).
+   */
+  interactiveLogin?: boolean;
   /** The clock, in milliseconds since the epoch. Default `Date.now`. */
   now?: () => number;
   /**

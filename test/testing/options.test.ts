@@ -204,6 +204,24 @@ describe('option checks', () => {
     ['zero ttl', { tokenTtlSeconds: 0 }],
     ['empty subject', { subject: '' }],
     ['client without id', { clients: [{ clientId: '' }] }],
+    [
+      'client with a bad auth method',
+      { clients: [{ clientId: 'a', tokenEndpointAuthMethod: 'basic' as 'none' }] },
+    ],
+    ['client jwks not a set', { clients: [{ clientId: 'a', jwks: [] as unknown as { keys: [] } }] }],
+    [
+      'client logout URIs not strings',
+      { clients: [{ clientId: 'a', postLogoutRedirectUris: [1] as unknown as string[] }] },
+    ],
+    ['user without sub', { users: [{ sub: '' }] }],
+    ['users with the same sub', { users: [{ sub: 'alice' }, { sub: 'alice' }] }],
+    [
+      'user claims not an object',
+      { users: [{ sub: 'alice', claims: [] as unknown as Record<string, unknown> }] },
+    ],
+    ['user with an empty acr', { users: [{ sub: 'alice', acr: '' }] }],
+    ['request mapping without claims', { requestMappings: [{ param: 'scope', match: '*' } as never] }],
+    ['interactiveLogin not a boolean', { interactiveLogin: 'yes' as unknown as boolean }],
   ])('refuses %s with a TypeError (ERR_INVALID_ARGUMENT)', async (_name, options) => {
     const error = await createTestIssuer(options).catch((caught: unknown) => caught);
     expect(error).toMatchObject({ code: 'ERR_INVALID_ARGUMENT' });
