@@ -40,8 +40,8 @@ export { createRedisDpopReplayStore } from './dpop/redis-replay-store.js';
 export type { RedisDpopReplayStoreClient, RedisDpopReplayStoreOptions } from './dpop/redis-replay-store.js';
 export type { DpopNonceOptions, DpopOptions } from './dpop/options.js';
 export type { DpopProofHeader, DpopProofPayload } from './dpop/proof.js';
-export type { FetchRequestLike, HttpRequest, NodeRequestLike } from './dpop/request.js';
-export type { ForwardedHeader, RequestUrlOptions } from './dpop/request-url.js';
+export type { FetchRequestLike, HttpRequest, NodeRequestLike } from './request/http-request.js';
+export type { ForwardedHeader, RequestUrlOptions } from './request/public-url.js';
 export type { DpopResult, RequestVerifyResult, VerifyRequestOptions } from './verify/request.js';
 export { authenticate } from './server/authenticate.js';
 export type {

@@ -4,8 +4,8 @@ import { functionOption, nonNegativeNumberOption, stringOption } from '../option
 import type { JwtPayload } from '../token/parse.js';
 import { type VerifyResult } from '../verify/options.js';
 import { withChallenge } from '../dpop/challenge.js';
-import type { HttpRequest } from '../dpop/request.js';
-import { type RequestUrlOptions, resolveRequestUrlOptions } from '../dpop/request-url.js';
+import type { HttpRequest } from '../request/http-request.js';
+import { type RequestUrlOptions, resolveRequestUrlOptions } from '../request/public-url.js';
 import { type RequestVerifyResult, type VerifyRequestOptions, verifyRequestWith } from '../verify/request.js';
 import type { ProtectedResourceMetadata } from '../issuer/resource-metadata.js';
 import { parseResourceMetadataOption, withParam } from './resource-metadata.js';

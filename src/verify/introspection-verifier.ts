@@ -21,7 +21,7 @@ import type { JwksCache } from '../keys/jwks-cache.js';
 import type { JwsAlgorithm } from '../token/algorithms.js';
 import { type JwtPayload, requireTokenString } from '../token/parse.js';
 import type { ResolvedDpopOptions } from '../dpop/options.js';
-import type { HttpRequest } from '../dpop/request.js';
+import type { HttpRequest } from '../request/http-request.js';
 import { bindMethods } from './bind-methods.js';
 import { type ClaimRules, checkClaims, runValidate } from './claims.js';
 import { createIssuerSources } from './issuer-sources.js';

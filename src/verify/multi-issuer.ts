@@ -5,7 +5,7 @@ import { JwtVerifier } from './verifier.js';
 import { bearerToken } from './bearer.js';
 import { IntrospectionVerifier } from './introspection-verifier.js';
 import { JwtOrIntrospectionVerifier, isJwtShaped } from './jwt-or-introspection.js';
-import type { HttpRequest } from '../dpop/request.js';
+import type { HttpRequest } from '../request/http-request.js';
 import { type RequestVerifyResult, type VerifyRequestOptions, requestToken } from './request.js';
 import { bindMethods } from './bind-methods.js';
 

@@ -14,13 +14,13 @@ import { checkBinding, refuseBoundBearerToken, requiredDpopError } from '../dpop
 import { withChallenge } from '../dpop/challenge.js';
 import type { ResolvedDpopOptions } from '../dpop/options.js';
 import { type CheckedProof, type DpopProofHeader, type DpopProofPayload, checkProof } from '../dpop/proof.js';
-import { type HttpRequest, headerValue, requestMethod } from '../dpop/request.js';
+import { type HttpRequest, headerValue, requestMethod } from '../request/http-request.js';
 import {
   type RequestUrlOptions,
   type ResolvedRequestUrlOptions,
   requestUrl,
   resolveRequestUrlOptions,
-} from '../dpop/request-url.js';
+} from '../request/public-url.js';
 import type { JwtPayload } from '../token/parse.js';
 import { sha256Base64Url } from '../token/signature/index.js';
 import { authorizationCredentials, bearerToken } from './bearer.js';
