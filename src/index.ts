@@ -42,7 +42,8 @@ export type { DpopNonceOptions, DpopOptions } from './dpop/options.js';
 export type { DpopProofHeader, DpopProofPayload } from './dpop/proof.js';
 export type { FetchRequestLike, HttpRequest, NodeRequestLike } from './request/http-request.js';
 export type { ForwardedHeader, RequestUrlOptions } from './request/public-url.js';
-export type { DpopResult, RequestVerifyResult, VerifyRequestOptions } from './verify/request.js';
+export type { RequestVerifyResult, VerifyRequestOptions } from './verify/request.js';
+export type { DpopResult } from './dpop/verify-request.js';
 export { authenticate } from './server/authenticate.js';
 export type {
   AuthenticateErrorBody,

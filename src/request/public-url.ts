@@ -1,5 +1,5 @@
 /**
- * dpop/: the URL a request was sent to, as the client saw it: what a proof's `htu` must
+ * request/: the URL a request was sent to, as the client saw it: what a proof's `htu` must
  * name. The request's own by default; `publicUrl` or trusted forwarded headers behind a proxy.
  */
 import { JwtVerifyError, describeValue, invalidArgument } from '../errors.js';

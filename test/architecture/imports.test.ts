@@ -129,7 +129,9 @@ describe('the import map of src/', () => {
   it.each([
     ['fleet/', 'keys/', 'the shared store is below the key set: keys/ loads through it'],
     ['fleet/', 'verify/', 'snapshots and the metadata load are the verifier’s'],
-    ['dpop/', 'verify/', 'DPoP reads the request from below, never from the verifier'],
+    ['dpop/', 'verify/', 'DPoP reads the request from request/, never from the verifier'],
+    ['request/', 'dpop/', 'the request shape is below Bearer, DPoP and mTLS, which all read it'],
+    ['request/', 'verify/', 'the request shape is below Bearer, DPoP and mTLS, which all read it'],
   ])('has no import from %s to %s (%s)', (from, to) => {
     expect(importsBetween(graph, from, to)).toEqual([]);
   });
