@@ -1,3 +1,4 @@
+/** The JwksStore a fleet shares on Redis, over a node-redis client (`get`, `set`, `SET NX PX` for leases). */
 import { invalidArgument } from '../errors.js';
 import { stringOption } from '../option-checks.js';
 import type { JwksStore } from './store.js';

@@ -1,3 +1,4 @@
+/** The introspection answer cache: bounded, keyed by a hash of the token, never longer than the answer holds. */
 import { invalidArgument } from '../errors.js';
 import { nonNegativeNumberOption } from '../option-checks.js';
 import { sha256Base64Url } from '../token/signature/index.js';

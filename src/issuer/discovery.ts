@@ -1,3 +1,4 @@
+/** Discovery (RFC 8414, OpenID Connect Discovery): the well-known URLs, the metadata's checks, the fetch. */
 import { JwtVerifyError, invalidArgument } from '../errors.js';
 import { type HttpOptions, type ResolvedHttpOptions, requestJson } from './http.js';
 import { isSecureUrl, parseOptionUrl } from '../option-checks.js';

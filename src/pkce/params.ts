@@ -1,3 +1,4 @@
+/** The PKCE helpers' argument checks and the form parameters they send. */
 import type { AuthorizationServerMetadata } from '../issuer/discovery.js';
 import { JwtVerifyError, invalidArgument } from '../errors.js';
 import { type ResolvedHttpOptions } from '../issuer/http.js';

@@ -1,3 +1,4 @@
+/** RFC 9728 discovery from the SPA: a resource's metadata and its `WWW-Authenticate` challenge. */
 import { type HttpOptions, resolveBaseHttpOptions } from '../issuer/http.js';
 import { parseOptionUrl } from '../option-checks.js';
 import { type ProtectedResourceMetadata, fetchResourceMetadata } from '../issuer/resource-metadata.js';

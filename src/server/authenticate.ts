@@ -1,3 +1,4 @@
+/** `authenticate()`: a request in, a decision out (the token, or the status, headers and body to refuse with). */
 import { checkScopes, parseScopesOption } from '../verify/claims.js';
 import { type JwtVerifyErrorCode, JwtVerifyError, invalidArgument, isJwtVerifyError } from '../errors.js';
 import { functionOption, nonNegativeNumberOption, stringOption } from '../option-checks.js';

@@ -1,3 +1,4 @@
+/** RFC 9728 protected resource metadata: the document built from options, and the responders that serve it. */
 import { invalidArgument } from '../errors.js';
 import { parseIssuerOption } from '../issuer/discovery.js';
 import { booleanOption, nonEmptyStringOption, parseOptionUrl } from '../option-checks.js';

@@ -1,3 +1,4 @@
+/** Certificate-bound tokens (RFC 8705 §3): `cnf["x5t#S256"]` against the TLS client certificate. */
 import { JwtVerifyError, describeValue } from '../errors.js';
 import { sha256Base64Url } from '../token/signature/index.js';
 import type { JwtPayload } from '../token/parse.js';

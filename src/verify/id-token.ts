@@ -1,3 +1,4 @@
+/** `verifyIdToken()`: the OpenID Connect ID token checks on top of the verifier (nonce, auth_time, at_hash, c_hash). */
 import { JwtVerifyError, invalidArgument } from '../errors.js';
 import { functionOption, nonEmptyStringOption, nonNegativeNumberOption } from '../option-checks.js';
 import { encodeBase64Url, sha2 } from '../token/base64url.js';

@@ -1,3 +1,4 @@
+/** `IntrospectionVerifier`: opaque tokens through RFC 7662 introspection, RFC 9701 signed answers optional. */
 import { JwtVerifyError, errorReason, invalidArgument, isJwtVerifyError } from '../errors.js';
 import { createEmitter } from '../events.js';
 import {

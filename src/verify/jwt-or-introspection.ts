@@ -1,3 +1,4 @@
+/** `JwtOrIntrospectionVerifier`: JWTs verified locally, other tokens introspected. */
 import { invalidArgument } from '../errors.js';
 import type { AuthorizationServerMetadata } from '../issuer/discovery.js';
 import type { JwtPayload } from '../token/parse.js';

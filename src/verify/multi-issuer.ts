@@ -1,3 +1,4 @@
+/** `MultiIssuerVerifier`: one verifier per trusted issuer, picked by the token's `iss` before any check. */
 import { JwtVerifyError, describeValue, invalidArgument } from '../errors.js';
 import { type JwtPayload, decodeUnverified } from '../token/parse.js';
 import { type JwtVerifierOptions, type VerifyResult } from './options.js';

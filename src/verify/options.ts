@@ -1,3 +1,4 @@
+/** The verifier's options: their types, one defaults object, and `resolveVerifierOptions()` that checks them. */
 import { type JwsAlgorithm, parseAlgorithmsOption } from '../token/algorithms.js';
 import { DEFAULT_MAX_TOKEN_LENGTH, type JwtHeader, type JwtPayload } from '../token/parse.js';
 import { invalidArgument } from '../errors.js';
