@@ -1,3 +1,4 @@
+/** The error model: `JwtVerifyError`, its codes and HTTP statuses, its challenges, and the helpers that word a refusal. */
 /** Every code a {@link JwtVerifyError} can carry, with the HTTP status it maps to. */
 export const ERROR_STATUS = {
   ERR_TOKEN_MISSING: 401,

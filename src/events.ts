@@ -1,3 +1,4 @@
+/** The verifier's events (`onEvent`): what it fetched, rotated, refused or could not reach. */
 import type { JwtVerifyError } from './errors.js';
 
 /**

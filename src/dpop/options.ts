@@ -1,6 +1,6 @@
 /** dpop/: the `dpop` option of a verifier, checked and defaulted. */
 import { invalidArgument } from '../errors.js';
-import { nonNegativeNumberOption } from '../issuer/http.js';
+import { booleanOption, nonNegativeNumberOption } from '../option-checks.js';
 import { type JwsAlgorithm, parseAlgorithmsOption } from '../token/algorithms.js';
 import { DpopNonces } from './nonce.js';
 import { type DpopReplayStore, createMemoryDpopReplayStore } from './replay-store.js';
@@ -92,9 +92,7 @@ export function resolveDpopOptions(value: unknown, now: () => number): ResolvedD
   if (value === undefined) return undefined;
   if (typeof value !== 'object' || value === null) throw invalidArgument('dpop must be an object');
   const options = value as DpopOptions;
-  if (options.required !== undefined && typeof options.required !== 'boolean') {
-    throw invalidArgument('dpop.required must be a boolean');
-  }
+  booleanOption(options.required, 'dpop.required');
   const replay = options.replay as Partial<DpopReplayStore> | undefined | null;
   if (replay !== undefined && typeof replay?.remember !== 'function') {
     throw invalidArgument(

@@ -16,7 +16,7 @@ import {
 } from '../token/jwk.js';
 import { type JwtHeader, type ParsedToken, parseToken } from '../token/parse.js';
 import { checkSignature as checkJwsSignature, sha256Base64Url } from '../token/signature/index.js';
-import { normalizeHtu } from './htu.js';
+import { normalizeHtu } from '../request/normalize-url.js';
 
 /** The JOSE header of a verified DPoP proof. */
 export interface DpopProofHeader extends JwtHeader {

@@ -1,5 +1,6 @@
 /** dpop/: the replay store a fleet shares on Redis (`SET key 1 NX PX ttl`), like the JWKS store. */
 import { invalidArgument } from '../errors.js';
+import { functionOption, stringOption } from '../option-checks.js';
 import { type RedisJwksStoreClient, pxExpiration } from '../fleet/redis-store.js';
 import type { DpopReplayStore } from './replay-store.js';
 
@@ -42,9 +43,8 @@ export function createRedisDpopReplayStore(
     throw invalidArgument('createRedisDpopReplayStore needs a connected redis client (with set)');
   }
   const prefix = options.prefix ?? 'oauth-jwt-verify:';
-  if (typeof prefix !== 'string') throw invalidArgument('prefix must be a string');
-  if (options.now !== undefined && typeof options.now !== 'function')
-    throw invalidArgument('now must be a function');
+  stringOption(prefix, 'prefix');
+  functionOption(options.now, 'now');
   const now = options.now ?? (() => Date.now());
   return {
     async remember(key, expiresAtMs) {

@@ -1,5 +1,6 @@
 /** dpop/: where seen proofs are remembered (RFC 9449 §11.1), and the bounded in-memory store. */
 import { invalidArgument } from '../errors.js';
+import { functionOption } from '../option-checks.js';
 
 /**
  * Remembers DPoP proofs a verifier accepted, so that each is accepted once (RFC 9449
@@ -57,8 +58,7 @@ export function createMemoryDpopReplayStore(options: MemoryDpopReplayStoreOption
   if (!Number.isInteger(max) || max < 1) {
     throw invalidArgument(`max must be a whole number of proofs, at least 1; got ${String(max)}`);
   }
-  if (options.now !== undefined && typeof options.now !== 'function')
-    throw invalidArgument('now must be a function');
+  functionOption(options.now, 'now');
   const now = options.now ?? (() => Date.now());
   // Insertion order is close to expiry order (expiry = iat + window): the oldest go first.
   const seen = new Map<string, number>();

@@ -1,4 +1,6 @@
+/** The JwksStore a fleet shares on Redis, over a node-redis client (`get`, `set`, `SET NX PX` for leases). */
 import { invalidArgument } from '../errors.js';
+import { stringOption } from '../option-checks.js';
 import type { JwksStore } from './store.js';
 
 /**
@@ -57,7 +59,7 @@ export function createRedisJwksStore(
     throw invalidArgument('createRedisJwksStore needs a connected redis client (with get and set)');
   }
   const prefix = options.prefix ?? 'oauth-jwt-verify:';
-  if (typeof prefix !== 'string') throw invalidArgument('prefix must be a string');
+  stringOption(prefix, 'prefix');
   return {
     async get(key) {
       const value = await client.get(`${prefix}jwks:${key}`);

@@ -2,10 +2,7 @@
 import { errorReason } from '../errors.js';
 import type { VerifierEvent } from '../events.js';
 import type { CachedEntry } from '../issuer/cached-resource.js';
-import type { DiscoveryMode, DiscoveryResult } from '../issuer/discovery.js';
-import { type KeySet, type LoadedKeySet, decodeKeySet, encodeKeySet, kidsOf } from '../keys/key-set.js';
-import { metadataSnapshot, readMetadata } from './snapshot.js';
-import { type JwksStore, STORE_FORMAT, storeTimings } from './store.js';
+import { type JwksStore, STORE_FORMAT } from './store.js';
 
 /** A value read back from a store, checked: a cached entry like any other. */
 export type SharedEntry<V> = CachedEntry<V>;
@@ -119,32 +116,6 @@ export async function loadShared<V>(
   return { ...fetched, fetchedAt };
 }
 
-/** {@link loadShared} for a key set, stored under its JWKS URL. */
-export function loadKeySetThroughStore(
-  options: Omit<SharedLoadOptions<KeySet>, 'key' | 'decode' | 'encode' | 'taken'> & {
-    uri: string;
-    maxAgeMs: number;
-    allowInsecureHttp: boolean;
-  },
-): Promise<LoadedKeySet> {
-  const { uri } = options;
-  return loadShared<KeySet>({
-    ...options,
-    key: uri,
-    decode: (parsed) => {
-      const decoded = decodeKeySet(parsed, { ...options, now: options.now() });
-      return 'reason' in decoded
-        ? decoded
-        : { value: decoded.set, fetchedAt: decoded.fetchedAt, freshUntil: decoded.freshUntil };
-    },
-    encode: (entry) => encodeKeySet(entry.value, entry.fetchedAt, entry.freshUntil),
-    taken: (set, freshForMs) =>
-      options.emit({ type: 'jwks_loaded', url: uri, source: 'store', kids: kidsOf(set), freshForMs }),
-    // Validators of a set from another URL (the issuer moved its JWKS) would be meaningless.
-    fetch: (validators) => options.fetch(validators?.uri === uri ? validators : undefined),
-  });
-}
-
 /** Polls the store until it holds a set fetched after `after`, for at most `forMs`. */
 async function waitForNewer<V>(
   read: () => Promise<SharedEntry<V> | undefined>,
@@ -169,41 +140,4 @@ function withTimeout<R>(promise: Promise<R>, ms: number): Promise<R> {
     timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
-/**
- * Discovery through a shared store, like the key set: the metadata is kept under
- * `discovery:<mode>:<issuer>` and checked on the way back as a discovered document is.
- */
-export function loadMetadataThroughStore(options: {
-  store: JwksStore;
-  issuer: string;
-  mode: DiscoveryMode;
-  jwksUri: string | undefined;
-  previous: CachedEntry<DiscoveryResult> | undefined;
-  now: () => number;
-  maxAgeMs: number;
-  allowInsecureHttp: boolean;
-  timeoutMs: number;
-  emit: (event: VerifierEvent) => void;
-  fetch: () => Promise<{ value: DiscoveryResult; freshForMs: number }>;
-}): Promise<{ value: DiscoveryResult; freshForMs: number; fetchedAt: number }> {
-  const { issuer, previous, now } = options;
-  return loadShared<DiscoveryResult>({
-    store: options.store,
-    key: `discovery:${options.mode}:${issuer}`,
-    previous,
-    notBefore: undefined,
-    now,
-    // Discovery in 'auto' mode may take two requests.
-    ...storeTimings(2 * options.timeoutMs),
-    emit: options.emit,
-    decode: (parsed) => {
-      const read = readMetadata(parsed, { ...options, now: now() });
-      return typeof read === 'string' ? { reason: read } : read;
-    },
-    encode: (entry) => metadataSnapshot(entry)!,
-    taken: (value) => options.emit({ type: 'metadata_loaded', issuer, url: value.url, source: 'store' }),
-    fetch: () => options.fetch(),
-  });
 }

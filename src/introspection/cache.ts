@@ -1,5 +1,6 @@
+/** The introspection answer cache: bounded, keyed by a hash of the token, never longer than the answer holds. */
 import { invalidArgument } from '../errors.js';
-import { nonNegativeNumberOption } from '../issuer/http.js';
+import { nonNegativeNumberOption } from '../option-checks.js';
 import { sha256Base64Url } from '../token/signature/index.js';
 import type { IntrospectionAnswer } from './introspect.js';
 

@@ -1,3 +1,4 @@
+/** A fetched document kept while fresh: single flight, stale-if-error, failure backoff, refresh ahead. */
 import { JwtVerifyError } from '../errors.js';
 
 /** A fetched value with the times that govern its reuse (milliseconds since the epoch). */

@@ -1,3 +1,4 @@
+/** How a confidential client authenticates to the issuer (RFC 6749 §2.3.1): the method and the Basic header. */
 import type { AuthorizationServerMetadata } from './discovery.js';
 
 /** How a confidential client sends its secret (RFC 6749 §2.3.1). */

@@ -1,11 +1,7 @@
+/** Discovery (RFC 8414, OpenID Connect Discovery): the well-known URLs, the metadata's checks, the fetch. */
 import { JwtVerifyError, invalidArgument } from '../errors.js';
-import {
-  type HttpOptions,
-  type ResolvedHttpOptions,
-  isSecureUrl,
-  parseOptionUrl,
-  requestJson,
-} from './http.js';
+import { type HttpOptions, type ResolvedHttpOptions, requestJson } from './http.js';
+import { isSecureUrl, parseOptionUrl } from '../option-checks.js';
 import { resolveHttpOptions } from './verifier-http.js';
 
 /** Which well-known documents to try: RFC 8414, OpenID Connect, or RFC 8414 then OIDC. */

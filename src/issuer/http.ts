@@ -1,4 +1,6 @@
-import { JwtVerifyError, type JwtVerifyErrorDetails, invalidArgument } from '../errors.js';
+/** The HTTP core: JSON over `fetch` within a timeout and a size cap, shared by the verifier and the browser bundle of ./pkce. */
+import { JwtVerifyError, type JwtVerifyErrorDetails } from '../errors.js';
+import { functionOption, nonNegativeNumberOption } from '../option-checks.js';
 
 // The transport core shared by the verifier and the browser bundle of ./pkce, kept small
 // on purpose (scripts/size.mjs measures it). Redirect following and the server's error
@@ -37,44 +39,6 @@ export interface JsonResponse {
   text: string;
 }
 
-/** True for `localhost`, 127.0.0.0/8 and `[::1]` (RFC 8252 §8.3 loopback). */
-export function isLoopbackHost(hostname: string): boolean {
-  return /^((.*\.)?localhost|\[::1\]|127\.\d{1,3}\.\d{1,3}\.\d{1,3})$/i.test(hostname);
-}
-
-/** Whether a URL may carry keys or metadata: HTTPS, or HTTP to a loopback host, or opted in. */
-export function isSecureUrl(url: URL, allowInsecureHttp = false): boolean {
-  const { protocol } = url;
-  return (
-    protocol === 'https:' || (protocol === 'http:' && (allowInsecureHttp || isLoopbackHost(url.hostname)))
-  );
-}
-
-/** Parses a URL given in options; a bad one is the caller's mistake, so a TypeError now. */
-export function parseOptionUrl(value: unknown, name: string, allowInsecureHttp = false): URL {
-  let url: URL | undefined;
-  try {
-    url = new URL(typeof value === 'string' || value instanceof URL ? value : '?');
-  } catch {
-    throw invalidArgument(`${name} is not a valid URL: ${JSON.stringify(String(value))}`);
-  }
-  if (!isSecureUrl(url, allowInsecureHttp)) {
-    throw invalidArgument(
-      `${name} must use https: (http: only to loopback hosts, or with allowInsecureHttp): ${url.href}`,
-    );
-  }
-  return url;
-}
-
-/** Validates a `timeoutMs`-like option: a finite number of at least 0, or the default. */
-export function nonNegativeNumberOption(value: unknown, name: string, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !(value >= 0 && value < Infinity)) {
-    throw invalidArgument(`${name} must be a non-negative number, got ${String(value)}`);
-  }
-  return value;
-}
-
 export interface ResolvedHttpOptions {
   fetch: FetchLike | undefined;
   timeoutMs: number;
@@ -99,10 +63,8 @@ export interface HttpExtras {
 
 /** Checks and defaults the {@link HttpOptions}, without the verifier's extras. */
 export function resolveBaseHttpOptions(options: HttpOptions = {}): ResolvedHttpOptions {
-  const { fetch } = options;
-  if (fetch !== undefined && typeof fetch !== 'function') throw invalidArgument('fetch must be a function');
   return {
-    fetch,
+    fetch: functionOption(options.fetch, 'fetch'),
     timeoutMs: nonNegativeNumberOption(options.timeoutMs, 'timeoutMs', DEFAULT_TIMEOUT_MS),
     headers: { ...options.headers },
     maxResponseBytes: nonNegativeNumberOption(

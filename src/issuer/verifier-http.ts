@@ -1,3 +1,4 @@
+/** The verifier's extras to the HTTP core: same-origin redirects, the server's error text, Retry-After. */
 import {
   type HttpExtras,
   type HttpOptions,

@@ -6,7 +6,6 @@ import type { VerifierEvent } from '../events.js';
 import { type FreshnessBounds, freshnessMs } from '../issuer/freshness.js';
 import { type ResolvedHttpOptions, requestJson } from '../issuer/http.js';
 import { type JwksKey, keyFitsAlgorithm, keyIdentity, readJwks, selectKeys } from '../token/jwk.js';
-import { loadKeySetThroughStore } from '../fleet/shared-load.js';
 import { type JwksStore, storeTimings } from '../fleet/store.js';
 import {
   type DecodedKeySet,
@@ -17,6 +16,7 @@ import {
   encodeKeySet,
   kidsOf,
 } from './key-set.js';
+import { loadKeySetThroughStore } from './shared-key-set.js';
 import {
   MAX_WAITING_CALLS,
   MAX_WAITING_UNKNOWN_KIDS,

@@ -1,5 +1,5 @@
 /** A fetched key set: the type, and its JSON form in a store or a snapshot, checked as strictly as a response. */
-import { isSecureUrl } from '../issuer/http.js';
+import { isSecureUrl } from '../option-checks.js';
 import { type JwksKey, type PublicJwk, readJwks } from '../token/jwk.js';
 
 /** A fetched JWKS with what is needed to revalidate it. */

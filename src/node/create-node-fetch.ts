@@ -1,3 +1,4 @@
+/** `createNodeFetch()`: an undici transport with keep-alive, timeouts, a size limit, proxies and a custom CA. */
 import {
   Agent,
   EnvHttpProxyAgent,

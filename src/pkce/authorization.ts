@@ -1,3 +1,4 @@
+/** The authorization request (RFC 6749 §4.1, RFC 7636) and the callback it comes back to, checked. */
 import type { AuthorizationServerMetadata } from '../issuer/discovery.js';
 import { invalidArgument } from '../errors.js';
 import { AuthorizationResponseError, type AuthorizationResponseErrorCode } from './errors.js';

@@ -1,3 +1,4 @@
+/** `discover()`: the issuer's metadata for the SPA, through the same discovery as the verifier. */
 import {
   type AuthorizationServerMetadata,
   type DiscoverOptions,

@@ -1,3 +1,4 @@
+/** The errors of the PKCE helpers: a refused callback, a token endpoint or registration that refused. */
 /**
  * What {@link AuthorizationResponseError.error} can hold: the server's own RFC 6749
  * §4.1.2.1 code (`access_denied`, `login_required`, …), or one of the three codes this

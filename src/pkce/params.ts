@@ -1,6 +1,8 @@
+/** The PKCE helpers' argument checks and the form parameters they send. */
 import type { AuthorizationServerMetadata } from '../issuer/discovery.js';
 import { JwtVerifyError, invalidArgument } from '../errors.js';
-import { type ResolvedHttpOptions, isSecureUrl } from '../issuer/http.js';
+import { type ResolvedHttpOptions } from '../issuer/http.js';
+import { isSecureUrl } from '../option-checks.js';
 import type { DpopHandle } from './dpop/handle.js';
 
 /** A required string argument; never echoes the value (it may be a secret). */

@@ -1,3 +1,4 @@
+/** PKCE pairs (RFC 7636) and random tokens, from Web Crypto. */
 import { invalidArgument } from '../errors.js';
 
 /** A PKCE code verifier with its S256 challenge. */

@@ -1,3 +1,4 @@
+/** Dynamic client registration (RFC 7591) from the SPA. */
 import type { AuthorizationServerMetadata } from '../issuer/discovery.js';
 import { type HttpOptions, requestJson, resolveBaseHttpOptions, unavailable } from '../issuer/http.js';
 import { invalidArgument } from '../errors.js';

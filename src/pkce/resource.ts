@@ -1,4 +1,6 @@
-import { type HttpOptions, parseOptionUrl, resolveBaseHttpOptions } from '../issuer/http.js';
+/** RFC 9728 discovery from the SPA: a resource's metadata and its `WWW-Authenticate` challenge. */
+import { type HttpOptions, resolveBaseHttpOptions } from '../issuer/http.js';
+import { parseOptionUrl } from '../option-checks.js';
 import { type ProtectedResourceMetadata, fetchResourceMetadata } from '../issuer/resource-metadata.js';
 
 /** Options of {@link discoverResource}. */

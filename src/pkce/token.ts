@@ -1,3 +1,4 @@
+/** The token endpoint from the SPA: code exchange, refresh, revocation (RFC 6749, RFC 7009). */
 import type { AuthorizationServerMetadata } from '../issuer/discovery.js';
 import { type HttpOptions, requestJson, resolveBaseHttpOptions, unavailable } from '../issuer/http.js';
 import { formEncoded, refuseClientError, stringOrUndefined } from './endpoint-answer.js';

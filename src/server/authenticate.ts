@@ -1,3 +1,4 @@
+/** `authenticate()`: a request in, a decision out (the token, or the status, headers and body to refuse with). */
 import { checkScopes, parseScopesOption } from '../verify/claims.js';
 import {
   type AuthenticationRequirement,
@@ -5,12 +6,12 @@ import {
   parseRequireAuthentication,
 } from '../verify/authentication.js';
 import { type JwtVerifyErrorCode, JwtVerifyError, invalidArgument, isJwtVerifyError } from '../errors.js';
-import { nonNegativeNumberOption } from '../issuer/http.js';
+import { functionOption, nonNegativeNumberOption, stringOption } from '../option-checks.js';
 import type { JwtPayload } from '../token/parse.js';
 import { type VerifyResult } from '../verify/options.js';
 import { withChallenge } from '../dpop/challenge.js';
-import type { HttpRequest } from '../dpop/request.js';
-import { type RequestUrlOptions, resolveRequestUrlOptions } from '../dpop/request-url.js';
+import type { HttpRequest } from '../request/http-request.js';
+import { type RequestUrlOptions, resolveRequestUrlOptions } from '../request/public-url.js';
 import { type RequestVerifyResult, type VerifyRequestOptions, verifyRequestWith } from '../verify/request.js';
 import type { ProtectedResourceMetadata } from '../issuer/resource-metadata.js';
 import { parseResourceMetadataOption, withParam } from './resource-metadata.js';
@@ -159,14 +160,9 @@ export function resolveAuthenticateOptions(
     return options as ResolvedAuthenticateOptions;
   if (typeof options !== 'object' || options === null)
     throw invalidArgument('authenticate options must be an object');
-  if (options.realm !== undefined && typeof options.realm !== 'string')
-    throw invalidArgument('realm must be a string');
-  if (options.onFailure !== undefined && typeof options.onFailure !== 'function') {
-    throw invalidArgument('onFailure must be a function');
-  }
-  if (options.clientCertificate !== undefined && typeof options.clientCertificate !== 'function') {
-    throw invalidArgument('clientCertificate must be a function of the request');
-  }
+  stringOption(options.realm, 'realm');
+  functionOption(options.onFailure, 'onFailure');
+  functionOption(options.clientCertificate, 'clientCertificate', 'a function of the request');
   const resolved: ResolvedAuthenticateOptions = {
     realm: options.realm,
     requiredScopes: parseScopesOption(options.requiredScopes),

@@ -1,3 +1,4 @@
+/** `protectedResource()`: the verifier and the RFC 9728 metadata of one resource server, set up together. */
 import { invalidArgument } from '../errors.js';
 import { type ProtectedResourceMetadata, resourceMetadataUrl } from '../issuer/resource-metadata.js';
 import type { JwtPayload } from '../token/parse.js';

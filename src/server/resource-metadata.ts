@@ -1,6 +1,7 @@
+/** RFC 9728 protected resource metadata: the document built from options, and the responders that serve it. */
 import { invalidArgument } from '../errors.js';
 import { parseIssuerOption } from '../issuer/discovery.js';
-import { parseOptionUrl } from '../issuer/http.js';
+import { booleanOption, nonEmptyStringOption, parseOptionUrl } from '../option-checks.js';
 import { type ProtectedResourceMetadata, resourceMetadataUrl } from '../issuer/resource-metadata.js';
 import { isSupportedAlgorithm } from '../token/algorithms.js';
 
@@ -59,11 +60,6 @@ function list(
     throw invalidArgument(`${name} must be an array of ${what}`);
   }
   return Object.freeze([...value]) as string[];
-}
-
-function flag(value: unknown, name: string): boolean | undefined {
-  if (value !== undefined && typeof value !== 'boolean') throw invalidArgument(`${name} must be a boolean`);
-  return value;
 }
 
 /**
@@ -139,7 +135,7 @@ export function protectedResourceMetadata(
     resource_documentation: url(options.resourceDocumentation, 'resourceDocumentation'),
     resource_policy_uri: url(options.resourcePolicyUri, 'resourcePolicyUri'),
     resource_tos_uri: url(options.resourceTosUri, 'resourceTosUri'),
-    tls_client_certificate_bound_access_tokens: flag(
+    tls_client_certificate_bound_access_tokens: booleanOption(
       options.tlsClientCertificateBoundAccessTokens,
       'tlsClientCertificateBoundAccessTokens',
     ),
@@ -156,17 +152,12 @@ export function protectedResourceMetadata(
       'asymmetric JWS algorithms (RS256, ES256, EdDSA, …)',
       isSupportedAlgorithm,
     ),
-    dpop_bound_access_tokens_required: flag(
+    dpop_bound_access_tokens_required: booleanOption(
       options.dpopBoundAccessTokensRequired,
       'dpopBoundAccessTokensRequired',
     ),
   };
-  if (
-    options.resourceName !== undefined &&
-    (typeof options.resourceName !== 'string' || !options.resourceName)
-  ) {
-    throw invalidArgument('resourceName must be a non-empty string');
-  }
+  if (options.resourceName !== undefined) nonEmptyStringOption(options.resourceName, 'resourceName');
   const extra = options.extraMembers ?? {};
   if (typeof extra !== 'object' || extra === null) throw invalidArgument('extraMembers must be an object');
   for (const [member, value] of Object.entries(extra)) {

@@ -1,7 +1,8 @@
 /** Client ID Metadata Documents (draft-ietf-oauth-client-id-metadata-document): a URL as `client_id`, fetched, checked and cached. */
 import { isJwtVerifyError } from '../errors.js';
 import { freshnessMs } from '../issuer/freshness.js';
-import { isLoopbackHost, requestJson, resolveBaseHttpOptions } from '../issuer/http.js';
+import { requestJson, resolveBaseHttpOptions } from '../issuer/http.js';
+import { isLoopbackHost } from '../option-checks.js';
 import type { JWK } from 'jose';
 import type { Route } from './endpoints.js';
 import { oauthError } from './responses.js';

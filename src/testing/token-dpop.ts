@@ -1,5 +1,5 @@
 import { isJwtVerifyError } from '../errors.js';
-import { normalizeHtu } from '../dpop/htu.js';
+import { normalizeHtu } from '../request/normalize-url.js';
 import { DpopNonces } from '../dpop/nonce.js';
 import { checkProof } from '../dpop/proof.js';
 import { type DpopReplayStore, createMemoryDpopReplayStore } from '../dpop/replay-store.js';

@@ -1,3 +1,4 @@
+/** The JWS algorithms the library verifies, what key each needs, and the `algorithms` option. */
 import { invalidArgument } from '../errors.js';
 
 /**

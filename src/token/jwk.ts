@@ -1,3 +1,4 @@
+/** JWKs: reading a JWKS, which keys fit an algorithm, key identity, and why a key is unusable. */
 import { type JwsAlgorithm, keyRequirement } from './algorithms.js';
 
 /** A public JSON Web Key as published in a JWKS (RFC 7517 §4). */

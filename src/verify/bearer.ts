@@ -1,3 +1,4 @@
+/** The `Authorization` header (RFC 6750 §2.1, RFC 9449 §7.1): its scheme and token, read strictly. */
 import { type AuthScheme, JwtVerifyError } from '../errors.js';
 
 /**

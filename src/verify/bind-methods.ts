@@ -1,3 +1,4 @@
+/** Binding a verifier's methods to it, so that they work detached, as callbacks. */
 /**
  * Binds every method of `instance`'s class, and of the classes it extends, to `instance` as
  * an own property, so that a method handed over as a callback (`tokens.map(verifier.verify)`)

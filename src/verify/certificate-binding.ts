@@ -1,6 +1,8 @@
+/** Certificate-bound tokens (RFC 8705 §3): `cnf["x5t#S256"]` against the TLS client certificate. */
 import { JwtVerifyError, describeValue } from '../errors.js';
 import { sha256Base64Url } from '../token/signature/index.js';
 import type { JwtPayload } from '../token/parse.js';
+import { socketCertificate } from '../request/http-request.js';
 
 /**
  * A TLS client certificate: its DER bytes (Node's `getPeerCertificate().raw`), or the text a
@@ -92,18 +94,6 @@ export async function checkCertificateBinding(
       'the token is bound (cnf x5t#S256, RFC 8705) to another TLS client certificate than the one presented: the SHA-256 thumbprints differ',
     );
   }
-}
-
-/**
- * The DER bytes of the client certificate on a Node request's TLS socket
- * (`request.socket.getPeerCertificate().raw`), if there is one. Read by shape, so the main
- * entry imports nothing from Node; a Fetch `Request` has none.
- */
-export function socketCertificate(request: unknown): Uint8Array | undefined {
-  const socket = (request as { socket?: { getPeerCertificate?: () => { raw?: unknown } | null } } | null)
-    ?.socket;
-  const raw = typeof socket?.getPeerCertificate === 'function' ? socket.getPeerCertificate()?.raw : undefined;
-  return raw instanceof Uint8Array && raw.length > 0 ? raw : undefined;
 }
 
 /**

@@ -1,3 +1,4 @@
+/** The claim checks (RFC 9068, RFC 8725): iss, aud, exp, nbf, iat, typ, scopes, required claims, `validate`. */
 import { JwtVerifyError, describeValue, errorReason, invalidArgument, isJwtVerifyError } from '../errors.js';
 import type { JwtHeader, JwtPayload } from '../token/parse.js';
 import { type AuthenticationRequirement, checkAuthentication } from './authentication.js';

@@ -1,5 +1,6 @@
+/** `verifyIdToken()`: the OpenID Connect ID token checks on top of the verifier (nonce, auth_time, at_hash, c_hash). */
 import { JwtVerifyError, invalidArgument } from '../errors.js';
-import { nonNegativeNumberOption } from '../issuer/http.js';
+import { functionOption, nonEmptyStringOption, nonNegativeNumberOption } from '../option-checks.js';
 import { encodeBase64Url, sha2 } from '../token/base64url.js';
 import type { JwtPayload } from '../token/parse.js';
 import { normalizeTyp } from './claims.js';
@@ -104,11 +105,9 @@ function checkOptions(options: VerifyIdTokenOptions): CheckedOptions {
     ['accessToken', accessToken],
     ['code', code],
   ] as const) {
-    if (value !== undefined && (typeof value !== 'string' || value === '')) {
-      throw invalidArgument(`${name} must be a non-empty string`);
-    }
+    if (value !== undefined) nonEmptyStringOption(value, name);
   }
-  if (now !== undefined && typeof now !== 'function') throw invalidArgument('now must be a function');
+  functionOption(now, 'now');
   return {
     nonce,
     maxAge: maxAge === undefined ? undefined : nonNegativeNumberOption(maxAge, 'maxAge', 0),

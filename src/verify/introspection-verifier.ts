@@ -1,3 +1,4 @@
+/** `IntrospectionVerifier`: opaque tokens through RFC 7662 introspection, RFC 9701 signed answers optional. */
 import { JwtVerifyError, errorReason, invalidArgument, isJwtVerifyError } from '../errors.js';
 import { createEmitter } from '../events.js';
 import {
@@ -15,12 +16,13 @@ import { verifyAnswerSignature } from '../introspection/response-jwt.js';
 import type { CachedResource } from '../issuer/cached-resource.js';
 import { type ClientSecretMethod, clientSecretMethod } from '../issuer/client-auth.js';
 import type { AuthorizationServerMetadata, DiscoveryResult } from '../issuer/discovery.js';
-import { type ResolvedHttpOptions, parseOptionUrl, unavailable } from '../issuer/http.js';
+import { type ResolvedHttpOptions, unavailable } from '../issuer/http.js';
+import { booleanOption, nonEmptyStringOption, parseOptionUrl } from '../option-checks.js';
 import type { JwksCache } from '../keys/jwks-cache.js';
 import type { JwsAlgorithm } from '../token/algorithms.js';
 import { type JwtPayload, requireTokenString } from '../token/parse.js';
 import type { ResolvedDpopOptions } from '../dpop/options.js';
-import type { HttpRequest } from '../dpop/request.js';
+import type { HttpRequest } from '../request/http-request.js';
 import { bindMethods } from './bind-methods.js';
 import { type ClaimRules, checkClaims, runValidate } from './claims.js';
 import { createIssuerSources } from './issuer-sources.js';
@@ -130,8 +132,8 @@ export class IntrospectionVerifier {
     this.algorithms = resolved.algorithms;
     this.dpop = resolved.dpop;
     this.client = {
-      clientId: nonEmptyString(clientId, 'clientId'),
-      clientSecret: nonEmptyString(clientSecret, 'clientSecret'),
+      clientId: nonEmptyStringOption(clientId, 'clientId'),
+      clientSecret: nonEmptyStringOption(clientSecret, 'clientSecret'),
     };
     if (
       clientAuthMethod !== undefined &&
@@ -148,9 +150,7 @@ export class IntrospectionVerifier {
         ? undefined
         : parseOptionUrl(introspectionEndpoint, 'introspectionEndpoint', resolved.http.allowInsecureHttp)
             .href;
-    if (jwtResponse !== undefined && typeof jwtResponse !== 'boolean') {
-      throw invalidArgument('jwtResponse must be a boolean');
-    }
+    booleanOption(jwtResponse, 'jwtResponse');
     this.jwtResponse = jwtResponse === true;
     // RFC 9701 §5: the signed answer is for this client, and iss and iat are required.
     this.answerRules = {
@@ -283,11 +283,6 @@ export class IntrospectionVerifier {
       );
     }
   }
-}
-
-function nonEmptyString(value: unknown, name: string): string {
-  if (typeof value !== 'string' || value === '') throw invalidArgument(`${name} must be a non-empty string`);
-  return value;
 }
 
 /** A token worth sending: a string within `maxLength` of visible ASCII (RFC 6749 Appendix A.12). */

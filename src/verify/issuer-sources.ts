@@ -1,11 +1,13 @@
+/** What a verifier reads from its issuer: the metadata (through a shared store, if any), the JWKS, the snapshot they start from. */
 import type { VerifierEvent } from '../events.js';
-import { loadMetadataThroughStore } from '../fleet/shared-load.js';
-import { readSnapshot } from '../fleet/snapshot.js';
-import { CachedResource } from '../issuer/cached-resource.js';
-import { type DiscoveryResult, discoverMetadata } from '../issuer/discovery.js';
+import { loadShared } from '../fleet/shared-load.js';
+import { type JwksStore, storeTimings } from '../fleet/store.js';
+import { type CachedEntry, CachedResource } from '../issuer/cached-resource.js';
+import { type DiscoveryMode, type DiscoveryResult, discoverMetadata } from '../issuer/discovery.js';
 import { freshnessMs } from '../issuer/freshness.js';
 import { JwksCache } from '../keys/jwks-cache.js';
 import type { ResolvedVerifierOptions } from './options.js';
+import { metadataSnapshot, readMetadata, readSnapshot } from './snapshot.js';
 
 /** What a verifier reads from its issuer: the discovery metadata and the JWKS, both cached. */
 export interface IssuerSources {
@@ -85,4 +87,41 @@ export function createIssuerSources(
     for (const reason of read.ignored) emit({ type: 'snapshot_ignored', reason });
   }
   return { metadata, jwks };
+}
+
+/**
+ * Discovery through a shared store, like the key set: the metadata is kept under
+ * `discovery:<mode>:<issuer>` and checked on the way back as a discovered document is.
+ */
+export function loadMetadataThroughStore(options: {
+  store: JwksStore;
+  issuer: string;
+  mode: DiscoveryMode;
+  jwksUri: string | undefined;
+  previous: CachedEntry<DiscoveryResult> | undefined;
+  now: () => number;
+  maxAgeMs: number;
+  allowInsecureHttp: boolean;
+  timeoutMs: number;
+  emit: (event: VerifierEvent) => void;
+  fetch: () => Promise<{ value: DiscoveryResult; freshForMs: number }>;
+}): Promise<{ value: DiscoveryResult; freshForMs: number; fetchedAt: number }> {
+  const { issuer, previous, now } = options;
+  return loadShared<DiscoveryResult>({
+    store: options.store,
+    key: `discovery:${options.mode}:${issuer}`,
+    previous,
+    notBefore: undefined,
+    now,
+    // Discovery in 'auto' mode may take two requests.
+    ...storeTimings(2 * options.timeoutMs),
+    emit: options.emit,
+    decode: (parsed) => {
+      const read = readMetadata(parsed, { ...options, now: now() });
+      return typeof read === 'string' ? { reason: read } : read;
+    },
+    encode: (entry) => metadataSnapshot(entry)!,
+    taken: (value) => options.emit({ type: 'metadata_loaded', issuer, url: value.url, source: 'store' }),
+    fetch: () => options.fetch(),
+  });
 }

@@ -1,8 +1,9 @@
+/** `JwtOrIntrospectionVerifier`: JWTs verified locally, other tokens introspected. */
 import { invalidArgument } from '../errors.js';
 import type { AuthorizationServerMetadata } from '../issuer/discovery.js';
 import type { JwtPayload } from '../token/parse.js';
 import { decodeBase64Url } from '../token/segments.js';
-import type { HttpRequest } from '../dpop/request.js';
+import type { HttpRequest } from '../request/http-request.js';
 import { bearerToken } from './bearer.js';
 import { bindMethods } from './bind-methods.js';
 import { IntrospectionVerifier, type IntrospectionVerifierOptions } from './introspection-verifier.js';

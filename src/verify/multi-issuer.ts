@@ -1,3 +1,4 @@
+/** `MultiIssuerVerifier`: one verifier per trusted issuer, picked by the token's `iss` before any check. */
 import { JwtVerifyError, describeValue, invalidArgument } from '../errors.js';
 import { type JwtPayload, decodeUnverified } from '../token/parse.js';
 import { type JwtVerifierOptions, type VerifyResult } from './options.js';
@@ -5,7 +6,7 @@ import { JwtVerifier } from './verifier.js';
 import { bearerToken } from './bearer.js';
 import { IntrospectionVerifier } from './introspection-verifier.js';
 import { JwtOrIntrospectionVerifier, isJwtShaped } from './jwt-or-introspection.js';
-import type { HttpRequest } from '../dpop/request.js';
+import type { HttpRequest } from '../request/http-request.js';
 import { type RequestVerifyResult, type VerifyRequestOptions, requestToken } from './request.js';
 import { bindMethods } from './bind-methods.js';
 

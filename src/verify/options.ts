@@ -1,18 +1,21 @@
+/** The verifier's options: their types, one defaults object, and `resolveVerifierOptions()` that checks them. */
 import { type JwsAlgorithm, parseAlgorithmsOption } from '../token/algorithms.js';
 import { DEFAULT_MAX_TOKEN_LENGTH, type JwtHeader, type JwtPayload } from '../token/parse.js';
 import { invalidArgument } from '../errors.js';
 import type { VerifierEvent } from '../events.js';
 import { type DiscoveryMode, parseDiscoveryMode, parseIssuerOption } from '../issuer/discovery.js';
 import type { FreshnessBounds } from '../issuer/freshness.js';
+import { type HttpOptions, type ResolvedHttpOptions } from '../issuer/http.js';
 import {
-  type HttpOptions,
-  type ResolvedHttpOptions,
+  booleanOption,
+  functionOption,
+  nonEmptyStringOption,
   nonNegativeNumberOption,
   parseOptionUrl,
-} from '../issuer/http.js';
+} from '../option-checks.js';
 import { resolveHttpOptions } from '../issuer/verifier-http.js';
 import type { JwksStore } from '../fleet/store.js';
-import type { VerifierCacheSnapshot } from '../fleet/snapshot.js';
+import type { VerifierCacheSnapshot } from './snapshot.js';
 import { type DpopOptions, type ResolvedDpopOptions, resolveDpopOptions } from '../dpop/options.js';
 import { type ClaimRules, normalizeTyp, parseScopesOption } from './claims.js';
 import { parseAuthenticationRequirement } from './authentication.js';
@@ -181,12 +184,8 @@ export function resolveVerifierOptions(options: JwtVerifierOptions): ResolvedVer
   }
   const http = resolveHttpOptions(options);
   const issuer = parseIssuerOption(options.issuer, http.allowInsecureHttp);
-  if (options.validate !== undefined && typeof options.validate !== 'function') {
-    throw invalidArgument('validate must be a function');
-  }
-  if (options.now !== undefined && typeof options.now !== 'function') {
-    throw invalidArgument('now must be a function');
-  }
+  functionOption(options.validate, 'validate');
+  functionOption(options.now, 'now');
   // Looked up per call, so fake timers installed after construction still apply.
   const now = options.now ?? (() => Date.now());
   return {
@@ -251,8 +250,7 @@ function parseAudienceOption(value: unknown): readonly string[] | null {
 
 function parseTypOption(value: unknown): string | undefined {
   if (value === undefined) return undefined;
-  if (typeof value !== 'string' || value === '') throw invalidArgument('typ must be a non-empty string');
-  return normalizeTyp(value);
+  return normalizeTyp(nonEmptyStringOption(value, 'typ'));
 }
 
 function parseClaimNamesOption(value: unknown): readonly string[] {
@@ -268,9 +266,7 @@ function parseCacheOption(cache: CacheOptions | undefined): ResolvedCacheOptions
     throw invalidArgument('cache must be an object');
   }
   const defaults = VERIFIER_DEFAULTS.cache;
-  if (cache?.refreshAhead !== undefined && typeof cache.refreshAhead !== 'boolean') {
-    throw invalidArgument('cache.refreshAhead must be a boolean');
-  }
+  booleanOption(cache?.refreshAhead, 'cache.refreshAhead');
   const maxAgeMs = nonNegativeNumberOption(cache?.maxAgeMs, 'cache.maxAgeMs', defaults.maxAgeMs);
   return {
     maxAgeMs,

@@ -1,3 +1,4 @@
+/** The opt-in verified-token cache: bounded, checked again on every hit against the key set and the clock. */
 import type { JwsAlgorithm } from '../token/algorithms.js';
 import { type JwksKey, isSameKey } from '../token/jwk.js';
 import { NO_KID_LABEL } from '../keys/key-set.js';

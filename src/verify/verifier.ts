@@ -1,18 +1,17 @@
 /** The verifier: one class that composes the options, the issuer's caches and the checks. */
-import { JwtVerifyError } from '../errors.js';
 import { createEmitter } from '../events.js';
-import type { VerifierCacheSnapshot } from '../fleet/snapshot.js';
-import { CACHE_SNAPSHOT_FORMAT, metadataSnapshot } from '../fleet/snapshot.js';
+import type { VerifierCacheSnapshot } from './snapshot.js';
+import { CACHE_SNAPSHOT_FORMAT, metadataSnapshot } from './snapshot.js';
 import type { CachedResource } from '../issuer/cached-resource.js';
 import type { AuthorizationServerMetadata, DiscoveryResult } from '../issuer/discovery.js';
 import type { JwksCache } from '../keys/jwks-cache.js';
-import { type JwsAlgorithm, isSupportedAlgorithm } from '../token/algorithms.js';
+import { KeyTrial } from '../keys/key-trial.js';
+import type { JwsAlgorithm } from '../token/algorithms.js';
 import { type JwksKey, isSameKey } from '../token/jwk.js';
 import { type JwtHeader, type JwtPayload, type ParsedToken, parseToken } from '../token/parse.js';
-import { checkSignature, segmentDecoder } from '../token/signature/index.js';
-import { countCall, inFlight, offload } from '../token/signature/offload.js';
+import { segmentDecoder } from '../token/signature/index.js';
 import type { ResolvedDpopOptions } from '../dpop/options.js';
-import type { HttpRequest } from '../dpop/request.js';
+import type { HttpRequest } from '../request/http-request.js';
 import { bindMethods } from './bind-methods.js';
 import { type ClaimRules, checkClaims, runValidate } from './claims.js';
 import { createIssuerSources } from './issuer-sources.js';
@@ -44,13 +43,13 @@ export class JwtVerifier {
   readonly issuer: string;
   /** The audiences a token's `aud` must name one of, as configured; `null`: not checked. */
   readonly audience: readonly string[] | null;
-  private readonly algorithms: ReadonlySet<JwsAlgorithm>;
   private readonly rules: ClaimRules;
   private readonly validate: JwtVerifierOptions['validate'];
   private readonly maxTokenLength: number;
   private readonly now: () => number;
   private readonly metadataResource: CachedResource<DiscoveryResult>;
   private readonly jwks: JwksCache;
+  private readonly keyTrial: KeyTrial<string, VerifyResult>;
   private readonly verifiedTokens: VerifiedTokenCache | undefined;
   private readonly dpop: ResolvedDpopOptions | undefined;
 
@@ -59,7 +58,6 @@ export class JwtVerifier {
     const resolved = resolveVerifierOptions(options);
     this.issuer = resolved.issuer;
     this.audience = resolved.rules.audiences && Object.freeze([...resolved.rules.audiences]);
-    this.algorithms = resolved.algorithms;
     this.rules = resolved.rules;
     this.validate = resolved.validate;
     this.maxTokenLength = resolved.maxTokenLength;
@@ -74,6 +72,9 @@ export class JwtVerifier {
     });
     this.metadataResource = sources.metadata;
     this.jwks = sources.jwks;
+    this.keyTrial = new KeyTrial(this.jwks, resolved.algorithms, (token: string, parsed, alg, key) =>
+      this.#accept(token, parsed, alg, key),
+    );
   }
 
   /**
@@ -96,8 +97,8 @@ export class JwtVerifier {
   #verifyToken(token: string): Promise<VerifyResult> {
     try {
       const parsed = parseToken(token, this.maxTokenLength, segmentDecoder);
-      const alg = this.#allowedAlgorithm(parsed.header.alg);
-      return Promise.resolve(this.#checkToken(token, parsed, alg));
+      const alg = this.keyTrial.allowedAlgorithm(parsed.header.alg);
+      return Promise.resolve(this.keyTrial.check(token, parsed, alg));
     } catch (error) {
       return Promise.reject(error);
     }
@@ -267,78 +268,6 @@ export class JwtVerifier {
   /** The issuer's discovered RFC 8414 / OpenID Connect metadata (cached). */
   async metadata(): Promise<AuthorizationServerMetadata> {
     return (await this.metadataResource.get()).value.metadata;
-  }
-
-  #allowedAlgorithm(alg: string): JwsAlgorithm {
-    if (isSupportedAlgorithm(alg) && this.algorithms.has(alg)) return alg;
-    throw new JwtVerifyError(
-      'ERR_ALG_NOT_ALLOWED',
-      `the token is signed with ${JSON.stringify(alg)}, which is not allowed; allowed: ${[...this.algorithms].join(', ')}`,
-    );
-  }
-
-  /**
-   * The signature, with the first key of the cached JWKS that verifies it, then the claims.
-   * Answers at once (no promise) when a fresh key set is in hand and the signature path
-   * answers synchronously: the warm path.
-   */
-  #checkToken(token: string, parsed: ParsedToken, alg: JwsAlgorithm): VerifyResult | Promise<VerifyResult> {
-    const candidates = this.jwks.freshKeysFor(parsed.header.kid, alg);
-    if (candidates === undefined) return this.#checkWithFetchedKeys(token, parsed, alg);
-    countCall();
-    return this.#checkCandidates(token, parsed, alg, candidates, 0, false);
-  }
-
-  async #checkWithFetchedKeys(token: string, parsed: ParsedToken, alg: JwsAlgorithm): Promise<VerifyResult> {
-    offload.waiting++;
-    try {
-      const candidates = await this.jwks.keysFor(parsed.header.kid, alg);
-      return await this.#checkCandidates(token, parsed, alg, candidates, 0, false);
-    } finally {
-      offload.waiting--;
-    }
-  }
-
-  /**
-   * Tries the keys from `from` on, synchronously for as long as the signature path answers
-   * so. A thread-pool check is counted as waiting until it answers, and one `.then` on it
-   * goes on to the claims or the next key: one promise per pooled verify besides the pool's.
-   */
-  #checkCandidates(
-    token: string,
-    parsed: ParsedToken,
-    alg: JwsAlgorithm,
-    candidates: readonly JwksKey[],
-    from: number,
-    imported: boolean,
-  ): VerifyResult | Promise<VerifyResult> {
-    for (let i = from; i < candidates.length; i++) {
-      const key = candidates[i]!;
-      const result = checkSignature(parsed, key, alg, inFlight());
-      if (typeof result !== 'string') {
-        offload.waiting++;
-        return result.then((check) => {
-          offload.waiting--;
-          if (check === 'valid') return this.#accept(token, parsed, alg, key);
-          return this.#checkCandidates(
-            token,
-            parsed,
-            alg,
-            candidates,
-            i + 1,
-            imported || check === 'invalid',
-          );
-        });
-      }
-      if (result === 'valid') return this.#accept(token, parsed, alg, key);
-      if (result === 'invalid') imported = true;
-    }
-    const kid =
-      parsed.header.kid === undefined ? 'the only fitting key' : `kid ${JSON.stringify(parsed.header.kid)}`;
-    if (!imported) {
-      throw new JwtVerifyError('ERR_KEY_NOT_FOUND', `the JWKS key (${kid}) could not be imported for ${alg}`);
-    }
-    throw new JwtVerifyError('ERR_SIGNATURE_INVALID', `the ${alg} signature does not verify with ${kid}`);
   }
 
   #runValidate(parsed: Pick<ParsedToken, 'payload' | 'header'>): Promise<void> {

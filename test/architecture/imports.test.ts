@@ -5,16 +5,18 @@ import { describe, expect, it } from 'vitest';
 
 // The folder map of CONTRIBUTING.md ("What may import what"), enforced: imports point from
 // a higher layer to the same or a lower one, and no module reaches itself again, not even
-// through a type-only import.
+// through a type-only import, and no folder leans on another that leans back on it.
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const src = join(root, 'src');
 
 /** Layers from the bottom up; a path is in the first layer one of whose prefixes it starts with. */
 const LAYERS: readonly (readonly string[])[] = [
-  ['errors.ts', 'events.ts'],
+  ['errors.ts', 'events.ts', 'option-checks.ts'],
+  ['request/'],
   ['token/'],
   ['issuer/'],
-  ['keys/', 'fleet/'],
+  ['fleet/'],
+  ['keys/'],
   ['dpop/', 'introspection/'],
   ['verify/'],
   ['server/'],
@@ -57,6 +59,32 @@ function upwardImports(modules: Map<string, string[]>): string[] {
   );
 }
 
+/** The folder of a module (`verify/`), or the file itself at the top of `src/`. */
+function folderOf(path: string): string {
+  const slash = path.indexOf('/');
+  return slash === -1 ? path : path.slice(0, slash + 1);
+}
+
+/** The imports between folders: `from folder -> to folder`, each once. */
+function folderGraph(modules: Map<string, string[]>): Map<string, string[]> {
+  const folders = new Map<string, Set<string>>();
+  for (const [from, targets] of modules) {
+    const own = folders.get(folderOf(from)) ?? new Set<string>();
+    folders.set(folderOf(from), own);
+    for (const target of targets) if (folderOf(target) !== folderOf(from)) own.add(folderOf(target));
+  }
+  return new Map([...folders].map(([folder, targets]) => [folder, [...targets].sort()]));
+}
+
+/** Imports from one folder to another, as `from -> target` module pairs. */
+function importsBetween(modules: Map<string, string[]>, from: string, to: string): string[] {
+  return [...modules].flatMap(([module, targets]) =>
+    module.startsWith(from)
+      ? targets.filter((target) => target.startsWith(to)).map((target) => `${module} -> ${target}`)
+      : [],
+  );
+}
+
 /** Each import cycle, as the chain of modules that closes it. */
 function findCycles(modules: Map<string, string[]>): string[] {
   const cycles: string[] = [];
@@ -93,6 +121,21 @@ describe('the import map of src/', () => {
     expect(findCycles(graph)).toEqual([]);
   });
 
+  it('has no cycle between folders either: each folder only leans on the ones below it', () => {
+    expect(findCycles(folderGraph(graph))).toEqual([]);
+  });
+
+  // The arrows that once went back up, named so that one coming back says what it undoes.
+  it.each([
+    ['fleet/', 'keys/', 'the shared store is below the key set: keys/ loads through it'],
+    ['fleet/', 'verify/', 'snapshots and the metadata load are the verifier’s'],
+    ['dpop/', 'verify/', 'DPoP reads the request from request/, never from the verifier'],
+    ['request/', 'dpop/', 'the request shape is below Bearer, DPoP and mTLS, which all read it'],
+    ['request/', 'verify/', 'the request shape is below Bearer, DPoP and mTLS, which all read it'],
+  ])('has no import from %s to %s (%s)', (from, to) => {
+    expect(importsBetween(graph, from, to)).toEqual([]);
+  });
+
   it('keeps every source file under 400 lines', () => {
     const long = [...graph.keys()]
       .map((path) => ({ path, lines: readFileSync(join(src, path), 'utf8').split('\n').length }))
@@ -109,6 +152,18 @@ describe('the checks themselves', () => {
     ]);
     expect(upwardImports(wrong)).toEqual(['token/parse.ts -> verify/verifier.ts']);
     expect(findCycles(wrong)).toEqual(['token/parse.ts -> verify/verifier.ts -> token/parse.ts']);
+  });
+
+  it('report a loop between folders that no module cycle shows', () => {
+    const folderLoop = new Map([
+      ['keys/a.ts', ['fleet/b.ts']],
+      ['fleet/b.ts', []],
+      ['fleet/c.ts', ['keys/d.ts']],
+      ['keys/d.ts', []],
+    ]);
+    expect(findCycles(folderLoop)).toEqual([]);
+    expect(findCycles(folderGraph(folderLoop))).toEqual(['keys/ -> fleet/ -> keys/']);
+    expect(importsBetween(folderLoop, 'fleet/', 'keys/')).toEqual(['fleet/c.ts -> keys/d.ts']);
   });
 
   it('read type-only and dynamic imports, and refuse a folder outside the map', () => {

@@ -6,7 +6,7 @@ import * as pkce from '../../src/pkce/index.js';
 const root = fileURLToPath(new URL('../../', import.meta.url));
 
 describe('the oauth-jwt-verify/pkce entry', () => {
-  it('bundles for the browser from its own files and the shared errors, HTTP core and discovery modules only', async () => {
+  it('bundles for the browser from its own files and the shared errors, option checks, HTTP core and discovery modules only', async () => {
     const result = await build({
       entryPoints: [`${root}src/pkce/index.ts`],
       bundle: true,
@@ -25,7 +25,9 @@ describe('the oauth-jwt-verify/pkce entry', () => {
     expect(
       bundled.filter(
         (input) =>
-          !/^src\/(pkce\/(dpop\/)?[\w-]+|errors|issuer\/(http|discovery|resource-metadata))\.ts$/.test(input),
+          !/^src\/(pkce\/(dpop\/)?[\w-]+|errors|option-checks|issuer\/(http|discovery|resource-metadata))\.ts$/.test(
+            input,
+          ),
       ),
     ).toEqual([]);
     // The verifier's transport extras (redirects, Retry-After) stay out of the browser bundle.

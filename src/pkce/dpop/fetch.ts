@@ -1,3 +1,4 @@
+/** `fetchWithDpop()`: a fetch that adds a DPoP proof and retries once with a new server nonce. */
 import { invalidArgument } from '../../errors.js';
 import { requireDpopHandle, requireString } from '../params.js';
 import type { DpopHandle } from './handle.js';

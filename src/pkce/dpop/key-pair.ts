@@ -1,3 +1,4 @@
+/** The DPoP key pair of the SPA: a non-extractable Web Crypto ECDSA key and its public JWK. */
 import { invalidArgument } from '../../errors.js';
 import { subtle } from '../pkce.js';
 

@@ -1,3 +1,4 @@
+/** Where the SPA keeps its DPoP key and nonces: in memory, or in IndexedDB across reloads. */
 import { invalidArgument } from '../../errors.js';
 
 /**

@@ -1,3 +1,4 @@
+/** The Node signature path: node:crypto, synchronous while few are in flight, on the thread pool after. */
 import { Buffer } from 'node:buffer';
 import { type KeyObject, constants, createHash, createPublicKey, verify } from 'node:crypto';
 import type { JwsAlgorithm } from '../algorithms.js';

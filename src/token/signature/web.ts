@@ -1,3 +1,4 @@
+/** The Web signature path: jose over Web Crypto, for browsers, workerd and other runtimes without node:crypto. */
 import { flattenedVerify, importJWK } from 'jose';
 import type { JwsAlgorithm } from '../algorithms.js';
 import { type JwksKey, publicKeyMembers } from '../jwk.js';

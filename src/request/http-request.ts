@@ -1,4 +1,4 @@
-/** dpop/: the request as a resource server reads it (headers, method, URL), whatever its shape. */
+/** request/: the request as a resource server reads it (headers, method, URL, TLS socket), whatever its shape. */
 import { invalidArgument } from '../errors.js';
 
 /** A Fetch `Request` (Workers, Deno, Bun, Hono), or anything with `method`, `url` and Fetch `Headers`. */
@@ -93,4 +93,16 @@ export function ownTarget(request: HttpRequest): { url: string } | { path: strin
 export function isEncrypted(request: HttpRequest): boolean {
   const socket = (request as NodeRequestLike).socket as { encrypted?: unknown } | null | undefined;
   return socket?.encrypted === true;
+}
+
+/**
+ * The DER bytes of the client certificate on a Node request's TLS socket
+ * (`request.socket.getPeerCertificate().raw`), if there is one. Read by shape, so the main
+ * entry imports nothing from Node; a Fetch `Request` has none.
+ */
+export function socketCertificate(request: unknown): Uint8Array | undefined {
+  const socket = (request as { socket?: { getPeerCertificate?: () => { raw?: unknown } | null } } | null)
+    ?.socket;
+  const raw = typeof socket?.getPeerCertificate === 'function' ? socket.getPeerCertificate()?.raw : undefined;
+  return raw instanceof Uint8Array && raw.length > 0 ? raw : undefined;
 }

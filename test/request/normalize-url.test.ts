@@ -1,6 +1,6 @@
 // The htu comparison form (RFC 9449 §4.3 check 9 with RFC 3986 §6.2.2 normalisation).
 import { describe, expect, it } from 'vitest';
-import { normalizeHtu } from '../../src/dpop/htu.js';
+import { normalizeHtu } from '../../src/request/normalize-url.js';
 
 describe('normalizeHtu', () => {
   // RFC 3986 §6.2.2 (case, percent-encoding, dot segments) and §6.2.3 (scheme-based:

@@ -1,4 +1,4 @@
-/** dpop/: the `htu` comparison (RFC 9449 §4.3 check 9): both URLs normalised, query and fragment dropped. */
+/** request/: a URL in the form DPoP compares `htu` in (RFC 9449 §4.3 check 9): RFC 3986 normalised, query and fragment dropped. */
 
 const UNRESERVED = /^[A-Za-z0-9\-._~]$/;
 

@@ -1,10 +1,10 @@
 /**
- * dpop/: the URL a request was sent to, as the client saw it: what a proof's `htu` must
+ * request/: the URL a request was sent to, as the client saw it: what a proof's `htu` must
  * name. The request's own by default; `publicUrl` or trusted forwarded headers behind a proxy.
  */
 import { JwtVerifyError, describeValue, invalidArgument } from '../errors.js';
-import { normalizeHtu } from './htu.js';
-import { type HttpRequest, headerValue, isEncrypted, ownTarget } from './request.js';
+import { normalizeHtu } from './normalize-url.js';
+import { type HttpRequest, headerValue, isEncrypted, ownTarget } from './http-request.js';
 
 /** A forwarding header that may be trusted to say how the client reached the API. */
 export type ForwardedHeader =
