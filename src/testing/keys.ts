@@ -1,5 +1,5 @@
-import { calculateJwkThumbprint, exportJWK, generateKeyPair } from 'jose';
-import type { JWK } from 'jose';
+import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK } from 'jose';
+import type { CryptoKey, JWK } from 'jose';
 import { invalidArgument } from '../errors.js';
 import type { TestIssuerAlgorithm, TestIssuerKey } from './types.js';
 
@@ -17,6 +17,39 @@ async function createKeyPair(alg: TestIssuerAlgorithm): Promise<KeyPair> {
   return { kid, alg, publicJwk: { ...jwk, kid, alg, use: 'sig' }, publicKey, privateKey };
 }
 
+/** JWK members that hold private key material (RSA, EC/OKP, AKP). */
+const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'priv'];
+
+/** A key pair from a given private JWK (the `keys` option), its `kid` kept or computed. */
+async function importKeyPair(given: JWK): Promise<KeyPair> {
+  const alg = given.alg as TestIssuerAlgorithm;
+  const jwk: Record<string, unknown> = {};
+  const material: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(given)) {
+    if (['kid', 'alg', 'use', 'key_ops', 'ext'].includes(name)) continue;
+    material[name] = value;
+    if (!PRIVATE_MEMBERS.includes(name)) jwk[name] = value;
+  }
+  try {
+    const [privateKey, publicKey] = await Promise.all([
+      importJWK(material as JWK, alg, { extractable: true }),
+      importJWK(jwk as JWK, alg, { extractable: true }),
+    ]);
+    const kid = given.kid ?? (await calculateJwkThumbprint(jwk as JWK));
+    return {
+      kid,
+      alg,
+      publicJwk: { ...jwk, kid, alg, use: 'sig' },
+      publicKey: publicKey as CryptoKey,
+      privateKey: privateKey as CryptoKey,
+    };
+  } catch (error) {
+    throw invalidArgument(
+      `createTestIssuer: keys: the ${alg} key ${given.kid ?? ''} cannot be imported (${(error as Error).message})`,
+    );
+  }
+}
+
 /** The issuer's keys: which are published in the JWKS and which one signs per algorithm. */
 export class KeyRing {
   readonly #algorithms: readonly TestIssuerAlgorithm[];
@@ -28,9 +61,18 @@ export class KeyRing {
     this.#algorithms = algorithms;
   }
 
-  static async create(algorithms: readonly TestIssuerAlgorithm[]): Promise<KeyRing> {
+  /** Fresh keys, one per algorithm; or the `given` private JWKs (the last of each algorithm signs) and fresh ones for the rest. */
+  static async create(
+    algorithms: readonly TestIssuerAlgorithm[],
+    given: readonly JWK[] = [],
+  ): Promise<KeyRing> {
     const ring = new KeyRing(algorithms);
-    await ring.rotate(true);
+    ring.#published = await Promise.all(given.map(importKeyPair));
+    for (const key of ring.#published) ring.#active.set(key.alg, key);
+    const missing = algorithms.filter((alg) => !ring.#active.has(alg));
+    const fresh = await Promise.all(missing.map(createKeyPair));
+    ring.#published.push(...fresh);
+    for (const key of fresh) ring.#active.set(key.alg, key);
     return ring;
   }
 
