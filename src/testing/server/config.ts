@@ -58,7 +58,9 @@ function checkIssuerOptions(options: TestIssuerOptions, path: string): void {
   } catch (error) {
     const reason = (error as Error).message.replace(/^createTestIssuer: /, '');
     if (!path) fail(reason);
-    fail(/^[A-Za-z]+[[. ]/.test(reason) ? `${path}.${reason}` : `${path}: ${reason}`);
+    const field = /^[A-Za-z]+/.exec(reason)?.[0] ?? '';
+    const named = Object.hasOwn(ISSUER_FIELDS, field) && /^[A-Za-z]+[[. ]/.test(reason);
+    fail(named ? `${path}.${reason}` : `${path}: ${reason}`);
   }
 }
 
