@@ -21,8 +21,23 @@ export interface IssuerCommand {
   child: ChildProcessWithoutNullStreams;
   /** What the command wrote to stderr so far (warnings, request log lines with `--json`). */
   stderr(): string;
-  /** Sends `signal` (default SIGTERM) and resolves to the exit code once it exits. */
+  /**
+   * Sends `signal` (default SIGTERM) and resolves to the exit code once it and its output's
+   * other writers are gone (`null` when it was killed by the signal, as npm is).
+   */
   stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+/** Where the command comes from: by default `node dist/cli/index.js` in the repository. */
+export interface IssuerCommandSource {
+  /** The program and its first arguments, e.g. `['npx', '--no', 'oauth-jwt-verify']`. */
+  command?: readonly string[];
+  cwd?: string;
+  /**
+   * Start it as a process group and signal the whole group, as a terminal's Ctrl-C does:
+   * for a wrapper such as `npx`, whose child is the server. Default `false`.
+   */
+  processGroup?: boolean;
 }
 
 /**
@@ -33,19 +48,26 @@ export interface IssuerCommand {
 export function startIssuerCommand(
   args: readonly string[] = [],
   env: Record<string, string> = {},
+  { command = [process.execPath, CLI_PATH], cwd = root, processGroup = false }: IssuerCommandSource = {},
 ): Promise<IssuerCommand> {
-  const child = spawn(process.execPath, [CLI_PATH, 'issuer', '--port', '0', '--json', ...args], {
-    cwd: root,
+  const [program, ...first] = command;
+  const child = spawn(program!, [...first, 'issuer', '--port', '0', '--json', ...args], {
+    cwd,
     env: { ...process.env, NO_COLOR: '1', ...env },
     stdio: ['pipe', 'pipe', 'pipe'],
+    detached: processGroup,
   });
   let stdout = '';
   let stderr = '';
   child.stdout.setEncoding('utf8');
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  // 'close': the process exited and so did every other writer of its output (npx's child).
+  const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
   const stop = async (signal: NodeJS.Signals = 'SIGTERM') => {
-    if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+    if (child.exitCode === null && child.signalCode === null) {
+      if (processGroup) process.kill(-child.pid!, signal);
+      else child.kill(signal);
+    }
     return exited;
   };
   afterAll(() => stop().then(() => undefined));
