@@ -50,12 +50,21 @@ async function importKeyPair(given: JWK): Promise<KeyPair> {
   }
 }
 
+/** A 32-bit FNV-1a hash in hex: enough to tell key sets apart in a stub. */
+function fnv1a(text: string): string {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193);
+  return (hash >>> 0).toString(16).padStart(8, '0');
+}
+
 /** The issuer's keys: which are published in the JWKS and which one signs per algorithm. */
 export class KeyRing {
   readonly #algorithms: readonly TestIssuerAlgorithm[];
   #published: KeyPair[] = [];
   readonly #active = new Map<string, KeyPair>();
   readonly #unpublished = new Map<string, Promise<KeyPair>>();
+  /** The JWKS as served, made once per key set (the JWKS endpoint answers many requests). */
+  #serialized: { text: string; etag: string } | undefined;
 
   private constructor(algorithms: readonly TestIssuerAlgorithm[]) {
     this.#algorithms = algorithms;
@@ -83,6 +92,15 @@ export class KeyRing {
 
   jwks(): { keys: JWK[] } {
     return { keys: this.#published.map((key) => ({ ...key.publicJwk })) };
+  }
+
+  /** The JWKS as JSON text, with an `ETag` that changes with the key set. */
+  serializedJwks(): { text: string; etag: string } {
+    if (!this.#serialized) {
+      const text = JSON.stringify(this.jwks());
+      this.#serialized = { text, etag: `"${fnv1a(text)}"` };
+    }
+    return this.#serialized;
   }
 
   /** The key that signs for `alg` (default: the first configured algorithm). */
@@ -121,6 +139,7 @@ export class KeyRing {
   async rotate(keepPrevious: boolean): Promise<TestIssuerKey[]> {
     const fresh = await Promise.all(this.#algorithms.map(createKeyPair));
     this.#published = keepPrevious ? [...this.#published, ...fresh] : fresh;
+    this.#serialized = undefined;
     for (const key of fresh) this.#active.set(key.alg, key);
     return fresh.map((key) => ({ ...key, active: true }));
   }
