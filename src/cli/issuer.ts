@@ -1,7 +1,12 @@
 // The `issuer` command: a development identity provider from the shell, a thin shell over startIssuerServer.
 import { readFile } from 'node:fs/promises';
 import { discoveryUrls } from '../index.js';
-import { type IssuerServer, type TestIssuer, startIssuerServer } from '../testing/index.js';
+import {
+  type IssuerServer,
+  type IssuerServerConfig,
+  type TestIssuer,
+  startIssuerServer,
+} from '../testing/index.js';
 import { COMMON_HELP, type Command, type CommandContext, type OptionValues, stringValue } from './command.js';
 import { isInvalidArgument } from './errors.js';
 import { EXIT, type ExitCode, UsageError } from './io.js';
@@ -172,7 +177,8 @@ export const issuerCommand: Command = {
     let server: IssuerServer;
     try {
       server = await startIssuerServer({
-        config: withAdmin as never,
+        // Checked by startIssuerServer, which names the field at fault.
+        config: withAdmin as IssuerServerConfig,
         port,
         host,
         publicUrl: stringValue(values, 'public-url'),
@@ -185,7 +191,7 @@ export const issuerCommand: Command = {
     } catch (error) {
       if (!isInvalidArgument(error)) throw error;
       const message = error.message.replace(/^startIssuerServer: /, '').replace(/^config: /, `${from}: `);
-      throw new UsageError(message.replace(/^publicUrl/, '--public-url'));
+      throw new UsageError(message.replace(/^publicUrl/, '--public-url').replace(/^https:/, '--https:'));
     }
     if (!['127.0.0.1', 'localhost', '::1'].includes(host)) {
       ctx.err(

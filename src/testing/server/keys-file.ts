@@ -1,5 +1,4 @@
 // The keys file of startIssuerServer: every issuer's private signing keys, kept across restarts.
-import { chmod, readFile, rename, writeFile } from 'node:fs/promises';
 import { exportJWK } from 'jose';
 import type { JWK } from 'jose';
 import { invalidArgument } from '../../errors.js';
@@ -16,6 +15,8 @@ function fail(path: string, message: string): never {
 
 /** The keys in `path` by issuer id, or `undefined` when the file does not exist yet. */
 export async function readKeysFile(path: string): Promise<Map<string, JWK[]> | undefined> {
+  // node:fs only here and on demand: the testing entry also loads where there is none.
+  const { readFile } = await import('node:fs/promises');
   let text: string;
   try {
     text = await readFile(path, 'utf8');
@@ -55,6 +56,7 @@ export async function writeKeysFile(
   path: string,
   issuers: Readonly<Record<string, TestIssuer>>,
 ): Promise<void> {
+  const { chmod, rename, writeFile } = await import('node:fs/promises');
   const content: KeysFileContent = { issuers: {} };
   for (const [id, issuer] of Object.entries(issuers)) content.issuers[id] = await exportIssuerKeys(issuer);
   // Written aside and renamed, so a crash never leaves half a file; created 0600, never wider.
