@@ -1,6 +1,5 @@
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, stat, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -9,21 +8,12 @@ import { Agent } from 'undici';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { JwtVerifier } from '../../src/index.js';
 import { startIssuerCommand } from '../support/issuer-command.js';
-import { createTestCertificates } from '../support/network.js';
+import { createTestCertificates, freePort } from '../support/network.js';
 import { BUILD_TIMEOUT_MS, ensureBuilt, runCli } from './helpers.js';
 
 const run = promisify(execFile);
 
 beforeAll(ensureBuilt, BUILD_TIMEOUT_MS);
-
-/** A port nothing listens on right now. */
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as { port: number };
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
-}
 
 async function tempFile(name: string, content?: string): Promise<string> {
   const path = join(await mkdtemp(join(tmpdir(), 'ojv-issuer-')), name);
