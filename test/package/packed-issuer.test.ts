@@ -1,11 +1,12 @@
-// `npx oauth-jwt-verify issuer` from a project that has only the packed tarball installed:
-// the development identity provider starts, answers over HTTP, and stops on SIGTERM.
+// `npx oauth-jwt-verify issuer` from an empty folder with only the packed tarball installed
+// (no msw, no other peer): the development identity provider starts, answers over HTTP, and
+// stops on Ctrl-C.
 import { decodeJwt } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { startIssuerCommand } from '../support/issuer-command.js';
 import { usePackedPackage } from './packed-package.js';
 
-const packed = usePackedPackage('issuer');
+const packed = usePackedPackage('issuer', {}, { withPeers: false });
 
 describe('npx oauth-jwt-verify issuer, from the packed package', () => {
   it('starts with --port 0 --json, issues tokens, serves the control API and stops on Ctrl-C', async () => {
