@@ -201,14 +201,17 @@ function withKeys(
   return { ...options, ...extra, keys };
 }
 
-/** Writes the keys file now and after every rotation. */
+/** Writes the keys file now and after every rotation, one write at a time. */
 async function keepKeys(path: string, issuers: Record<string, TestIssuer>): Promise<void> {
-  await writeKeysFile(path, issuers);
+  let writing = Promise.resolve();
+  // A failed write (a full disk) fails its rotation, not every later one.
+  const save = () => (writing = writing.catch(() => undefined).then(() => writeKeysFile(path, issuers)));
+  await save();
   for (const issuer of Object.values(issuers)) {
     const rotate = issuer.rotateKeys.bind(issuer);
     issuer.rotateKeys = async (rotateOptions) => {
       const fresh = await rotate(rotateOptions);
-      await writeKeysFile(path, issuers);
+      await save();
       return fresh;
     };
   }
