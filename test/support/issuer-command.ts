@@ -7,6 +7,12 @@ import { root } from '../../scripts/ensure-build.mjs';
 
 /** dist/cli/index.js: build first (`ensureBuilt` from test/cli/helpers.ts, or the global setup). */
 export const CLI_PATH = join(root, 'dist', 'cli', 'index.js');
+/** The commands this test file started and has not stopped yet. */
+const running = new Set<IssuerCommand['stop']>();
+// Registered when a test file imports this module, so in that file's root suite: an
+// afterAll made inside a test or a hook would not run.
+afterAll(() => Promise.all([...running].map((stop) => stop())).then(() => undefined));
+
 /** How long the command may take to start on a busy 2-core machine, in ms. */
 export const START_TIMEOUT_MS = 30_000;
 
@@ -43,7 +49,7 @@ export interface IssuerCommandSource {
 /**
  * Spawns `node dist/cli/index.js issuer --port 0 --json ...args` (`args` may override the
  * port) with `env` added to the environment, and waits for its JSON line. The command is
- * stopped in `afterAll` of the calling file unless stopped before.
+ * stopped after the calling file's tests unless stopped before.
  */
 export function startIssuerCommand(
   args: readonly string[] = [],
@@ -70,7 +76,8 @@ export function startIssuerCommand(
     }
     return exited;
   };
-  afterAll(() => stop().then(() => undefined));
+  running.add(stop);
+  void exited.then(() => running.delete(stop));
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       void stop('SIGKILL');
