@@ -1,12 +1,12 @@
 #!/usr/bin/env node
-// npm run bench [-- --quick] [--only=throughput,cold,flood,rotation,memory] [--alg=RS256,...]
+// npm run bench [-- --quick] [--only=throughput,cold,flood,rotation,memory,issuer] [--alg=RS256,...]
 // npm run bench -- --runtime node|bun|deno [--quick]: ours, jose and the runtime's raw
 //   primitives, measured in that runtime (bench/runtimes.mjs)
 //
 // Runs every (scenario, algorithm, contender) in its own child process against one stub
 // issuer served over HTTP on 127.0.0.1 by this process, prints tables and writes
 // bench/results/<timestamp>.json (and latest.json). See docs/performance.md.
-import { fork } from 'node:child_process';
+import { execFile, fork } from 'node:child_process';
 import { KeyObject, sign as cryptoSign } from 'node:crypto';
 import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -23,7 +23,7 @@ const quick = args.includes('--quick');
 const runtimes = runtimeList(args); // --runtime: the per-runtime bench instead of the peers' one
 const only =
   flag('only')?.split(',') ??
-  (runtimes ? ['runtime'] : ['target', 'throughput', 'cold', 'flood', 'rotation', 'memory']);
+  (runtimes ? ['runtime'] : ['target', 'throughput', 'cold', 'flood', 'rotation', 'memory', 'issuer']);
 const algorithms =
   flag('alg')?.split(',') ?? (runtimes ? RUNTIME_ALGORITHMS : ['RS256', 'PS256', 'ES256', 'EdDSA']);
 const contenderFilter = flag('contenders')?.split(',');
@@ -130,7 +130,16 @@ function runChild(job) {
 const contenders = Object.keys(CONTENDERS).filter(
   (name) => !contenderFilter || contenderFilter.includes(name),
 );
-const results = { target: {}, throughput: {}, cold: {}, flood: {}, rotation: {}, memory: {}, runtime: {} };
+const results = {
+  target: {},
+  throughput: {},
+  cold: {},
+  flood: {},
+  rotation: {},
+  memory: {},
+  runtime: {},
+  issuer: undefined,
+};
 const context = (alg) => ({ issuer: issuer.issuer, audience, jwksUri, alg });
 const tokenFiles = {};
 async function distinctTokens(alg) {
@@ -230,6 +239,18 @@ if (only.includes('runtime')) {
 }
 await issuer.close();
 rmSync(work, { recursive: true, force: true });
+if (only.includes('issuer')) {
+  // The development identity provider (`oauth-jwt-verify issuer`): bench/issuer.mjs, on its own.
+  log('benchmarking the development issuer (bench/issuer.mjs)');
+  const { stdout } = await new Promise((resolve, reject) =>
+    execFile(
+      process.execPath,
+      [join(root, 'bench/issuer.mjs'), '--json', ...(quick ? ['--quick'] : [])],
+      (error, out) => (error ? reject(error) : resolve({ stdout: out })),
+    ),
+  );
+  results.issuer = JSON.parse(stdout.trim().split('\n').at(-1));
+}
 
 // ---- report ----------------------------------------------------------------------------
 const machine = {
@@ -397,6 +418,19 @@ if (Object.keys(results.memory).length) {
   out();
 }
 runtimeTables(results.runtime, { out, fmt, settings });
+if (results.issuer) {
+  const { ms, connections, results: answers } = results.issuer;
+  out(
+    `### Development issuer (oauth-jwt-verify issuer, ES256): ${connections} keep-alive connections, ${ms} ms each`,
+  );
+  out();
+  out('| answer | per second | target | server CPU µs/answer |');
+  out('|---|---:|---:|---:|');
+  for (const [name, r] of Object.entries(answers)) {
+    out(`| ${name} | ${fmt(r.perSecond)} | ${fmt(r.target)} | ${fmt(r.serverCpuUsPerAnswer)} |`);
+  }
+  out();
+}
 const seconds = (Date.now() - startedAt.getTime()) / 1000;
 out(`Total ${seconds.toFixed(0)} s.`);
 console.log(lines.join('\n'));

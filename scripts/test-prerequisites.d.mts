@@ -1,10 +1,12 @@
 /** A program the test suite needs from the system; see test-prerequisites.mjs. */
-export type ProgramName = 'chromium' | 'redis-server';
+export type ProgramName = 'chromium' | 'redis-server' | 'python3-jwt';
 export interface Program {
   label: string;
   variable: string;
   commands: string[];
   neededBy: string[];
+  /** Arguments the found command must run with exit 0 (python3: `-c 'import jwt'`). */
+  probe?: string[];
   brew: string;
 }
 export interface MissingProgram {

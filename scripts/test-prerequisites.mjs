@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// The programs the test suite needs from the system: Chromium (test/browser) and
-// redis-server (test/fleet/redis*). `npm test` runs this first with --install; the suite's
+// The programs the test suite needs from the system: Chromium (test/browser),
+// redis-server (test/fleet/redis*) and python3 with PyJWT (Debian's python3-jwt: a resource
+// server in another language, test/testing/server/python*). `npm test` runs this first with --install; the suite's
 // global setup (test/global-setup.ts) runs the same check, without installing, for the files
 // a run selected, so a missing program stops the run before any test instead of failing
 // inside one.
@@ -10,8 +11,8 @@
 //                                                  (Debian/Ubuntu, as root or with
 //                                                  passwordless sudo), then check
 //
-// Where a program is looked for: its variable (CHROMIUM_PATH, REDIS_SERVER) when set, else
-// PATH (chromium, chromium-browser; redis-server). No test is ever skipped for a missing
+// Where a program is looked for: its variable (CHROMIUM_PATH, REDIS_SERVER, PYTHON3) when
+// set, else PATH (chromium, chromium-browser; redis-server; python3, which must import jwt). No test is ever skipped for a missing
 // program: the run stops, saying what to install.
 import { spawnSync } from 'node:child_process';
 import { accessSync, constants, readFileSync, statSync } from 'node:fs';
@@ -37,6 +38,15 @@ export const PROGRAMS = {
     neededBy: ['test/fleet/redis', 'test/dpop/redis'],
     brew: 'brew install redis',
   },
+  'python3-jwt': {
+    label: 'python3 with PyJWT',
+    variable: 'PYTHON3',
+    commands: ['python3'],
+    // Found only when this runs: the module comes from the python3-jwt package.
+    probe: ['-c', 'import jwt'],
+    neededBy: ['test/testing/server/python'],
+    brew: 'brew install python && pip3 install pyjwt cryptography',
+  },
 };
 
 /** @typedef {keyof typeof PROGRAMS} ProgramName */
@@ -53,13 +63,16 @@ function isExecutableFile(path) {
   }
 }
 
+function allOnPath(command, env) {
+  return (env.PATH ?? '')
+    .split(delimiter)
+    .filter(Boolean)
+    .map((dir) => join(dir, command))
+    .filter(isExecutableFile);
+}
+
 function onPath(command, env) {
-  for (const dir of (env.PATH ?? '').split(delimiter)) {
-    if (!dir) continue;
-    const path = join(dir, command);
-    if (isExecutableFile(path)) return path;
-  }
-  return undefined;
+  return allOnPath(command, env)[0];
 }
 
 /**
@@ -67,6 +80,24 @@ function onPath(command, env) {
  * (`configured`: its variable is set but points at no executable, so installing won't help).
  */
 export function locate(name, env = process.env) {
+  const found = locateCommand(name, env);
+  const { probe, variable, commands } = PROGRAMS[name];
+  if (!found.path || !probe) return found;
+  const passes = (path) => spawnSync(path, probe, { env, stdio: 'ignore', timeout: 30_000 }).status === 0;
+  // Every candidate on PATH, not just the first: a python3 of pyenv or a venv may come
+  // before the system's, which is the one the apt package serves.
+  const candidates = env[variable]
+    ? [found.path]
+    : [...new Set(commands.flatMap((command) => allOnPath(command, env)))];
+  const path = candidates.find(passes);
+  if (path) return { path };
+  return {
+    problem: `${candidates.join(', ')} cannot run \`${[commands[0], ...probe].join(' ')}\` (the ${name} package is missing)`,
+    configured: Boolean(env[variable]),
+  };
+}
+
+function locateCommand(name, env) {
   const program = PROGRAMS[name];
   const configured = env[program.variable];
   if (configured) {

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * The `oauth-jwt-verify` command: `demo`, `discover <issuer>`, `verify <token|->`,
- * `decode <token|->`. See docs/cli.md.
+ * `decode <token|->`, `issuer`. See docs/cli.md.
  * @module
  */
 import { processIo } from './io.js';

@@ -8,9 +8,16 @@ import { discoverCommand } from './discover.js';
 import { errorJson, isInvalidArgument } from './errors.js';
 import { type CliIo, EXIT, type ExitCode, UsageError } from './io.js';
 import { colorsWanted, createStyle } from './style.js';
+import { issuerCommand } from './issuer.js';
 import { verifyCommand } from './verify.js';
 
-const COMMANDS: readonly Command[] = [demoCommand, discoverCommand, verifyCommand, decodeCommand];
+const COMMANDS: readonly Command[] = [
+  demoCommand,
+  discoverCommand,
+  verifyCommand,
+  decodeCommand,
+  issuerCommand,
+];
 
 function generalHelp(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

@@ -46,25 +46,15 @@ function document(request: Request, body: unknown): Response {
 
 /**
  * The JWKS with an `ETag`, answering `If-None-Match` with 304 as real issuers do, so
- * conditional revalidation can be tested (RFC 9110 §13.1.2).
+ * conditional revalidation can be tested (RFC 9110 §13.1.2). Serialised once per key set.
  */
-function jwksDocument(request: Request, body: unknown): Response {
-  const response = document(request, body);
-  if (response.status !== 200) return response;
-  const etag = `"${fnv1a(JSON.stringify(body))}"`;
+function jwksDocument(request: Request, { text, etag }: { text: string; etag: string }): Response {
+  if (request.method !== 'GET' && request.method !== 'HEAD') return document(request, null);
   const ifNoneMatch = request.headers.get('if-none-match');
   if (ifNoneMatch && ifNoneMatch.split(',').some((tag) => tag.trim().replace(/^W\//, '') === etag)) {
     return new Response(null, { status: 304, headers: { etag } });
   }
-  response.headers.set('etag', etag);
-  return response;
-}
-
-/** A 32-bit FNV-1a hash in hex: enough to tell key sets apart in a stub. */
-function fnv1a(text: string): string {
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193);
-  return (hash >>> 0).toString(16).padStart(8, '0');
+  return new Response(text, { status: 200, headers: { 'content-type': 'application/json', etag } });
 }
 
 function serve(state: HandlerState, route: Route, request: Request): Response | Promise<Response> {
@@ -74,7 +64,7 @@ function serve(state: HandlerState, route: Route, request: Request): Response | 
     case 'oidc-metadata':
       return document(request, state.endpoints.oidc);
     case 'jwks':
-      return jwksDocument(request, state.ctx.keys.jwks());
+      return jwksDocument(request, state.ctx.keys.serializedJwks());
     case 'authorize':
       return authorize(state.ctx, request);
     case 'token':

@@ -4,6 +4,14 @@
  * @packageDocumentation
  */
 export { createTestIssuer } from './issuer.js';
+export { startIssuerServer } from './server/start.js';
+export type {
+  IssuerConfig,
+  IssuerServer,
+  IssuerServerConfig,
+  IssuerServerOptions,
+  IssuerServerRequestLog,
+} from './server/types.js';
 export { createDpopProof, dpopThumbprint } from './dpop.js';
 export { OAuthError } from './hooks.js';
 export type { DpopKeyPair, DpopProofOptions } from './dpop.js';

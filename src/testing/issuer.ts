@@ -50,7 +50,7 @@ function pathOf(issuer: string): string {
  */
 export async function createTestIssuer(options: TestIssuerOptions = {}): Promise<TestIssuer> {
   const config = resolveOptions(options);
-  const [keys, msw] = await Promise.all([KeyRing.create(config.algorithms), loadMsw()]);
+  const [keys, msw] = await Promise.all([KeyRing.create(config.algorithms, config.keys), loadMsw()]);
 
   let handle: (request: Request) => Promise<Response> = () =>
     Promise.reject(new Error('test issuer not ready'));

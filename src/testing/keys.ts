@@ -1,5 +1,5 @@
-import { calculateJwkThumbprint, exportJWK, generateKeyPair } from 'jose';
-import type { JWK } from 'jose';
+import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK } from 'jose';
+import type { CryptoKey, JWK } from 'jose';
 import { invalidArgument } from '../errors.js';
 import type { TestIssuerAlgorithm, TestIssuerKey } from './types.js';
 
@@ -17,20 +17,71 @@ async function createKeyPair(alg: TestIssuerAlgorithm): Promise<KeyPair> {
   return { kid, alg, publicJwk: { ...jwk, kid, alg, use: 'sig' }, publicKey, privateKey };
 }
 
+/** JWK members that hold private key material (RSA, EC/OKP, AKP). */
+const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'priv'];
+
+/** A key pair from a given private JWK (the `keys` option), its `kid` kept or computed. */
+async function importKeyPair(given: JWK): Promise<KeyPair> {
+  const alg = given.alg as TestIssuerAlgorithm;
+  const jwk: Record<string, unknown> = {};
+  const material: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(given)) {
+    if (['kid', 'alg', 'use', 'key_ops', 'ext'].includes(name)) continue;
+    material[name] = value;
+    if (!PRIVATE_MEMBERS.includes(name)) jwk[name] = value;
+  }
+  try {
+    const [privateKey, publicKey] = await Promise.all([
+      importJWK(material as JWK, alg, { extractable: true }),
+      importJWK(jwk as JWK, alg, { extractable: true }),
+    ]);
+    const kid = given.kid ?? (await calculateJwkThumbprint(jwk as JWK));
+    return {
+      kid,
+      alg,
+      publicJwk: { ...jwk, kid, alg, use: 'sig' },
+      publicKey: publicKey as CryptoKey,
+      privateKey: privateKey as CryptoKey,
+    };
+  } catch (error) {
+    throw invalidArgument(
+      `createTestIssuer: keys: the ${alg} key ${given.kid ?? ''} cannot be imported (${(error as Error).message})`,
+    );
+  }
+}
+
+/** A 32-bit FNV-1a hash in hex: enough to tell key sets apart in a stub. */
+function fnv1a(text: string): string {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193);
+  return (hash >>> 0).toString(16).padStart(8, '0');
+}
+
 /** The issuer's keys: which are published in the JWKS and which one signs per algorithm. */
 export class KeyRing {
   readonly #algorithms: readonly TestIssuerAlgorithm[];
   #published: KeyPair[] = [];
   readonly #active = new Map<string, KeyPair>();
   readonly #unpublished = new Map<string, Promise<KeyPair>>();
+  /** The JWKS as served, made once per key set (the JWKS endpoint answers many requests). */
+  #serialized: { text: string; etag: string } | undefined;
 
   private constructor(algorithms: readonly TestIssuerAlgorithm[]) {
     this.#algorithms = algorithms;
   }
 
-  static async create(algorithms: readonly TestIssuerAlgorithm[]): Promise<KeyRing> {
+  /** Fresh keys, one per algorithm; or the `given` private JWKs (the last of each algorithm signs) and fresh ones for the rest. */
+  static async create(
+    algorithms: readonly TestIssuerAlgorithm[],
+    given: readonly JWK[] = [],
+  ): Promise<KeyRing> {
     const ring = new KeyRing(algorithms);
-    await ring.rotate(true);
+    ring.#published = await Promise.all(given.map(importKeyPair));
+    for (const key of ring.#published) ring.#active.set(key.alg, key);
+    const missing = algorithms.filter((alg) => !ring.#active.has(alg));
+    const fresh = await Promise.all(missing.map(createKeyPair));
+    ring.#published.push(...fresh);
+    for (const key of fresh) ring.#active.set(key.alg, key);
     return ring;
   }
 
@@ -41,6 +92,15 @@ export class KeyRing {
 
   jwks(): { keys: JWK[] } {
     return { keys: this.#published.map((key) => ({ ...key.publicJwk })) };
+  }
+
+  /** The JWKS as JSON text, with an `ETag` that changes with the key set. */
+  serializedJwks(): { text: string; etag: string } {
+    if (!this.#serialized) {
+      const text = JSON.stringify(this.jwks());
+      this.#serialized = { text, etag: `"${fnv1a(text)}"` };
+    }
+    return this.#serialized;
   }
 
   /** The key that signs for `alg` (default: the first configured algorithm). */
@@ -79,6 +139,7 @@ export class KeyRing {
   async rotate(keepPrevious: boolean): Promise<TestIssuerKey[]> {
     const fresh = await Promise.all(this.#algorithms.map(createKeyPair));
     this.#published = keepPrevious ? [...this.#published, ...fresh] : fresh;
+    this.#serialized = undefined;
     for (const key of fresh) this.#active.set(key.alg, key);
     return fresh.map((key) => ({ ...key, active: true }));
   }

@@ -19,12 +19,18 @@ const SKIPPED_HEADERS = new Set([
   'expect',
 ]);
 
-async function toRequest(req: IncomingMessage, origin: string, signal: AbortSignal): Promise<Request> {
+/** The request's end-to-end headers, as Fetch `Headers`. */
+export function requestHeaders(req: IncomingMessage): Headers {
   const headers = new Headers();
   for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) {
     const name = req.rawHeaders[i]!;
     if (!SKIPPED_HEADERS.has(name.toLowerCase())) headers.append(name, req.rawHeaders[i + 1]!);
   }
+  return headers;
+}
+
+async function toRequest(req: IncomingMessage, origin: string, signal: AbortSignal): Promise<Request> {
+  const headers = requestHeaders(req);
   let body: Uint8Array<ArrayBuffer> | undefined;
   if (req.method !== 'GET' && req.method !== 'HEAD') {
     const chunks: Uint8Array[] = [];
@@ -35,7 +41,8 @@ async function toRequest(req: IncomingMessage, origin: string, signal: AbortSign
   return new Request(`${origin}${req.url ?? '/'}`, { method: req.method, headers, body, signal });
 }
 
-async function send(res: ServerResponse, response: Response, head: boolean): Promise<void> {
+/** Writes a Fetch `Response` to a `node:http` response (no body for HEAD). */
+export async function send(res: ServerResponse, response: Response, head: boolean): Promise<void> {
   const headers: Record<string, string> = {};
   response.headers.forEach((value, name) => {
     headers[name] = value;

@@ -1,3 +1,4 @@
+import type { JWK } from 'jose';
 import { SUPPORTED_ALGORITHMS } from '../token/algorithms.js';
 import { invalidArgument } from '../errors.js';
 import type {
@@ -31,6 +32,7 @@ export interface ResolvedOptions {
   now: () => number;
   accessTokenFormat: 'jwt' | 'opaque';
   requireDpopNonce: boolean;
+  keys: readonly JWK[];
 }
 
 function fail(message: string): never {
@@ -171,6 +173,27 @@ function checkRequestMappings(value: unknown): readonly TestRequestMapping[] {
   return value as TestRequestMapping[];
 }
 
+function checkKeys(value: unknown, algorithms: readonly TestIssuerAlgorithm[]): readonly JWK[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value)) fail('keys must be an array of private JWKs');
+  for (const [index, key] of (value as unknown[]).entries()) {
+    if (
+      !isRecord(key) ||
+      typeof key.kty !== 'string' ||
+      (typeof key.d !== 'string' && typeof key.priv !== 'string')
+    ) {
+      fail(`keys[${index}] must be a private JWK (kty and its private members)`);
+    }
+    if (!algorithms.includes(key.alg as TestIssuerAlgorithm)) {
+      fail(`keys[${index}].alg must be one of algorithms (${algorithms.join(', ')}), got ${String(key.alg)}`);
+    }
+    if (key.kid !== undefined && (typeof key.kid !== 'string' || !key.kid)) {
+      fail(`keys[${index}].kid must be a non-empty string`);
+    }
+  }
+  return value as JWK[];
+}
+
 export function resolveOptions(options: TestIssuerOptions = {}): ResolvedOptions {
   const profile = oneOf(options.profile, PROFILES, 'profile', 'default');
   const defaultDiscovery = profile === 'rfc8414' ? 'oauth' : profile === 'auth0' ? 'oidc' : 'both';
@@ -190,10 +213,11 @@ export function resolveOptions(options: TestIssuerOptions = {}): ResolvedOptions
   if (options.interactiveLogin !== undefined && typeof options.interactiveLogin !== 'boolean') {
     fail('interactiveLogin must be a boolean');
   }
+  const algorithms = checkAlgorithms(options.algorithms);
   return {
     issuer: checkIssuer(options.issuer, profile),
     audience: checkAudience(options.audience),
-    algorithms: checkAlgorithms(options.algorithms),
+    algorithms,
     discovery: oneOf(options.discovery, ['oauth', 'oidc', 'both'], 'discovery', defaultDiscovery),
     profile,
     listen: checkListen(options.listen),
@@ -207,5 +231,6 @@ export function resolveOptions(options: TestIssuerOptions = {}): ResolvedOptions
     now: options.now ?? (() => Date.now()),
     accessTokenFormat: oneOf(options.accessTokenFormat, ['jwt', 'opaque'], 'accessTokenFormat', 'jwt'),
     requireDpopNonce: options.requireDpopNonce ?? false,
+    keys: checkKeys(options.keys, algorithms),
   };
 }

@@ -180,6 +180,13 @@ export interface TestIssuerOptions {
    * `false`. A token request with a `DPoP` proof is always checked, and its tokens bound.
    */
   requireDpopNonce?: boolean;
+  /**
+   * Start with these signing keys instead of fresh ones: private JWKs (with `alg`, one of
+   * `algorithms`; `kid` defaults to the RFC 7638 thumbprint), oldest first. All are published;
+   * the last one of each algorithm signs. An algorithm without a given key gets a fresh one.
+   * `startIssuerServer`'s `keysFile` keeps keys across restarts this way. Default: none.
+   */
+  keys?: readonly JWK[];
 }
 
 /** Options of {@link TestIssuer.sign}. */

@@ -6,7 +6,8 @@
 import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type TestClient, type TestUser, createTestIssuer } from '../../src/testing/index.js';
+import type { TestClient, TestUser } from '../../src/testing/index.js';
+import { startIssuerCommand } from '../support/issuer-command.js';
 import { HOSTILE } from '../support/login-page.js';
 import { type McpResource, startMcpResource } from '../support/mcp-resource.js';
 import { type AppServer, readResult, serveApp, spaPage, useChromium } from './harness.js';
@@ -21,17 +22,16 @@ interface RunningIssuer {
 }
 
 /**
- * The issuer under test, behind one function: createTestIssuer listening on 127.0.0.1 today.
- * The `oauth-jwt-verify issuer` command can take its place with the same JSON config
- * (`startIssuerCommand(['--port', '0', ...])` of test/support/issuer-command.ts).
+ * The issuer under test: the `oauth-jwt-verify issuer` command (built dist/), as a developer
+ * runs it, given its configuration in `OJV_ISSUER_CONFIG`, on a free port of 127.0.0.1.
  */
 async function startIssuer(config: {
   interactiveLogin: true;
   users?: TestUser[];
   clients?: TestClient[];
 }): Promise<RunningIssuer> {
-  const issuer = await createTestIssuer({ ...config, listen: true });
-  return { issuer: issuer.issuer, close: () => issuer.close() };
+  const command = await startIssuerCommand(['--quiet'], { OJV_ISSUER_CONFIG: JSON.stringify(config) });
+  return { issuer: command.issuer, close: () => command.stop().then(() => undefined) };
 }
 
 /** What the SPA shows in #result. */

@@ -31,16 +31,19 @@ function installedSpec(name: string): string | undefined {
   return `${name}@${(JSON.parse(readFileSync(manifest, 'utf8')) as { version: string }).version}`;
 }
 
-export async function preparePackedPackage(name: string): Promise<PackedPackage> {
+/** `withPeers: false`: the tarball alone, as in an empty folder (default: the optional peers and types too). */
+export async function preparePackedPackage(name: string, { withPeers = true } = {}): Promise<PackedPackage> {
   const project = await mkdtemp(join(tmpdir(), `oauth-jwt-verify-${name}-`));
   const tarball = await packTarball(root, join(project, 'tarball'));
   const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
     peerDependencies?: Record<string, string>;
   };
   const peers = Object.keys(pkg.peerDependencies ?? {});
-  const extras = [...peers, ...peers.map((peer) => `@types/${peer}`), '@types/node']
-    .map(installedSpec)
-    .filter((spec): spec is string => spec !== undefined);
+  const extras = withPeers
+    ? [...peers, ...peers.map((peer) => `@types/${peer}`), '@types/node']
+        .map(installedSpec)
+        .filter((spec): spec is string => spec !== undefined)
+    : [];
   await writeFile(
     join(project, 'package.json'),
     JSON.stringify({ name: 'consumer', private: true, type: 'module' }),
@@ -68,10 +71,14 @@ const PREPARE_TIMEOUT_MS = 180_000;
  * The packed package of a test file: prepared before all its tests with `files` (name →
  * text: the consumer's scripts) written into its project, removed after them.
  */
-export function usePackedPackage(name: string, files: Record<string, string> = {}): PackedPackage {
+export function usePackedPackage(
+  name: string,
+  files: Record<string, string> = {},
+  options: { withPeers?: boolean } = {},
+): PackedPackage {
   return useFixture(
     async () => {
-      const packed = await preparePackedPackage(name);
+      const packed = await preparePackedPackage(name, options);
       for (const [file, text] of Object.entries(files)) await writeFile(join(packed.project, file), text);
       return packed;
     },

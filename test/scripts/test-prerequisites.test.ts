@@ -44,6 +44,7 @@ for package in "$@"; do
   case "$package" in
     chromium|chromium-browser) program=chromium ;;
     redis-server) program=redis-server ;;
+    python3-jwt) program=python3 ;;
     *) continue ;;
   esac
   printf '#!/bin/sh\\n' > '${bin}'/$program
@@ -81,20 +82,29 @@ afterEach(() => {
   rmSync(bin, { recursive: true, force: true });
 });
 
+/** A python3 that imports jwt (exit 0), or one that cannot (`import jwt` fails, as without python3-jwt). */
+function fakePython({ jwt = true } = {}): string {
+  return fakeProgram('python3', jwt ? 'exit 0' : '[ "$2" = "import jwt" ] && exit 1; exit 0');
+}
+
 describe('checking', () => {
-  it('passes and names each program when both are on PATH, installing nothing', () => {
+  it('passes and names each program when all are on PATH, installing nothing', () => {
     const chromium = fakeProgram('chromium');
     const redis = fakeProgram('redis-server');
+    const python = fakePython();
     fakeAptGet();
     const result = run(['--install']);
     expect(result.status).toBe(0);
-    expect(result.stdout).toBe(`test prerequisites: Chromium ${chromium}, redis-server ${redis}\n`);
+    expect(result.stdout).toBe(
+      `test prerequisites: Chromium ${chromium}, redis-server ${redis}, python3 with PyJWT ${python}\n`,
+    );
     expect(result.stderr).toBe('');
     expect(aptCalls()).toEqual([]);
   });
 
   it('stops with exit 1 when Chromium is missing, naming the chromium package and the command', () => {
     fakeProgram('redis-server');
+    fakePython();
     const result = run();
     expect(result.status).toBe(1);
     expect(result.stdout).toBe('');
@@ -114,6 +124,7 @@ describe('checking', () => {
 
   it('stops with exit 1 when redis-server is missing, naming the redis-server package and the command', () => {
     fakeProgram('chromium');
+    fakePython();
     const result = run();
     expect(result.status).toBe(1);
     expect(result.stderr).toContain(
@@ -130,6 +141,7 @@ describe('checking', () => {
   it('takes chromium-browser on PATH for Chromium', () => {
     const chromium = fakeProgram('chromium-browser');
     fakeProgram('redis-server');
+    fakePython();
     const result = run();
     expect(result.status).toBe(0);
     expect(result.stdout).toContain(`Chromium ${chromium},`);
@@ -138,6 +150,7 @@ describe('checking', () => {
   it('takes CHROMIUM_PATH and REDIS_SERVER over PATH', () => {
     fakeProgram('chromium');
     fakeProgram('redis-server');
+    const python = fakePython();
     const elsewhere = mkdtempSync(join(tmpdir(), 'oauth-jwt-verify-prereqs-elsewhere-'));
     try {
       for (const name of ['my-chromium', 'my-redis']) {
@@ -151,7 +164,7 @@ describe('checking', () => {
       const result = run([], env);
       expect(result.status).toBe(0);
       expect(result.stdout).toBe(
-        `test prerequisites: Chromium ${env.CHROMIUM_PATH}, redis-server ${env.REDIS_SERVER}\n`,
+        `test prerequisites: Chromium ${env.CHROMIUM_PATH}, redis-server ${env.REDIS_SERVER}, python3 with PyJWT ${python}\n`,
       );
     } finally {
       rmSync(elsewhere, { recursive: true, force: true });
@@ -160,6 +173,7 @@ describe('checking', () => {
 
   it('stops when CHROMIUM_PATH points at nothing, and does not try to install over it', () => {
     fakeProgram('redis-server');
+    fakePython();
     fakeAptGet();
     const result = run(['--install'], { CHROMIUM_PATH: join(bin, 'no-such-chromium') });
     expect(result.status).toBe(1);
@@ -172,25 +186,77 @@ describe('checking', () => {
   });
 });
 
-describe('installing (--install, as npm test runs it)', () => {
-  it('installs both with apt-get, non-interactively, and then passes', () => {
+describe('python3 with PyJWT', () => {
+  it('stops with exit 1 when python3 cannot import jwt, naming the python3-jwt package', () => {
+    fakeProgram('chromium');
+    fakeProgram('redis-server');
+    const python = fakePython({ jwt: false });
+    const result = run();
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain(
+      `  python3 with PyJWT: ${python} cannot run \`python3 -c import jwt\` (the python3-jwt package is missing)`,
+    );
+    expect(result.stderr).toContain(
+      `  Debian/Ubuntu:  ${sudo}apt-get update && ${sudo}apt-get install -y python3-jwt\n`,
+    );
+    expect(result.stderr).toContain(
+      '  macOS:          brew install python && pip3 install pyjwt cryptography\n',
+    );
+  });
+
+  it('takes a later python3 on PATH that imports jwt over an earlier one that does not (pyenv before the system)', () => {
+    fakeProgram('chromium');
+    fakeProgram('redis-server');
+    fakePython({ jwt: false });
+    const system = mkdtempSync(join(tmpdir(), 'oauth-jwt-verify-prereqs-system-'));
+    try {
+      writeFileSync(join(system, 'python3'), '#!/bin/sh\nexit 0\n');
+      chmodSync(join(system, 'python3'), 0o755);
+      const result = run([], { PATH: `${bin}:${system}` });
+      expect(result.status).toBe(0);
+      expect(result.stdout).toContain(`python3 with PyJWT ${join(system, 'python3')}\n`);
+    } finally {
+      rmSync(system, { recursive: true, force: true });
+    }
+  });
+
+  it('installs python3-jwt with apt-get when it is missing', () => {
+    fakeProgram('chromium');
+    fakeProgram('redis-server');
     fakeAptGet();
     const result = run(['--install']);
     expect(aptCalls()).toEqual([
       'DEBIAN_FRONTEND=noninteractive update -qq',
-      `DEBIAN_FRONTEND=noninteractive install -y -qq ${chromiumPackage} redis-server`,
+      'DEBIAN_FRONTEND=noninteractive install -y -qq python3-jwt',
     ]);
     expect(result.status).toBe(0);
-    expect(result.stdout).toContain(`test prerequisites: installing ${chromiumPackage} redis-server (`);
-    expect(result.stdout).toContain(`test prerequisites: installed ${chromiumPackage} redis-server.\n`);
+  });
+});
+
+describe('installing (--install, as npm test runs it)', () => {
+  it('installs all with apt-get, non-interactively, and then passes', () => {
+    fakeAptGet();
+    const result = run(['--install']);
+    expect(aptCalls()).toEqual([
+      'DEBIAN_FRONTEND=noninteractive update -qq',
+      `DEBIAN_FRONTEND=noninteractive install -y -qq ${chromiumPackage} redis-server python3-jwt`,
+    ]);
+    expect(result.status).toBe(0);
     expect(result.stdout).toContain(
-      `test prerequisites: Chromium ${join(bin, 'chromium')}, redis-server ${join(bin, 'redis-server')}\n`,
+      `test prerequisites: installing ${chromiumPackage} redis-server python3-jwt (`,
+    );
+    expect(result.stdout).toContain(
+      `test prerequisites: installed ${chromiumPackage} redis-server python3-jwt.\n`,
+    );
+    expect(result.stdout).toContain(
+      `test prerequisites: Chromium ${join(bin, 'chromium')}, redis-server ${join(bin, 'redis-server')}, python3 with PyJWT ${join(bin, 'python3')}\n`,
     );
     expect(result.stderr).toBe('');
   });
 
   it('installs only what is missing', () => {
     fakeProgram('chromium');
+    fakePython();
     fakeAptGet();
     const result = run(['--install']);
     expect(aptCalls()).toEqual([
@@ -205,18 +271,20 @@ describe('installing (--install, as npm test runs it)', () => {
     const result = run(['--install']);
     expect(result.status).toBe(1);
     expect(result.stderr).toContain(
-      `install -y -qq ${chromiumPackage} redis-server failed (exit 100):\nE: Unable to locate package chromium\n`,
+      `install -y -qq ${chromiumPackage} redis-server python3-jwt failed (exit 100):\nE: Unable to locate package chromium\n`,
     );
     expect(result.stderr).toContain('  Chromium: not found');
-    expect(result.stderr).toContain(`apt-get install -y ${chromiumPackage} redis-server`);
+    expect(result.stderr).toContain(`apt-get install -y ${chromiumPackage} redis-server python3-jwt`);
   });
 
   it('says it cannot install when there is no apt-get, and stops with exit 1', () => {
     const result = run(['--install']);
     expect(result.status).toBe(1);
     expect(result.stderr).toContain('Not installing them: there is no apt-get on this machine.\n');
-    expect(result.stderr).toContain(`apt-get install -y ${chromiumPackage} redis-server`);
-    expect(result.stderr).toContain('brew install --cask chromium && brew install redis');
+    expect(result.stderr).toContain(`apt-get install -y ${chromiumPackage} redis-server python3-jwt`);
+    expect(result.stderr).toContain(
+      'brew install --cask chromium && brew install redis && brew install python',
+    );
   });
 });
 
@@ -225,13 +293,14 @@ describe('which test files need what', () => {
     expect(programsFor(['test/browser/pkce.browser.test.ts'])).toEqual(['chromium']);
     expect(programsFor([join(root, 'test/fleet/redis.test.ts')])).toEqual(['redis-server']);
     expect(programsFor(['test/token/parse.test.ts', 'test/fleet/store.test.ts'])).toEqual([]);
+    expect(programsFor(['test/testing/server/python-resource-server.test.ts'])).toEqual(['python3-jwt']);
   });
 
   it('needs everything when it is not told which files run', () => {
-    expect(programsFor([])).toEqual(['chromium', 'redis-server']);
+    expect(programsFor([])).toEqual(['chromium', 'redis-server', 'python3-jwt']);
   });
 
-  it('covers every test file that launches Chromium or starts redis-server', () => {
+  it('covers every test file that launches Chromium, starts redis-server or runs python3 with PyJWT', () => {
     const files = (readdirSync(join(root, 'test'), { recursive: true }) as string[])
       .filter((file) => file.endsWith('.test.ts'))
       .map((file) => join(root, 'test', file));
@@ -244,6 +313,10 @@ describe('which test files need what', () => {
     for (const file of chromiumFiles) expect(programsFor([file]), relative(root, file)).toContain('chromium');
     for (const file of redisFiles)
       expect(programsFor([file]), relative(root, file)).toContain('redis-server');
+    const pythonFiles = uses(/programPath\(['"]python3-jwt['"]\)/);
+    expect(pythonFiles.length).toBeGreaterThan(0);
+    for (const file of pythonFiles)
+      expect(programsFor([file]), relative(root, file)).toContain('python3-jwt');
   });
 });
 

@@ -85,6 +85,15 @@ export async function createTestCertificates(): Promise<TestCertificates> {
   }
 }
 
+/** A port of 127.0.0.1 nothing listens on right now (for a server started with a fixed port). */
+export async function freePort(): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address() as AddressInfo;
+  await new Promise((resolve) => probe.close(resolve));
+  return port;
+}
+
 /** Listens on an ephemeral port of 127.0.0.1 and resolves to that port. */
 export async function listen(server: NetServer): Promise<number> {
   await new Promise<void>((resolve, reject) => {

@@ -1,11 +1,11 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createClient } from 'redis';
 import { afterAll, beforeAll } from 'vitest';
 import { programPath } from '../../scripts/test-prerequisites.mjs';
+import { freePort } from './network.js';
 
 /** A `redis-server` of our own on a free loopback port, without persistence. */
 export interface RedisServer {
@@ -16,14 +16,6 @@ export interface RedisServer {
 
 // REDIS_SERVER, else redis-server on PATH (the global setup checked it is there).
 const REDIS_SERVER = programPath('redis-server');
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 /** Starts `redis-server` and resolves once it accepts connections. */
 export async function startRedisServer(): Promise<RedisServer> {
