@@ -1,3 +1,4 @@
+// The shape of a CLI command: its name, summary, flags (node:util parseArgs) and run function.
 import type { ParseArgsConfig } from 'node:util';
 import { type CliIo, type ExitCode, UsageError } from './io.js';
 import type { Style } from './style.js';

@@ -1,3 +1,4 @@
+// `decode`: shows a token's header and claims without verifying it (JWS or JWE).
 import { decodeUnverified, isJwtVerifyError } from '../index.js';
 import { COMMON_HELP, type Command, onePositional } from './command.js';
 import { errorJson, exitCodeFor } from './errors.js';

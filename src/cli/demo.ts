@@ -1,3 +1,4 @@
+// `demo`: the whole product on an embedded local issuer, step by step.
 import { JwtVerifier, type VerifierEvent, discoveryUrls, isJwtVerifyError } from '../index.js';
 import type { JwtVerifyErrorCode } from '../index.js';
 import {

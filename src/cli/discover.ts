@@ -1,3 +1,4 @@
+// `discover`: an issuer's metadata and JWKS as a verifier would find them.
 import {
   discoverMetadata,
   discoveryUrls,

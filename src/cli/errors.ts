@@ -1,3 +1,4 @@
+// How the CLI reports a rejection or a failure: the reason, and the exit code.
 import { errorReason } from '../errors.js';
 import { type JwtVerifyError, isJwtVerifyError } from '../index.js';
 import { EXIT, type ExitCode, UsageError } from './io.js';

@@ -1,3 +1,4 @@
+// The CLI's dispatcher: picks the command, parses its flags, maps outcomes to exit codes.
 import { errorReason } from '../errors.js';
 import { readFileSync } from 'node:fs';
 import { type ParseArgsConfig, parseArgs } from 'node:util';

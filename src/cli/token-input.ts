@@ -1,3 +1,4 @@
+// Where a command's token comes from: the argument, or standard input with `-`.
 import { type CliIo, UsageError } from './io.js';
 
 /** Longest input read from stdin, in bytes: far above any real token. */

@@ -1,3 +1,4 @@
+// The human-readable report of a token's header and claims (times, audiences, binding).
 import type { JwtHeader, JwtPayload } from '../index.js';
 import type { CommandContext } from './command.js';
 import { indentJson, table, timeClaims } from './format.js';

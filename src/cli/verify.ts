@@ -1,3 +1,4 @@
+// `verify`: verifies a token against an issuer and says why it is rejected.
 import {
   type JwtVerifierOptions,
   JwtVerifier,

@@ -1,3 +1,4 @@
+// The stub issuer's authorization endpoint: checks the request, then the login page or an answer at once.
 import { checkAuthorizationRequest, readAuthorizationParams } from './authorization-request.js';
 import type { IssuerContext } from './context.js';
 import { interactiveAuthorize } from './login/flow.js';

@@ -1,3 +1,4 @@
+// The clients the stub issuer knows: registered ones, their redirect URIs and authentication.
 import { oauthError } from './responses.js';
 import type { TestClient } from './types.js';
 

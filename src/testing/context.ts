@@ -1,3 +1,4 @@
+// What the stub issuer's endpoints share: keys, clients, grants, sessions, hooks.
 import type { JwtVerifier } from '../verify/verifier.js';
 import type { AssertionReplayStore } from './assertion-replay.js';
 import type { ClientDocumentCache } from './client-metadata-document.js';

@@ -1,3 +1,4 @@
+// DPoP proofs and key thumbprints for tests (RFC 9449): createDpopProof, dpopThumbprint.
 import { type CryptoKey, type JWK, calculateJwkThumbprint, exportJWK } from 'jose';
 import { invalidArgument } from '../errors.js';
 import { accessTokenHash } from '../dpop/proof.js';

@@ -1,3 +1,4 @@
+// The stub issuer's endpoints per profile, and the metadata documents that announce them.
 import { type AuthorizationServerMetadata, discoveryUrls } from '../issuer/discovery.js';
 import { SUPPORTED_ALGORITHMS } from '../token/algorithms.js';
 import type { TestIssuerAlgorithm, TestIssuerEndpoint, TestIssuerProfile } from './types.js';

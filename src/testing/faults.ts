@@ -1,3 +1,4 @@
+// Fault injection for the stub issuer: failNext's queue of statuses, bodies and delays.
 import { invalidArgument } from '../errors.js';
 import { htmlPage, json } from './responses.js';
 import type { FailureOptions, TestIssuerEndpoint } from './types.js';

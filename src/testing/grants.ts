@@ -1,3 +1,4 @@
+// Authorization codes and refresh tokens of the stub issuer: one-time, bound, rotating.
 import { randomToken } from './random.js';
 
 /** What a token is issued for. */

@@ -1,3 +1,4 @@
+// The stub issuer's router: a Fetch request to the endpoint that answers it, counted and faulted.
 import { authorize } from './authorize.js';
 import { loadClientDocument } from './client-metadata-document.js';
 import type { IssuerContext } from './context.js';

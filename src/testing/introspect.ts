@@ -1,3 +1,4 @@
+// The stub issuer's token introspection endpoint (RFC 7662).
 import { createLocalJWKSet, jwtVerify } from 'jose';
 import type { IssuerContext } from './context.js';
 import { signCompact } from './jws.js';

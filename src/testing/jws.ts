@@ -1,3 +1,4 @@
+// Compact JWS signing for tests, including what a real issuer would refuse to sign.
 import { base64url } from 'jose';
 import type { CryptoKey } from 'jose';
 import { invalidArgument } from '../errors.js';

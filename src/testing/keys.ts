@@ -1,3 +1,4 @@
+// The stub issuer's signing keys: creation, rotation, the JWKS it publishes.
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK } from 'jose';
 import type { CryptoKey, JWK } from 'jose';
 import { invalidArgument } from '../errors.js';

@@ -1,3 +1,4 @@
+// The stub issuer on a real node:http server: Fetch requests in, Fetch responses out.
 import { errorReason } from '../errors.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 

@@ -1,3 +1,4 @@
+// The stub issuer as msw handlers, with msw loaded only when it is installed.
 import type { HttpHandler } from 'msw';
 
 /** The msw module, or why it could not be imported. */

@@ -1,3 +1,4 @@
+// Opaque access tokens of the stub issuer, known only to its introspection endpoint.
 import { randomToken } from './random.js';
 
 /** The opaque access tokens the issuer handed out, by token, with the claims introspection tells. */

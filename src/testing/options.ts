@@ -1,3 +1,4 @@
+// createTestIssuer's options: defaults applied and every value checked.
 import type { JWK } from 'jose';
 import { SUPPORTED_ALGORITHMS } from '../token/algorithms.js';
 import { invalidArgument } from '../errors.js';

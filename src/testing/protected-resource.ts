@@ -1,3 +1,4 @@
+// A test API that trusts a stub issuer: its RFC 9728 metadata and tokens for it.
 import { invalidArgument } from '../errors.js';
 import { type ProtectedResourceOptions, protectedResource } from '../server/protected-resource.js';
 import { resourceMetadataResponder } from '../server/resource-metadata.js';

@@ -1,3 +1,4 @@
+// Random identifiers for codes, tokens and sessions.
 import { base64url } from 'jose';
 
 /** An unguessable base64url string (`bytes` random bytes): codes, refresh tokens, `jti`. */

@@ -1,3 +1,4 @@
+// The stub issuer's dynamic client registration endpoint (RFC 7591).
 import type { IssuerContext } from './context.js';
 import { randomToken } from './random.js';
 import { json, oauthError } from './responses.js';

@@ -1,3 +1,4 @@
+// The stub issuer's token revocation endpoint (RFC 7009).
 import type { IssuerContext } from './context.js';
 import { oauthError } from './responses.js';
 import { readClientRequest } from './token.js';

@@ -1,3 +1,4 @@
+// Signing tokens as the stub issuer: claims filled in, then the JWS.
 import type { CryptoKey } from 'jose';
 import { invalidArgument } from '../errors.js';
 import { algorithmOf, signCompact } from './jws.js';

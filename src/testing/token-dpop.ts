@@ -1,3 +1,4 @@
+// DPoP at the stub issuer's token endpoint: proofs, nonces, replay (RFC 9449).
 import { isJwtVerifyError } from '../errors.js';
 import { normalizeHtu } from '../request/normalize-url.js';
 import { DpopNonces } from '../dpop/nonce.js';

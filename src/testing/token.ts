@@ -1,3 +1,4 @@
+// The stub issuer's token endpoint: every grant, and the token responses.
 import { encodeBase64Url, sha2 } from '../token/base64url.js';
 import { idTokenHash } from '../verify/id-token.js';
 import { JWT_BEARER_GRANT, authenticateClientAssertion } from './client-assertion.js';

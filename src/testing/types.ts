@@ -1,3 +1,4 @@
+// The public types of oauth-jwt-verify/testing.
 import type { CryptoKey, JWK } from 'jose';
 import type { HttpHandler } from 'msw';
 import type { AuthorizationServerMetadata } from '../issuer/discovery.js';
