@@ -1,5 +1,5 @@
 import { type AuthorizationServerMetadata, discoveryUrls } from '../issuer/discovery.js';
-import { SUPPORTED_ALGORITHMS } from '../token/algorithms.js';
+import { CLASSIC_ALGORITHMS } from '../token/algorithms.js';
 import type { TestIssuerAlgorithm, TestIssuerEndpoint, TestIssuerProfile } from './types.js';
 
 /** What a URL of the issuer serves. */
@@ -74,7 +74,7 @@ export function describeEndpoints(
     metadata.introspection_endpoint = url('/introspect');
     routes.set(routeKey(metadata.introspection_endpoint), 'introspect');
     // RFC 9449 §5.1: the token endpoint binds tokens to a DPoP proof's key.
-    metadata.dpop_signing_alg_values_supported = [...SUPPORTED_ALGORITHMS];
+    metadata.dpop_signing_alg_values_supported = [...CLASSIC_ALGORITHMS];
     metadata.registration_endpoint = url(PATHS.default.register);
     routes.set(routeKey(metadata.registration_endpoint), 'register');
   }

@@ -3,7 +3,10 @@ import type { HttpHandler } from 'msw';
 import type { AuthorizationServerMetadata } from '../issuer/discovery.js';
 import type { ProtectedResource, ProtectedResourceOptions } from '../server/protected-resource.js';
 
-/** A JWS algorithm the test issuer can create signing keys for (`EdDSA` and `Ed25519` both mean Ed25519). */
+/**
+ * A JWS algorithm the test issuer can create signing keys for (`EdDSA` and `Ed25519` both
+ * mean Ed25519; the ML-DSA ones where the runtime's Web Crypto has ML-DSA, e.g. Node.js 24.7+).
+ */
 export type TestIssuerAlgorithm =
   | 'RS256'
   | 'RS384'
@@ -15,7 +18,10 @@ export type TestIssuerAlgorithm =
   | 'ES384'
   | 'ES512'
   | 'EdDSA'
-  | 'Ed25519';
+  | 'Ed25519'
+  | 'ML-DSA-44'
+  | 'ML-DSA-65'
+  | 'ML-DSA-87';
 
 /**
  * The shape of the issuer, after the two issuers this package started from:

@@ -6,13 +6,14 @@ import { CACHE_SNAPSHOT_FORMAT, metadataSnapshot } from '../fleet/snapshot.js';
 import type { CachedResource } from '../issuer/cached-resource.js';
 import type { AuthorizationServerMetadata, DiscoveryResult } from '../issuer/discovery.js';
 import type { JwksCache } from '../keys/jwks-cache.js';
-import { type JwsAlgorithm, isSupportedAlgorithm } from '../token/algorithms.js';
+import { type JwsAlgorithm, isMlDsaAlgorithm, isSupportedAlgorithm } from '../token/algorithms.js';
 import { type JwksKey, isSameKey } from '../token/jwk.js';
 import { type JwtHeader, type JwtPayload, type ParsedToken, parseToken } from '../token/parse.js';
 import { checkSignature, segmentDecoder } from '../token/signature/index.js';
 import { countCall, inFlight, offload } from '../token/signature/offload.js';
 import type { ResolvedDpopOptions } from '../dpop/options.js';
 import type { HttpRequest } from '../dpop/request.js';
+import { requireRuntimeSupport } from './algorithm-support.js';
 import { bindMethods } from './bind-methods.js';
 import { type ClaimRules, checkClaims, runValidate } from './claims.js';
 import { createIssuerSources } from './issuer-sources.js';
@@ -97,6 +98,9 @@ export class JwtVerifier {
     try {
       const parsed = parseToken(token, this.maxTokenLength, segmentDecoder);
       const alg = this.#allowedAlgorithm(parsed.header.alg);
+      if (isMlDsaAlgorithm(alg)) {
+        return Promise.resolve(requireRuntimeSupport(alg)).then(() => this.#checkToken(token, parsed, alg));
+      }
       return Promise.resolve(this.#checkToken(token, parsed, alg));
     } catch (error) {
       return Promise.reject(error);
