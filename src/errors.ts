@@ -19,6 +19,7 @@ export const ERROR_STATUS = {
   ERR_DPOP_PROOF_INVALID: 401,
   ERR_DPOP_NONCE_REQUIRED: 401,
   ERR_DPOP_BINDING: 401,
+  ERR_DECRYPTION_FAILED: 401,
 } as const;
 
 /** The stable error codes; `switch (err.code)` over this union is exhaustive. */

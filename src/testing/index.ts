@@ -4,6 +4,7 @@
  * @packageDocumentation
  */
 export { createTestIssuer } from './issuer.js';
+export type { EncryptAccessTokensOptions } from './encrypt.js';
 export { createDpopProof, dpopThumbprint } from './dpop.js';
 export type { DpopKeyPair, DpopProofOptions } from './dpop.js';
 export type {

@@ -1,5 +1,6 @@
 import { SUPPORTED_ALGORITHMS } from '../token/algorithms.js';
 import { invalidArgument } from '../errors.js';
+import { type TokenEncrypter, createTokenEncrypter } from './encrypt.js';
 import type { TestClient, TestIssuerAlgorithm, TestIssuerOptions, TestIssuerProfile } from './types.js';
 
 /** The issuer signs with every algorithm a verifier accepts. */
@@ -21,6 +22,7 @@ export interface ResolvedOptions {
   now: () => number;
   accessTokenFormat: 'jwt' | 'opaque';
   requireDpopNonce: boolean;
+  encrypt: TokenEncrypter | undefined;
 }
 
 function fail(message: string): never {
@@ -124,5 +126,6 @@ export function resolveOptions(options: TestIssuerOptions = {}): ResolvedOptions
     now: options.now ?? (() => Date.now()),
     accessTokenFormat: oneOf(options.accessTokenFormat, ['jwt', 'opaque'], 'accessTokenFormat', 'jwt'),
     requireDpopNonce: options.requireDpopNonce ?? false,
+    encrypt: createTokenEncrypter(options.encryptAccessTokens),
   };
 }

@@ -76,13 +76,16 @@ async function tokenResponse(
   if (refresh) {
     body.refresh_token = ctx.grants.issueRefreshToken(grant, refresh.family);
     if (scope.split(' ').includes('openid')) {
-      body.id_token = await ctx.sign({
-        sub: subject,
-        aud: clientId,
-        nonce: refresh.nonce,
-        auth_time: grant.authTime,
-        at_hash: await idTokenHash(ctx.keys.signing().alg, accessToken),
-      });
+      body.id_token = await ctx.sign(
+        {
+          sub: subject,
+          aud: clientId,
+          nonce: refresh.nonce,
+          auth_time: grant.authTime,
+          at_hash: await idTokenHash(ctx.keys.signing().alg, accessToken),
+        },
+        { encrypt: false },
+      );
     }
   }
   return new Response(JSON.stringify(body), {

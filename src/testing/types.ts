@@ -1,6 +1,7 @@
 import type { CryptoKey, JWK } from 'jose';
 import type { HttpHandler } from 'msw';
 import type { AuthorizationServerMetadata } from '../issuer/discovery.js';
+import type { EncryptAccessTokensOptions } from './encrypt.js';
 import type { ProtectedResource, ProtectedResourceOptions } from '../server/protected-resource.js';
 
 /**
@@ -94,6 +95,12 @@ export interface TestIssuerOptions {
    * `false`. A token request with a `DPoP` proof is always checked, and its tokens bound.
    */
   requireDpopNonce?: boolean;
+  /**
+   * Encrypt the access tokens it signs (`sign()` and the token endpoint) for the API: a
+   * compact JWE around the signed JWT (`cty: "JWT"`), as Auth0's access token encryption
+   * does. `key` is the API's public key. Default: not encrypted.
+   */
+  encryptAccessTokens?: EncryptAccessTokensOptions;
 }
 
 /** Options of {@link TestIssuer.sign}. */
@@ -127,6 +134,11 @@ export interface SignOptions {
    * thumbprint (see `dpopThumbprint`), merged into a `cnf` the claims give. Default: unbound.
    */
   dpopJkt?: string;
+  /**
+   * With `encryptAccessTokens`, encrypt this token (default `true`); `false` gives the signed
+   * JWT as it is (an ID token, or an unencrypted token for a test).
+   */
+  encrypt?: boolean;
 }
 
 /** Options of {@link TestIssuer.issueOpaqueToken}. */

@@ -15,6 +15,7 @@ import type { JwksStore } from '../fleet/store.js';
 import type { VerifierCacheSnapshot } from '../fleet/snapshot.js';
 import { type DpopOptions, type ResolvedDpopOptions, resolveDpopOptions } from '../dpop/options.js';
 import { type ClaimRules, normalizeTyp, parseScopesOption } from './claims.js';
+import { type DecryptionOptions, type TokenDecryptor, resolveDecryptionOptions } from './decryption.js';
 
 /** JWKS and metadata caching. All durations in milliseconds. */
 export interface CacheOptions {
@@ -104,6 +105,13 @@ export interface JwtVerifierOptions extends HttpOptions {
    * token is still refused when sent as Bearer).
    */
   dpop?: DpopOptions;
+  /**
+   * Accept encrypted access tokens: a compact JWE (RFC 7516) whose plaintext is a signed
+   * JWT, decrypted with these keys, then verified exactly as a plain token. With
+   * `required: true`, unencrypted tokens are refused. Default: off (a JWE is
+   * `ERR_TOKEN_MALFORMED`). See docs/advanced-tokens.md.
+   */
+  decryption?: DecryptionOptions;
 }
 
 /** What a successful verification returns. */
@@ -155,6 +163,7 @@ export interface ResolvedVerifierOptions {
   cache: ResolvedCacheOptions;
   onEvent: JwtVerifierOptions['onEvent'];
   dpop: ResolvedDpopOptions | undefined;
+  decryption: TokenDecryptor | undefined;
 }
 
 /**
@@ -175,6 +184,11 @@ export function resolveVerifierOptions(options: JwtVerifierOptions): ResolvedVer
   }
   // Looked up per call, so fake timers installed after construction still apply.
   const now = options.now ?? (() => Date.now());
+  const maxTokenLength = nonNegativeNumberOption(
+    options.maxTokenLength,
+    'maxTokenLength',
+    VERIFIER_DEFAULTS.maxTokenLength,
+  );
   return {
     issuer,
     http,
@@ -196,11 +210,7 @@ export function resolveVerifierOptions(options: JwtVerifierOptions): ResolvedVer
       requiredScopes: parseScopesOption(options.requiredScopes),
     },
     validate: options.validate,
-    maxTokenLength: nonNegativeNumberOption(
-      options.maxTokenLength,
-      'maxTokenLength',
-      VERIFIER_DEFAULTS.maxTokenLength,
-    ),
+    maxTokenLength,
     now,
     discovery: parseDiscoveryMode(options.discovery),
     jwksUri:
@@ -210,6 +220,7 @@ export function resolveVerifierOptions(options: JwtVerifierOptions): ResolvedVer
     cache: parseCacheOption(options.cache),
     onEvent: options.onEvent,
     dpop: resolveDpopOptions(options.dpop, now),
+    decryption: resolveDecryptionOptions(options.decryption, maxTokenLength),
   };
 }
 

@@ -119,6 +119,12 @@ const CASES: Record<VerifyCode, Case> = {
     via: ['header'],
     message: [/DPoP-bound \(cnf\.jkt\)/, /Bearer cannot prove possession/],
   },
+  // With decryption.required, a token that is not encrypted (more in test/verify/decryption.test.ts).
+  ERR_DECRYPTION_FAILED: {
+    token: () => issuer.sign(),
+    options: { decryption: { keys: { kty: 'oct', kid: 'k', k: 'AAAAAAAAAAAAAAAAAAAAAA' }, required: true } },
+    message: [/accepts encrypted tokens \(JWE\) only/, /not encrypted/],
+  },
 };
 
 function challengeFor(code: JwtVerifyErrorCode, realm: string): RegExp {
