@@ -1,7 +1,7 @@
 /** Compact JWE (RFC 7516 §7.1) before and after decryption: the size caps, the header rules, what the plaintext may be. */
 import { JwtVerifyError, describeValue } from '../errors.js';
 import { decodeJsonObject } from './parse.js';
-import { type SegmentDecoder, checkBase64Url, malformed } from './segments.js';
+import { type SegmentDecoder, checkBase64Url, malformed, portableDecoder } from './segments.js';
 
 /** The key-management algorithms (RFC 7518 §4) an encrypted token may use; RSA1_5 and PBES2 are never among them. */
 export const KEY_MANAGEMENT_ALGORITHMS = [
@@ -63,6 +63,18 @@ export function isCompactJwe(token: string): boolean {
   let dots = 0;
   for (let at = token.indexOf('.'); at !== -1; at = token.indexOf('.', at + 1)) dots++;
   return dots === 4;
+}
+
+/**
+ * A compact JWE's protected header WITHOUT decrypting or checking anything but its form: for
+ * showing (the CLI's `decode`), never for trusting.
+ */
+export function decodeJweHeaderUnverified(compact: string): Record<string, unknown> {
+  const encoded = compact.slice(0, compact.indexOf('.'));
+  if (encoded.length > MAX_HEADER_LENGTH) {
+    throw malformed(`the encrypted token's header is longer than ${MAX_HEADER_LENGTH} characters`);
+  }
+  return decodeJsonObject(encoded, 'encrypted token header', portableDecoder);
 }
 
 /** The one error of decryption (RFC 8725 §3.10 asks for no oracle: the message names no cause). */
