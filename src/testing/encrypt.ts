@@ -8,7 +8,15 @@ import {
   type KeyManagementAlgorithm,
 } from '../token/jwe.js';
 
-/** The `encryptAccessTokens` option of {@link createTestIssuer}. */
+/**
+ * The `encryptAccessTokens` option of {@link createTestIssuer}: access tokens go out as a
+ * compact JWE around the signed JWT, for the API that holds the private key.
+ *
+ * @example
+ * const issuer = await createTestIssuer({ encryptAccessTokens: { key: apiPublicJwk } });
+ * const token = await issuer.sign({ sub: 'alice' }); // RSA-OAEP-256 + A256GCM, cty JWT
+ * @see https://www.rfc-editor.org/rfc/rfc7516
+ */
 export interface EncryptAccessTokensOptions {
   /** The API's public key (a public JWK, `CryptoKey` or `KeyObject`), or a shared secret (`kty: "oct"`). */
   key: JWK | CryptoKey | KeyObject;

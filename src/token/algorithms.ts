@@ -25,7 +25,13 @@ export const SUPPORTED_ALGORITHMS = [
 /** One of {@link SUPPORTED_ALGORITHMS}. */
 export type JwsAlgorithm = (typeof SUPPORTED_ALGORITHMS)[number];
 
-/** The post-quantum ML-DSA algorithms (RFC 9964 §2), which not every runtime can verify. */
+/**
+ * The post-quantum ML-DSA algorithms (RFC 9964 §2), which not every runtime can verify.
+ *
+ * @example
+ * const postQuantum: MlDsaAlgorithm[] = ['ML-DSA-65', 'ML-DSA-87'];
+ * @see https://www.rfc-editor.org/rfc/rfc9964
+ */
 export type MlDsaAlgorithm = Extract<JwsAlgorithm, `ML-DSA-${string}`>;
 
 /** The algorithms every runtime verifies: all but ML-DSA. DPoP's default list. */

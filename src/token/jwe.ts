@@ -3,7 +3,17 @@ import { JwtVerifyError, describeValue } from '../errors.js';
 import { decodeJsonObject } from './parse.js';
 import { type SegmentDecoder, checkBase64Url, malformed, portableDecoder } from './segments.js';
 
-/** The key-management algorithms (RFC 7518 §4) an encrypted token may use; RSA1_5 and PBES2 are never among them. */
+/**
+ * The key-management algorithms (RFC 7518 §4) an encrypted token may use, and the default of
+ * `decryption.keyManagementAlgorithms`; RSA1_5 and PBES2 are never among them.
+ *
+ * @example
+ * const verifier = new JwtVerifier({
+ *   issuer, audience,
+ *   decryption: { keys, keyManagementAlgorithms: KEY_MANAGEMENT_ALGORITHMS.filter((alg) => alg.startsWith('RSA-OAEP-')) },
+ * });
+ * @see https://www.rfc-editor.org/rfc/rfc7518#section-4
+ */
 export const KEY_MANAGEMENT_ALGORITHMS = [
   'RSA-OAEP',
   'RSA-OAEP-256',
@@ -25,7 +35,14 @@ export const KEY_MANAGEMENT_ALGORITHMS = [
 /** One of {@link KEY_MANAGEMENT_ALGORITHMS}. */
 export type KeyManagementAlgorithm = (typeof KEY_MANAGEMENT_ALGORITHMS)[number];
 
-/** The content-encryption algorithms (RFC 7518 §5) an encrypted token may use. */
+/**
+ * The content-encryption algorithms (RFC 7518 §5) an encrypted token may use, and the
+ * default of `decryption.contentEncryptionAlgorithms`.
+ *
+ * @example
+ * const gcmOnly = CONTENT_ENCRYPTION_ALGORITHMS.filter((enc) => enc.endsWith('GCM'));
+ * @see https://www.rfc-editor.org/rfc/rfc7518#section-5
+ */
 export const CONTENT_ENCRYPTION_ALGORITHMS = [
   'A128GCM',
   'A192GCM',

@@ -14,7 +14,14 @@ import {
 } from '../token/jwe.js';
 import { portableDecoder } from '../token/segments.js';
 
-/** A decryption key: a private JWK (with `kid` to be picked by it), a `CryptoKey` or a Node `KeyObject`. */
+/**
+ * A decryption key: a private JWK (with `kid` to be picked by it), a `CryptoKey` or a Node
+ * `KeyObject`.
+ *
+ * @example
+ * const key: DecryptionKey = JSON.parse(process.env.TOKEN_DECRYPTION_JWK!);
+ * @see https://www.rfc-editor.org/rfc/rfc7517
+ */
 export type DecryptionKey = JWK | CryptoKey | KeyObject;
 
 /**
