@@ -41,11 +41,7 @@ Exit status: 0 decoded, 1 not a JWT (ERR_TOKEN_MALFORMED), 2 usage.`,
     try {
       decoded = decodeUnverified(token);
     } catch (error) {
-      if (!isJwtVerifyError(error)) throw error;
-      if (ctx.json)
-        ctx.emitJson({ ok: false, verified: false, token: shortToken(token), error: errorJson(error) });
-      else ctx.err(`${ctx.errorStyle.red('not a JWT')} ${ctx.errorStyle.bold(error.code)}: ${error.message}`);
-      return exitCodeFor(error);
+      return refuse(ctx, token, error, 'not a JWT');
     }
     const { header, payload } = decoded;
     if (ctx.json) {
@@ -70,17 +66,22 @@ Exit status: 0 decoded, 1 not a JWT (ERR_TOKEN_MALFORMED), 2 usage.`,
   },
 };
 
+/** What `decode` says about input it cannot decode; anything but a JwtVerifyError is rethrown. */
+function refuse(ctx: CommandContext, token: string, error: unknown, label: string): ExitCode {
+  if (!isJwtVerifyError(error)) throw error;
+  if (ctx.json)
+    ctx.emitJson({ ok: false, verified: false, token: shortToken(token), error: errorJson(error) });
+  else ctx.err(`${ctx.errorStyle.red(label)} ${ctx.errorStyle.bold(error.code)}: ${error.message}`);
+  return exitCodeFor(error);
+}
+
 /** An encrypted token: its protected header, the only part readable without the key. */
 function showEncrypted(ctx: CommandContext, token: string): ExitCode {
   let header: Record<string, unknown>;
   try {
     header = decodeJweHeaderUnverified(token);
   } catch (error) {
-    if (!isJwtVerifyError(error)) throw error;
-    if (ctx.json)
-      ctx.emitJson({ ok: false, verified: false, token: shortToken(token), error: errorJson(error) });
-    else ctx.err(`${ctx.errorStyle.red('not a JWE')} ${ctx.errorStyle.bold(error.code)}: ${error.message}`);
-    return exitCodeFor(error);
+    return refuse(ctx, token, error, 'not a JWE');
   }
   if (ctx.json) {
     ctx.emitJson({

@@ -1,7 +1,6 @@
 // The CLI with encrypted tokens (decode shows the JWE header; verify --decryption-key with a
 // JWK, a JWKS or a PEM file) and ML-DSA tokens (verified on a runtime with ML-DSA, refused
 // clearly on one without).
-import { generateKeyPairSync } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -9,7 +8,7 @@ import { join } from 'node:path';
 import { type CryptoKey, exportJWK, exportPKCS8, generateKeyPair } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestIssuer } from '../../src/testing/index.js';
-import { ML_DSA_FIXTURE_JWKS, ML_DSA_FIXTURE_TOKEN } from '../support/ml-dsa-fixture.js';
+import { ML_DSA_FIXTURE_JWKS, ML_DSA_FIXTURE_TOKEN, RUNTIME_HAS_ML_DSA } from '../support/ml-dsa-fixture.js';
 import { close, listen } from '../support/network.js';
 import { useFixture, useTestIssuer } from '../support/fixture.js';
 import { BUILD_TIMEOUT_MS, ensureBuilt, parseJson, runCli, verifyCommand } from './helpers.js';
@@ -91,15 +90,6 @@ describe('encrypted tokens (JWE)', () => {
   });
 });
 
-const runtimeHasMlDsa = (() => {
-  try {
-    generateKeyPairSync('ml-dsa-44' as 'ed25519');
-    return true;
-  } catch {
-    return false;
-  }
-})();
-
 describe('ML-DSA tokens', () => {
   it('decode shows an ML-DSA-65 token on every runtime (nothing is verified)', async () => {
     const result = await runCli(['decode', ML_DSA_FIXTURE_TOKEN]);
@@ -108,7 +98,7 @@ describe('ML-DSA tokens', () => {
     expect(result.stdout).toContain('"sub": "quantum-safe"');
   });
 
-  if (runtimeHasMlDsa) {
+  if (RUNTIME_HAS_ML_DSA) {
     const pq = useTestIssuer({ listen: true, audience: AUDIENCE, algorithms: ['ML-DSA-65'] });
     it('verify checks an ML-DSA-65 token on this runtime', async () => {
       const token = await pq.sign({ sub: 'pq-user' });

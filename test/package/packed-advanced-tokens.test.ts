@@ -2,8 +2,8 @@
 // issuer encrypts (Auth0's shape), the verifier decrypts and verifies, through verify() and
 // authenticate(); ML-DSA signs and verifies where the runtime has it, and is refused clearly
 // where it has not.
-import { generateKeyPairSync } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { RUNTIME_HAS_ML_DSA } from '../support/ml-dsa-fixture.js';
 import { runConsumer, usePackedPackage } from './packed-package.js';
 
 const CONSUMER = String.raw`
@@ -53,14 +53,6 @@ process.stdout.write(JSON.stringify(report));
 `;
 
 const packed = usePackedPackage('advanced-tokens', { 'advanced.mjs': CONSUMER });
-const runtimeHasMlDsa = (() => {
-  try {
-    generateKeyPairSync('ml-dsa-44' as 'ed25519');
-    return true;
-  } catch {
-    return false;
-  }
-})();
 
 describe('encrypted tokens and ML-DSA from the packed package', () => {
   let report: Record<string, unknown>;
@@ -82,12 +74,12 @@ describe('encrypted tokens and ML-DSA from the packed package', () => {
   });
 
   it(
-    runtimeHasMlDsa
+    RUNTIME_HAS_ML_DSA
       ? 'signs and verifies ML-DSA-65 on this runtime'
       : `refuses to create ML-DSA-65 keys on Node.js ${process.versions.node}, saying why`,
     () => {
       expect(report.mlDsa).toEqual(
-        runtimeHasMlDsa
+        RUNTIME_HAS_ML_DSA
           ? 'ML-DSA-65'
           : [
               'TypeError',

@@ -1,5 +1,16 @@
 // An ML-DSA-65 key and a token it signed (made once with Node.js 24 node:crypto): the same
 // token verifies where the runtime has ML-DSA and is refused, clearly, where it has not.
+import { generateKeyPairSync } from 'node:crypto';
+
+/** Whether this runtime's node:crypto has ML-DSA (Node.js 24.7+, Bun): which way a runtime-gated test asserts. */
+export const RUNTIME_HAS_ML_DSA = (() => {
+  try {
+    generateKeyPairSync('ml-dsa-44' as 'ed25519');
+    return true;
+  } catch {
+    return false;
+  }
+})();
 
 /** When the token was issued (seconds); it expires an hour later. */
 export const ML_DSA_FIXTURE_IAT = 1893456000;

@@ -1,7 +1,6 @@
 // ML-DSA (RFC 9964) through the verifier: verified where the runtime has the primitive
 // (Node.js 24.7+), refused with ERR_ALG_NOT_ALLOWED naming what the runtime lacks elsewhere
 // (Node.js 20, 22). Each behaviour is asserted on the runtime it belongs to, never skipped.
-import { generateKeyPairSync } from 'node:crypto';
 import { http, HttpResponse } from 'msw';
 import { describe, expect, it } from 'vitest';
 import { JwtVerifier, type JwtVerifierOptions } from '../../src/index.js';
@@ -12,18 +11,11 @@ import {
   ML_DSA_FIXTURE_JWKS,
   ML_DSA_FIXTURE_KEY,
   ML_DSA_FIXTURE_TOKEN,
+  RUNTIME_HAS_ML_DSA,
 } from '../support/ml-dsa-fixture.js';
 import { recordRequests, useMsw, useMswIssuer } from '../support/msw.js';
 import { caught, expectRejection } from '../support/rejections.js';
 
-const runtimeHasMlDsa = (() => {
-  try {
-    generateKeyPairSync('ml-dsa-44' as 'ed25519');
-    return true;
-  } catch {
-    return false;
-  }
-})();
 const LACKS = new RegExp(
   `^the token is signed with ML-DSA-65, which this runtime cannot verify: ML-DSA-65 needs Node\\.js 24\\.7 or later \\(node:crypto ML-DSA\\); this is Node\\.js ${process.versions.node.replace(/\./g, '\\.')}$`,
 );
@@ -46,7 +38,7 @@ describe('a fixed ML-DSA-65 token (signed once with Node.js 24)', () => {
     return recordRequests(server);
   };
 
-  if (runtimeHasMlDsa) {
+  if (RUNTIME_HAS_ML_DSA) {
     it('verifies with the default algorithms on this runtime (node:crypto has ML-DSA)', async () => {
       serveJwks();
       const { payload, header } = await fixtureVerifier().verify(ML_DSA_FIXTURE_TOKEN);
@@ -129,7 +121,7 @@ describe('AKP keys (RFC 9964 §5)', () => {
   });
 });
 
-if (runtimeHasMlDsa) {
+if (RUNTIME_HAS_ML_DSA) {
   describe('the stub issuer signs with ML-DSA on this runtime', () => {
     const ALGS = ['ML-DSA-44', 'ML-DSA-65', 'ML-DSA-87'] as const;
     const { issuer, server } = useMswIssuer({ algorithms: [...ALGS] });
