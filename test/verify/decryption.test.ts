@@ -8,6 +8,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import {
   CONTENT_ENCRYPTION_ALGORITHMS,
   type DecryptionOptions,
+  JwtOrIntrospectionVerifier,
   JwtVerifier,
   KEY_MANAGEMENT_ALGORITHMS,
   authenticate,
@@ -313,6 +314,22 @@ describe('refusals', () => {
     expect(error.message).toBe('this API accepts encrypted tokens (JWE) only; the token is not encrypted');
     expect((await verifierWith().verify(plain)).payload.sub).toBe('alice');
     await expectRejection(verifierWith({ required: true }).verify(''), 'ERR_TOKEN_MISSING');
+  });
+});
+
+describe('JwtOrIntrospectionVerifier', () => {
+  it('sends encrypted tokens to its JWT side when that decrypts, never to introspection', async () => {
+    const token = await encrypt(await signed(), rsa, { alg: 'RSA-OAEP-256', enc: 'A256GCM' });
+    const verifier = new JwtOrIntrospectionVerifier({
+      issuer: issuer.issuer,
+      audience: issuer.audience,
+      clientId: 'api',
+      clientSecret: 'secret',
+      jwt: { decryption: { keys: rsa.privateJwk } },
+    });
+    issuer.reset();
+    expect((await verifier.verify(token)).payload.sub).toBe('alice');
+    expect(issuer.requests.introspect).toBe(0);
   });
 });
 
