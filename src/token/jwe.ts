@@ -94,7 +94,7 @@ export function decodeJweHeaderUnverified(compact: string): Record<string, unkno
   return decodeJsonObject(encoded, 'encrypted token header', portableDecoder);
 }
 
-/** The one error of decryption (RFC 8725 §3.10 asks for no oracle: the message names no cause). */
+/** The one error of decryption (RFC 7516 §11.4 asks for no oracle: the message names no cause). */
 export function decryptionFailed(message: string): JwtVerifyError {
   return new JwtVerifyError('ERR_DECRYPTION_FAILED', message);
 }

@@ -36,7 +36,7 @@ export type DecryptionKey = JWK | CryptoKey | KeyObject;
  *   decryption: { keys: privateJwk, required: true },
  * });
  * @see https://www.rfc-editor.org/rfc/rfc7516
- * @see https://www.rfc-editor.org/rfc/rfc8725#section-3.10
+ * @see https://www.rfc-editor.org/rfc/rfc8725#section-3.3
  */
 export interface DecryptionOptions {
   /**
@@ -71,7 +71,7 @@ interface ConfiguredKey {
 
 const MAX_KEYS = 100;
 // The only message of a failed decryption, whatever failed: a wrong key, a tampered tag,
-// bad padding (RFC 8725 §3.10: no oracle).
+// bad padding (RFC 7516 §11.4, §11.5: no oracle).
 const FAILED = 'the encrypted token could not be decrypted with the configured keys';
 
 function familyOfAlgorithm(alg: string): KeyFamily {
