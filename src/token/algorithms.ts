@@ -26,7 +26,7 @@ export const SUPPORTED_ALGORITHMS = [
 export type JwsAlgorithm = (typeof SUPPORTED_ALGORITHMS)[number];
 
 /**
- * The post-quantum ML-DSA algorithms (RFC 9964 §2), which not every runtime can verify.
+ * The post-quantum ML-DSA algorithms (RFC 9964), which not every runtime can verify.
  *
  * @example
  * const postQuantum: MlDsaAlgorithm[] = ['ML-DSA-65', 'ML-DSA-87'];
@@ -44,7 +44,7 @@ export interface KeyRequirement {
   kty: 'RSA' | 'EC' | 'OKP' | 'AKP';
   /** Allowed curves for EC and OKP keys. */
   crv?: readonly string[];
-  /** For AKP keys: the key's `alg` must be present and name the token's (RFC 9964 §5). */
+  /** For AKP keys: the key's `alg` must be present and name the token's (RFC 9964). */
   algRequired?: true;
 }
 

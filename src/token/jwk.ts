@@ -12,7 +12,7 @@ export interface PublicJwk {
   e?: string;
   x?: string;
   y?: string;
-  /** The public key of an `AKP` key (RFC 9964 §5). */
+  /** The public key of an `AKP` key (RFC 9964). */
   pub?: string;
   [member: string]: unknown;
 }
@@ -30,12 +30,12 @@ export interface SkippedKey {
 
 /** RSA moduli below this are refused (RFC 7518 §3.3, RFC 8725 §3.5). */
 export const MIN_RSA_BITS = 2048;
-const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k', 'priv'] as const;
+const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k', 'priv', 'seed'] as const;
 const MAX_KEYS = 100;
 
 /**
  * The members that are the public key itself, as an importer needs them (no kid, use); an
- * `AKP` key keeps its `alg`, which names its parameter set (RFC 9964 §5).
+ * `AKP` key keeps its `alg`, which names its parameter set (RFC 9964).
  */
 export function publicKeyMembers(
   key: JwksKey,
@@ -124,7 +124,7 @@ export function jwkUnusableReason(entry: unknown): string | undefined {
   }
 }
 
-/** An ML-DSA key (RFC 9964 §5): its `alg` names the parameter set, `pub` is that set's length. */
+/** An ML-DSA key (RFC 9964): its `alg` names the parameter set, `pub` is that set's length. */
 function akpUnusableReason(jwk: Record<string, unknown>): string | undefined {
   if (typeof jwk.alg !== 'string' || !isMlDsaAlgorithm(jwk.alg)) {
     return `AKP key without an ML-DSA "alg" (got ${JSON.stringify(jwk.alg)})`;
@@ -157,7 +157,7 @@ export function rsaModulusBits(n: string): number {
 /**
  * Whether a key may verify a token signed with `alg`: its `kty` (and curve) fit the
  * algorithm, and its `alg`, `use` and `key_ops`, when present, allow it (RFC 7517 §4). An
- * `AKP` key must carry an `alg`, the token's (RFC 9964 §5): one ML-DSA key never verifies
+ * `AKP` key must carry an `alg`, the token's (RFC 9964): one ML-DSA key never verifies
  * for another parameter set.
  */
 export function keyFitsAlgorithm(jwk: PublicJwk, alg: JwsAlgorithm): boolean {

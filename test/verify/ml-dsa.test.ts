@@ -83,7 +83,7 @@ describe('a fixed ML-DSA-65 token (signed once with Node.js 24)', () => {
   });
 });
 
-describe('AKP keys (RFC 9964 §5)', () => {
+describe('AKP keys (RFC 9964)', () => {
   it('reads a well-formed ML-DSA-65 key as usable, on every runtime', () => {
     expect(jwkUnusableReason(fixtureKey)).toBeUndefined();
   });
@@ -107,6 +107,7 @@ describe('AKP keys (RFC 9964 §5)', () => {
       'AKP key without a base64url "pub"',
     ],
     ['with private material', { priv: 'AAAA' }, 'holds private or symmetric key material'],
+    ['with a private seed', { seed: 'AAAA' }, 'holds private or symmetric key material'],
   ])('skips a key %s', (_what, change, reason) => {
     expect(jwkUnusableReason({ ...fixtureKey, ...change })).toBe(reason);
   });

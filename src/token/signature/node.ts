@@ -85,7 +85,7 @@ function prepare(key: JwksKey, alg: JwsAlgorithm): PreparedKey | 'invalid' | nul
     return null;
   }
   const type = keyObject.asymmetricKeyType;
-  // ML-DSA signs the message itself (pure ML-DSA, empty context: RFC 9964 §3).
+  // ML-DSA signs the message itself (pure ML-DSA, empty context: RFC 9964).
   if (isMlDsaAlgorithm(alg))
     return type === alg.toLowerCase() ? { digest: null, input: { key: keyObject } } : null;
   const family = alg.slice(0, 2);
