@@ -19,6 +19,8 @@ export const RAW = {
   ],
   ES256: (key) => ['sha256', { key, dsaEncoding: 'ieee-p1363' }],
   EdDSA: (key) => [null, { key }],
+  // Pure ML-DSA signs the message itself (RFC 9964); Node.js 24.7+ and Bun.
+  'ML-DSA-65': (key) => [null, { key }],
 };
 
 function publicKeyFor(jwks, alg) {

@@ -5,6 +5,7 @@
 // side. Binaries: NODE_BIN (default: this Node), BUN_BIN, DENO_BIN, CHROMIUM_PATH, as
 // smoke/run.mjs takes them. See docs/performance.md, "Per runtime".
 import { execFile } from 'node:child_process';
+import { generateKeyPairSync } from 'node:crypto';
 import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,8 +21,21 @@ export const RUNTIME_CONTENDERS = ['ours', 'jose-floor', 'raw-webcrypto', 'raw-s
 const OTHER_PATHS = ['ours-node-path', 'ours-web-path'];
 /** The warm path, the verified-token cache, and jose for scale. */
 const MEMORY_CONTENDERS = ['ours', 'ours-cached', 'jose-floor'];
-export const RUNTIME_ALGORITHMS = ['RS256', 'ES256', 'EdDSA'];
+export const RUNTIME_ALGORITHMS = ['RS256', 'ES256', 'EdDSA', ...(signsMlDsa() ? ['ML-DSA-65'] : [])];
 const IN_FLIGHT = [1, 64];
+
+/**
+ * Whether this Node (which runs the issuer and signs the tokens) has ML-DSA: Node.js 24.7+.
+ * The ML-DSA-65 row is measured then; a runtime under test without it shows n/a cells.
+ */
+function signsMlDsa() {
+  try {
+    generateKeyPairSync('ml-dsa-65');
+    return true;
+  } catch {
+    return false;
+  }
+}
 // The issue 22 targets: at least this share of the fastest raw primitive, never behind jose.
 const TARGET_VS_RAW = 0.9;
 const TARGET_VS_JOSE = 1;

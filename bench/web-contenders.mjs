@@ -14,6 +14,7 @@ const WEB = {
     { name: 'ECDSA', hash: 'SHA-256' },
   ],
   EdDSA: [{ name: 'Ed25519' }, { name: 'Ed25519' }],
+  'ML-DSA-65': [{ name: 'ML-DSA-65' }, { name: 'ML-DSA-65' }],
 };
 
 export async function fetchJwks(jwksUri) {

@@ -21,6 +21,7 @@ export const ERROR_STATUS = {
   ERR_DPOP_NONCE_REQUIRED: 401,
   ERR_DPOP_BINDING: 401,
   ERR_INSUFFICIENT_AUTHENTICATION: 401,
+  ERR_DECRYPTION_FAILED: 401,
 } as const;
 
 /** The stable error codes; `switch (err.code)` over this union is exhaustive. */

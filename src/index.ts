@@ -15,6 +15,9 @@
 // Verifying JWTs: the verifier, its options and results, several issuers, ID tokens.
 export { JwtVerifier } from './verify/verifier.js';
 export type { CacheOptions, JwtVerifierOptions, VerifyResult } from './verify/options.js';
+export type { DecryptionKey, DecryptionOptions } from './verify/decryption.js';
+export { CONTENT_ENCRYPTION_ALGORITHMS, KEY_MANAGEMENT_ALGORITHMS } from './token/jwe.js';
+export type { ContentEncryptionAlgorithm, KeyManagementAlgorithm } from './token/jwe.js';
 export { MultiIssuerVerifier } from './verify/multi-issuer.js';
 export type { IssuerVerifier } from './verify/multi-issuer.js';
 export { verifyIdToken } from './verify/id-token.js';
@@ -22,7 +25,7 @@ export type { VerifyIdTokenOptions } from './verify/id-token.js';
 export { decodeUnverified } from './token/parse.js';
 export type { JwtHeader, JwtPayload } from './token/parse.js';
 export { SUPPORTED_ALGORITHMS } from './token/algorithms.js';
-export type { JwsAlgorithm } from './token/algorithms.js';
+export type { JwsAlgorithm, MlDsaAlgorithm } from './token/algorithms.js';
 export type { PublicJwk } from './token/jwk.js';
 export type { VerifierEvent, VerifierEventType } from './events.js';
 

@@ -1,5 +1,8 @@
 // `verify`: verifies a token against an issuer and says why it is rejected.
+import { createPrivateKey } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import {
+  type DecryptionKey,
   type JwtVerifierOptions,
   JwtVerifier,
   type RequestVerifyResult,
@@ -19,6 +22,7 @@ import {
 import { errorJson, exitCodeFor, isInvalidArgument } from './errors.js';
 import { formatShortToken, shortToken, timeClaimsObject } from './format.js';
 import { EXIT, UsageError } from './io.js';
+import { decodeJweHeaderUnverified, isCompactJwe } from '../token/jwe.js';
 import { readTokenArgument } from './token-input.js';
 import { cnfOf, printHeaderAndPayload } from './token-report.js';
 
@@ -47,6 +51,8 @@ Options:
                             - reads the proof from stdin (the token is then an argument)
   --url <url>               the URL of the request the proof is for (required with --dpop)
   --method <method>         the method of the request the proof is for (default GET)
+  --decryption-key <file>   decrypt an encrypted token (JWE) with this private key: a JWK,
+                            a JWKS of private keys, or a PEM file; repeat for several
 ${COMMON_HELP}
 
 Examples:
@@ -71,6 +77,7 @@ reached or answered badly (ERR_ISSUER_UNAVAILABLE, ERR_METADATA_INVALID).`,
     dpop: { type: 'string' },
     url: { type: 'string' },
     method: { type: 'string' },
+    'decryption-key': { type: 'string', multiple: true },
   },
   async run(ctx, values, positionals) {
     const tokenArgument = onePositional(positionals, 'token');
@@ -95,6 +102,8 @@ reached or answered badly (ERR_ISSUER_UNAVAILABLE, ERR_METADATA_INVALID).`,
     };
     const dpop = dpopRequest(values, tokenArgument);
     if (dpop) options.dpop = {};
+    const decryptionKeys = await readDecryptionKeys(stringList(values, 'decryption-key'));
+    if (decryptionKeys.length > 0) options.decryption = { keys: decryptionKeys };
     let verifier: JwtVerifier;
     try {
       verifier = new JwtVerifier(options);
@@ -166,6 +175,12 @@ reached or answered badly (ERR_ISSUER_UNAVAILABLE, ERR_METADATA_INVALID).`,
         `  signature  ${header.alg}${header.kid === undefined ? '' : `, kid ${JSON.stringify(header.kid)}`}` +
           (jwksUri ? `, key from ${jwksUri}` : ''),
       );
+      if (isCompactJwe(token)) {
+        const jwe = decodeJweHeaderUnverified(token);
+        ctx.out(
+          `  decrypted  ${String(jwe.alg)} + ${String(jwe.enc)}${jwe.kid === undefined ? '' : `, kid ${JSON.stringify(jwe.kid)}`}`,
+        );
+      }
       if (discovery) ctx.out(`  discovery  ${discovery.url} (${kindName(discovery.kind)})`);
       ctx.out(`  checked    ${checks.join(', ')}`);
       if (proofJson) {
@@ -200,6 +215,35 @@ reached or answered badly (ERR_ISSUER_UNAVAILABLE, ERR_METADATA_INVALID).`,
     }
   },
 };
+
+/** The keys of `--decryption-key` files: a JWK, a JWKS (`{ keys: [...] }`) or a PEM private key each. */
+async function readDecryptionKeys(files: readonly string[]): Promise<DecryptionKey[]> {
+  const keys: DecryptionKey[] = [];
+  for (const file of files) {
+    let text: string;
+    try {
+      text = await readFile(file, 'utf8');
+    } catch (error) {
+      throw new UsageError(`--decryption-key: cannot read ${file}: ${(error as Error).message}`);
+    }
+    if (text.trimStart().startsWith('{')) {
+      let json: { keys?: unknown };
+      try {
+        json = JSON.parse(text);
+      } catch {
+        throw new UsageError(`--decryption-key: ${file} is not valid JSON (a JWK or a JWKS)`);
+      }
+      keys.push(...(Array.isArray(json.keys) ? (json.keys as DecryptionKey[]) : [json as DecryptionKey]));
+      continue;
+    }
+    try {
+      keys.push(createPrivateKey(text));
+    } catch {
+      throw new UsageError(`--decryption-key: ${file} holds neither a JWK nor a PEM private key`);
+    }
+  }
+  return keys;
+}
 
 /** The request `--dpop` describes, or `undefined` without `--dpop`. */
 function dpopRequest(

@@ -1,7 +1,7 @@
 /** dpop/: the `dpop` option of a verifier, checked and defaulted. */
 import { invalidArgument } from '../errors.js';
 import { booleanOption, nonNegativeNumberOption } from '../option-checks.js';
-import { type JwsAlgorithm, parseAlgorithmsOption } from '../token/algorithms.js';
+import { CLASSIC_ALGORITHMS, type JwsAlgorithm, parseAlgorithmsOption } from '../token/algorithms.js';
 import { DpopNonces } from './nonce.js';
 import { type DpopReplayStore, createMemoryDpopReplayStore } from './replay-store.js';
 
@@ -30,7 +30,7 @@ export interface DpopOptions {
    * DPoP both accepted (a DPoP-bound token sent as Bearer is still refused).
    */
   required?: boolean;
-  /** The algorithms a proof may be signed with. Default: every supported asymmetric algorithm. */
+  /** The algorithms a proof may be signed with. Default: every supported asymmetric algorithm but ML-DSA. */
   algorithms?: readonly JwsAlgorithm[];
   /** How old a proof's `iat` may be, in seconds. Default 300. */
   maxAgeSeconds?: number;
@@ -101,7 +101,7 @@ export function resolveDpopOptions(value: unknown, now: () => number): ResolvedD
   }
   return {
     required: options.required ?? DPOP_DEFAULTS.required,
-    algorithms: parseAlgorithmsOption(options.algorithms, 'dpop.algorithms'),
+    algorithms: parseAlgorithmsOption(options.algorithms, 'dpop.algorithms', CLASSIC_ALGORITHMS),
     maxAgeSeconds: positiveNumberOption(
       options.maxAgeSeconds,
       'dpop.maxAgeSeconds',

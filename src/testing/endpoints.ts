@@ -1,6 +1,6 @@
 // The stub issuer's endpoints per profile, and the metadata documents that announce them.
 import { type AuthorizationServerMetadata, discoveryUrls } from '../issuer/discovery.js';
-import { SUPPORTED_ALGORITHMS } from '../token/algorithms.js';
+import { CLASSIC_ALGORITHMS } from '../token/algorithms.js';
 import type { TestIssuerAlgorithm, TestIssuerEndpoint, TestIssuerProfile } from './types.js';
 
 /** What a URL of the issuer serves. */
@@ -85,7 +85,7 @@ export function describeEndpoints(
     metadata.userinfo_endpoint = url(paths.userinfo);
     routes.set(routeKey(metadata.userinfo_endpoint), 'userinfo');
     metadata.token_endpoint_auth_methods_supported!.push('private_key_jwt');
-    metadata.token_endpoint_auth_signing_alg_values_supported = [...SUPPORTED_ALGORITHMS];
+    metadata.token_endpoint_auth_signing_alg_values_supported = [...CLASSIC_ALGORITHMS];
   }
   if (profile === 'default') {
     metadata.client_id_metadata_document_supported = true;
@@ -93,7 +93,7 @@ export function describeEndpoints(
     metadata.introspection_endpoint = url('/introspect');
     routes.set(routeKey(metadata.introspection_endpoint), 'introspect');
     // RFC 9449 §5.1: the token endpoint binds tokens to a DPoP proof's key.
-    metadata.dpop_signing_alg_values_supported = [...SUPPORTED_ALGORITHMS];
+    metadata.dpop_signing_alg_values_supported = [...CLASSIC_ALGORITHMS];
     metadata.registration_endpoint = url(PATHS.default.register);
     routes.set(routeKey(metadata.registration_endpoint), 'register');
   }

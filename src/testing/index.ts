@@ -12,6 +12,7 @@ export type {
   IssuerServerOptions,
   IssuerServerRequestLog,
 } from './server/types.js';
+export type { EncryptAccessTokensOptions } from './encrypt.js';
 export { createDpopProof, dpopThumbprint } from './dpop.js';
 export { OAuthError } from './hooks.js';
 export type { DpopKeyPair, DpopProofOptions } from './dpop.js';

@@ -76,6 +76,7 @@ export async function createTestIssuer(options: TestIssuerOptions = {}): Promise
     tokenTtlSeconds: config.tokenTtlSeconds,
     now: config.now,
     keys,
+    encrypt: config.encrypt,
   };
   const sign: TestIssuer['sign'] = (claims, signOptions) => signToken(signing, claims, signOptions);
   const metadata = (endpoints.oauth ?? endpoints.oidc)!;

@@ -17,7 +17,7 @@ function bits(hash: string | undefined): string {
 
 /**
  * The JWS `alg` a Web Crypto signing key produces (RFC 7518 §3.1): `RS*`, `PS*`, `ES*`,
- * `EdDSA` or `HS*`.
+ * `EdDSA`, `HS*` or `ML-DSA-*` (RFC 9964).
  */
 export function algorithmOf(key: CryptoKey): string {
   const algorithm = key.algorithm as KeyAlgorithm;
@@ -32,6 +32,10 @@ export function algorithmOf(key: CryptoKey): string {
       return 'EdDSA';
     case 'HMAC':
       return `HS${bits(algorithm.hash?.name)}`;
+    case 'ML-DSA-44':
+    case 'ML-DSA-65':
+    case 'ML-DSA-87':
+      return algorithm.name;
     default:
       throw invalidArgument(`cannot sign a JWS with a ${algorithm.name} key`);
   }

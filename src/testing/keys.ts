@@ -12,7 +12,12 @@ type KeyPair = Omit<TestIssuerKey, 'active'>;
  * The `kid` is the RFC 7638 thumbprint, so it is unique and never changes for this key.
  */
 async function createKeyPair(alg: TestIssuerAlgorithm): Promise<KeyPair> {
-  const { publicKey, privateKey } = await generateKeyPair(alg, { extractable: true });
+  const { publicKey, privateKey } = await generateKeyPair(alg, { extractable: true }).catch((cause) => {
+    if (!alg.startsWith('ML-DSA-')) throw cause;
+    throw invalidArgument(
+      `createTestIssuer: cannot create ${alg} keys here: this runtime's Web Crypto has no ML-DSA (Node.js 24.7 or later, Deno and Bun have it)`,
+    );
+  });
   const jwk = await exportJWK(publicKey);
   const kid = await calculateJwkThumbprint(jwk);
   return { kid, alg, publicJwk: { ...jwk, kid, alg, use: 'sig' }, publicKey, privateKey };

@@ -10,6 +10,7 @@ import type {
   TestRequestMapping,
   TestUser,
 } from './types.js';
+import { type TokenEncrypter, createTokenEncrypter } from './encrypt.js';
 
 /** The issuer signs with every algorithm a verifier accepts. */
 export const ALGORITHMS: readonly TestIssuerAlgorithm[] = SUPPORTED_ALGORITHMS;
@@ -34,6 +35,7 @@ export interface ResolvedOptions {
   accessTokenFormat: 'jwt' | 'opaque';
   requireDpopNonce: boolean;
   keys: readonly JWK[];
+  encrypt: TokenEncrypter | undefined;
 }
 
 function fail(message: string): never {
@@ -233,5 +235,6 @@ export function resolveOptions(options: TestIssuerOptions = {}): ResolvedOptions
     accessTokenFormat: oneOf(options.accessTokenFormat, ['jwt', 'opaque'], 'accessTokenFormat', 'jwt'),
     requireDpopNonce: options.requireDpopNonce ?? false,
     keys: checkKeys(options.keys, algorithms),
+    encrypt: createTokenEncrypter(options.encryptAccessTokens),
   };
 }

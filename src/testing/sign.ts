@@ -2,6 +2,7 @@
 import type { CryptoKey } from 'jose';
 import { invalidArgument } from '../errors.js';
 import { algorithmOf, signCompact } from './jws.js';
+import type { TokenEncrypter } from './encrypt.js';
 import type { KeyRing } from './keys.js';
 import { ALGORITHMS } from './options.js';
 import { randomToken } from './random.js';
@@ -15,6 +16,8 @@ export interface SignContext {
   /** Milliseconds since the epoch. */
   now(): number;
   readonly keys: KeyRing;
+  /** Encrypts signed access tokens (`encryptAccessTokens`); none: they go out signed only. */
+  readonly encrypt?: TokenEncrypter | undefined;
 }
 
 function fail(message: string): never {
@@ -81,7 +84,8 @@ export function tokenClaims(
 
 /**
  * Signs a JWT with {@link tokenClaims}; header `{ alg, typ: 'JWT', kid }` with
- * `options.header` over it.
+ * `options.header` over it; then, when the issuer encrypts access tokens and
+ * `options.encrypt` is not `false`, encrypts it.
  */
 export async function signToken(
   ctx: SignContext,
@@ -91,5 +95,6 @@ export async function signToken(
   const payload = tokenClaims(ctx, claims, options);
   const { key, alg, kid } = await chooseKey(ctx.keys, options);
   const header = withoutUndefined({ alg, typ: 'JWT', kid, ...options.header });
-  return signCompact(header, payload, key);
+  const signed = await signCompact(header, payload, key);
+  return ctx.encrypt !== undefined && options.encrypt !== false ? ctx.encrypt(signed) : signed;
 }

@@ -4,7 +4,7 @@ import { normalizeHtu } from '../request/normalize-url.js';
 import { DpopNonces } from '../dpop/nonce.js';
 import { checkProof } from '../dpop/proof.js';
 import { type DpopReplayStore, createMemoryDpopReplayStore } from '../dpop/replay-store.js';
-import { SUPPORTED_ALGORITHMS } from '../token/algorithms.js';
+import { CLASSIC_ALGORITHMS } from '../token/algorithms.js';
 import { oauthError } from './responses.js';
 
 /** What the token endpoint checks DPoP proofs with (RFC 9449 §5). */
@@ -16,7 +16,7 @@ export interface TokenEndpointDpop {
 }
 
 /** The proofs the test issuer accepts: as a verifier's defaults. */
-const RULES = { algorithms: new Set(SUPPORTED_ALGORITHMS), maxAgeSeconds: 300, clockToleranceSeconds: 5 };
+const RULES = { algorithms: new Set(CLASSIC_ALGORITHMS), maxAgeSeconds: 300, clockToleranceSeconds: 5 };
 
 export function createTokenEndpointDpop(requireNonce: boolean, now: () => number): TokenEndpointDpop {
   const secret = crypto.getRandomValues(new Uint8Array(32));

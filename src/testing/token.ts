@@ -122,16 +122,19 @@ async function tokenResponse(
   if (refresh) {
     body.refresh_token = ctx.grants.issueRefreshToken(grant, refresh.family);
     if (scope.split(' ').includes('openid')) {
-      body.id_token = await ctx.sign({
-        ...grant.userClaims,
-        ...grant.claims,
-        sub: subject,
-        aud: clientId,
-        nonce: refresh.nonce,
-        auth_time: authTime,
-        at_hash: await idTokenHash(ctx.keys.signing().alg, accessToken),
-        ...extra,
-      });
+      body.id_token = await ctx.sign(
+        {
+          ...grant.userClaims,
+          ...grant.claims,
+          sub: subject,
+          aud: clientId,
+          nonce: refresh.nonce,
+          auth_time: authTime,
+          at_hash: await idTokenHash(ctx.keys.signing().alg, accessToken),
+          ...extra,
+        },
+        { encrypt: false },
+      );
     }
   }
   return new Response(JSON.stringify(body), {

@@ -2,9 +2,13 @@
 import type { CryptoKey, JWK } from 'jose';
 import type { HttpHandler } from 'msw';
 import type { AuthorizationServerMetadata } from '../issuer/discovery.js';
+import type { EncryptAccessTokensOptions } from './encrypt.js';
 import type { ProtectedResource, ProtectedResourceOptions } from '../server/protected-resource.js';
 
-/** A JWS algorithm the test issuer can create signing keys for (`EdDSA` and `Ed25519` both mean Ed25519). */
+/**
+ * A JWS algorithm the test issuer can create signing keys for (`EdDSA` and `Ed25519` both
+ * mean Ed25519; the ML-DSA ones where the runtime's Web Crypto has ML-DSA, e.g. Node.js 24.7+).
+ */
 export type TestIssuerAlgorithm =
   | 'RS256'
   | 'RS384'
@@ -16,7 +20,10 @@ export type TestIssuerAlgorithm =
   | 'ES384'
   | 'ES512'
   | 'EdDSA'
-  | 'Ed25519';
+  | 'Ed25519'
+  | 'ML-DSA-44'
+  | 'ML-DSA-65'
+  | 'ML-DSA-87';
 
 /**
  * The shape of the issuer, after the two issuers this package started from:
@@ -188,6 +195,12 @@ export interface TestIssuerOptions {
    * `startIssuerServer`'s `keysFile` keeps keys across restarts this way. Default: none.
    */
   keys?: readonly JWK[];
+  /**
+   * Encrypt the access tokens it signs (`sign()` and the token endpoint) for the API: a
+   * compact JWE around the signed JWT (`cty: "JWT"`), as Auth0's access token encryption
+   * does. `key` is the API's public key. Default: not encrypted.
+   */
+  encryptAccessTokens?: EncryptAccessTokensOptions;
 }
 
 /** Options of {@link TestIssuer.sign}. */
@@ -221,6 +234,11 @@ export interface SignOptions {
    * thumbprint (see `dpopThumbprint`), merged into a `cnf` the claims give. Default: unbound.
    */
   dpopJkt?: string;
+  /**
+   * With `encryptAccessTokens`, encrypt this token (default `true`); `false` gives the signed
+   * JWT as it is (an ID token, or an unencrypted token for a test).
+   */
+  encrypt?: boolean;
 }
 
 /** Options of {@link TestIssuer.issueOpaqueToken}. */

@@ -1,5 +1,5 @@
 /** JWKs: reading a JWKS, which keys fit an algorithm, key identity, and why a key is unusable. */
-import { type JwsAlgorithm, keyRequirement } from './algorithms.js';
+import { type JwsAlgorithm, ML_DSA_SIZES, isMlDsaAlgorithm, keyRequirement } from './algorithms.js';
 
 /** A public JSON Web Key as published in a JWKS (RFC 7517 §4). */
 export interface PublicJwk {
@@ -13,6 +13,8 @@ export interface PublicJwk {
   e?: string;
   x?: string;
   y?: string;
+  /** The public key of an `AKP` key (RFC 9964). */
+  pub?: string;
   [member: string]: unknown;
 }
 
@@ -29,12 +31,18 @@ export interface SkippedKey {
 
 /** RSA moduli below this are refused (RFC 7518 §3.3, RFC 8725 §3.5). */
 export const MIN_RSA_BITS = 2048;
-const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'] as const;
+const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k', 'priv', 'seed'] as const;
 const MAX_KEYS = 100;
 
-/** The members that are the public key itself, as an importer needs them (no kid, alg, use). */
-export function publicKeyMembers(key: JwksKey): Pick<PublicJwk, 'kty' | 'crv' | 'n' | 'e' | 'x' | 'y'> {
-  const { kty, crv, n, e, x, y } = key.jwk;
+/**
+ * The members that are the public key itself, as an importer needs them (no kid, use); an
+ * `AKP` key keeps its `alg`, which names its parameter set (RFC 9964).
+ */
+export function publicKeyMembers(
+  key: JwksKey,
+): Pick<PublicJwk, 'kty' | 'crv' | 'n' | 'e' | 'x' | 'y' | 'alg' | 'pub'> {
+  const { kty, crv, n, e, x, y, alg, pub } = key.jwk;
+  if (kty === 'AKP') return { kty, alg, pub };
   return { kty, crv, n, e, x, y };
 }
 
@@ -110,9 +118,26 @@ export function jwkUnusableReason(entry: unknown): string | undefined {
       if (jwk.crv !== 'Ed25519') return `unsupported OKP curve ${String(jwk.crv)}`;
       if (typeof jwk.x !== 'string') return 'OKP key without "x"';
       return undefined;
+    case 'AKP':
+      return akpUnusableReason(jwk);
     default:
       return `unsupported key type ${JSON.stringify(jwk.kty)}`;
   }
+}
+
+/** An ML-DSA key (RFC 9964): its `alg` names the parameter set, `pub` is that set's length. */
+function akpUnusableReason(jwk: Record<string, unknown>): string | undefined {
+  if (typeof jwk.alg !== 'string' || !isMlDsaAlgorithm(jwk.alg)) {
+    return `AKP key without an ML-DSA "alg" (got ${JSON.stringify(jwk.alg)})`;
+  }
+  if (typeof jwk.pub !== 'string' || !/^[A-Za-z0-9_-]*$/.test(jwk.pub))
+    return 'AKP key without a base64url "pub"';
+  const bytes = Math.floor((jwk.pub.length * 3) / 4);
+  const expected = ML_DSA_SIZES[jwk.alg].publicKey;
+  if (bytes !== expected || jwk.pub.length !== Math.ceil((expected * 4) / 3)) {
+    return `${jwk.alg} "pub" of ${bytes} bytes, expected ${expected}`;
+  }
+  return undefined;
 }
 
 /** The bit length of a base64url RSA modulus, ignoring leading zero bytes. */
@@ -132,12 +157,15 @@ export function rsaModulusBits(n: string): number {
 
 /**
  * Whether a key may verify a token signed with `alg`: its `kty` (and curve) fit the
- * algorithm, and its `alg`, `use` and `key_ops`, when present, allow it (RFC 7517 §4).
+ * algorithm, and its `alg`, `use` and `key_ops`, when present, allow it (RFC 7517 §4). An
+ * `AKP` key must carry an `alg`, the token's (RFC 9964): one ML-DSA key never verifies
+ * for another parameter set.
  */
 export function keyFitsAlgorithm(jwk: PublicJwk, alg: JwsAlgorithm): boolean {
   const requirement = keyRequirement(alg);
   if (jwk.kty !== requirement.kty) return false;
   if (requirement.crv && !requirement.crv.includes(jwk.crv as string)) return false;
+  if (requirement.algRequired && jwk.alg !== alg) return false;
   if (jwk.alg !== undefined && !algorithmNamesMatch(jwk.alg, alg)) return false;
   if (jwk.use !== undefined && jwk.use !== 'sig') return false;
   if (jwk.key_ops !== undefined && !jwk.key_ops.includes('verify')) return false;

@@ -44,7 +44,12 @@ export interface ParsedToken {
 export const DEFAULT_MAX_TOKEN_LENGTH = 32 * 1024;
 const MAX_KID_LENGTH = 1024;
 
-function decodeJsonObject(segment: string, what: string, decoder: SegmentDecoder): Record<string, unknown> {
+/** Decodes a segment as a UTF-8 JSON object whose member names are distinct. */
+export function decodeJsonObject(
+  segment: string,
+  what: string,
+  decoder: SegmentDecoder,
+): Record<string, unknown> {
   const text = decoder.text(segment, what);
   let value: unknown;
   try {

@@ -23,7 +23,7 @@ function binaryToBytes(binary: string): Uint8Array {
 }
 
 /** Throws unless `input` is strict base64url (see {@link decodeBase64Url}), without decoding it. */
-function checkBase64Url(input: string, what: string): void {
+export function checkBase64Url(input: string, what: string): void {
   const remainder = input.length % 4;
   if (!BASE64URL.test(input) || remainder === 1) {
     throw malformed(`the ${what} is not base64url (unpadded, alphabet A-Z a-z 0-9 - _)`);

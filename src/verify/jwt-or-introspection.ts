@@ -2,6 +2,7 @@
 import { invalidArgument } from '../errors.js';
 import type { AuthorizationServerMetadata } from '../issuer/discovery.js';
 import type { JwtPayload } from '../token/parse.js';
+import { isCompactJwe } from '../token/jwe.js';
 import { decodeBase64Url } from '../token/segments.js';
 import type { HttpRequest } from '../request/http-request.js';
 import { bearerToken } from './bearer.js';
@@ -23,7 +24,8 @@ export interface JwtOrIntrospectionVerifierOptions extends IntrospectionVerifier
 /**
  * Whether a token has the shape of a compact JWS: three dot-separated parts, the first a
  * base64url JSON object. Such a token is a JWT to verify, and stays refused when it does
- * not verify; anything else (an opaque token, a JWE) is one to introspect.
+ * not verify; anything else (an opaque token, a JWE unless the JWT side decrypts) is one to
+ * introspect.
  */
 export function isJwtShaped(token: unknown): boolean {
   if (typeof token !== 'string') return false;
@@ -63,6 +65,8 @@ export class JwtOrIntrospectionVerifier {
   readonly jwt: JwtVerifier;
   /** Introspects the rest. */
   readonly introspection: IntrospectionVerifier;
+  /** Whether the JWT side decrypts encrypted tokens, which then go to it, not to introspection. */
+  private readonly decrypts: boolean;
 
   constructor(options: JwtOrIntrospectionVerifierOptions) {
     bindMethods(this);
@@ -78,6 +82,7 @@ export class JwtOrIntrospectionVerifier {
     // cache, not the JWKS's: the JWT side takes `jwt.cache`.
     this.jwt = new JwtVerifier({ ...introspection, cache: undefined, ...jwt, issuer: introspection.issuer });
     this.issuer = this.jwt.issuer;
+    this.decrypts = jwt?.decryption !== undefined;
   }
 
   /**
@@ -88,14 +93,14 @@ export class JwtOrIntrospectionVerifier {
    * const { payload } = await verifier.verify<{ sub: string }>(token);
    */
   verify<Payload extends JwtPayload = JwtPayload>(token: string): Promise<VerifyResult<Payload>> {
-    return isJwtShaped(token) ? this.jwt.verify<Payload>(token) : this.introspection.verify<Payload>(token);
+    return this.pick(this.isJwt(token)).verify<Payload>(token);
   }
 
   /** Verifies the token of an `Authorization: Bearer <token>` header value (RFC 6750 §2.1); a DPoP-bound one is `ERR_DPOP_BINDING`. */
   async verifyAuthorizationHeader<Payload extends JwtPayload = JwtPayload>(
     authorization: string | readonly string[] | null | undefined,
   ): Promise<VerifyResult<Payload>> {
-    return this.pick(isJwtShaped(bearerToken(authorization))).verifyAuthorizationHeader<Payload>(
+    return this.pick(this.isJwt(bearerToken(authorization))).verifyAuthorizationHeader<Payload>(
       authorization,
     );
   }
@@ -112,7 +117,12 @@ export class JwtOrIntrospectionVerifier {
     options?: VerifyRequestOptions,
   ): Promise<RequestVerifyResult<Payload>> {
     const token = requestToken(request);
-    return this.pick(token === undefined || isJwtShaped(token)).verifyRequest<Payload>(request, options);
+    return this.pick(token === undefined || this.isJwt(token)).verifyRequest<Payload>(request, options);
+  }
+
+  /** A JWT to verify with the JWKS: JWS-shaped, or a compact JWE when `jwt.decryption` decrypts them. */
+  private isJwt(token: unknown): boolean {
+    return isJwtShaped(token) || (this.decrypts && typeof token === 'string' && isCompactJwe(token));
   }
 
   private pick(jwt: boolean): JwtVerifier | IntrospectionVerifier {

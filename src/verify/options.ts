@@ -19,6 +19,7 @@ import type { VerifierCacheSnapshot } from './snapshot.js';
 import { type DpopOptions, type ResolvedDpopOptions, resolveDpopOptions } from '../dpop/options.js';
 import { type ClaimRules, normalizeTyp, parseScopesOption } from './claims.js';
 import { parseAuthenticationRequirement } from './authentication.js';
+import { type DecryptionOptions, type TokenDecryptor, resolveDecryptionOptions } from './decryption.js';
 
 /** JWKS and metadata caching. All durations in milliseconds. */
 export interface CacheOptions {
@@ -121,6 +122,13 @@ export interface JwtVerifierOptions extends HttpOptions {
    * token is still refused when sent as Bearer).
    */
   dpop?: DpopOptions;
+  /**
+   * Accept encrypted access tokens: a compact JWE (RFC 7516) whose plaintext is a signed
+   * JWT, decrypted with these keys, then verified exactly as a plain token. With
+   * `required: true`, unencrypted tokens are refused. Default: off (a JWE is
+   * `ERR_TOKEN_MALFORMED`). See docs/advanced-tokens.md.
+   */
+  decryption?: DecryptionOptions;
 }
 
 /** What a successful verification returns. */
@@ -172,6 +180,7 @@ export interface ResolvedVerifierOptions {
   cache: ResolvedCacheOptions;
   onEvent: JwtVerifierOptions['onEvent'];
   dpop: ResolvedDpopOptions | undefined;
+  decryption: TokenDecryptor | undefined;
 }
 
 /**
@@ -188,6 +197,11 @@ export function resolveVerifierOptions(options: JwtVerifierOptions): ResolvedVer
   functionOption(options.now, 'now');
   // Looked up per call, so fake timers installed after construction still apply.
   const now = options.now ?? (() => Date.now());
+  const maxTokenLength = nonNegativeNumberOption(
+    options.maxTokenLength,
+    'maxTokenLength',
+    VERIFIER_DEFAULTS.maxTokenLength,
+  );
   return {
     issuer,
     http,
@@ -213,11 +227,7 @@ export function resolveVerifierOptions(options: JwtVerifierOptions): ResolvedVer
       }),
     },
     validate: options.validate,
-    maxTokenLength: nonNegativeNumberOption(
-      options.maxTokenLength,
-      'maxTokenLength',
-      VERIFIER_DEFAULTS.maxTokenLength,
-    ),
+    maxTokenLength,
     now,
     discovery: parseDiscoveryMode(options.discovery),
     jwksUri:
@@ -227,6 +237,7 @@ export function resolveVerifierOptions(options: JwtVerifierOptions): ResolvedVer
     cache: parseCacheOption(options.cache),
     onEvent: options.onEvent,
     dpop: resolveDpopOptions(options.dpop, now),
+    decryption: resolveDecryptionOptions(options.decryption, maxTokenLength),
   };
 }
 

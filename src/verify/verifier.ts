@@ -6,14 +6,16 @@ import type { CachedResource } from '../issuer/cached-resource.js';
 import type { AuthorizationServerMetadata, DiscoveryResult } from '../issuer/discovery.js';
 import type { JwksCache } from '../keys/jwks-cache.js';
 import { KeyTrial } from '../keys/key-trial.js';
-import type { JwsAlgorithm } from '../token/algorithms.js';
+import { type JwsAlgorithm, isMlDsaAlgorithm } from '../token/algorithms.js';
 import { type JwksKey, isSameKey } from '../token/jwk.js';
 import { type JwtHeader, type JwtPayload, type ParsedToken, parseToken } from '../token/parse.js';
 import { segmentDecoder } from '../token/signature/index.js';
 import type { ResolvedDpopOptions } from '../dpop/options.js';
 import type { HttpRequest } from '../request/http-request.js';
+import { requireRuntimeSupport } from './algorithm-support.js';
 import { bindMethods } from './bind-methods.js';
 import { type ClaimRules, checkClaims, runValidate } from './claims.js';
+import type { TokenDecryptor } from './decryption.js';
 import { createIssuerSources } from './issuer-sources.js';
 import { type JwtVerifierOptions, type VerifyResult, resolveVerifierOptions } from './options.js';
 import {
@@ -52,6 +54,7 @@ export class JwtVerifier {
   private readonly keyTrial: KeyTrial<string, VerifyResult>;
   private readonly verifiedTokens: VerifiedTokenCache | undefined;
   private readonly dpop: ResolvedDpopOptions | undefined;
+  readonly #decryption: TokenDecryptor | undefined;
 
   constructor(options: JwtVerifierOptions) {
     bindMethods(this);
@@ -63,6 +66,7 @@ export class JwtVerifier {
     this.maxTokenLength = resolved.maxTokenLength;
     this.now = resolved.now;
     this.dpop = resolved.dpop;
+    this.#decryption = resolved.decryption;
     const { verifiedTokens } = resolved.cache;
     this.verifiedTokens = verifiedTokens ? new VerifiedTokenCache(verifiedTokens, this.now) : undefined;
     const emitEvent = createEmitter(resolved.onEvent);
@@ -79,12 +83,28 @@ export class JwtVerifier {
 
   /**
    * Verifies a compact JWS and returns its payload and header. Rejects with a
-   * {@link JwtVerifyError} whose `code` says why.
+   * {@link JwtVerifyError} whose `code` says why. With the `decryption` option, a compact
+   * JWE is decrypted first and the signed JWT it holds verified the same way.
    *
    * @example
    * const { payload } = await verifier.verify<{ sub: string; scope: string }>(token);
    */
   verify<Payload extends JwtPayload = JwtPayload>(token: string): Promise<VerifyResult<Payload>> {
+    if (this.#decryption !== undefined) {
+      // An encrypted token is decrypted first; what it holds is verified as a plain token.
+      let opened: string | Promise<string>;
+      try {
+        opened = this.#decryption.open(token);
+      } catch (error) {
+        return Promise.reject(error);
+      }
+      if (typeof opened !== 'string') return opened.then((inner) => this.#verifySigned<Payload>(inner));
+      token = opened;
+    }
+    return this.#verifySigned<Payload>(token);
+  }
+
+  #verifySigned<Payload extends JwtPayload>(token: string): Promise<VerifyResult<Payload>> {
     const result =
       this.verifiedTokens === undefined ? this.#verifyToken(token) : this.#verifyThroughCache(token);
     return result as Promise<VerifyResult<Payload>>;
@@ -98,6 +118,11 @@ export class JwtVerifier {
     try {
       const parsed = parseToken(token, this.maxTokenLength, segmentDecoder);
       const alg = this.keyTrial.allowedAlgorithm(parsed.header.alg);
+      if (isMlDsaAlgorithm(alg)) {
+        return Promise.resolve(requireRuntimeSupport(alg)).then(() =>
+          this.keyTrial.check(token, parsed, alg),
+        );
+      }
       return Promise.resolve(this.keyTrial.check(token, parsed, alg));
     } catch (error) {
       return Promise.reject(error);

@@ -74,6 +74,9 @@ try {
     ERR_METADATA_INVALID: () =>
       new JwtVerifier({ ...options(altostrat), issuer: altostrat.issuer.replace(/\/$/, ''), discovery: 'oidc' }).verify(valid),
     // A certificate-bound token (RFC 8705) on a request without a TLS client certificate.
+    // An API that accepts encrypted tokens only, given a signed one.
+    ERR_DECRYPTION_FAILED: () =>
+      new JwtVerifier(options(archera, { decryption: { keys: { kty: 'oct', k: 'A'.repeat(43) }, required: true } })).verify(valid),
     ERR_CERTIFICATE_BINDING: async () => {
       const bound = await sign({ cnf: { 'x5t#S256': 'A'.repeat(43) } });
       const result = await authenticate(verifier, new Request('https://api.test/', { headers: { authorization: 'Bearer ' + bound } }));

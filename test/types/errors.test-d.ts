@@ -21,6 +21,7 @@ function describeCode(error: JwtVerifyError): string {
     case 'ERR_DPOP_PROOF_INVALID':
     case 'ERR_DPOP_NONCE_REQUIRED':
     case 'ERR_DPOP_BINDING':
+    case 'ERR_DECRYPTION_FAILED':
       return 'unauthorized';
     case 'ERR_INSUFFICIENT_AUTHENTICATION':
       return 'log in again';
@@ -60,6 +61,7 @@ describe('JwtVerifyErrorCode', () => {
       | 'ERR_DPOP_NONCE_REQUIRED'
       | 'ERR_DPOP_BINDING'
       | 'ERR_INSUFFICIENT_AUTHENTICATION'
+      | 'ERR_DECRYPTION_FAILED'
     >();
     expectTypeOf<keyof typeof ERROR_STATUS>().toEqualTypeOf<JwtVerifyErrorCode>();
   });

@@ -124,6 +124,12 @@ const CASES: Record<VerifyCode, Case> = {
     options: { acrValues: ['mfa', 'hwk'], maxAuthAgeSeconds: 300 },
     message: [/acr "pwd"/, /not one of mfa hwk/],
   },
+  // With decryption.required, a token that is not encrypted (more in test/verify/decryption.test.ts).
+  ERR_DECRYPTION_FAILED: {
+    token: () => issuer.sign(),
+    options: { decryption: { keys: { kty: 'oct', kid: 'k', k: 'AAAAAAAAAAAAAAAAAAAAAA' }, required: true } },
+    message: [/accepts encrypted tokens \(JWE\) only/, /not encrypted/],
+  },
 };
 
 function challengeFor(code: JwtVerifyErrorCode, realm: string): RegExp {

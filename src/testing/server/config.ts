@@ -24,6 +24,7 @@ const ISSUER_FIELDS: Record<keyof TestIssuerOptions, true | string> = {
   now: 'the server uses the system clock',
   accessTokenFormat: true,
   requireDpopNonce: true,
+  encryptAccessTokens: true,
   keys: 'the server keeps keys in keysFile (--keys)',
 };
 const SERVER_FIELDS = ['issuers', 'admin'];

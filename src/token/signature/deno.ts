@@ -5,7 +5,7 @@
  * (Web Crypto, which runs on Deno's threads) once `offload.threshold` are: Deno's
  * `node:crypto` callback form costs about 2 ms a call, so it is never used. ECDSA always
  * goes through jose: Deno's `node:crypto` is the slower one there and decides an off-curve
- * key differently from jose. See docs/performance.md.
+ * key differently from jose. ML-DSA too: Deno has it in Web Crypto only. See docs/performance.md.
  */
 import type { JwsAlgorithm } from '../algorithms.js';
 import type { JwksKey } from '../jwk.js';
@@ -17,6 +17,8 @@ import * as web from './web.js';
 
 export const segmentDecoder = node.segmentDecoder;
 export const sha256Base64Url = node.sha256Base64Url;
+/** Deno has ML-DSA in Web Crypto only, so it is probed (and verified) there. */
+export const mlDsaUnavailable = web.mlDsaUnavailable;
 
 /** Checks a token's signature with one JWKS key: node:crypto at once, or jose (see above). */
 export function checkSignature(
@@ -25,6 +27,8 @@ export function checkSignature(
   alg: JwsAlgorithm,
   inFlight = 1,
 ): SignatureCheck | Promise<SignatureCheck> {
-  if (alg.startsWith('ES') || inFlight >= offload.threshold) return web.checkSignature(token, key, alg);
+  if (alg.startsWith('ES') || alg.startsWith('ML') || inFlight >= offload.threshold) {
+    return web.checkSignature(token, key, alg);
+  }
   return node.checkSignature(token, key, alg, 1);
 }

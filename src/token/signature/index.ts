@@ -6,5 +6,5 @@
  * else, so browser and workerd bundles never see `node:crypto`.
  * See docs/performance.md and tsup.config.ts.
  */
-export { checkSignature, segmentDecoder, sha256Base64Url } from './node.js';
+export { checkSignature, mlDsaUnavailable, segmentDecoder, sha256Base64Url } from './node.js';
 export type { SignatureCheck } from './types.js';

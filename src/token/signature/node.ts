@@ -1,7 +1,15 @@
 /** The Node signature path: node:crypto, synchronous while few are in flight, on the thread pool after. */
 import { Buffer } from 'node:buffer';
-import { type KeyObject, constants, createHash, createPublicKey, verify } from 'node:crypto';
-import type { JwsAlgorithm } from '../algorithms.js';
+import {
+  type KeyObject,
+  constants,
+  createHash,
+  createPublicKey,
+  generateKeyPairSync,
+  verify,
+} from 'node:crypto';
+import process from 'node:process';
+import { type JwsAlgorithm, type MlDsaAlgorithm, isMlDsaAlgorithm } from '../algorithms.js';
 import { type JwksKey, MIN_RSA_BITS, publicKeyMembers } from '../jwk.js';
 import { offload } from './offload.js';
 import type { SignatureCheck } from './types.js';
@@ -56,6 +64,9 @@ const DIGESTS: Record<JwsAlgorithm, string | null> = {
   ES512: 'sha512',
   EdDSA: null,
   Ed25519: null,
+  'ML-DSA-44': null,
+  'ML-DSA-65': null,
+  'ML-DSA-87': null,
 };
 
 const CURVES: Record<string, string> = { ES256: 'prime256v1', ES384: 'secp384r1', ES512: 'secp521r1' };
@@ -75,6 +86,9 @@ function prepare(key: JwksKey, alg: JwsAlgorithm): PreparedKey | 'invalid' | nul
     return null;
   }
   const type = keyObject.asymmetricKeyType;
+  // ML-DSA signs the message itself (pure ML-DSA, empty context: RFC 9964).
+  if (isMlDsaAlgorithm(alg))
+    return type === alg.toLowerCase() ? { digest: null, input: { key: keyObject } } : null;
   const family = alg.slice(0, 2);
   const digest = DIGESTS[alg];
   if (family === 'RS' || family === 'PS') {
@@ -97,6 +111,28 @@ function prepare(key: JwksKey, alg: JwsAlgorithm): PreparedKey | 'invalid' | nul
   }
   if (type !== 'ed25519') return null;
   return { digest, input: { key: keyObject } };
+}
+
+const mlDsaProbes = new Map<MlDsaAlgorithm, string | undefined>();
+
+/**
+ * Why this runtime's `node:crypto` cannot verify `alg` (Node.js before 24.7, a Bun without
+ * it), or `undefined` when it can. Probed once per algorithm, on the first token that needs it.
+ */
+export function mlDsaUnavailable(alg: MlDsaAlgorithm): string | undefined {
+  if (mlDsaProbes.has(alg)) return mlDsaProbes.get(alg);
+  let reason: string | undefined;
+  try {
+    generateKeyPairSync(alg.toLowerCase() as 'ed25519');
+  } catch {
+    const { bun, node } = process.versions as { bun?: string; node?: string };
+    reason =
+      bun === undefined
+        ? `${alg} needs Node.js 24.7 or later (node:crypto ML-DSA); this is Node.js ${node}`
+        : `${alg} needs a Bun whose node:crypto has ML-DSA; this is Bun ${bun}`;
+  }
+  mlDsaProbes.set(alg, reason);
+  return reason;
 }
 
 function preparedKey(key: JwksKey, alg: JwsAlgorithm): PreparedKey | 'invalid' | null {

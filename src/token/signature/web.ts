@@ -1,6 +1,6 @@
 /** The Web signature path: jose over Web Crypto, for browsers, workerd and other runtimes without node:crypto. */
 import { flattenedVerify, importJWK } from 'jose';
-import type { JwsAlgorithm } from '../algorithms.js';
+import type { JwsAlgorithm, MlDsaAlgorithm } from '../algorithms.js';
 import { type JwksKey, publicKeyMembers } from '../jwk.js';
 import type { SignatureCheck } from './types.js';
 import { type ParsedToken } from '../parse.js';
@@ -59,4 +59,32 @@ export async function checkSignature(
   } catch {
     return 'invalid';
   }
+}
+
+const mlDsaProbes = new Map<MlDsaAlgorithm, Promise<string | undefined>>();
+
+/**
+ * Why this runtime's Web Crypto cannot verify `alg`, or `undefined` when it can. Probed once
+ * per algorithm, on the first token that needs it, by importing a key too short to be one:
+ * a runtime with ML-DSA answers that the key data is wrong, one without that it does not
+ * know the algorithm.
+ */
+export function mlDsaUnavailable(alg: MlDsaAlgorithm): Promise<string | undefined> {
+  let probe = mlDsaProbes.get(alg);
+  if (probe === undefined) {
+    const lacking = `${alg} needs Web Crypto with ML-DSA, which this runtime's crypto.subtle does not have`;
+    const subtle = (globalThis as { crypto?: Crypto }).crypto?.subtle;
+    probe =
+      subtle === undefined
+        ? Promise.resolve(lacking)
+        : subtle
+            .importKey('jwk', { kty: 'AKP', alg, pub: 'AA' } as JsonWebKey, { name: alg }, false, ['verify'])
+            .then(
+              () => undefined,
+              (error: unknown) =>
+                (error as Error | undefined)?.name === 'NotSupportedError' ? lacking : undefined,
+            );
+    mlDsaProbes.set(alg, probe);
+  }
+  return probe;
 }

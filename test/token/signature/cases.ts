@@ -10,11 +10,17 @@ import { Buffer } from 'node:buffer';
 import { KeyObject, constants, sign as nodeSign } from 'node:crypto';
 import fc from 'fast-check';
 import { CompactSign, type CryptoKey, type JWK, exportJWK, generateKeyPair } from 'jose';
-import { type JwsAlgorithm, SUPPORTED_ALGORITHMS } from '../../../src/token/algorithms.js';
+import {
+  CLASSIC_ALGORITHMS,
+  type JwsAlgorithm,
+  ML_DSA_SIZES,
+  type MlDsaAlgorithm,
+} from '../../../src/token/algorithms.js';
 import type { JwksKey } from '../../../src/token/jwk.js';
 import { type ParsedToken, parseToken } from '../../../src/token/parse.js';
 import type { SegmentDecoder } from '../../../src/token/segments.js';
 import type { SignatureCheck } from '../../../src/token/signature/types.js';
+import { ML_DSA_FIXTURE_KEY, ML_DSA_FIXTURE_TOKEN } from '../../support/ml-dsa-fixture.js';
 import { weakRsaKeyPair } from '../../support/tokens.js';
 
 /** What a signature module exports: src/token/signature/{node,web}.ts, or dist/signature-{node,web}.js. */
@@ -26,6 +32,8 @@ export interface SignaturePath {
     inFlight?: number,
   ): SignatureCheck | Promise<SignatureCheck>;
   segmentDecoder: SegmentDecoder;
+  /** Why the path cannot verify an ML-DSA algorithm here, or `undefined`. */
+  mlDsaUnavailable(alg: MlDsaAlgorithm): string | undefined | Promise<string | undefined>;
 }
 
 /** The node:crypto path and the jose (Web Crypto) path under test. */
@@ -44,6 +52,8 @@ export interface Differential {
   paths: SignaturePaths;
   pairs: Map<string, Pair>;
   others: Map<string, Pair>;
+  /** Whether both paths can verify ML-DSA on this runtime (then `pairs` has ML-DSA keys). */
+  mlDsa: boolean;
   /** Throws (node:assert) when a node:crypto answer differs from jose's, or jose's from `expected`. */
   expectSameDecision(
     token: string,
@@ -60,7 +70,9 @@ export interface NamedCheck<Context> {
 }
 
 // Ed25519 is EdDSA under its fully-specified name (RFC 9864): one check of its own below.
-const ALGORITHMS = SUPPORTED_ALGORITHMS.filter((alg) => alg !== 'Ed25519');
+// ML-DSA, which not every runtime has, has checks of its own too.
+const ALGORITHMS = CLASSIC_ALGORITHMS.filter((alg) => alg !== 'Ed25519');
+const ML_DSA = ['ML-DSA-44', 'ML-DSA-65', 'ML-DSA-87'] as const;
 
 async function makePair(alg: string, kid: string): Promise<Pair> {
   const generated = await generateKeyPair(alg === 'EdDSA' ? 'Ed25519' : alg, { extractable: true });
@@ -76,10 +88,27 @@ export async function createDifferential(paths: SignaturePaths): Promise<Differe
     pairs.set(alg, await makePair(alg, `${alg}-main`));
     others.set(alg, await makePair(alg, `${alg}-other`));
   }
+  const lacking = await Promise.all([
+    paths.node.mlDsaUnavailable('ML-DSA-65'),
+    paths.web.mlDsaUnavailable('ML-DSA-65'),
+  ]);
+  assert.equal(
+    lacking[0] === undefined,
+    lacking[1] === undefined,
+    `the paths disagree on ML-DSA: node:crypto ${lacking[0] ?? 'has it'}, jose ${lacking[1] ?? 'has it'}`,
+  );
+  const mlDsa = lacking[0] === undefined;
+  if (mlDsa) {
+    for (const alg of ML_DSA) {
+      pairs.set(alg, await makePair(alg, `${alg}-main`));
+      others.set(alg, await makePair(alg, `${alg}-other`));
+    }
+  }
   return {
     paths,
     pairs,
     others,
+    mlDsa,
     async expectSameDecision(token, key, alg, expected) {
       // Each path parses as the verifier does where it runs: with that path's segment decoder.
       const forWeb = parseToken(token, undefined, paths.web.segmentDecoder);
@@ -93,6 +122,10 @@ export async function createDifferential(paths: SignaturePaths): Promise<Differe
       return jose;
     },
   };
+}
+
+function expect(actual: number, expected: number): void {
+  assert.equal(actual, expected, `a signature of ${actual} bytes, expected ${expected}`);
 }
 
 async function signCompact(
@@ -320,6 +353,41 @@ export const SIGNATURE_CHECKS: readonly NamedCheck<Differential>[] = [
       await d.expectSameDecision(signRaw(weak, 'RS256', {}), weak.key, 'RS256', 'invalid');
     },
   },
+  ...ML_DSA.map((alg) => ({
+    name: `decide the same on ${alg}: valid, changed payload, another key, hostile signatures, a key of another parameter set (or, where the runtime has no ML-DSA, find its key unusable)`,
+    async run(d: Differential) {
+      if (!d.mlDsa) {
+        const fixtureKey: JwksKey = { kid: ML_DSA_FIXTURE_KEY.kid, jwk: ML_DSA_FIXTURE_KEY };
+        await d.expectSameDecision(ML_DSA_FIXTURE_TOKEN, fixtureKey, 'ML-DSA-65', 'unusable');
+        return;
+      }
+      const pair = d.pairs.get(alg)!;
+      const token = await signCompact(pair, alg, { sub: 'alice' });
+      await d.expectSameDecision(token, pair.key, alg, 'valid');
+      const [header, , encoded] = token.split('.');
+      const forged = `${header}.${Buffer.from(JSON.stringify({ sub: 'mallory' })).toString('base64url')}.${encoded}`;
+      await d.expectSameDecision(forged, pair.key, alg, 'invalid');
+      await d.expectSameDecision(token, d.others.get(alg)!.key, alg, 'invalid');
+      const signature = signatureOf(token);
+      expect(signature.length, ML_DSA_SIZES[alg].signature);
+      const flipped = Buffer.from(signature);
+      flipped[flipped.length >> 1]! ^= 0x01;
+      const otherLength = ML_DSA_SIZES[alg === 'ML-DSA-44' ? 'ML-DSA-65' : 'ML-DSA-44'].signature;
+      for (const variant of [
+        flipped,
+        signature.subarray(0, signature.length - 1),
+        Buffer.concat([signature, Buffer.from([0])]),
+        Buffer.alloc(signature.length),
+        Buffer.alloc(otherLength, 1),
+        Buffer.alloc(0),
+      ]) {
+        await d.expectSameDecision(withSignature(token, variant), pair.key, alg, 'invalid');
+      }
+      // A key of another parameter set, presented with a token that names this one.
+      const other = ML_DSA.find((candidate) => candidate !== alg)!;
+      await d.expectSameDecision(token, d.pairs.get(other)!.key, alg, 'unusable');
+    },
+  })),
   {
     name: 'agree on randomly corrupted tokens',
     async run(d) {
