@@ -14,7 +14,7 @@
  */
 export { JwtVerifier } from './verify/verifier.js';
 export { bearerToken } from './verify/bearer.js';
-export type { CacheOptions, JwtVerifierOptions, VerifyResult } from './verify/options.js';
+export type { CacheOptions, JwtVerifierOptions, VerifyOptions, VerifyResult } from './verify/options.js';
 export { MultiIssuerVerifier } from './verify/multi-issuer.js';
 export type { IssuerVerifier } from './verify/multi-issuer.js';
 export { IntrospectionVerifier } from './verify/introspection-verifier.js';

@@ -2,7 +2,7 @@ import { checkScopes, parseScopesOption } from '../verify/claims.js';
 import { type JwtVerifyErrorCode, JwtVerifyError, invalidArgument, isJwtVerifyError } from '../errors.js';
 import { nonNegativeNumberOption } from '../issuer/http.js';
 import type { JwtPayload } from '../token/parse.js';
-import { type VerifyResult } from '../verify/options.js';
+import { type VerifyOptions, type VerifyResult } from '../verify/options.js';
 import { withChallenge } from '../dpop/challenge.js';
 import type { HttpRequest } from '../dpop/request.js';
 import { type RequestUrlOptions, resolveRequestUrlOptions } from '../dpop/request-url.js';
@@ -15,8 +15,14 @@ import { parseResourceMetadataOption, withParam } from './resource-metadata.js';
  * `IntrospectionVerifier`, `JwtOrIntrospectionVerifier` and `MultiIssuerVerifier` all fit.
  */
 export interface TokenVerifier {
-  /** Verifies a compact JWS; rejects with a {@link JwtVerifyError}. */
-  verify<Payload extends JwtPayload = JwtPayload>(token: string): Promise<VerifyResult<Payload>>;
+  /**
+   * Verifies a compact JWS; rejects with a {@link JwtVerifyError}. `authenticate()` passes
+   * `{ allowBoundTokens: true }` and checks a sender-constrained token's binding itself.
+   */
+  verify<Payload extends JwtPayload = JwtPayload>(
+    token: string,
+    options?: VerifyOptions,
+  ): Promise<VerifyResult<Payload>>;
   /**
    * Verifies a whole request, Bearer or DPoP (RFC 9449), and a certificate-bound token's
    * TLS client certificate (RFC 8705); `authenticate()` uses it when present, else `verify()`
@@ -236,7 +242,11 @@ function verifyToken<Payload extends JwtPayload>(
   const requestOptions = { publicUrl, trustedForwardedHeaders, clientCertificate };
   if (typeof verifier.verifyRequest === 'function')
     return verifier.verifyRequest<Payload>(request, requestOptions);
-  const parts = { verify: (token: string) => verifier.verify(token), dpop: undefined, now: Date.now };
+  const parts = {
+    verify: (token: string, verifyOptions?: VerifyOptions) => verifier.verify(token, verifyOptions),
+    dpop: undefined,
+    now: Date.now,
+  };
   return verifyRequestWith<Payload>(parts, request, requestOptions);
 }
 

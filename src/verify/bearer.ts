@@ -30,7 +30,7 @@ export function authorizationCredentials(
   if (!/^[A-Za-z0-9\-._~+/]+=*$/.test(credentials)) {
     throw new JwtVerifyError(
       'ERR_TOKEN_MALFORMED',
-      `the ${scheme} credentials are not a single b64token (RFC 6750 §2.1)`,
+      `the ${scheme} credentials are not a single b64token (RFC 6750 section 2.1)`,
     );
   }
   return { scheme, token: credentials };

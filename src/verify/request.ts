@@ -24,8 +24,12 @@ import {
 import type { JwtPayload } from '../token/parse.js';
 import { sha256Base64Url } from '../token/signature/index.js';
 import { authorizationCredentials, bearerToken } from './bearer.js';
-import type { VerifyResult } from './options.js';
+import type { VerifyOptions, VerifyResult } from './options.js';
 import { type ClientCertificate, checkRequestCertificate } from './certificate-binding.js';
+import { unlessBound } from './bound-token.js';
+
+/** What this module passes to `verify()`: it checks the proof or certificate itself, below. */
+const BINDING_CHECKED: VerifyOptions = Object.freeze({ allowBoundTokens: true });
 
 /**
  * Options of `verifyRequest()`: which URL a DPoP proof names behind a proxy, and where a
@@ -67,7 +71,7 @@ export interface RequestVerifyResult<Payload extends JwtPayload = JwtPayload> ex
 
 /** What verifying a request needs from the verifier. */
 export interface RequestVerifierParts {
-  verify(token: string): Promise<VerifyResult>;
+  verify(token: string, options?: VerifyOptions): Promise<VerifyResult>;
   dpop: ResolvedDpopOptions | undefined;
   now(): number;
 }
@@ -102,15 +106,16 @@ export function challengeOf(dpop: ResolvedDpopOptions | undefined): AuthChalleng
 
 /**
  * `verifyAuthorizationHeader()` of a verifier made of `parts`: the Bearer token verified,
- * and refused with `ERR_DPOP_BINDING` when it is DPoP-bound (RFC 9449 §7.2).
+ * and refused with `ERR_DPOP_BINDING` when it is DPoP-bound (RFC 9449 §7.2), with
+ * `ERR_CERTIFICATE_BINDING` when it is certificate-bound (RFC 8705 §3: no certificate here).
  */
 export async function verifyBearerHeader<Payload extends JwtPayload>(
   parts: RequestVerifierParts,
   authorization: string | readonly string[] | null | undefined,
 ): Promise<VerifyResult<Payload>> {
-  const result = (await parts.verify(bearerToken(authorization))) as VerifyResult<Payload>;
+  const result = (await parts.verify(bearerToken(authorization), BINDING_CHECKED)) as VerifyResult<Payload>;
   refuseBoundBearerToken(result.payload, { ...challengeOf(parts.dpop), scheme: 'Bearer' });
-  return result;
+  return unlessBound(result, undefined);
 }
 
 /** The token of a request's `Authorization` header, Bearer or DPoP; `undefined` when there is none to read. */
@@ -161,13 +166,13 @@ export async function verifyRequest(
     scheme = credentials.scheme;
     if (scheme === 'Bearer') {
       if (dpop?.required) throw requiredDpopError('the request used the Bearer scheme');
-      const result = await parts.verify(credentials.token);
+      const result = await parts.verify(credentials.token, BINDING_CHECKED);
       refuseBoundBearerToken(result.payload);
       await checkRequestCertificate(result.payload, request, clientCertificate);
       return result;
     }
     const verify = async (token: string) => {
-      const result = await parts.verify(token);
+      const result = await parts.verify(token, BINDING_CHECKED);
       await checkRequestCertificate(result.payload, request, clientCertificate);
       return result;
     };

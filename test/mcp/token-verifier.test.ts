@@ -70,7 +70,8 @@ describe('mcpTokenVerifier(verifier).verifyAccessToken(token)', () => {
     const error = await rejection(mcpTokenVerifier(resource()).verifyAccessToken(other));
     expect(error).toBeInstanceOf(InvalidTokenError);
     expect((error.cause as JwtVerifyError).code).toBe('ERR_AUDIENCE_MISMATCH');
-    expect(error.message).toMatch(/expected audience "https:\/\/mcp\.example\.test\/mcp"/);
+    // Cleaned as wwwAuthenticate() cleans it: the SDK writes it into error_description as it is.
+    expect(error.message).toMatch(/expected audience 'https:\/\/mcp\.example\.test\/mcp'/);
     const garbage = await rejection(mcpTokenVerifier(resource()).verifyAccessToken('garbage'));
     expect((garbage.cause as JwtVerifyError).code).toBe('ERR_TOKEN_MALFORMED');
     expect(garbage).toBeInstanceOf(InvalidTokenError);
