@@ -1,4 +1,4 @@
-import { type AuthScheme, JwtVerifyError } from '../errors.js';
+import { type AuthScheme, JwtVerifyError, describeValue } from '../errors.js';
 
 /**
  * Reads an `Authorization` header value: the scheme (`Bearer`, or `DPoP` when
@@ -12,7 +12,12 @@ export function authorizationCredentials(
     throw new JwtVerifyError('ERR_TOKEN_MISSING', 'no Authorization header');
   }
   if (typeof authorization !== 'string') {
-    throw new JwtVerifyError('ERR_TOKEN_MALFORMED', 'more than one Authorization header');
+    throw new JwtVerifyError(
+      'ERR_TOKEN_MALFORMED',
+      Array.isArray(authorization)
+        ? 'more than one Authorization header'
+        : `the Authorization header is not text: found ${describeValue(authorization)}`,
+    );
   }
   const match = /^([A-Za-z0-9!#$%&'*+.^_`|~-]+)(?: +(.*))?$/.exec(authorization.trim());
   const name = match?.[1]!.toLowerCase();

@@ -84,6 +84,20 @@ describe('mcpTokenVerifier(verifier).verifyAccessToken(token)', () => {
     expect(error).toBeInstanceOf(InvalidTokenError);
   });
 
+  it('refuses a certificate-bound token (cnf x5t#S256): the SDK shows no TLS client certificate', async () => {
+    const bound = await issuer.sign({ cnf: { 'x5t#S256': 'NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs' } });
+    const error = await rejection(mcpTokenVerifier(resource()).verifyAccessToken(bound));
+    expect((error.cause as JwtVerifyError).code).toBe('ERR_CERTIFICATE_BINDING');
+    expect(error).toBeInstanceOf(InvalidTokenError);
+    expect(error.message).toMatch(/^[ !#-[\]-~]+$/);
+    // A verifier of your own that takes no options does not let it through either.
+    const jwt = resource();
+    const own = await rejection(
+      mcpTokenVerifier({ verify: (t) => jwt.verify(t, { allowBoundTokens: true }) }).verifyAccessToken(bound),
+    );
+    expect((own.cause as JwtVerifyError).code).toBe('ERR_CERTIFICATE_BINDING');
+  });
+
   it('refuses missing requiredScopes with InsufficientScopeError', async () => {
     const strict = protectedResource({
       resource: RESOURCE,
