@@ -84,19 +84,13 @@ export class JwtVerifier {
 
   /**
    * Verifies a compact JWS and returns its payload and header. Rejects with a
-   * {@link JwtVerifyError} whose `code` says why.
-   *
-   * A sender-constrained token (DPoP-bound `cnf.jkt`, or certificate-bound
-   * `cnf["x5t#S256"]`) is refused with `ERR_DPOP_BINDING` / `ERR_CERTIFICATE_BINDING`:
-   * its proof or certificate is not in sight here, so a stolen one would pass as a bearer
-   * token. {@link JwtVerifier.verifyRequest} and `authenticate()` check the binding; pass
-   * `{ allowBoundTokens: true }` only when you check it yourself.
+   * {@link JwtVerifyError} whose `code` says why. A sender-constrained token (`cnf.jkt`,
+   * `cnf["x5t#S256"]`) is refused (`ERR_DPOP_BINDING`, `ERR_CERTIFICATE_BINDING`) unless
+   * `options.allowBoundTokens`: `verifyRequest()` and `authenticate()` check its binding.
    *
    * @example
    * const { payload } = await verifier.verify<{ sub: string; scope: string }>(token);
-   * // The certificate checked by your own code:
-   * const bound = await verifier.verify(token, { allowBoundTokens: true });
-   * await checkCertificateBinding(bound.payload, certificate);
+   * const bound = await verifier.verify(token, { allowBoundTokens: true }); // you check cnf
    * @see https://www.rfc-editor.org/rfc/rfc8705#section-3
    * @see https://www.rfc-editor.org/rfc/rfc9449#section-7.2
    */
@@ -119,7 +113,7 @@ export class JwtVerifier {
   /**
    * The full verification. Not an async function: a warm call makes one promise, the one it
    * returns, and an error thrown on the way becomes its rejection (see docs/performance.md).
-   * A bound token (`cnf`) takes one more step, after every other check, for the binding rule.
+   * Only a token with `cnf` takes one more step, after every other check: the binding rule.
    */
   #verifyToken(token: string, options: VerifyOptions | number | undefined): Promise<VerifyResult> {
     try {
