@@ -154,11 +154,12 @@ export function isJwtVerifyError(value: unknown, code?: JwtVerifyErrorCode): val
 
 /**
  * Text made fit for a quoted `WWW-Authenticate` value, whoever writes the header: RFC 6750
- * §3 allows only %x20-21 / %x23-5B / %x5D-7E there. Double quotes become single ones and
- * `§` the word "section" (both still read well); anything else outside the set is `?`.
+ * §3 allows only %x20-21 / %x23-5B / %x5D-7E there. Double quotes become single ones (still
+ * readable), anything else outside the set `?`; so messages are written in plain ASCII
+ * (RFC sections as "section 7.2"), which a test of every message in src/ holds.
  */
 export function quotableText(value: string): string {
-  return value.replace(/§ ?/g, 'section ').replace(/[^ !#-[\]-~]/g, (c) => (c === '"' ? "'" : '?'));
+  return value.replace(/[^ !#-[\]-~]/g, (c) => (c === '"' ? "'" : '?'));
 }
 
 /** A caller mistake (bad options or arguments): thrown at once, never on a later request. */

@@ -1,9 +1,12 @@
 // Every error code through every writer of a WWW-Authenticate challenge (the Express, Fastify
 // and Hono adapters, authenticate() on node:http and on a Fetch handler, mcpBearerAuth, and the
 // MCP SDK's own requireBearerAuth with mcpTokenVerifier), with a message as hostile as a
-// verifier's can be ("quotes", a backslash, §, non-ASCII, control characters): each header
-// must read under a strict RFC 9110 §11.6.1 / RFC 6750 §3 parser, and read well.
+// verifier's can be ("quotes", a backslash, non-ASCII, control characters): each header
+// must read under a strict RFC 9110 §11.6.1 / RFC 6750 §3 parser, and read well. And the
+// messages themselves: every string in src/ that can become one is plain ASCII.
+import { readFile, readdir } from 'node:fs/promises';
 import { type Server, createServer } from 'node:http';
+import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -22,7 +25,7 @@ import { ROUTE_SCOPE, type Target, closeAll, startAll } from '../support/servers
 
 const CODES = Object.keys(ERROR_STATUS) as JwtVerifyErrorCode[];
 const HOSTILE =
-  'expected audience "https://api.test", found "a\\b" (RFC 9449 §7.2, RFC 6750 § 3) ünï\u00a0\u0007\ttab\r\nX-Injected: 1';
+  'expected audience "https://api.test", found "a\\b" (RFC 9449 section 7.2) ünï\u00a0\u0007\ttab\r\nX-Injected: 1';
 const METADATA = protectedResourceMetadata({
   resource: 'https://api.test/orders',
   authorizationServers: ['https://issuer.test'],
@@ -172,8 +175,9 @@ describe('every error code through every writer of a challenge', () => {
         expect(error, where).toMatch(
           /^(invalid_token|insufficient_scope|invalid_dpop_proof|use_dpop_nonce)$/,
         );
-        expect(description, where).toContain("expected audience 'https://api.test'");
-        expect(description, where).toContain('RFC 9449 section 7.2, RFC 6750 section 3');
+        expect(description, where).toContain(
+          "expected audience 'https://api.test', found 'a?b' (RFC 9449 section 7.2)",
+        );
         seen.add(target.name);
       }
     }
@@ -188,5 +192,28 @@ describe('every error code through every writer of a challenge', () => {
         "the SDK's requireBearerAuth",
       ].sort(),
     );
+  });
+});
+
+describe('the messages of src/', () => {
+  it('are plain ASCII wherever they can reach a header: no § read as ?, no typographic quotes', async () => {
+    const src = join(import.meta.dirname, '..', '..', 'src');
+    // The SPA helpers, the stub issuer and the CLI write no challenge of ours.
+    const elsewhere = /^(pkce|testing|cli)\//;
+    const files = (await readdir(src, { recursive: true })).filter(
+      (file) => file.endsWith('.ts') && !elsewhere.test(file.replaceAll('\\', '/')),
+    );
+    expect(files.length).toBeGreaterThan(50);
+    const found: string[] = [];
+    for (const file of files) {
+      const lines = (await readFile(join(src, file), 'utf8')).split('\n');
+      lines.forEach((line, index) => {
+        const code = line.trim();
+        if (/^(\*|\/\/|\/\*)/.test(code)) return; // comments may cite §
+        if (/[^\x20-\x7e]/.test(code.replace(/\s+\/\/.*$/, '')))
+          found.push(`src/${file}:${index + 1}: ${code}`);
+      });
+    }
+    expect(found).toEqual([]);
   });
 });
