@@ -21,13 +21,16 @@ export function refuseBoundToken(payload: JwtPayload): void {
   }
 }
 
+/** Whether `verify`'s options accept bound tokens. A number is the index `tokens.map(verifier.verify)` passes: no options. */
+export function allowsBoundTokens(options: VerifyOptions | number | undefined): boolean {
+  return typeof options === 'object' && options?.allowBoundTokens === true;
+}
+
 /** `result` unless its token is sender-constrained and `options` do not allow that. */
 export function unlessBound<Result extends { payload: JwtPayload }>(
   result: Result,
   options: VerifyOptions | number | undefined,
 ): Result {
-  // A number is the index `tokens.map(verifier.verify)` passes: no options.
-  const allowed = typeof options === 'object' && options?.allowBoundTokens === true;
-  if (result.payload.cnf !== undefined && !allowed) refuseBoundToken(result.payload);
+  if (result.payload.cnf !== undefined && !allowsBoundTokens(options)) refuseBoundToken(result.payload);
   return result;
 }

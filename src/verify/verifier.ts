@@ -30,7 +30,7 @@ import {
   verifyRequestWith,
 } from './request.js';
 import { type VerifiedToken, VerifiedTokenCache } from './verified-token-cache.js';
-import { unlessBound } from './bound-token.js';
+import { allowsBoundTokens, unlessBound } from './bound-token.js';
 
 /**
  * Verifies JWTs (access tokens, ID tokens) from one OAuth 2.0 / OpenID Connect issuer:
@@ -120,7 +120,8 @@ export class JwtVerifier {
       const parsed = parseToken(token, this.maxTokenLength, segmentDecoder);
       const alg = this.#allowedAlgorithm(parsed.header.alg);
       const result = Promise.resolve(this.#checkToken(token, parsed, alg));
-      if (parsed.payload.cnf === undefined) return result;
+      // No promise hop for the request paths, which allow bound tokens and check them after.
+      if (parsed.payload.cnf === undefined || allowsBoundTokens(options)) return result;
       return result.then((verified) => unlessBound(verified, options));
     } catch (error) {
       return Promise.reject(error);
