@@ -173,7 +173,7 @@ describe('every error code through every writer of a challenge', () => {
         expect(described, where).toHaveLength(1);
         const { error, error_description: description } = described[0]!.params;
         expect(error, where).toMatch(
-          /^(invalid_token|insufficient_scope|invalid_dpop_proof|use_dpop_nonce)$/,
+          /^(invalid_token|insufficient_scope|invalid_dpop_proof|use_dpop_nonce|insufficient_user_authentication)$/,
         );
         expect(description, where).toContain(
           "expected audience 'https://api.test', found 'a?b' (RFC 9449 section 7.2)",
