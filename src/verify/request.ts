@@ -114,8 +114,13 @@ export async function verifyBearerHeader<Payload extends JwtPayload>(
   authorization: string | readonly string[] | null | undefined,
 ): Promise<VerifyResult<Payload>> {
   const result = (await parts.verify(bearerToken(authorization), BINDING_CHECKED)) as VerifyResult<Payload>;
-  refuseBoundBearerToken(result.payload, { ...challengeOf(parts.dpop), scheme: 'Bearer' });
-  return unlessBound(result, undefined);
+  const challenge: AuthChallenge = { ...challengeOf(parts.dpop), scheme: 'Bearer' };
+  refuseBoundBearerToken(result.payload, challenge);
+  try {
+    return unlessBound(result, undefined);
+  } catch (error) {
+    throw withChallenge(error as JwtVerifyError, challenge);
+  }
 }
 
 /** The token of a request's `Authorization` header, Bearer or DPoP; `undefined` when there is none to read. */

@@ -18,6 +18,7 @@ import {
 import { useMswIssuer } from '../support/msw.js';
 import { API, type DpopClient, dpopClient, fetchRequest, proofFor } from '../support/dpop.js';
 import { expectRejection } from '../support/rejections.js';
+import { parseChallenges } from '../support/challenges.js';
 
 const CLIENT = { clientId: 'orders-api', clientSecret: 'orders-secret' };
 const { issuer } = useMswIssuer({ issuer: 'https://issuer.test', audience: API, clients: [CLIENT] });
@@ -81,6 +82,14 @@ describe.each(BINDINGS)('a $kind token', ({ cnf, code }) => {
     for (const verifier of [introspectionVerifier(), eitherVerifier()]) {
       await expectRejection(verifier.verifyAuthorizationHeader(`Bearer ${answer}`), code);
     }
+    // A verifier that accepts DPoP names both schemes in its challenges, one with the error.
+    const told = await expectRejection(
+      jwtVerifier({ dpop: {} }).verifyAuthorizationHeader(`Bearer ${token}`),
+      code,
+    );
+    const challenges = parseChallenges(told.wwwAuthenticate('api'));
+    expect(challenges.map((challenge) => challenge.scheme)).toEqual(['Bearer', 'DPoP']);
+    expect(challenges.filter((challenge) => challenge.params.error === 'invalid_token')).toHaveLength(1);
   });
 
   it('is refused by tokens.map(verifier.verify): the index is not options', async () => {
