@@ -5,9 +5,7 @@
 // must read under a strict RFC 9110 §11.6.1 / RFC 6750 §3 parser, and read well. And the
 // messages themselves: every string in src/ that can become one is plain ASCII.
 import { readFile, readdir } from 'node:fs/promises';
-import { type Server, createServer } from 'node:http';
 import { join } from 'node:path';
-import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -21,7 +19,7 @@ import { withChallenge } from '../../src/dpop/challenge.js';
 import { mcpBearerAuth, mcpTokenVerifier } from '../../src/mcp/index.js';
 import { parseChallenges } from '../support/challenges.js';
 import { requireBearerAuth } from '../support/mcp-sdk.js';
-import { ROUTE_SCOPE, type Target, closeAll, startAll } from '../support/servers.js';
+import { ROUTE_SCOPE, type Target, closeAll, startAll, startExpressApp } from '../support/servers.js';
 
 const CODES = Object.keys(ERROR_STATUS) as JwtVerifyErrorCode[];
 const HOSTILE =
@@ -69,31 +67,11 @@ async function startMcpGuards(verifier: TokenVerifier): Promise<Target[]> {
     }),
   };
   return Promise.all(
-    Object.entries(guards).map(async ([name, guard]) => {
+    Object.entries(guards).map(([name, guard]) => {
       const app = express();
       app.use(guard);
       app.get('/orders', (_req, res) => void res.json({ ok: true }));
-      const server: Server = createServer(app);
-      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-      const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-      return {
-        name,
-        async get(authorization?: string) {
-          const response = await fetch(`${origin}/orders`, { headers: { authorization: authorization! } });
-          await response.text();
-          return {
-            status: response.status,
-            wwwAuthenticate: response.headers.get('www-authenticate'),
-          } as Awaited<ReturnType<Target['get']>>;
-        },
-        url: (path = '/orders') => `${origin}${path}`,
-        send: (path: string, init?: RequestInit) => fetch(`${origin}${path}`, init),
-        close: () =>
-          new Promise<void>((resolve) => {
-            server.closeAllConnections();
-            server.close(() => resolve());
-          }),
-      } satisfies Target;
+      return startExpressApp(name, app);
     }),
   );
 }

@@ -90,6 +90,12 @@ async function listenOn(server: Server): Promise<Server> {
   return server;
 }
 
+/** Any Express app on 127.0.0.1, as a target named `name`. */
+export async function startExpressApp(name: string, app: express.Express): Promise<Target> {
+  const server = await listenOn(createServer(app));
+  return httpTarget(name, originOf(server), closeServer(server));
+}
+
 export async function startExpress(
   verifier: TokenVerifier,
   options: AuthenticateOptions,
@@ -101,8 +107,7 @@ export async function startExpress(
   app.get('/orders', forExpress.requireScopes(ROUTE_SCOPE), (req, res) => {
     res.json(granted(req.auth!.payload));
   });
-  const server = await listenOn(createServer(app));
-  return httpTarget('express', originOf(server), closeServer(server));
+  return startExpressApp('express', app);
 }
 
 export async function startFastify(
