@@ -133,10 +133,7 @@ export class JwtVerifyError extends Error {
   protected challengeFor(scheme: string, realm: string | undefined, error: string | false): string {
     const { status, message, details } = this;
     const scopes = details.requiredScopes?.join(' ');
-    // RFC 6750 §3 allows only %x20-21 / %x23-5B / %x5D-7E inside the quoted values: double
-    // quotes become single ones (still readable), anything else outside the set `?`.
-    const param = (name: string, value: string) =>
-      `${name}="${value.replace(/[^ !#-[\]-~]/g, (c) => (c === '"' ? "'" : '?'))}"`;
+    const param = (name: string, value: string) => `${name}="${quotableText(value)}"`;
     return `${scheme} ${[
       realm !== undefined && param('realm', realm),
       error && `${param('error', error)}, ${param('error_description', message)}`,
@@ -172,6 +169,16 @@ export function isJwtVerifyError(value: unknown, code?: JwtVerifyErrorCode): val
     (value instanceof JwtVerifyError || (value as Record<symbol, unknown>)[BRAND] === true) &&
     (code === undefined || (value as JwtVerifyError).code === code)
   );
+}
+
+/**
+ * Text made fit for a quoted `WWW-Authenticate` value, whoever writes the header: RFC 6750
+ * §3 allows only %x20-21 / %x23-5B / %x5D-7E there. Double quotes become single ones (still
+ * readable), anything else outside the set `?`; so messages are written in plain ASCII
+ * (RFC sections as "section 7.2"), which a test of every message in src/ holds.
+ */
+export function quotableText(value: string): string {
+  return value.replace(/[^ !#-[\]-~]/g, (c) => (c === '"' ? "'" : '?'));
 }
 
 /** A caller mistake (bad options or arguments): thrown at once, never on a later request. */

@@ -14,7 +14,7 @@
  */
 // Verifying JWTs: the verifier, its options and results, several issuers, ID tokens.
 export { JwtVerifier } from './verify/verifier.js';
-export type { CacheOptions, JwtVerifierOptions, VerifyResult } from './verify/options.js';
+export type { CacheOptions, JwtVerifierOptions, VerifyOptions, VerifyResult } from './verify/options.js';
 export type { DecryptionKey, DecryptionOptions } from './verify/decryption.js';
 export { CONTENT_ENCRYPTION_ALGORITHMS, KEY_MANAGEMENT_ALGORITHMS } from './token/jwe.js';
 export type { ContentEncryptionAlgorithm, KeyManagementAlgorithm } from './token/jwe.js';

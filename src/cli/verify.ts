@@ -135,7 +135,8 @@ reached or answered badly (ERR_ISSUER_UNAVAILABLE, ERR_METADATA_INVALID).`,
             url: dpop.url,
             headers: { authorization: `DPoP ${token}`, dpop: proof! },
           })
-        : await verifier.verify(token);
+        : // A diagnosis, not a resource server: the report shows what a bound token is bound to.
+          await verifier.verify(token, { allowBoundTokens: true });
       const { discovery, jwksUri } = sources();
       const proofJson = proven && {
         jkt: proven.jkt,

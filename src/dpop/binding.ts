@@ -30,7 +30,7 @@ export function boundJkt(payload: JwtPayload): string | undefined {
 export function refuseBoundBearerToken(payload: JwtPayload, challenge?: AuthChallenge): void {
   if (boundJkt(payload) !== undefined) {
     throw bindingError(
-      'the token is DPoP-bound (cnf.jkt): send it with the DPoP scheme and a proof of its key, since Bearer cannot prove possession (RFC 9449 §7.2)',
+      'the token is DPoP-bound (cnf.jkt): send it with the DPoP scheme and a proof of its key, since Bearer cannot prove possession (RFC 9449 section 7.2)',
       challenge,
     );
   }

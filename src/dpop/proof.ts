@@ -203,7 +203,7 @@ export async function checkProof(
   if (expected.accessToken !== undefined) {
     if (typeof payload.ath !== 'string') {
       throw invalid(
-        'the DPoP proof has no "ath" (the access token hash, required with a token: RFC 9449 §4.2)',
+        'the DPoP proof has no "ath" (the access token hash, required with a token: RFC 9449 section 4.2)',
       );
     }
     if (payload.ath !== (await accessTokenHash(expected.accessToken))) {

@@ -80,7 +80,10 @@ export async function requestIntrospection(
 export function readAnswer(value: unknown, url: string, header: JwtHeader = UNSIGNED): IntrospectionAnswer {
   const payload = value as JwtPayload | null | undefined;
   if (typeof payload !== 'object' || payload === null || typeof payload.active !== 'boolean') {
-    throw unavailable(url, 'answered with no JSON object with a boolean "active" member (RFC 7662 §2.2)');
+    throw unavailable(
+      url,
+      'answered with no JSON object with a boolean "active" member (RFC 7662 section 2.2)',
+    );
   }
   return { active: payload.active, payload, header };
 }

@@ -16,7 +16,6 @@
  * @see https://modelcontextprotocol.io/specification/2025-11-25/basic/authorization
  * @module
  */
-import { refuseBoundBearerToken } from '../dpop/binding.js';
 import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
 import type { OAuthTokenVerifier } from '@modelcontextprotocol/sdk/server/auth/provider.js';
 import {
@@ -25,7 +24,8 @@ import {
   ServerError,
 } from '@modelcontextprotocol/sdk/server/auth/errors.js';
 import type { RequestHandler } from 'express';
-import { isJwtVerifyError } from '../errors.js';
+import { isJwtVerifyError, quotableText } from '../errors.js';
+import { refuseBoundToken } from '../verify/bound-token.js';
 import type { ProtectedResourceMetadata } from '../issuer/resource-metadata.js';
 import {
   type AuthenticateFailure,
@@ -81,7 +81,12 @@ function toUrl(value: unknown): URL | undefined {
  * `InvalidTokenError` (401) for a bad token, `InsufficientScopeError` (403) for the
  * verifier's `requiredScopes`, `ServerError` (500) when the issuer cannot be reached or
  * anything else failed; the SDK has no 503, and the issuer's URL is never sent to the
- * client (the `cause` keeps the original error, for logs).
+ * client (the `cause` keeps the original error, for logs). Their messages are the
+ * verifier's, cleaned as `wwwAuthenticate()` cleans them (the SDK writes them into
+ * `error_description` as they are). The SDK hands over the token alone, so a
+ * sender-constrained token (`cnf.jkt`, `cnf["x5t#S256"]`) is refused (401): its DPoP proof
+ * or TLS client certificate cannot be checked here (RFC 9449 §7.2, RFC 8705 §3); use
+ * {@link mcpBearerAuth} (or `authenticate()`) where they can be.
  *
  * @example
  * const mcp = protectedResource({ resource: 'https://mcp.example.com/mcp', issuer: 'https://auth.example.com' });
@@ -101,8 +106,9 @@ export function mcpTokenVerifier(verifier: TokenVerifier): OAuthTokenVerifier {
       let verified: VerifyResult;
       try {
         verified = await verifier.verify(token);
-        // The SDK's requireBearerAuth sends Bearer tokens only, which cannot prove possession.
-        refuseBoundBearerToken(verified.payload);
+        // The SDK hands over the token alone: no proof, no certificate. Checked here too, for
+        // verifiers of your own that take no options.
+        if (verified.payload.cnf !== undefined) refuseBoundToken(verified.payload);
       } catch (error) {
         throw sdkError(error);
       }
@@ -131,7 +137,8 @@ function authInfoOf(token: string, { payload, header }: VerifyResult, resource: 
 function sdkError(error: unknown): Error {
   if (isJwtVerifyError(error) && error.status < 500) {
     const Sdk = error.status === 403 ? InsufficientScopeError : InvalidTokenError;
-    return Object.assign(new Sdk(error.message), { cause: error });
+    // requireBearerAuth writes the message into error_description as it is.
+    return Object.assign(new Sdk(quotableText(error.message)), { cause: error });
   }
   const message = isJwtVerifyError(error)
     ? 'the token issuer cannot be reached to check the access token; retry later'

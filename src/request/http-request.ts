@@ -1,5 +1,5 @@
 /** request/: the request as a resource server reads it (headers, method, URL, TLS socket), whatever its shape. */
-import { invalidArgument } from '../errors.js';
+import { JwtVerifyError, describeValue, invalidArgument } from '../errors.js';
 
 /** A Fetch `Request` (Workers, Deno, Bun, Hono), or anything with `method`, `url` and Fetch `Headers`. */
 export interface FetchRequestLike {
@@ -42,36 +42,56 @@ function headersOf(request: HttpRequest): FetchRequestLike['headers'] | NodeRequ
 }
 
 /**
- * A header's value: `undefined` when absent, an array when it was sent more than once and
- * the request shows each (Node's `rawHeaders`). Fetch joins repeated headers with `", "`.
+ * A header value that is not text, as only a request built by hand can have: refused with
+ * the code of what the header carries (the token, else the DPoP proof and its URL).
+ */
+function notText(name: string, value: unknown): JwtVerifyError {
+  return new JwtVerifyError(
+    name === 'authorization' ? 'ERR_TOKEN_MALFORMED' : 'ERR_DPOP_PROOF_INVALID',
+    `the request's ${name} header is not text: found ${describeValue(value)}`,
+  );
+}
+
+/**
+ * A header's value: `undefined` when absent (or `null`), an array when it was sent more
+ * than once and the request shows each (Node's `rawHeaders`). Fetch joins repeated headers
+ * with `", "`. A value that is not text is a {@link JwtVerifyError}, never a `TypeError`.
  */
 export function headerValue(request: HttpRequest, name: string): string | string[] | undefined {
   const headers = headersOf(request);
+  let value: unknown;
   if (typeof (headers as FetchRequestLike['headers']).get === 'function') {
-    return (headers as FetchRequestLike['headers']).get(name) ?? undefined;
+    value = (headers as FetchRequestLike['headers']).get(name);
+  } else {
+    // Node keeps only the first of some repeated headers in `headers`; the raw list shows them all.
+    const raw: unknown = (request as NodeRequestLike).rawHeaders;
+    if (Array.isArray(raw)) {
+      const values = raw.filter(
+        (_, i) => i % 2 === 1 && typeof raw[i - 1] === 'string' && raw[i - 1].toLowerCase() === name,
+      );
+      if (values.length > 1) value = values;
+    }
+    const record = headers as Record<string, unknown>;
+    if (value === undefined) value = record[name];
+    if (value === undefined) {
+      const key = Object.keys(record).find((candidate) => candidate.toLowerCase() === name);
+      value = key === undefined ? undefined : record[key];
+    }
   }
-  // Node keeps only the first of some repeated headers in `headers`; the raw list shows them all.
-  const raw = (request as NodeRequestLike).rawHeaders;
-  if (Array.isArray(raw)) {
-    const values = raw.filter((_, i) => i % 2 === 1 && String(raw[i - 1]).toLowerCase() === name);
-    if (values.length > 1) return values as string[];
-  }
-  const record = headers as NodeRequestLike['headers'];
-  let value = record[name];
-  if (value === undefined) {
-    const key = Object.keys(record).find((candidate) => candidate.toLowerCase() === name);
-    value = key === undefined ? undefined : record[key];
-  }
-  if (value === undefined) return undefined;
+  if (value === undefined || value === null) return undefined;
   if (typeof value === 'string') return value;
-  return value.length === 1 ? String(value[0]) : value.map(String);
+  if (!Array.isArray(value) || !value.every((item) => typeof item === 'string')) throw notText(name, value);
+  return value.length === 0 ? undefined : value.length === 1 ? value[0] : value;
 }
 
-/** The request's method, upper-case as HTTP sends it. Throws a coded `TypeError` when there is none. */
+/** The request's method, upper-case as HTTP sends it; `ERR_DPOP_PROOF_INVALID` when there is none. */
 export function requestMethod(request: HttpRequest): string {
   const method = (request as { method?: unknown }).method;
   if (typeof method !== 'string' || method === '') {
-    throw invalidArgument('the request has no method: DPoP needs the method and URL it was sent with');
+    throw new JwtVerifyError(
+      'ERR_DPOP_PROOF_INVALID',
+      `the request has no method (found ${describeValue(method)}): DPoP needs the method and URL it was sent with`,
+    );
   }
   return method;
 }
@@ -84,7 +104,10 @@ export function ownTarget(request: HttpRequest): { url: string } | { path: strin
   const node = request as NodeRequestLike;
   const target = typeof node.originalUrl === 'string' ? node.originalUrl : node.url;
   if (typeof target !== 'string' || target === '') {
-    throw invalidArgument('the request has no URL: DPoP needs the method and URL it was sent with');
+    throw new JwtVerifyError(
+      'ERR_DPOP_PROOF_INVALID',
+      `the request has no URL (found ${describeValue(target)}): DPoP needs the method and URL it was sent with`,
+    );
   }
   return target.startsWith('/') ? { path: target } : { url: target };
 }

@@ -92,10 +92,19 @@ function lastValue(request: HttpRequest, name: string): string | undefined {
   return joined?.split(',').at(-1)?.trim() || undefined;
 }
 
+/** An absolute request target, parsed; `ERR_DPOP_PROOF_INVALID` when it is not a URL. */
+function targetUrl(url: string): URL {
+  try {
+    return new URL(url);
+  } catch {
+    throw unknownUrl(`its target ${describeValue(url)} is neither a path nor an absolute URL`);
+  }
+}
+
 /** The path and query of a request target. */
 function pathOf(target: { url: string } | { path: string }): string {
   if ('path' in target) return target.path;
-  const url = new URL(target.url);
+  const url = targetUrl(target.url);
   return url.pathname + url.search;
 }
 
@@ -117,7 +126,7 @@ function forwardedPairs(value: string | undefined): { proto?: string; host?: str
 /** The request's URL from its own target, corrected by the forwarding headers trusted. */
 function ownUrl(request: HttpRequest, trusted: ReadonlySet<ForwardedHeader>): string {
   const target = ownTarget(request);
-  const own = 'url' in target ? new URL(target.url) : undefined;
+  const own = 'url' in target ? targetUrl(target.url) : undefined;
   let scheme = own ? own.protocol.slice(0, -1) : isEncrypted(request) ? 'https' : 'http';
   let host = own ? own.host : headerValue(request, 'host');
   if (typeof host !== 'string') throw unknownUrl('it has no single Host header');

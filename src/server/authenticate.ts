@@ -8,7 +8,7 @@ import {
 import { type JwtVerifyErrorCode, JwtVerifyError, invalidArgument, isJwtVerifyError } from '../errors.js';
 import { functionOption, nonNegativeNumberOption, stringOption } from '../option-checks.js';
 import type { JwtPayload } from '../token/parse.js';
-import { type VerifyResult } from '../verify/options.js';
+import { type VerifyOptions, type VerifyResult } from '../verify/options.js';
 import { withChallenge } from '../dpop/challenge.js';
 import type { HttpRequest } from '../request/http-request.js';
 import { type RequestUrlOptions, resolveRequestUrlOptions } from '../request/public-url.js';
@@ -21,8 +21,14 @@ import { parseResourceMetadataOption, withParam } from './resource-metadata.js';
  * `IntrospectionVerifier`, `JwtOrIntrospectionVerifier` and `MultiIssuerVerifier` all fit.
  */
 export interface TokenVerifier {
-  /** Verifies a compact JWS; rejects with a {@link JwtVerifyError}. */
-  verify<Payload extends JwtPayload = JwtPayload>(token: string): Promise<VerifyResult<Payload>>;
+  /**
+   * Verifies a compact JWS; rejects with a {@link JwtVerifyError}. `authenticate()` passes
+   * `{ allowBoundTokens: true }` and checks a sender-constrained token's binding itself.
+   */
+  verify<Payload extends JwtPayload = JwtPayload>(
+    token: string,
+    options?: VerifyOptions,
+  ): Promise<VerifyResult<Payload>>;
   /**
    * Verifies a whole request, Bearer or DPoP (RFC 9449), and a certificate-bound token's
    * TLS client certificate (RFC 8705); `authenticate()` uses it when present, else `verify()`
@@ -258,7 +264,11 @@ function verifyToken<Payload extends JwtPayload>(
   const requestOptions = { publicUrl, trustedForwardedHeaders, clientCertificate };
   if (typeof verifier.verifyRequest === 'function')
     return verifier.verifyRequest<Payload>(request, requestOptions);
-  const parts = { verify: (token: string) => verifier.verify(token), dpop: undefined, now: Date.now };
+  const parts = {
+    verify: (token: string, verifyOptions?: VerifyOptions) => verifier.verify(token, verifyOptions),
+    dpop: undefined,
+    now: Date.now,
+  };
   return verifyRequestWith<Payload>(parts, request, requestOptions);
 }
 

@@ -2,7 +2,7 @@
 import { invalidArgument } from '../errors.js';
 import { type ProtectedResourceMetadata, resourceMetadataUrl } from '../issuer/resource-metadata.js';
 import type { JwtPayload } from '../token/parse.js';
-import type { JwtVerifierOptions, VerifyResult } from '../verify/options.js';
+import type { JwtVerifierOptions, VerifyOptions, VerifyResult } from '../verify/options.js';
 import { JwtVerifier } from '../verify/verifier.js';
 import type { TokenVerifier } from './authenticate.js';
 import { type ProtectedResourceMetadataOptions, protectedResourceMetadata } from './resource-metadata.js';
@@ -41,8 +41,20 @@ export interface ProtectedResource extends TokenVerifier {
   readonly metadataUrl: string;
   /** The verifier underneath (for `warmup()`, `close()`, `exportCache()`). */
   readonly verifier: JwtVerifier;
-  /** Verifies a token: {@link JwtVerifier.verify}, `aud` checked against `resource`. */
-  verify<Payload extends JwtPayload = JwtPayload>(token: string): Promise<VerifyResult<Payload>>;
+  /**
+   * Verifies a token: {@link JwtVerifier.verify}, `aud` checked against `resource`; a
+   * sender-constrained token is refused unless `options.allowBoundTokens`.
+   */
+  verify<Payload extends JwtPayload = JwtPayload>(
+    token: string,
+    options?: VerifyOptions,
+  ): Promise<VerifyResult<Payload>>;
+  /** As the callback of `tokens.map(resource.verify)`: the index and the array are not options. */
+  verify<Payload extends JwtPayload = JwtPayload>(
+    token: string,
+    index: number,
+    tokens: readonly string[],
+  ): Promise<VerifyResult<Payload>>;
 }
 
 /**
@@ -91,6 +103,7 @@ export function protectedResource(options: ProtectedResourceOptions): ProtectedR
     metadata,
     metadataUrl: resourceMetadataUrl(resource),
     verifier,
-    verify: <Payload extends JwtPayload = JwtPayload>(token: string) => verifier.verify<Payload>(token),
+    verify: (token: string, verifyOptions?: VerifyOptions | number) =>
+      verifier.verify(token, typeof verifyOptions === 'object' ? verifyOptions : undefined),
   });
 }

@@ -99,7 +99,7 @@ export function protectedResourceMetadata(
     resource.includes('#')
   ) {
     throw invalidArgument(
-      `resource must be an https URL without a fragment (RFC 9728 §1.2), got ${JSON.stringify(resource)}`,
+      `resource must be an https URL without a fragment (RFC 9728 section 1.2), got ${JSON.stringify(resource)}`,
     );
   }
   const servers = options.authorizationServers;
@@ -116,7 +116,7 @@ export function protectedResourceMetadata(
     scopes_supported: list(
       options.scopesSupported,
       'scopesSupported',
-      'scope tokens (RFC 6749 §3.3)',
+      'scope tokens (RFC 6749 section 3.3)',
       (scope) => SCOPE_TOKEN.test(scope),
     ),
     bearer_methods_supported: list(
@@ -149,7 +149,7 @@ export function protectedResourceMetadata(
     dpop_signing_alg_values_supported: list(
       options.dpopSigningAlgValuesSupported,
       'dpopSigningAlgValuesSupported',
-      'asymmetric JWS algorithms (RS256, ES256, EdDSA, …)',
+      'asymmetric JWS algorithms (RS256, ES256, EdDSA, ...)',
       isSupportedAlgorithm,
     ),
     dpop_bound_access_tokens_required: booleanOption(

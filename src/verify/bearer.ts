@@ -1,5 +1,5 @@
 /** The `Authorization` header (RFC 6750 §2.1, RFC 9449 §7.1): its scheme and token, read strictly. */
-import { type AuthScheme, JwtVerifyError } from '../errors.js';
+import { type AuthScheme, JwtVerifyError, describeValue } from '../errors.js';
 
 /**
  * Reads an `Authorization` header value: the scheme (`Bearer`, or `DPoP` when
@@ -13,7 +13,12 @@ export function authorizationCredentials(
     throw new JwtVerifyError('ERR_TOKEN_MISSING', 'no Authorization header');
   }
   if (typeof authorization !== 'string') {
-    throw new JwtVerifyError('ERR_TOKEN_MALFORMED', 'more than one Authorization header');
+    throw new JwtVerifyError(
+      'ERR_TOKEN_MALFORMED',
+      Array.isArray(authorization)
+        ? 'more than one Authorization header'
+        : `the Authorization header is not text: found ${describeValue(authorization)}`,
+    );
   }
   const match = /^([A-Za-z0-9!#$%&'*+.^_`|~-]+)(?: +(.*))?$/.exec(authorization.trim());
   const name = match?.[1]!.toLowerCase();
@@ -31,7 +36,7 @@ export function authorizationCredentials(
   if (!/^[A-Za-z0-9\-._~+/]+=*$/.test(credentials)) {
     throw new JwtVerifyError(
       'ERR_TOKEN_MALFORMED',
-      `the ${scheme} credentials are not a single b64token (RFC 6750 §2.1)`,
+      `the ${scheme} credentials are not a single b64token (RFC 6750 section 2.1)`,
     );
   }
   return { scheme, token: credentials };

@@ -57,7 +57,9 @@ export async function verifyIdToken<Payload extends JwtPayload = JwtPayload>(
     throw invalidArgument('verifyIdToken needs a JwtVerifier built with audience: <client_id> (one string)');
   }
   const checked = checkOptions(options);
-  const result = await verifier.verify<Payload>(idToken);
+  // An ID token goes to the client, never to a resource server as a credential: a `cnf` in
+  // it binds nothing this check could refuse.
+  const result = await verifier.verify<Payload>(idToken, { allowBoundTokens: true });
   const { payload, header } = result;
   if (typeof header.typ === 'string' && normalizeTyp(header.typ) === 'at+jwt') {
     throw new JwtVerifyError(

@@ -26,7 +26,13 @@ import type { HttpRequest } from '../request/http-request.js';
 import { bindMethods } from './bind-methods.js';
 import { type ClaimRules, checkClaims, runValidate } from './claims.js';
 import { createIssuerSources } from './issuer-sources.js';
-import { type JwtVerifierOptions, type VerifyResult, resolveVerifierOptions } from './options.js';
+import {
+  type JwtVerifierOptions,
+  type VerifyOptions,
+  type VerifyResult,
+  resolveVerifierOptions,
+} from './options.js';
+import { unlessBound } from './bound-token.js';
 import {
   type RequestVerifierParts,
   type RequestVerifyResult,
@@ -175,12 +181,25 @@ export class IntrospectionVerifier {
 
   /**
    * Introspects a token (or takes the cached answer) and checks the answer. Rejects with a
-   * {@link JwtVerifyError} whose `code` says why.
+   * {@link JwtVerifyError} whose `code` says why. An answer with `cnf.jkt` or
+   * `cnf["x5t#S256"]` (a sender-constrained token) is refused with `ERR_DPOP_BINDING` /
+   * `ERR_CERTIFICATE_BINDING` unless `options.allowBoundTokens` (see `JwtVerifier.verify`).
    *
    * @example
    * const { payload } = await verifier.verify<{ sub: string; scope: string }>(token);
+   * @see https://www.rfc-editor.org/rfc/rfc8705#section-3.2
    */
-  async verify<Payload extends JwtPayload = JwtPayload>(token: string): Promise<VerifyResult<Payload>> {
+  verify<Payload extends JwtPayload = JwtPayload>(
+    token: string,
+    options?: VerifyOptions,
+  ): Promise<VerifyResult<Payload>>;
+  /** As the callback of `tokens.map(verifier.verify)`: the index and the array are not options. */
+  verify<Payload extends JwtPayload = JwtPayload>(
+    token: string,
+    index: number,
+    tokens: readonly string[],
+  ): Promise<VerifyResult<Payload>>;
+  async verify(token: string, options?: VerifyOptions | number): Promise<VerifyResult> {
     const checked = introspectableToken(token, this.maxTokenLength);
     const answer = await this.cache.get(checked, () => this.introspect(checked));
     if (!answer.active) {
@@ -193,13 +212,14 @@ export class IntrospectionVerifier {
     checkClaims(payload, header, this.rules, Math.floor(this.now() / 1000));
     refuseRefreshToken(payload);
     if (this.validate) await runValidate(this.validate, payload, header);
-    return { payload: { ...payload } as Payload, header: { ...header } };
+    return unlessBound({ payload: { ...payload }, header: { ...header } }, options);
   }
 
   /**
    * Verifies the token of an `Authorization: Bearer <token>` header value (RFC 6750 §2.1).
    * A missing header or another scheme is `ERR_TOKEN_MISSING`; an answer whose `cnf.jkt`
-   * binds the token to a DPoP key is `ERR_DPOP_BINDING` (RFC 9449 §7.2).
+   * binds the token to a DPoP key is `ERR_DPOP_BINDING` (RFC 9449 §7.2), one bound to a TLS
+   * client certificate (`cnf["x5t#S256"]`) `ERR_CERTIFICATE_BINDING` (RFC 8705 §3).
    */
   async verifyAuthorizationHeader<Payload extends JwtPayload = JwtPayload>(
     authorization: string | readonly string[] | null | undefined,

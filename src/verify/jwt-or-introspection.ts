@@ -8,7 +8,7 @@ import type { HttpRequest } from '../request/http-request.js';
 import { bearerToken } from './bearer.js';
 import { bindMethods } from './bind-methods.js';
 import { IntrospectionVerifier, type IntrospectionVerifierOptions } from './introspection-verifier.js';
-import type { JwtVerifierOptions, VerifyResult } from './options.js';
+import type { JwtVerifierOptions, VerifyOptions, VerifyResult } from './options.js';
 import { type RequestVerifyResult, type VerifyRequestOptions, requestToken } from './request.js';
 import { JwtVerifier } from './verifier.js';
 
@@ -87,16 +87,31 @@ export class JwtOrIntrospectionVerifier {
 
   /**
    * Verifies a JWT with the JWKS, or introspects a token that is not one. Rejects with a
-   * `JwtVerifyError` whose `code` says why.
+   * `JwtVerifyError` whose `code` says why; a sender-constrained token is refused unless
+   * `options.allowBoundTokens` (see `JwtVerifier.verify`).
    *
    * @example
    * const { payload } = await verifier.verify<{ sub: string }>(token);
    */
-  verify<Payload extends JwtPayload = JwtPayload>(token: string): Promise<VerifyResult<Payload>> {
-    return this.pick(this.isJwt(token)).verify<Payload>(token);
+  verify<Payload extends JwtPayload = JwtPayload>(
+    token: string,
+    options?: VerifyOptions,
+  ): Promise<VerifyResult<Payload>>;
+  /** As the callback of `tokens.map(verifier.verify)`: the index and the array are not options. */
+  verify<Payload extends JwtPayload = JwtPayload>(
+    token: string,
+    index: number,
+    tokens: readonly string[],
+  ): Promise<VerifyResult<Payload>>;
+  verify(token: string, options?: VerifyOptions | number): Promise<VerifyResult> {
+    const verifyOptions = typeof options === 'object' ? options : undefined;
+    return this.pick(this.isJwt(token)).verify(token, verifyOptions);
   }
 
-  /** Verifies the token of an `Authorization: Bearer <token>` header value (RFC 6750 §2.1); a DPoP-bound one is `ERR_DPOP_BINDING`. */
+  /**
+   * Verifies the token of an `Authorization: Bearer <token>` header value (RFC 6750 §2.1); a
+   * DPoP-bound one is `ERR_DPOP_BINDING`, a certificate-bound one `ERR_CERTIFICATE_BINDING`.
+   */
   async verifyAuthorizationHeader<Payload extends JwtPayload = JwtPayload>(
     authorization: string | readonly string[] | null | undefined,
   ): Promise<VerifyResult<Payload>> {

@@ -1,7 +1,7 @@
 /** `MultiIssuerVerifier`: one verifier per trusted issuer, picked by the token's `iss` before any check. */
 import { JwtVerifyError, describeValue, invalidArgument } from '../errors.js';
 import { type JwtPayload, decodeUnverified } from '../token/parse.js';
-import { type JwtVerifierOptions, type VerifyResult } from './options.js';
+import { type JwtVerifierOptions, type VerifyOptions, type VerifyResult } from './options.js';
 import { JwtVerifier } from './verifier.js';
 import { bearerToken } from './bearer.js';
 import { IntrospectionVerifier } from './introspection-verifier.js';
@@ -61,9 +61,23 @@ export class MultiIssuerVerifier {
     return this.verifiers.get(issuer);
   }
 
-  /** Routes by `iss` (an opaque token to the introspecting verifier), then verifies with that issuer's verifier. */
-  async verify<Payload extends JwtPayload = JwtPayload>(token: string): Promise<VerifyResult<Payload>> {
-    return this.route(token).verify<Payload>(token);
+  /**
+   * Routes by `iss` (an opaque token to the introspecting verifier), then verifies with that
+   * issuer's verifier; a sender-constrained token is refused unless `options.allowBoundTokens`
+   * (see `JwtVerifier.verify`).
+   */
+  verify<Payload extends JwtPayload = JwtPayload>(
+    token: string,
+    options?: VerifyOptions,
+  ): Promise<VerifyResult<Payload>>;
+  /** As the callback of `tokens.map(verifier.verify)`: the index and the array are not options. */
+  verify<Payload extends JwtPayload = JwtPayload>(
+    token: string,
+    index: number,
+    tokens: readonly string[],
+  ): Promise<VerifyResult<Payload>>;
+  async verify(token: string, options?: VerifyOptions | number): Promise<VerifyResult> {
+    return this.route(token).verify(token, typeof options === 'object' ? options : undefined);
   }
 
   private route(token: string): IssuerVerifier {
@@ -85,7 +99,10 @@ export class MultiIssuerVerifier {
     return verifier;
   }
 
-  /** Verifies the token of an `Authorization: Bearer <jwt>` header value; a DPoP-bound token is `ERR_DPOP_BINDING`. */
+  /**
+   * Verifies the token of an `Authorization: Bearer <jwt>` header value; a DPoP-bound token
+   * is `ERR_DPOP_BINDING`, a certificate-bound one `ERR_CERTIFICATE_BINDING`.
+   */
   async verifyAuthorizationHeader<Payload extends JwtPayload = JwtPayload>(
     authorization: string | readonly string[] | null | undefined,
   ): Promise<VerifyResult<Payload>> {

@@ -131,6 +131,29 @@ export interface JwtVerifierOptions extends HttpOptions {
   decryption?: DecryptionOptions;
 }
 
+/** Options of `verify(token, options)` on every verifier. */
+/**
+ * Options of `verify(token, options)`, the same on every verifier.
+ *
+ * @example
+ * // Your code checks the TLS client certificate itself:
+ * const { payload } = await verifier.verify(token, { allowBoundTokens: true });
+ * await checkCertificateBinding(payload, certificate);
+ * @see https://www.rfc-editor.org/rfc/rfc8705#section-3
+ * @see https://www.rfc-editor.org/rfc/rfc9449#section-7.2
+ */
+export interface VerifyOptions {
+  /**
+   * Accept a sender-constrained token: DPoP-bound (`cnf.jkt`, RFC 9449) or bound to a TLS
+   * client certificate (`cnf["x5t#S256"]`, RFC 8705). `verify(token)` sees neither the proof
+   * nor the certificate, so by default such a token is refused (`ERR_DPOP_BINDING`,
+   * `ERR_CERTIFICATE_BINDING`): a stolen one would otherwise work as a bearer token. Set it
+   * only when you check the binding yourself (e.g. with `checkCertificateBinding`);
+   * `verifyRequest()`, `authenticate()` and the adapters check it for you. Default false.
+   */
+  allowBoundTokens?: boolean;
+}
+
 /** What a successful verification returns. */
 export interface VerifyResult<Payload extends JwtPayload = JwtPayload> {
   payload: Payload;

@@ -2,7 +2,7 @@
  * `verifyRequest()`: the token of a request's `Authorization` header, Bearer or DPoP, with
  * the DPoP proof checked against the request (RFC 9449 §4.3, §7) and the challenges to send.
  */
-import { type AuthChallenge, type AuthScheme, isJwtVerifyError } from '../errors.js';
+import { type AuthChallenge, type AuthScheme, type JwtVerifyError, isJwtVerifyError } from '../errors.js';
 import { functionOption } from '../option-checks.js';
 import { refuseBoundBearerToken, requiredDpopError } from '../dpop/binding.js';
 import { withChallenge } from '../dpop/challenge.js';
@@ -16,8 +16,12 @@ import {
 } from '../request/public-url.js';
 import type { JwtPayload } from '../token/parse.js';
 import { authorizationCredentials, bearerToken } from './bearer.js';
-import type { VerifyResult } from './options.js';
+import type { VerifyOptions, VerifyResult } from './options.js';
 import { type ClientCertificate, checkRequestCertificate } from './certificate-binding.js';
+import { unlessBound } from './bound-token.js';
+
+/** What this module passes to `verify()`: it checks the proof or certificate itself, below. */
+const BINDING_CHECKED: VerifyOptions = Object.freeze({ allowBoundTokens: true });
 
 /**
  * Options of `verifyRequest()`: which URL a DPoP proof names behind a proxy, and where a
@@ -44,7 +48,7 @@ export interface RequestVerifyResult<Payload extends JwtPayload = JwtPayload> ex
 
 /** What verifying a request needs from the verifier. */
 export interface RequestVerifierParts {
-  verify(token: string): Promise<VerifyResult>;
+  verify(token: string, options?: VerifyOptions): Promise<VerifyResult>;
   dpop: ResolvedDpopOptions | undefined;
   now(): number;
 }
@@ -57,15 +61,21 @@ export function challengeOf(dpop: ResolvedDpopOptions | undefined): AuthChalleng
 
 /**
  * `verifyAuthorizationHeader()` of a verifier made of `parts`: the Bearer token verified,
- * and refused with `ERR_DPOP_BINDING` when it is DPoP-bound (RFC 9449 §7.2).
+ * and refused with `ERR_DPOP_BINDING` when it is DPoP-bound (RFC 9449 §7.2), with
+ * `ERR_CERTIFICATE_BINDING` when it is certificate-bound (RFC 8705 §3: no certificate here).
  */
 export async function verifyBearerHeader<Payload extends JwtPayload>(
   parts: RequestVerifierParts,
   authorization: string | readonly string[] | null | undefined,
 ): Promise<VerifyResult<Payload>> {
-  const result = (await parts.verify(bearerToken(authorization))) as VerifyResult<Payload>;
-  refuseBoundBearerToken(result.payload, { ...challengeOf(parts.dpop), scheme: 'Bearer' });
-  return result;
+  const result = (await parts.verify(bearerToken(authorization), BINDING_CHECKED)) as VerifyResult<Payload>;
+  const challenge: AuthChallenge = { ...challengeOf(parts.dpop), scheme: 'Bearer' };
+  refuseBoundBearerToken(result.payload, challenge);
+  try {
+    return unlessBound(result, undefined);
+  } catch (error) {
+    throw withChallenge(error as JwtVerifyError, challenge);
+  }
 }
 
 /** The token of a request's `Authorization` header, Bearer or DPoP; `undefined` when there is none to read. */
@@ -117,13 +127,13 @@ export async function verifyRequest(
     scheme = credentials.scheme;
     if (scheme === 'Bearer') {
       if (dpop?.required) throw requiredDpopError('the request used the Bearer scheme');
-      const result = await parts.verify(credentials.token);
+      const result = await parts.verify(credentials.token, BINDING_CHECKED);
       refuseBoundBearerToken(result.payload);
       await checkRequestCertificate(result.payload, request, clientCertificate);
       return result;
     }
     const verify = async (token: string) => {
-      const result = await parts.verify(token);
+      const result = await parts.verify(token, BINDING_CHECKED);
       await checkRequestCertificate(result.payload, request, clientCertificate);
       return result;
     };

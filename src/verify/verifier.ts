@@ -17,7 +17,12 @@ import { bindMethods } from './bind-methods.js';
 import { type ClaimRules, checkClaims, runValidate } from './claims.js';
 import type { TokenDecryptor } from './decryption.js';
 import { createIssuerSources } from './issuer-sources.js';
-import { type JwtVerifierOptions, type VerifyResult, resolveVerifierOptions } from './options.js';
+import {
+  type JwtVerifierOptions,
+  type VerifyOptions,
+  type VerifyResult,
+  resolveVerifierOptions,
+} from './options.js';
 import {
   type RequestVerifierParts,
   type RequestVerifyResult,
@@ -26,6 +31,7 @@ import {
   verifyRequestWith,
 } from './request.js';
 import { type VerifiedToken, VerifiedTokenCache } from './verified-token-cache.js';
+import { allowsBoundTokens, unlessBound } from './bound-token.js';
 
 /**
  * Verifies JWTs (access tokens, ID tokens) from one OAuth 2.0 / OpenID Connect issuer:
@@ -84,12 +90,28 @@ export class JwtVerifier {
   /**
    * Verifies a compact JWS and returns its payload and header. Rejects with a
    * {@link JwtVerifyError} whose `code` says why. With the `decryption` option, a compact
-   * JWE is decrypted first and the signed JWT it holds verified the same way.
+   * JWE is decrypted first and the signed JWT it holds verified the same way. A
+   * sender-constrained token (`cnf.jkt`, `cnf["x5t#S256"]`) is refused (`ERR_DPOP_BINDING`,
+   * `ERR_CERTIFICATE_BINDING`) unless `options.allowBoundTokens`: `verifyRequest()` and
+   * `authenticate()` check its binding.
    *
    * @example
    * const { payload } = await verifier.verify<{ sub: string; scope: string }>(token);
+   * const bound = await verifier.verify(token, { allowBoundTokens: true }); // you check cnf
+   * @see https://www.rfc-editor.org/rfc/rfc8705#section-3
+   * @see https://www.rfc-editor.org/rfc/rfc9449#section-7.2
    */
-  verify<Payload extends JwtPayload = JwtPayload>(token: string): Promise<VerifyResult<Payload>> {
+  verify<Payload extends JwtPayload = JwtPayload>(
+    token: string,
+    options?: VerifyOptions,
+  ): Promise<VerifyResult<Payload>>;
+  /** As the callback of `tokens.map(verifier.verify)`: the index and the array are not options. */
+  verify<Payload extends JwtPayload = JwtPayload>(
+    token: string,
+    index: number,
+    tokens: readonly string[],
+  ): Promise<VerifyResult<Payload>>;
+  verify(token: string, options?: VerifyOptions | number): Promise<VerifyResult> {
     if (this.#decryption !== undefined) {
       // An encrypted token is decrypted first; what it holds is verified as a plain token.
       let opened: string | Promise<string>;
@@ -98,32 +120,33 @@ export class JwtVerifier {
       } catch (error) {
         return Promise.reject(error);
       }
-      if (typeof opened !== 'string') return opened.then((inner) => this.#verifySigned<Payload>(inner));
+      if (typeof opened !== 'string') return opened.then((inner) => this.#verifySigned(inner, options));
       token = opened;
     }
-    return this.#verifySigned<Payload>(token);
+    return this.#verifySigned(token, options);
   }
 
-  #verifySigned<Payload extends JwtPayload>(token: string): Promise<VerifyResult<Payload>> {
-    const result =
-      this.verifiedTokens === undefined ? this.#verifyToken(token) : this.#verifyThroughCache(token);
-    return result as Promise<VerifyResult<Payload>>;
+  #verifySigned(token: string, options: VerifyOptions | number | undefined): Promise<VerifyResult> {
+    return this.verifiedTokens === undefined
+      ? this.#verifyToken(token, options)
+      : this.#verifyThroughCache(token, options);
   }
 
   /**
    * The full verification. Not an async function: a warm call makes one promise, the one it
    * returns, and an error thrown on the way becomes its rejection (see docs/performance.md).
+   * Only a token with `cnf` takes one more step, after every other check: the binding rule.
    */
-  #verifyToken(token: string): Promise<VerifyResult> {
+  #verifyToken(token: string, options: VerifyOptions | number | undefined): Promise<VerifyResult> {
     try {
       const parsed = parseToken(token, this.maxTokenLength, segmentDecoder);
       const alg = this.keyTrial.allowedAlgorithm(parsed.header.alg);
-      if (isMlDsaAlgorithm(alg)) {
-        return Promise.resolve(requireRuntimeSupport(alg)).then(() =>
-          this.keyTrial.check(token, parsed, alg),
-        );
-      }
-      return Promise.resolve(this.keyTrial.check(token, parsed, alg));
+      const result = isMlDsaAlgorithm(alg)
+        ? Promise.resolve(requireRuntimeSupport(alg)).then(() => this.keyTrial.check(token, parsed, alg))
+        : Promise.resolve(this.keyTrial.check(token, parsed, alg));
+      // No promise hop for the request paths, which allow bound tokens and check them after.
+      if (parsed.payload.cnf === undefined || allowsBoundTokens(options)) return result;
+      return result.then((verified) => unlessBound(verified, options));
     } catch (error) {
       return Promise.reject(error);
     }
@@ -149,17 +172,20 @@ export class JwtVerifier {
     return { payload: { ...parsed.payload }, header: { ...parsed.header } };
   }
 
-  async #verifyThroughCache(token: string): Promise<VerifyResult> {
+  async #verifyThroughCache(
+    token: string,
+    options: VerifyOptions | number | undefined,
+  ): Promise<VerifyResult> {
     const entry = typeof token === 'string' ? this.verifiedTokens!.get(token) : undefined;
     if (entry !== undefined) {
       const checked = this.#checkCachedHit(token, entry);
       const hit = checked instanceof Promise ? await checked : checked;
       if (hit) {
         if (this.validate) await this.#runValidate(hit);
-        return hit;
+        return unlessBound(hit, options);
       }
     }
-    return this.#verifyToken(token);
+    return this.#verifyToken(token, options);
   }
 
   /**
@@ -196,7 +222,9 @@ export class JwtVerifier {
    * Verifies the token of an `Authorization: Bearer <jwt>` header value (RFC 6750 §2.1).
    * A missing header or another scheme is `ERR_TOKEN_MISSING`. A DPoP-bound token
    * (`cnf.jkt`) is `ERR_DPOP_BINDING`: a Bearer header cannot prove possession of its key
-   * (RFC 9449 §7.2); use {@link JwtVerifier.verifyRequest} for DPoP.
+   * (RFC 9449 §7.2); use {@link JwtVerifier.verifyRequest} for DPoP. A certificate-bound
+   * token (`cnf["x5t#S256"]`) is `ERR_CERTIFICATE_BINDING`: the header alone shows no TLS
+   * client certificate (RFC 8705 §3); `verifyRequest` checks it.
    *
    * @example
    * const { payload } = await verifier.verifyAuthorizationHeader(req.headers.authorization);

@@ -333,8 +333,10 @@ describe('the paths that cannot see a proof', () => {
     );
   });
 
-  it('verify(token) checks the token alone and returns its cnf: binding is a request check', async () => {
-    const { payload } = await verifier().verify(await bound());
+  it('verify(token) refuses a DPoP-bound token unless the caller checks the proof itself', async () => {
+    const token = await bound();
+    await expectRejection(verifier().verify(token), 'ERR_DPOP_BINDING', token);
+    const { payload } = await verifier().verify(token, { allowBoundTokens: true });
     expect(payload.cnf).toEqual({ jkt: client.jkt });
   });
 

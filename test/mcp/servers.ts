@@ -12,24 +12,10 @@ import type {
   OAuthClientMetadata,
   OAuthTokens,
 } from '@modelcontextprotocol/sdk/shared/auth.js';
-import type { OAuthTokenVerifier } from '@modelcontextprotocol/sdk/server/auth/provider.js';
-import express, { type RequestHandler } from 'express';
+import express from 'express';
 import { type ProtectedResource, protectedResource } from '../../src/index.js';
 import { mcpBearerAuth, mcpResourceMetadataRouter, mcpTokenVerifier } from '../../src/mcp/index.js';
-
-// The SDK's bearerAuth.d.ts declares Express's `req.auth` as its AuthInfo, which clashes with
-// oauth-jwt-verify/express's `req.auth` (VerifyResult) in this one TypeScript program of
-// every test: imported through a specifier TypeScript does not resolve, with its own type
-// (an MCP server that uses oauth-jwt-verify/mcp and not /express has no such clash).
-const BEARER_AUTH = '@modelcontextprotocol/sdk/server/auth/middleware/bearerAuth.js';
-const { requireBearerAuth } = (await import(BEARER_AUTH)) as {
-  requireBearerAuth(options: {
-    verifier: OAuthTokenVerifier;
-    requiredScopes?: string[];
-    resourceMetadataUrl?: string;
-    expectedResource?: URL;
-  }): RequestHandler;
-};
+import { requireBearerAuth } from '../support/mcp-sdk.js';
 
 export interface McpTestServer {
   /** The MCP endpoint, and the resource identifier: `http://127.0.0.1:<port>/mcp`. */

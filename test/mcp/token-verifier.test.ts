@@ -70,7 +70,8 @@ describe('mcpTokenVerifier(verifier).verifyAccessToken(token)', () => {
     const error = await rejection(mcpTokenVerifier(resource()).verifyAccessToken(other));
     expect(error).toBeInstanceOf(InvalidTokenError);
     expect((error.cause as JwtVerifyError).code).toBe('ERR_AUDIENCE_MISMATCH');
-    expect(error.message).toMatch(/expected audience "https:\/\/mcp\.example\.test\/mcp"/);
+    // Cleaned as wwwAuthenticate() cleans it: the SDK writes it into error_description as it is.
+    expect(error.message).toMatch(/expected audience 'https:\/\/mcp\.example\.test\/mcp'/);
     const garbage = await rejection(mcpTokenVerifier(resource()).verifyAccessToken('garbage'));
     expect((garbage.cause as JwtVerifyError).code).toBe('ERR_TOKEN_MALFORMED');
     expect(garbage).toBeInstanceOf(InvalidTokenError);
@@ -81,6 +82,20 @@ describe('mcpTokenVerifier(verifier).verifyAccessToken(token)', () => {
     const error = await rejection(mcpTokenVerifier(resource()).verifyAccessToken(bound));
     expect((error.cause as JwtVerifyError).code).toBe('ERR_DPOP_BINDING');
     expect(error).toBeInstanceOf(InvalidTokenError);
+  });
+
+  it('refuses a certificate-bound token (cnf x5t#S256): the SDK shows no TLS client certificate', async () => {
+    const bound = await issuer.sign({ cnf: { 'x5t#S256': 'NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs' } });
+    const error = await rejection(mcpTokenVerifier(resource()).verifyAccessToken(bound));
+    expect((error.cause as JwtVerifyError).code).toBe('ERR_CERTIFICATE_BINDING');
+    expect(error).toBeInstanceOf(InvalidTokenError);
+    expect(error.message).toMatch(/^[ !#-[\]-~]+$/);
+    // A verifier of your own that takes no options does not let it through either.
+    const jwt = resource();
+    const own = await rejection(
+      mcpTokenVerifier({ verify: (t) => jwt.verify(t, { allowBoundTokens: true }) }).verifyAccessToken(bound),
+    );
+    expect((own.cause as JwtVerifyError).code).toBe('ERR_CERTIFICATE_BINDING');
   });
 
   it('refuses missing requiredScopes with InsufficientScopeError', async () => {

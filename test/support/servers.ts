@@ -102,6 +102,12 @@ async function listenOn(server: Server): Promise<Server> {
   return server;
 }
 
+/** Any Express app on 127.0.0.1, as a target named `name`. */
+export async function startExpressApp(name: string, app: express.Express): Promise<Target> {
+  const server = await listenOn(createServer(app));
+  return httpTarget(name, originOf(server), closeServer(server));
+}
+
 export async function startExpress(
   verifier: TokenVerifier,
   options: AuthenticateOptions,
@@ -116,8 +122,7 @@ export async function startExpress(
   app.get('/payments', forExpress.requireAuthentication(STEP_UP), (req, res) => {
     res.json(granted(req.auth!.payload));
   });
-  const server = await listenOn(createServer(app));
-  return httpTarget('express', originOf(server), closeServer(server));
+  return startExpressApp('express', app);
 }
 
 export async function startFastify(

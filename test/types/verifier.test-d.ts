@@ -5,7 +5,10 @@ import {
   type JwtPayload,
   JwtVerifier,
   type JwtVerifierOptions,
+  JwtOrIntrospectionVerifier,
   MultiIssuerVerifier,
+  type TokenVerifier,
+  type VerifyOptions,
   type VerifyResult,
 } from '../../src/index.js';
 
@@ -20,6 +23,30 @@ describe('JwtVerifier.verify', () => {
     expectTypeOf(verifier.verify('t')).resolves.toEqualTypeOf<VerifyResult<JwtPayload>>();
     expectTypeOf<VerifyResult['payload']>().toEqualTypeOf<JwtPayload>();
     expectTypeOf<VerifyResult['header']>().toEqualTypeOf<JwtHeader>();
+  });
+
+  it('takes VerifyOptions on every verifier, and an index as a map callback', () => {
+    expectTypeOf(verifier.verify('t', { allowBoundTokens: true })).resolves.toEqualTypeOf<
+      VerifyResult<JwtPayload>
+    >();
+    expectTypeOf<VerifyOptions['allowBoundTokens']>().toEqualTypeOf<boolean | undefined>();
+    // @ts-expect-error -- allowBoundTokens is a boolean
+    void verifier.verify('t', { allowBoundTokens: 'yes' });
+    // @ts-expect-error -- no such option
+    void verifier.verify('t', { allowBound: true });
+    const multi = new MultiIssuerVerifier([verifier]);
+    expectTypeOf(multi.verify('t', { allowBoundTokens: true })).resolves.toEqualTypeOf<
+      VerifyResult<JwtPayload>
+    >();
+    const both = new JwtOrIntrospectionVerifier({
+      issuer: 'https://i',
+      audience: null,
+      clientId: 'c',
+      clientSecret: 's',
+    });
+    expectTypeOf([''].map(both.verify)).toEqualTypeOf<Promise<VerifyResult<JwtPayload>>[]>();
+    const own: TokenVerifier = { verify: (token, options) => verifier.verify(token, options) };
+    void own;
   });
 
   it('types the registered claims and leaves the others unknown', () => {

@@ -107,7 +107,8 @@ describe('authenticate() goes through the same check', () => {
   it('refuses a bound token without its certificate, also for a verifier with only verify()', async () => {
     const token = await issuer.sign({ cnf: { 'x5t#S256': thumbprintA } });
     const jwt = jwtVerifier();
-    const verifyOnly: TokenVerifier = { verify: (t) => jwt.verify(t) };
+    // It passes the options on: authenticate() asks for bound tokens, and checks them.
+    const verifyOnly: TokenVerifier = { verify: (t, options) => jwt.verify(t, options) };
     for (const verifier of [jwt, verifyOnly]) {
       const refused = await authenticate(verifier, fetchRequest(`Bearer ${token}`), {
         clientCertificate: presented(certB),
