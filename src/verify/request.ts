@@ -12,7 +12,9 @@ import {
 } from '../errors.js';
 import { checkBinding, refuseBoundBearerToken, requiredDpopError } from '../dpop/binding.js';
 import { withChallenge } from '../dpop/challenge.js';
+import type { DpopNonces } from '../dpop/nonce.js';
 import type { ResolvedDpopOptions } from '../dpop/options.js';
+import { rememberProof } from '../dpop/replay-store.js';
 import { type CheckedProof, type DpopProofHeader, type DpopProofPayload, checkProof } from '../dpop/proof.js';
 import { type HttpRequest, headerValue, requestMethod } from '../dpop/request.js';
 import {
@@ -25,7 +27,11 @@ import type { JwtPayload } from '../token/parse.js';
 import { sha256Base64Url } from '../token/signature/index.js';
 import { authorizationCredentials, bearerToken } from './bearer.js';
 import type { VerifyResult } from './options.js';
-import { type ClientCertificate, checkRequestCertificate } from './certificate-binding.js';
+import {
+  type ClientCertificate,
+  certificateBinding,
+  checkRequestCertificate,
+} from './certificate-binding.js';
 
 /**
  * Options of `verifyRequest()`: which URL a DPoP proof names behind a proxy, and where a
@@ -67,9 +73,24 @@ export interface RequestVerifyResult<Payload extends JwtPayload = JwtPayload> ex
 
 /** What verifying a request needs from the verifier. */
 export interface RequestVerifierParts {
-  verify(token: string): Promise<VerifyResult>;
+  /**
+   * Verifies a token: a promise, or for a verifier that can, the result at once (and its
+   * refusal thrown), so a request whose every step answers at once needs no promise but
+   * the one `verifyRequest` returns.
+   */
+  verify(token: string): VerifyResult | PromiseLike<VerifyResult>;
   dpop: ResolvedDpopOptions | undefined;
   now(): number;
+}
+
+type MaybePromise<T> = T | Promise<T>;
+
+/** `next(value)`: at once for a value, once it settles for a promise (or another thenable). */
+function then<T, R>(value: T | PromiseLike<T>, next: (value: T) => R | PromiseLike<R>): MaybePromise<R> {
+  if (typeof (value as PromiseLike<T> | null)?.then === 'function') {
+    return Promise.resolve(value as PromiseLike<T>).then(next);
+  }
+  return next(value as T) as MaybePromise<R>;
 }
 
 /** The key a proof is remembered by: a hash, so that a long jti or htu cannot bloat the store. */
@@ -146,9 +167,11 @@ export function verifyRequestWith<Payload extends JwtPayload>(
 /**
  * Verifies a request's token the way its scheme asks (see `JwtVerifier.verifyRequest`),
  * then its certificate binding (RFC 8705 §3), if any, against the request's TLS client
- * certificate. Rejections carry `details.challenge` (and `details.dpopNonce` when nonces are on).
+ * certificate. Rejections carry `details.challenge` (and `details.dpopNonce` when nonces are
+ * on). Not an async function: where every step answers at once (a warm verifier, a known
+ * proof key, node:crypto, the memory replay store), the promise it returns is the only one.
  */
-export async function verifyRequest(
+export function verifyRequest(
   parts: RequestVerifierParts,
   request: HttpRequest,
   urlOptions: ResolvedRequestUrlOptions | undefined,
@@ -158,81 +181,139 @@ export async function verifyRequest(
   let scheme: AuthScheme | undefined;
   try {
     const credentials = authorizationCredentials(headerValue(request, 'authorization'), dpop !== undefined);
-    scheme = credentials.scheme;
-    if (scheme === 'Bearer') {
-      if (dpop?.required) throw requiredDpopError('the request used the Bearer scheme');
-      const result = await parts.verify(credentials.token);
-      refuseBoundBearerToken(result.payload);
-      await checkRequestCertificate(result.payload, request, clientCertificate);
-      return result;
-    }
-    const verify = async (token: string) => {
-      const result = await parts.verify(token);
-      await checkRequestCertificate(result.payload, request, clientCertificate);
-      return result;
-    };
-    return await verifyDpopRequest({ ...parts, verify }, dpop!, request, credentials.token, urlOptions);
+    const used = (scheme = credentials.scheme);
+    const result =
+      used === 'Bearer'
+        ? verifyBearerRequest(parts, request, credentials.token, clientCertificate)
+        : verifyDpopRequest(parts, dpop!, request, credentials.token, urlOptions, clientCertificate);
+    if (!(result instanceof Promise)) return Promise.resolve(result);
+    return result.then(undefined, (error: unknown) => refuse(error, dpop, used));
   } catch (error) {
-    throw await challenged(error, dpop, scheme);
+    return refuse(error, dpop, scheme);
   }
 }
 
-async function verifyDpopRequest(
+function verifyBearerRequest(
+  parts: RequestVerifierParts,
+  request: HttpRequest,
+  token: string,
+  clientCertificate: VerifyRequestOptions['clientCertificate'],
+): MaybePromise<RequestVerifyResult> {
+  if (parts.dpop?.required) throw requiredDpopError('the request used the Bearer scheme');
+  return then(parts.verify(token), (result) => {
+    refuseBoundBearerToken(result.payload);
+    return checkCertificate(result, request, clientCertificate);
+  });
+}
+
+/** The token's certificate binding checked, if it has one (RFC 8705 §3). */
+function checkCertificate(
+  result: VerifyResult,
+  request: HttpRequest,
+  clientCertificate: VerifyRequestOptions['clientCertificate'],
+): MaybePromise<VerifyResult> {
+  if (certificateBinding(result.payload) === undefined) return result;
+  return checkRequestCertificate(result.payload, request, clientCertificate).then(() => result);
+}
+
+function verifyDpopRequest(
   parts: RequestVerifierParts,
   dpop: ResolvedDpopOptions,
   request: HttpRequest,
   accessToken: string,
   urlOptions: ResolvedRequestUrlOptions | undefined,
-): Promise<RequestVerifyResult> {
+  clientCertificate: VerifyRequestOptions['clientCertificate'],
+): MaybePromise<RequestVerifyResult> {
   const proofText = singleProof(request);
   const nowSeconds = Math.floor(parts.now() / 1000);
-  let nonce: string | undefined;
   const { nonces } = dpop;
-  const proof = await checkProof(
+  const handOut: { nonce?: string } = {};
+  const proof = checkProof(
     proofText,
     {
       method: requestMethod(request),
       url: requestUrl(request, urlOptions),
       accessToken,
       nowSeconds,
-      checkNonce:
-        nonces &&
-        (async (value) => {
-          const check = await nonces.check(value);
-          if (check === 'previous') nonce = await nonces.current();
-          if (check !== 'invalid') return;
-          throw new JwtVerifyError(
-            'ERR_DPOP_NONCE_REQUIRED',
-            value === undefined
-              ? 'this API requires a server nonce in DPoP proofs: retry with the nonce of the DPoP-Nonce header'
-              : "the DPoP proof's nonce is not current: retry with the nonce of the DPoP-Nonce header",
-          );
-        }),
+      checkNonce: nonces && ((value) => checkNonce(nonces, value, handOut)),
     },
     dpop,
   );
-  const result = await parts.verify(accessToken);
+  return then(proof, (checked) =>
+    then(parts.verify(accessToken), (result) =>
+      then(checkCertificate(result, request, clientCertificate), (verified) =>
+        acceptProof(dpop, verified, checked, handOut.nonce),
+      ),
+    ),
+  );
+}
+
+/** The proof's nonce (RFC 9449 §8): refused unless current or previous; the next handed out with the previous. */
+async function checkNonce(nonces: DpopNonces, value: unknown, handOut: { nonce?: string }): Promise<void> {
+  const check = await nonces.check(value);
+  if (check === 'previous') handOut.nonce = await nonces.current();
+  if (check !== 'invalid') return;
+  throw new JwtVerifyError(
+    'ERR_DPOP_NONCE_REQUIRED',
+    value === undefined
+      ? 'this API requires a server nonce in DPoP proofs: retry with the nonce of the DPoP-Nonce header'
+      : "the DPoP proof's nonce is not current: retry with the nonce of the DPoP-Nonce header",
+  );
+}
+
+/** The token is bound to the proof's key (RFC 9449 §7.1); then the proof is remembered, or refused as a replay. */
+function acceptProof(
+  dpop: ResolvedDpopOptions,
+  result: VerifyResult,
+  proof: CheckedProof,
+  nonce: string | undefined,
+): MaybePromise<RequestVerifyResult> {
   checkBinding(result.payload, proof.jkt);
   // Last, so only proofs for a real bound token take room in the store.
   const expiresAtMs = (proof.payload.iat + dpop.maxAgeSeconds + dpop.clockToleranceSeconds) * 1000;
-  let fresh: boolean;
+  let fresh: MaybePromise<boolean>;
   try {
-    fresh = await dpop.replay.remember(await replayKey(proof), expiresAtMs);
+    const key = replayKey(proof);
+    fresh =
+      typeof key === 'string'
+        ? rememberProof(dpop.replay, key, expiresAtMs)
+        : key.then((text) => rememberProof(dpop.replay, text, expiresAtMs));
   } catch (error) {
-    throw new JwtVerifyError(
-      'ERR_ISSUER_UNAVAILABLE',
-      `the DPoP replay store failed, so the proof cannot be checked for replay: ${errorReason(error)}`,
-      { cause: error },
-    );
+    throw replayStoreFailed(error);
   }
-  if (fresh !== true) {
-    throw proofInvalid(`the DPoP proof was used before (jti ${JSON.stringify(proof.payload.jti)}): a replay`);
-  }
-  const { header, payload } = proof;
-  return {
-    ...result,
-    dpop: { jkt: proof.jkt, jti: payload.jti, proof: { header, payload }, ...(nonce ? { nonce } : {}) },
+  const accept = (isFresh: boolean): RequestVerifyResult => {
+    if (isFresh !== true) {
+      throw proofInvalid(
+        `the DPoP proof was used before (jti ${JSON.stringify(proof.payload.jti)}): a replay`,
+      );
+    }
+    const { header, payload } = proof;
+    return {
+      ...result,
+      dpop: { jkt: proof.jkt, jti: payload.jti, proof: { header, payload }, ...(nonce ? { nonce } : {}) },
+    };
   };
+  if (!(fresh instanceof Promise)) return accept(fresh);
+  return fresh.then(accept, (error: unknown) => {
+    throw replayStoreFailed(error);
+  });
+}
+
+function replayStoreFailed(error: unknown): JwtVerifyError {
+  return new JwtVerifyError(
+    'ERR_ISSUER_UNAVAILABLE',
+    `the DPoP replay store failed, so the proof cannot be checked for replay: ${errorReason(error)}`,
+    { cause: error },
+  );
+}
+
+/** A refusal with the challenges of this verifier and the scheme used (see {@link challenged}). */
+async function refuse(
+  error: unknown,
+  dpop: ResolvedDpopOptions | undefined,
+  scheme: AuthScheme | undefined,
+): Promise<never> {
+  throw await challenged(error, dpop, scheme);
 }
 
 /**

@@ -53,6 +53,7 @@ export class JwtVerifier {
   private readonly jwks: JwksCache;
   private readonly verifiedTokens: VerifiedTokenCache | undefined;
   private readonly dpop: ResolvedDpopOptions | undefined;
+  #parts: RequestVerifierParts | undefined;
 
   constructor(options: JwtVerifierOptions) {
     bindMethods(this);
@@ -95,12 +96,17 @@ export class JwtVerifier {
    */
   #verifyToken(token: string): Promise<VerifyResult> {
     try {
-      const parsed = parseToken(token, this.maxTokenLength, segmentDecoder);
-      const alg = this.#allowedAlgorithm(parsed.header.alg);
-      return Promise.resolve(this.#checkToken(token, parsed, alg));
+      return Promise.resolve(this.#verifyAtOnce(token));
     } catch (error) {
       return Promise.reject(error);
     }
+  }
+
+  /** The full verification, answering at once on the warm path; a refusal is thrown there. */
+  #verifyAtOnce(token: string): VerifyResult | Promise<VerifyResult> {
+    const parsed = parseToken(token, this.maxTokenLength, segmentDecoder);
+    const alg = this.#allowedAlgorithm(parsed.header.alg);
+    return this.#checkToken(token, parsed, alg);
   }
 
   /** After the signature verified with `key`: the claims, `validate`, and the verified-token cache. */
@@ -209,7 +215,13 @@ export class JwtVerifier {
   }
 
   #requestParts(): RequestVerifierParts {
-    return { verify: this.verify, dpop: this.dpop, now: this.now };
+    // verify() answering at once where it can: verifyRequest then needs no promise of its own.
+    return (this.#parts ??= {
+      verify: (token) =>
+        this.verifiedTokens === undefined ? this.#verifyAtOnce(token) : this.#verifyThroughCache(token),
+      dpop: this.dpop,
+      now: this.now,
+    });
   }
 
   /**
