@@ -1,11 +1,12 @@
 /**
  * The Deno path (`#signature` under the `deno` condition). RSA and EdDSA go through
  * `node:crypto` synchronously while few verifications are in flight, where Deno's native
- * code beats its Web Crypto (1.5× for RS256, 2× for EdDSA, one at a time), and through jose
- * (Web Crypto, which runs on Deno's threads) once `offload.threshold` are: Deno's
- * `node:crypto` callback form costs about 2 ms a call, so it is never used. ECDSA always
- * goes through jose: Deno's `node:crypto` is the slower one there and decides an off-curve
- * key differently from jose. See docs/performance.md.
+ * code beats its Web Crypto (1.5× for RS256, 2× for EdDSA, one at a time), and through Web
+ * Crypto (`signature-web`: keys imported by jose, then `crypto.subtle.verify`, which runs on
+ * Deno's threads) once `offload.threshold` are: Deno's `node:crypto` callback form costs
+ * about 2 ms a call, so it is never used. ECDSA always goes through Web Crypto: Deno's
+ * `node:crypto` is the slower one there and decides an off-curve key differently from jose.
+ * See docs/performance.md.
  */
 import type { JwsAlgorithm } from '../algorithms.js';
 import type { JwksKey } from '../jwk.js';
@@ -18,7 +19,7 @@ import * as web from './web.js';
 export const segmentDecoder = node.segmentDecoder;
 export const sha256Base64Url = node.sha256Base64Url;
 
-/** Checks a token's signature with one JWKS key: node:crypto at once, or jose (see above). */
+/** Checks a token's signature with one JWKS key: node:crypto at once, or Web Crypto (see above). */
 export function checkSignature(
   token: ParsedToken,
   key: JwksKey,
