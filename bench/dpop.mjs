@@ -69,7 +69,7 @@ async function slice(step, ms, limit = Infinity) {
 const shortfall = (ratio) =>
   ratio >= TARGET
     ? `${ratio.toFixed(2)}x, met`
-    : `${ratio.toFixed(2)}x, short by ${Math.round((1 - ratio / TARGET) * 100)} %`;
+    : `${ratio.toFixed(3)}x, short by ${((1 - ratio / TARGET) * 100).toFixed(1)} %`;
 
 /** One token algorithm: every contender in alternating slices; medians of the rounds. */
 async function measureAlgorithm(alg) {
