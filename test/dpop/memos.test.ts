@@ -224,6 +224,22 @@ describe('the memo of normalised URLs', () => {
   });
 });
 
+describe('a request whose absolute URL cannot be parsed', () => {
+  it('is refused with ERR_DPOP_PROOF_INVALID, not a TypeError', async () => {
+    const verifier = new JwtVerifier({ issuer: issuer.issuer, audience: API, dpop: {} });
+    const token = await issuer.sign({ sub: 'alice' }, { dpopJkt: client.jkt });
+    const request = {
+      method: 'GET',
+      url: 'https://[api.test/orders',
+      headers: { authorization: `DPoP ${token}`, dpop: await proofFor(client, token) },
+    };
+    const error = await expectRejection(verifier.verifyRequest(request), 'ERR_DPOP_PROOF_INVALID', token);
+    expect(error.message).toBe(
+      'the URL the request was sent to is unknown: "https://[api.test/orders" is not an absolute URL',
+    );
+  });
+});
+
 describe('a warm DPoP request', () => {
   it('settles within one turn of the microtask queue: no promise but the one returned', async () => {
     const verifier = new JwtVerifier({
