@@ -17,6 +17,8 @@ const MAX_KNOWN_URL_LENGTH = 2048;
 export class UrlMemo {
   readonly #entries = new Map<string, string>();
   readonly #compute: (url: string) => string | undefined;
+  #lastKey: string | undefined;
+  #lastResult: string | undefined;
 
   constructor(compute: (url: string) => string | undefined) {
     this.#compute = compute;
@@ -35,8 +37,14 @@ export class UrlMemo {
       return this.#compute(url);
     }
     const key = end === -1 ? url : url.slice(0, end);
+    // Most requests go where the one before went: comparing costs less than hashing.
+    if (key === this.#lastKey) return this.#lastResult;
     const known = this.#entries.get(key);
-    if (known !== undefined) return known;
+    if (known !== undefined) {
+      this.#lastKey = key;
+      this.#lastResult = known;
+      return known;
+    }
     let result: string | undefined;
     try {
       result = this.#compute(key);

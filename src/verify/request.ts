@@ -288,10 +288,9 @@ function acceptProof(
       );
     }
     const { header, payload } = proof;
-    return {
-      ...result,
-      dpop: { jkt: proof.jkt, jti: payload.jti, proof: { header, payload }, ...(nonce ? { nonce } : {}) },
-    };
+    const shown: DpopResult = { jkt: proof.jkt, jti: payload.jti, proof: { header, payload } };
+    if (nonce) shown.nonce = nonce;
+    return { ...result, dpop: shown };
   };
   if (!(fresh instanceof Promise)) return accept(fresh);
   return fresh.then(accept, (error: unknown) => {
