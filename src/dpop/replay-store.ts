@@ -43,6 +43,27 @@ export interface MemoryDpopReplayStoreOptions {
 /** The default `max` of {@link createMemoryDpopReplayStore}. */
 const DEFAULT_MAX = 100_000;
 
+type RememberAtOnce = (key: string, expiresAtMs: number) => boolean;
+
+// The memory store's `remember` functions, each with its twin that answers at once.
+const answersAtOnce = new WeakMap<DpopReplayStore['remember'], RememberAtOnce>();
+
+/**
+ * `store.remember(key, expiresAtMs)`, answered at once for a memory store whose `remember`
+ * is still its own (a request that needs no other promise then needs none for the store
+ * either); for any other store its promise. Throws or rejects as the store does.
+ */
+export function rememberProof(
+  store: DpopReplayStore,
+  key: string,
+  expiresAtMs: number,
+): boolean | Promise<boolean> {
+  const remember = store.remember;
+  const atOnce = answersAtOnce.get(remember);
+  if (atOnce !== undefined) return atOnce(key, expiresAtMs);
+  return Promise.resolve(remember.call(store, key, expiresAtMs));
+}
+
 /**
  * A {@link DpopReplayStore} in this process's memory: the default of the `dpop.replay`
  * option. Bounded by `max`; expired entries are dropped as new ones arrive. One process
@@ -62,19 +83,21 @@ export function createMemoryDpopReplayStore(options: MemoryDpopReplayStoreOption
   const now = options.now ?? (() => Date.now());
   // Insertion order is close to expiry order (expiry = iat + window): the oldest go first.
   const seen = new Map<string, number>();
-  return {
-    remember(key, expiresAtMs) {
-      const nowMs = now();
-      const known = seen.get(key);
-      if (known !== undefined && known > nowMs) return Promise.resolve(false);
-      seen.delete(key);
-      for (const [oldKey, expiry] of seen) {
-        if (expiry > nowMs) break;
-        seen.delete(oldKey);
-      }
-      while (seen.size >= max) seen.delete(seen.keys().next().value!);
-      seen.set(key, expiresAtMs);
-      return Promise.resolve(true);
-    },
+  const rememberAtOnce: RememberAtOnce = (key, expiresAtMs) => {
+    const nowMs = now();
+    const known = seen.get(key);
+    if (known !== undefined && known > nowMs) return false;
+    seen.delete(key);
+    for (const [oldKey, expiry] of seen) {
+      if (expiry > nowMs) break;
+      seen.delete(oldKey);
+    }
+    while (seen.size >= max) seen.delete(seen.keys().next().value!);
+    seen.set(key, expiresAtMs);
+    return true;
   };
+  const remember: DpopReplayStore['remember'] = (key, expiresAtMs) =>
+    Promise.resolve(rememberAtOnce(key, expiresAtMs));
+  answersAtOnce.set(remember, rememberAtOnce);
+  return { remember };
 }

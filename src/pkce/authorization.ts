@@ -110,7 +110,7 @@ export async function buildAuthorizationUrl(
   const unsaid = methods === undefined;
   if (unsaid ? !options.allowMissingPkceMetadata : !(Array.isArray(methods) && methods.includes('S256'))) {
     throw metadataError(
-      `${metadata.issuer} ${unsaid ? 'has no' : 'lacks S256 in'} code_challenge_methods_supported (RFC 9700 §2.1.1)${unsaid ? ': pass allowMissingPkceMetadata: true if it supports S256 anyway' : ''}`,
+      `${metadata.issuer} ${unsaid ? 'has no' : 'lacks S256 in'} code_challenge_methods_supported (RFC 9700 section 2.1.1)${unsaid ? ': pass allowMissingPkceMetadata: true if it supports S256 anyway' : ''}`,
     );
   }
   const { scope, state = randomToken(), acrValues, maxAge } = options;

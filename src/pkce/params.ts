@@ -30,27 +30,37 @@ export function metadataError(message: string): JwtVerifyError {
   return new JwtVerifyError('ERR_METADATA_INVALID', message);
 }
 
-/**
- * An endpoint URL the metadata must have for this step. With `http` (the token,
- * revocation and registration endpoints, which receive codes and secrets) it must also be https or loopback:
- * discover() checked that already, but metadata written by hand has not been.
- */
-export function endpointOf(
-  metadata: AuthorizationServerMetadata,
-  member: 'authorization_endpoint' | 'token_endpoint' | 'revocation_endpoint' | 'registration_endpoint',
-  http?: ResolvedHttpOptions,
-): URL {
-  const issuer = issuerOf(metadata);
-  const value = metadata[member];
-  let url: URL | undefined;
+function endpointError(metadata: AuthorizationServerMetadata, member: EndpointMember): JwtVerifyError {
+  return metadataError(
+    `${member} of ${issuerOf(metadata)} must be an https URL, found ${String(metadata[member])}`,
+  );
+}
+
+type EndpointMember =
+  'authorization_endpoint' | 'token_endpoint' | 'revocation_endpoint' | 'registration_endpoint';
+
+/** An endpoint URL the metadata must have for this step (the authorization endpoint: the browser goes there). */
+export function endpointOf(metadata: AuthorizationServerMetadata, member: EndpointMember): URL {
+  issuerOf(metadata);
   try {
-    url = new URL(value as string);
+    return new URL(metadata[member] as string);
   } catch {
-    // reported below
+    throw endpointError(metadata, member);
   }
-  if (!url || (http && !isSecureUrl(url, http.allowInsecureHttp))) {
-    throw metadataError(`${member} of ${issuer} must be an https URL, found ${String(value)}`);
-  }
+}
+
+/**
+ * An endpoint that receives codes and secrets (token, revocation, registration): it must
+ * also be https or loopback. discover() checked that already, but metadata written by hand
+ * has not been. Apart from {@link endpointOf}, so the login start does not carry the rule.
+ */
+export function secureEndpointOf(
+  metadata: AuthorizationServerMetadata,
+  member: EndpointMember,
+  http: ResolvedHttpOptions,
+): URL {
+  const url = endpointOf(metadata, member);
+  if (!isSecureUrl(url, http.allowInsecureHttp)) throw endpointError(metadata, member);
   return url;
 }
 

@@ -4,7 +4,7 @@ import { type HttpOptions, requestJson, resolveBaseHttpOptions, unavailable } fr
 import { invalidArgument } from '../errors.js';
 import { refuseClientError, stringOrUndefined } from './endpoint-answer.js';
 import { ClientRegistrationError } from './errors.js';
-import { endpointOf, requireString } from './params.js';
+import { secureEndpointOf, requireString } from './params.js';
 
 /**
  * The client metadata of a dynamic registration (RFC 7591 §2; OpenID Connect Dynamic
@@ -88,7 +88,7 @@ export async function registerClient(
   options: RegisterClientOptions = {},
 ): Promise<RegisteredClient> {
   const http = resolveBaseHttpOptions(options);
-  const { href: url } = endpointOf(metadata, 'registration_endpoint', http);
+  const { href: url } = secureEndpointOf(metadata, 'registration_endpoint', http);
   const uris = clientMetadata?.redirect_uris;
   if (!Array.isArray(uris) || !uris.length || uris.some((uri) => typeof uri !== 'string' || !uri)) {
     throw invalidArgument('clientMetadata.redirect_uris must be a non-empty array of URIs');

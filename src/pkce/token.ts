@@ -4,7 +4,7 @@ import { type HttpOptions, requestJson, resolveBaseHttpOptions, unavailable } fr
 import { formEncoded, refuseClientError, stringOrUndefined } from './endpoint-answer.js';
 import { TokenEndpointError } from './errors.js';
 import type { DpopHandle } from './dpop/handle.js';
-import { endpointOf, requireDpopHandle, requireString, setParams } from './params.js';
+import { secureEndpointOf, requireDpopHandle, requireString, setParams } from './params.js';
 
 /**
  * A successful token response (RFC 6749 §5.1), with the server's own field names.
@@ -88,7 +88,7 @@ async function post(
   resource?: string | readonly string[],
 ): Promise<TokenResponse> {
   const http = resolveBaseHttpOptions(options);
-  const { href: url } = endpointOf(metadata, endpoint, http);
+  const { href: url } = secureEndpointOf(metadata, endpoint, http);
   const clientId = requireString(options.clientId, 'clientId');
   const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded' };
   let secret = options.clientSecret;

@@ -3,7 +3,7 @@
  * name. The request's own by default; `publicUrl` or trusted forwarded headers behind a proxy.
  */
 import { JwtVerifyError, describeValue, invalidArgument } from '../errors.js';
-import { normalizeHtu } from './normalize-url.js';
+import { UrlMemo, normalizeHtu } from './normalize-url.js';
 import { type HttpRequest, headerValue, isEncrypted, ownTarget } from './http-request.js';
 
 /** A forwarding header that may be trusted to say how the client reached the API. */
@@ -41,7 +41,8 @@ export interface ResolvedRequestUrlOptions {
   trusted: ReadonlySet<ForwardedHeader>;
 }
 
-const NO_URL_OPTIONS: ResolvedRequestUrlOptions = { publicUrl: undefined, trusted: new Set() };
+const NO_TRUSTED: ReadonlySet<ForwardedHeader> = new Set();
+const NO_URL_OPTIONS: ResolvedRequestUrlOptions = { publicUrl: undefined, trusted: NO_TRUSTED };
 
 /** host [":" port], with no userinfo, path, query or fragment: what a `Host` header may hold (RFC 9110 §7.2). */
 const HOST = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._~-]+)(?::[0-9]{1,5})?$/;
@@ -92,19 +93,19 @@ function lastValue(request: HttpRequest, name: string): string | undefined {
   return joined?.split(',').at(-1)?.trim() || undefined;
 }
 
-/** An absolute request target, parsed; `ERR_DPOP_PROOF_INVALID` when it is not a URL. */
-function targetUrl(url: string): URL {
+/** An absolute request target, parsed. */
+function parseTarget(url: string): URL {
   try {
     return new URL(url);
   } catch {
-    throw unknownUrl(`its target ${describeValue(url)} is neither a path nor an absolute URL`);
+    throw unknownUrl(`${describeValue(url)} is not an absolute URL`);
   }
 }
 
 /** The path and query of a request target. */
 function pathOf(target: { url: string } | { path: string }): string {
   if ('path' in target) return target.path;
-  const url = targetUrl(target.url);
+  const url = parseTarget(target.url);
   return url.pathname + url.search;
 }
 
@@ -124,9 +125,12 @@ function forwardedPairs(value: string | undefined): { proto?: string; host?: str
 }
 
 /** The request's URL from its own target, corrected by the forwarding headers trusted. */
-function ownUrl(request: HttpRequest, trusted: ReadonlySet<ForwardedHeader>): string {
-  const target = ownTarget(request);
-  const own = 'url' in target ? targetUrl(target.url) : undefined;
+function ownUrl(
+  request: HttpRequest,
+  target: { url: string } | { path: string },
+  trusted: ReadonlySet<ForwardedHeader>,
+): string {
+  const own = 'url' in target ? parseTarget(target.url) : undefined;
   let scheme = own ? own.protocol.slice(0, -1) : isEncrypted(request) ? 'https' : 'http';
   let host = own ? own.host : headerValue(request, 'host');
   if (typeof host !== 'string') throw unknownUrl('it has no single Host header');
@@ -161,7 +165,17 @@ function ownUrl(request: HttpRequest, trusted: ReadonlySet<ForwardedHeader>): st
     prefix = value?.replace(/\/$/, '') ?? '';
   }
   // Concatenated, not resolved against a base: a target of "//other/x" stays a path.
-  return `${scheme}://${host}${prefix}${pathOf(target)}`;
+  return `${scheme}://${host}${prefix}${own ? own.pathname + own.search : (target as { path: string }).path}`;
+}
+
+// What an absolute request target (a Fetch Request's url) normalises to, by its text before
+// the query: the URL of every request to one route is parsed once.
+const absoluteTargets = new UrlMemo((url) => normalized(ownUrl({ headers: {} }, { url }, NO_TRUSTED)));
+
+function normalized(url: string): string {
+  const result = normalizeHtu(url);
+  if (result === undefined) throw unknownUrl(`${describeValue(url)} is not an absolute http(s) URL`);
+  return result;
 }
 
 /**
@@ -173,16 +187,13 @@ export function requestUrl(
   options: ResolvedRequestUrlOptions = NO_URL_OPTIONS,
 ): string {
   const { publicUrl, trusted } = options;
-  let url: string;
   if (typeof publicUrl === 'function') {
-    url = publicUrl(request);
+    const url = publicUrl(request);
     if (typeof url !== 'string') throw invalidArgument('the publicUrl function must return a URL string');
-  } else if (publicUrl !== undefined) {
-    url = `${publicUrl.origin}${publicUrl.prefix}${pathOf(ownTarget(request))}`;
-  } else {
-    url = ownUrl(request, trusted);
+    return normalized(url);
   }
-  const normalized = normalizeHtu(url);
-  if (normalized === undefined) throw unknownUrl(`${describeValue(url)} is not an absolute http(s) URL`);
-  return normalized;
+  const target = ownTarget(request);
+  if (publicUrl !== undefined) return normalized(`${publicUrl.origin}${publicUrl.prefix}${pathOf(target)}`);
+  if ('url' in target && trusted.size === 0) return absoluteTargets.get(target.url)!;
+  return normalized(ownUrl(request, target, trusted));
 }

@@ -89,6 +89,29 @@ export function parseToken(
   maxLength = DEFAULT_MAX_TOKEN_LENGTH,
   decoder: SegmentDecoder = portableDecoder,
 ): ParsedToken {
+  return parseCompact(token, maxLength, decoder, undefined);
+}
+
+/**
+ * {@link parseToken}, with the header taken from `known` when its encoded text is
+ * `known.encoded` (a caller's memo of headers it parsed before: a DPoP client's proofs all
+ * carry the same header with its `jwk`). Every other check runs as in `parseToken`.
+ */
+export function parseTokenKnowingHeader(
+  token: unknown,
+  maxLength: number,
+  decoder: SegmentDecoder,
+  known: { encoded: string; header: JwtHeader } | undefined,
+): ParsedToken {
+  return parseCompact(token, maxLength, decoder, known);
+}
+
+function parseCompact(
+  token: unknown,
+  maxLength: number,
+  decoder: SegmentDecoder,
+  known: { encoded: string; header: JwtHeader } | undefined,
+): ParsedToken {
   const compact = requireTokenString(token);
   if (compact.length > maxLength) {
     throw malformed(`the token is ${compact.length} characters long, more than the ${maxLength} allowed`);
@@ -100,7 +123,9 @@ export function parseToken(
     if (count === 5) throw malformed('the token is a JWE (encrypted); only signed JWTs are accepted');
     throw malformed(`a compact JWS has 3 dot-separated parts, this token has ${count}`);
   }
-  const header = headerOf(compact.slice(0, headerEnd), decoder);
+  const encodedHeader = compact.slice(0, headerEnd);
+  const header =
+    known !== undefined && known.encoded === encodedHeader ? known.header : headerOf(encodedHeader, decoder);
   const payload = decodeJsonObject(
     compact.slice(headerEnd + 1, payloadEnd),
     'payload',

@@ -21,6 +21,9 @@ export function refuseBoundToken(payload: JwtPayload): void {
   }
 }
 
+/** What the request paths pass to `verify()`: they check the proof or certificate themselves. */
+export const BINDING_CHECKED: VerifyOptions = Object.freeze({ allowBoundTokens: true });
+
 /** Whether `verify`'s options accept bound tokens. A number is the index `tokens.map(verifier.verify)` passes: no options. */
 export function allowsBoundTokens(options: VerifyOptions | number | undefined): boolean {
   return typeof options === 'object' && options?.allowBoundTokens === true;

@@ -3,6 +3,7 @@
  * the DPoP proof checked against the request (RFC 9449 §4.3, §7) and the challenges to send.
  */
 import { type AuthChallenge, type AuthScheme, type JwtVerifyError, isJwtVerifyError } from '../errors.js';
+import { type MaybePromise, andThen } from '../maybe-promise.js';
 import { functionOption } from '../option-checks.js';
 import { refuseBoundBearerToken, requiredDpopError } from '../dpop/binding.js';
 import { withChallenge } from '../dpop/challenge.js';
@@ -17,11 +18,12 @@ import {
 import type { JwtPayload } from '../token/parse.js';
 import { authorizationCredentials, bearerToken } from './bearer.js';
 import type { VerifyOptions, VerifyResult } from './options.js';
-import { type ClientCertificate, checkRequestCertificate } from './certificate-binding.js';
-import { unlessBound } from './bound-token.js';
-
-/** What this module passes to `verify()`: it checks the proof or certificate itself, below. */
-const BINDING_CHECKED: VerifyOptions = Object.freeze({ allowBoundTokens: true });
+import {
+  type ClientCertificate,
+  certificateBinding,
+  checkRequestCertificate,
+} from './certificate-binding.js';
+import { BINDING_CHECKED, unlessBound } from './bound-token.js';
 
 /**
  * Options of `verifyRequest()`: which URL a DPoP proof names behind a proxy, and where a
@@ -48,7 +50,13 @@ export interface RequestVerifyResult<Payload extends JwtPayload = JwtPayload> ex
 
 /** What verifying a request needs from the verifier. */
 export interface RequestVerifierParts {
-  verify(token: string, options?: VerifyOptions): Promise<VerifyResult>;
+  /**
+   * Verifies a token: a promise, or for a verifier that can, the result at once (and its
+   * refusal thrown), so a request whose every step answers at once needs no promise but
+   * the one `verifyRequest` returns. The request paths pass `{ allowBoundTokens: true }`:
+   * they check a bound token's proof or certificate themselves.
+   */
+  verify(token: string, options?: VerifyOptions): VerifyResult | PromiseLike<VerifyResult>;
   dpop: ResolvedDpopOptions | undefined;
   now(): number;
 }
@@ -113,8 +121,9 @@ export function verifyRequestWith<Payload extends JwtPayload>(
  * Verifies a request's token the way its scheme asks (see `JwtVerifier.verifyRequest`),
  * then its certificate binding (RFC 8705 §3), if any, against the request's TLS client
  * certificate. Rejections carry `details.challenge` (and `details.dpopNonce` when nonces are on).
+ * Not an async function: where every step answers at once, the returned promise is the only one.
  */
-export async function verifyRequest(
+export function verifyRequest(
   parts: RequestVerifierParts,
   request: HttpRequest,
   urlOptions: ResolvedRequestUrlOptions | undefined,
@@ -124,23 +133,45 @@ export async function verifyRequest(
   let scheme: AuthScheme | undefined;
   try {
     const credentials = authorizationCredentials(headerValue(request, 'authorization'), dpop !== undefined);
-    scheme = credentials.scheme;
-    if (scheme === 'Bearer') {
+    const used = (scheme = credentials.scheme);
+    const verify = (token: string): MaybePromise<VerifyResult> =>
+      andThen(parts.verify(token, BINDING_CHECKED), (result) =>
+        checkCertificate(result, request, clientCertificate),
+      );
+    let result: MaybePromise<RequestVerifyResult>;
+    if (used === 'Bearer') {
       if (dpop?.required) throw requiredDpopError('the request used the Bearer scheme');
-      const result = await parts.verify(credentials.token, BINDING_CHECKED);
-      refuseBoundBearerToken(result.payload);
-      await checkRequestCertificate(result.payload, request, clientCertificate);
-      return result;
+      result = andThen(verify(credentials.token), (verified) => {
+        refuseBoundBearerToken(verified.payload);
+        return verified;
+      });
+    } else {
+      result = verifyDpopRequest({ verify, now: parts.now }, dpop!, request, credentials.token, urlOptions);
     }
-    const verify = async (token: string) => {
-      const result = await parts.verify(token, BINDING_CHECKED);
-      await checkRequestCertificate(result.payload, request, clientCertificate);
-      return result;
-    };
-    return await verifyDpopRequest({ ...parts, verify }, dpop!, request, credentials.token, urlOptions);
+    if (!(result instanceof Promise)) return Promise.resolve(result);
+    return result.then(undefined, (error: unknown) => refuse(error, dpop, used));
   } catch (error) {
-    throw await challenged(error, dpop, scheme);
+    return refuse(error, dpop, scheme);
   }
+}
+
+/** The token's certificate binding checked, if it has one (RFC 8705 §3). */
+function checkCertificate(
+  result: VerifyResult,
+  request: HttpRequest,
+  clientCertificate: VerifyRequestOptions['clientCertificate'],
+): MaybePromise<VerifyResult> {
+  if (certificateBinding(result.payload) === undefined) return result;
+  return checkRequestCertificate(result.payload, request, clientCertificate).then(() => result);
+}
+
+/** A refusal with the challenges of this verifier and the scheme used (see {@link challenged}). */
+async function refuse(
+  error: unknown,
+  dpop: ResolvedDpopOptions | undefined,
+  scheme: AuthScheme | undefined,
+): Promise<never> {
+  throw await challenged(error, dpop, scheme);
 }
 
 /**

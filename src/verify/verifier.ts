@@ -31,7 +31,7 @@ import {
   verifyRequestWith,
 } from './request.js';
 import { type VerifiedToken, VerifiedTokenCache } from './verified-token-cache.js';
-import { allowsBoundTokens, unlessBound } from './bound-token.js';
+import { BINDING_CHECKED, allowsBoundTokens, unlessBound } from './bound-token.js';
 
 /**
  * Verifies JWTs (access tokens, ID tokens) from one OAuth 2.0 / OpenID Connect issuer:
@@ -61,6 +61,7 @@ export class JwtVerifier {
   private readonly verifiedTokens: VerifiedTokenCache | undefined;
   private readonly dpop: ResolvedDpopOptions | undefined;
   readonly #decryption: TokenDecryptor | undefined;
+  #parts: RequestVerifierParts | undefined;
 
   constructor(options: JwtVerifierOptions) {
     bindMethods(this);
@@ -139,17 +140,24 @@ export class JwtVerifier {
    */
   #verifyToken(token: string, options: VerifyOptions | number | undefined): Promise<VerifyResult> {
     try {
-      const parsed = parseToken(token, this.maxTokenLength, segmentDecoder);
-      const alg = this.keyTrial.allowedAlgorithm(parsed.header.alg);
-      const result = isMlDsaAlgorithm(alg)
-        ? Promise.resolve(requireRuntimeSupport(alg)).then(() => this.keyTrial.check(token, parsed, alg))
-        : Promise.resolve(this.keyTrial.check(token, parsed, alg));
-      // No promise hop for the request paths, which allow bound tokens and check them after.
-      if (parsed.payload.cnf === undefined || allowsBoundTokens(options)) return result;
-      return result.then((verified) => unlessBound(verified, options));
+      const result = this.#verifyAtOnce(token);
+      if (allowsBoundTokens(options)) return Promise.resolve(result);
+      return result instanceof Promise
+        ? result.then((verified) => unlessBound(verified, options))
+        : Promise.resolve(unlessBound(result, options));
     } catch (error) {
       return Promise.reject(error);
     }
+  }
+
+  /** The full verification, answering at once on the warm path; a refusal is thrown there. */
+  #verifyAtOnce(token: string): VerifyResult | Promise<VerifyResult> {
+    const parsed = parseToken(token, this.maxTokenLength, segmentDecoder);
+    const alg = this.keyTrial.allowedAlgorithm(parsed.header.alg);
+    if (isMlDsaAlgorithm(alg)) {
+      return Promise.resolve(requireRuntimeSupport(alg)).then(() => this.keyTrial.check(token, parsed, alg));
+    }
+    return this.keyTrial.check(token, parsed, alg);
   }
 
   /** After the signature verified with `key`: the claims, `validate`, and the verified-token cache. */
@@ -263,7 +271,18 @@ export class JwtVerifier {
   }
 
   #requestParts(): RequestVerifierParts {
-    return { verify: this.verify, dpop: this.dpop, now: this.now };
+    // verify() answering at once where it can: verifyRequest then needs no promise of its own.
+    // The request paths check a bound token's proof or certificate themselves: bound tokens pass here.
+    return (this.#parts ??= {
+      verify: (token) =>
+        this.#decryption !== undefined
+          ? this.verify(token, BINDING_CHECKED)
+          : this.verifiedTokens === undefined
+            ? this.#verifyAtOnce(token)
+            : this.#verifyThroughCache(token, BINDING_CHECKED),
+      dpop: this.dpop,
+      now: this.now,
+    });
   }
 
   /**

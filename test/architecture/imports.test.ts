@@ -11,7 +11,7 @@ const src = join(root, 'src');
 
 /** Layers from the bottom up; a path is in the first layer one of whose prefixes it starts with. */
 const LAYERS: readonly (readonly string[])[] = [
-  ['errors.ts', 'events.ts', 'option-checks.ts'],
+  ['errors.ts', 'events.ts', 'option-checks.ts', 'maybe-promise.ts'],
   ['request/'],
   ['token/'],
   ['issuer/'],

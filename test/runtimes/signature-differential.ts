@@ -64,9 +64,9 @@ const differential = await createDifferential(paths);
 for (const check of SIGNATURE_CHECKS) {
   try {
     await check.run(differential);
-    report(true, `node:crypto and jose ${check.name}`);
+    report(true, `every signature path and jose ${check.name}`);
   } catch (error) {
-    report(false, `node:crypto and jose ${check.name}`, error);
+    report(false, `every signature path and jose ${check.name}`, error);
   }
 }
 for (const check of SEGMENT_CHECKS) {

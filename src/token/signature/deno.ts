@@ -1,11 +1,12 @@
 /**
  * The Deno path (`#signature` under the `deno` condition). RSA and EdDSA go through
  * `node:crypto` synchronously while few verifications are in flight, where Deno's native
- * code beats its Web Crypto (1.5× for RS256, 2× for EdDSA, one at a time), and through jose
- * (Web Crypto, which runs on Deno's threads) once `offload.threshold` are: Deno's
- * `node:crypto` callback form costs about 2 ms a call, so it is never used. ECDSA always
- * goes through jose: Deno's `node:crypto` is the slower one there and decides an off-curve
- * key differently from jose. ML-DSA too: Deno has it in Web Crypto only. See docs/performance.md.
+ * code beats its Web Crypto (1.5× for RS256, 2× for EdDSA, one at a time), and through Web
+ * Crypto (`signature-web`: keys imported by jose, then `crypto.subtle.verify`, which runs on
+ * Deno's threads) once `offload.threshold` are: Deno's `node:crypto` callback form costs
+ * about 2 ms a call, so it is never used. ECDSA always goes through Web Crypto: Deno's
+ * `node:crypto` is the slower one there and decides an off-curve key differently from jose.
+ * ML-DSA too: Deno has it in Web Crypto only. See docs/performance.md.
  */
 import type { JwsAlgorithm } from '../algorithms.js';
 import type { JwksKey } from '../jwk.js';
@@ -20,7 +21,7 @@ export const sha256Base64Url = node.sha256Base64Url;
 /** Deno has ML-DSA in Web Crypto only, so it is probed (and verified) there. */
 export const mlDsaUnavailable = web.mlDsaUnavailable;
 
-/** Checks a token's signature with one JWKS key: node:crypto at once, or jose (see above). */
+/** Checks a token's signature with one JWKS key: node:crypto at once, or Web Crypto (see above). */
 export function checkSignature(
   token: ParsedToken,
   key: JwksKey,

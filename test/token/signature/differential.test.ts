@@ -5,9 +5,10 @@ import * as deno from '../../../src/token/signature/deno.js';
 import { SEGMENT_CHECKS } from '../segment-cases.js';
 import { type Differential, SIGNATURE_CHECKS, createDifferential } from './cases.js';
 
-// The same tokens through both signature paths (node:crypto on Node and Bun, jose elsewhere)
-// must get the same decision, whether the node path answers synchronously or on the thread
-// pool. The cases live in signature-cases.ts, so that test/runtimes/signature-differential.ts
+// The same tokens through both signature paths (node:crypto on Node and Bun, Web Crypto with
+// keys imported by jose elsewhere) must get jose's own decision, whether the node path answers
+// synchronously or on the thread pool, and the Web Crypto path before or after its key is
+// imported. The cases live in cases.ts, so that test/runtimes/signature-differential.ts
 // runs them, against the built dist, on Bun and Deno too (.ci/run).
 
 const paths = { node, web };
@@ -17,19 +18,19 @@ beforeAll(async () => {
   differential = await createDifferential(paths);
 });
 
-describe('node:crypto and jose signature paths', () => {
+describe('the node:crypto and Web Crypto signature paths, held to jose', () => {
   it.each(SIGNATURE_CHECKS.map((check) => [check.name, check] as const))('%s', async (_, check) => {
     await check.run(differential);
   });
 });
 
-// Deno's mix (node:crypto for RSA and EdDSA, jose for ECDSA and under load), here on Node.
+// Deno's mix (node:crypto for RSA and EdDSA, Web Crypto for ECDSA and under load), here on Node.
 let denoDifferential: Differential;
 beforeAll(async () => {
   denoDifferential = await createDifferential({ node: deno, web });
 });
 
-describe('the Deno path (signature-deno) and jose', () => {
+describe('the Deno path (signature-deno) and Web Crypto, held to jose', () => {
   it.each(SIGNATURE_CHECKS.map((check) => [check.name, check] as const))('%s', async (_, check) => {
     await check.run(denoDifferential);
   });
