@@ -1,10 +1,12 @@
 // openid-client 6, a strict client written by others, against every issuer of a multi-issuer
-// `oauth-jwt-verify issuer` command: discovery, the code flow with PKCE, refresh, client credentials.
+// `oauth-jwt-verify issuer` command: discovery, the code flow with PKCE through the login page
+// (the form POSTed as a browser would), refresh, client credentials.
 import * as client from 'openid-client';
 import { decodeJwt } from 'jose';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type IssuerCommand, startIssuerCommand } from '../../support/issuer-command.js';
 import { BUILD_TIMEOUT_MS, ensureBuilt } from '../../cli/helpers.js';
+import { button, loginBrowser, parsePage } from '../../support/login-page.js';
 
 const REDIRECT_URI = 'http://127.0.0.1:5173/callback';
 const CONFIG = {
@@ -44,7 +46,7 @@ function discover(
 
 describe('openid-client 6 against each issuer of one server', () => {
   it.each(Object.keys(CONFIG.issuers))(
-    '%s: discovery, code flow with PKCE (login_hint), refresh',
+    '%s: discovery, code flow with PKCE through the login page, refresh',
     async (id) => {
       const issuer = command.issuers[id]!;
       const config = await discover(issuer, id, 'spa');
@@ -58,11 +60,15 @@ describe('openid-client 6 against each issuer of one server', () => {
         code_challenge: await client.calculatePKCECodeChallenge(verifier),
         code_challenge_method: 'S256',
         state,
-        login_hint: 'alice',
       });
-      const authorize = await fetch(url, { redirect: 'manual' });
-      expect(authorize.status).toBe(302);
-      const callback = new URL(authorize.headers.get('location')!);
+      // The command shows its login page: pick alice on it, as a user would.
+      const browser = loginBrowser();
+      const page = await browser.get(url);
+      expect(page.status).toBe(200);
+      const { form, button: alice } = button(parsePage(await page.text()), 'user', 'alice');
+      const answered = await browser.submit(url, form, alice);
+      expect(answered.status).toBe(303);
+      const callback = new URL(answered.headers.get('location')!);
       expect(`${callback.origin}${callback.pathname}`).toBe(REDIRECT_URI);
 
       const tokens = await client.authorizationCodeGrant(config, callback, {
