@@ -17,8 +17,8 @@ Runs a development identity provider until Ctrl-C: the stub issuer of oauth-jwt-
 as a long-lived OAuth 2.0 / OpenID Connect server for APIs in any language, an SPA's local
 development and end-to-end tests. Not for production. Serves RFC 8414 and OpenID Connect
 metadata, a JWKS, /authorize (a login page: pick a user, or type a subject and claims;
-login_hint skips it), /token (authorization code + PKCE, refresh, client credentials, DPoP),
-and GET /health.
+login_hint skips it), /token (authorization code + PKCE, refresh, client credentials, DPoP,
+token exchange, JWT bearer; private_key_jwt), /userinfo, /logout, and GET /health.
 
 Options:
   --port <n>          port (default 8080; 0: any free port)
