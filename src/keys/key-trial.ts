@@ -1,10 +1,11 @@
 /** The key trial: a signed JWT's algorithm, its candidate keys from the JWKS, and the signature with each in turn. */
 import { JwtVerifyError } from '../errors.js';
-import { type JwsAlgorithm, isSupportedAlgorithm } from '../token/algorithms.js';
+import { type JwsAlgorithm, isMlDsaAlgorithm, isSupportedAlgorithm } from '../token/algorithms.js';
 import type { JwksKey } from '../token/jwk.js';
 import type { ParsedToken } from '../token/parse.js';
 import { checkSignature } from '../token/signature/index.js';
 import { countCall, inFlight, offload } from '../token/signature/offload.js';
+import { requireRuntimeSupport } from './algorithm-support.js';
 import type { JwksCache } from './jwks-cache.js';
 
 /**
@@ -56,9 +57,19 @@ export class KeyTrial<Context, Result> {
   /**
    * The signature, with the first key of the cached JWKS that verifies it, then `accept`.
    * Answers at once (no promise) when a fresh key set is in hand and the signature path
-   * answers synchronously: the warm path.
+   * answers synchronously: the warm path. An ML-DSA JWT is first refused with
+   * `ERR_ALG_NOT_ALLOWED` where the runtime cannot verify it (a promise on Web runtimes,
+   * whose Web Crypto is probed asynchronously, once).
    */
   check(context: Context, parsed: ParsedToken, alg: JwsAlgorithm): Result | Promise<Result> {
+    if (isMlDsaAlgorithm(alg)) {
+      const gate = requireRuntimeSupport(alg);
+      if (gate !== undefined) return gate.then(() => this.#checkKeys(context, parsed, alg));
+    }
+    return this.#checkKeys(context, parsed, alg);
+  }
+
+  #checkKeys(context: Context, parsed: ParsedToken, alg: JwsAlgorithm): Result | Promise<Result> {
     const candidates = this.#jwks.freshKeysFor(parsed.header.kid, alg);
     if (candidates === undefined) return this.#checkWithFetchedKeys(context, parsed, alg);
     countCall();

@@ -6,13 +6,12 @@ import type { CachedResource } from '../issuer/cached-resource.js';
 import type { AuthorizationServerMetadata, DiscoveryResult } from '../issuer/discovery.js';
 import type { JwksCache } from '../keys/jwks-cache.js';
 import { KeyTrial } from '../keys/key-trial.js';
-import { type JwsAlgorithm, isMlDsaAlgorithm } from '../token/algorithms.js';
+import type { JwsAlgorithm } from '../token/algorithms.js';
 import { type JwksKey, isSameKey } from '../token/jwk.js';
 import { type JwtHeader, type JwtPayload, type ParsedToken, parseToken } from '../token/parse.js';
 import { segmentDecoder } from '../token/signature/index.js';
 import type { ResolvedDpopOptions } from '../dpop/options.js';
 import type { HttpRequest } from '../request/http-request.js';
-import { requireRuntimeSupport } from './algorithm-support.js';
 import { bindMethods } from './bind-methods.js';
 import { type ClaimRules, checkClaims, runValidate } from './claims.js';
 import type { TokenDecryptor } from './decryption.js';
@@ -154,9 +153,6 @@ export class JwtVerifier {
   #verifyAtOnce(token: string): VerifyResult | Promise<VerifyResult> {
     const parsed = parseToken(token, this.maxTokenLength, segmentDecoder);
     const alg = this.keyTrial.allowedAlgorithm(parsed.header.alg);
-    if (isMlDsaAlgorithm(alg)) {
-      return Promise.resolve(requireRuntimeSupport(alg)).then(() => this.keyTrial.check(token, parsed, alg));
-    }
     return this.keyTrial.check(token, parsed, alg);
   }
 
