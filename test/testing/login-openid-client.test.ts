@@ -6,6 +6,7 @@ import * as client from 'openid-client';
 import { describe, expect, it } from 'vitest';
 import { JwtVerifier } from '../../src/index.js';
 import { useTestIssuer } from '../support/fixture.js';
+import { configure } from './openid-client.js';
 import { type LoginBrowser, button, loginBrowser, parsePage } from '../support/login-page.js';
 
 const REDIRECT_URI = 'http://127.0.0.1:5173/callback';
@@ -19,10 +20,8 @@ const issuer = useTestIssuer({
   clients: [{ clientId: 'rp', redirectUris: [REDIRECT_URI], postLogoutRedirectUris: [LOGGED_OUT] }],
 });
 
-async function discover() {
-  return client.discovery(new URL(issuer.issuer), 'rp', undefined, client.None(), {
-    execute: [client.allowInsecureRequests],
-  });
+function discover() {
+  return configure(issuer, 'rp');
 }
 
 /** openid-client's authorization URL, opened in `browser`; the checks to redeem its answer. */

@@ -32,15 +32,20 @@ export function useIssuerPair(options: TestIssuerOptions): readonly (readonly [s
   ] as const;
 }
 
-/** openid-client's configuration for `clientId` at `issuer`, by OpenID Connect discovery. */
+/**
+ * openid-client's configuration for `clientId` at `issuer`, by OpenID Connect discovery
+ * (`algorithm: 'oauth2'`: RFC 8414 metadata only, as the rfc8414 profile serves).
+ */
 export function configure(
-  issuer: TestIssuer,
+  issuer: Pick<TestIssuer, 'issuer'>,
   clientId: string,
   authentication?: client.ClientAuth,
   clientMetadata: Partial<client.ClientMetadata> = {},
+  algorithm: 'oidc' | 'oauth2' = 'oidc',
 ): Promise<client.Configuration> {
   const insecure = issuer.issuer.startsWith('http:');
   return client.discovery(new URL(issuer.issuer), clientId, clientMetadata, authentication ?? client.None(), {
+    algorithm,
     ...(insecure ? { execute: [client.allowInsecureRequests] } : {}),
   });
 }

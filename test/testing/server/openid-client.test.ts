@@ -7,6 +7,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { type IssuerCommand, startIssuerCommand } from '../../support/issuer-command.js';
 import { BUILD_TIMEOUT_MS, ensureBuilt } from '../../cli/helpers.js';
 import { button, loginBrowser, parsePage } from '../../support/login-page.js';
+import { configure } from '../openid-client.js';
 
 const REDIRECT_URI = 'http://127.0.0.1:5173/callback';
 const CONFIG = {
@@ -37,11 +38,9 @@ function discover(
   clientId: string,
   secret?: string,
 ): Promise<client.Configuration> {
-  return client.discovery(new URL(issuer), clientId, secret, undefined, {
-    execute: [client.allowInsecureRequests],
-    // The rfc8414 profile publishes RFC 8414 metadata only.
-    algorithm: id === 'archera' ? 'oauth2' : 'oidc',
-  });
+  // The rfc8414 profile publishes RFC 8414 metadata only.
+  const auth = secret === undefined ? undefined : client.ClientSecretPost(secret);
+  return configure({ issuer }, clientId, auth, {}, id === 'archera' ? 'oauth2' : 'oidc');
 }
 
 describe('openid-client 6 against each issuer of one server', () => {
